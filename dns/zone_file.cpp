@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: ISC
+// RFC 1035 §5.1 master-file reader, restricted to what key publication needs (TXT records).
+#include "dns/zone_file.hpp"
+
+#include <cctype>
+#include <cstdint>
+
+namespace arcf::dns {
+namespace {
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+std::string strip_dot(std::string s) {
+    while (!s.empty() && s.back() == '.')
+        s.pop_back();
+    return s;
+}
+
+struct Token {
+    std::string text;
+    bool quoted = false;
+};
+
+// Splits one logical entry (parentheses already joined) into tokens; quoted strings keep their
+// content with RFC 1035 §5.1 escapes resolved.
+bool tokenize(std::string_view line, std::vector<Token>& out, std::string& err) {
+    std::size_t i = 0;
+    while (i < line.size()) {
+        char c = line[i];
+        if (c == ' ' || c == '\t' || c == '(' || c == ')') {
+            ++i;
+            continue;
+        }
+        if (c == ';')
+            break;
+        Token t;
+        if (c == '"') {
+            t.quoted = true;
+            ++i;
+            bool closed = false;
+            while (i < line.size()) {
+                char d = line[i];
+                if (d == '"') {
+                    closed = true;
+                    ++i;
+                    break;
+                }
+                if (d == '\\' && i + 1 < line.size()) {
+                    if (i + 3 < line.size() && std::isdigit(static_cast<unsigned char>(line[i + 1])) &&
+                        std::isdigit(static_cast<unsigned char>(line[i + 2])) &&
+                        std::isdigit(static_cast<unsigned char>(line[i + 3]))) {
+                        int v = (line[i + 1] - '0') * 100 + (line[i + 2] - '0') * 10 +
+                                (line[i + 3] - '0');
+                        if (v > 255) {
+                            err = "bad \\DDD escape";
+                            return false;
+                        }
+                        t.text.push_back(static_cast<char>(v));
+                        i += 4;
+                    } else {
+                        t.text.push_back(line[i + 1]);
+                        i += 2;
+                    }
+                    continue;
+                }
+                t.text.push_back(d);
+                ++i;
+            }
+            if (!closed) {
+                err = "unterminated quoted string";
+                return false;
+            }
+        } else {
+            while (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '(' &&
+                   line[i] != ')' && line[i] != ';') {
+                t.text.push_back(line[i]);
+                ++i;
+            }
+        }
+        out.push_back(std::move(t));
+    }
+    return true;
+}
+
+bool is_number(std::string_view s) {
+    if (s.empty())
+        return false;
+    for (char c : s)
+        if (!std::isdigit(static_cast<unsigned char>(c)))
+            return false;
+    return true;
+}
+
+bool is_class(std::string_view s) {
+    auto l = lower(s);
+    return l == "in" || l == "ch" || l == "hs" || l == "cs";
+}
+
+} // namespace
+
+bool ZoneFile::parse(std::string_view text, std::string& error) {
+    std::string origin;
+    std::string last_owner;
+    std::size_t lineno = 0;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        // Collect one logical entry: physical lines joined while parentheses are open.
+        std::string entry;
+        int depth = 0;
+        bool in_quote = false;
+        std::size_t first_line = lineno + 1;
+        do {
+            std::size_t nl = text.find('\n', pos);
+            std::string_view phys =
+                text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+            pos = nl == std::string_view::npos ? text.size() : nl + 1;
+            ++lineno;
+            if (!phys.empty() && phys.back() == '\r')
+                phys.remove_suffix(1);
+            std::size_t cut = phys.size();
+            for (std::size_t i = 0; i < phys.size(); ++i) {
+                char c = phys[i];
+                if (in_quote) {
+                    if (c == '\\')
+                        ++i;
+                    else if (c == '"')
+                        in_quote = false;
+                    continue;
+                }
+                if (c == ';') {
+                    cut = i; // comment to end of line (RFC 1035 §5.1)
+                    break;
+                }
+                if (c == '"')
+                    in_quote = true;
+                else if (c == '(')
+                    ++depth;
+                else if (c == ')')
+                    --depth;
+            }
+            if (!entry.empty())
+                entry.push_back(' ');
+            entry.append(phys.substr(0, cut));
+        } while (depth > 0 && pos < text.size());
+        if (depth != 0) {
+            error = "line " + std::to_string(first_line) + ": unbalanced parentheses";
+            return false;
+        }
+        bool starts_blank = !entry.empty() && (entry[0] == ' ' || entry[0] == '\t');
+        std::vector<Token> toks;
+        std::string err;
+        if (!tokenize(entry, toks, err)) {
+            error = "line " + std::to_string(first_line) + ": " + err;
+            return false;
+        }
+        if (toks.empty())
+            continue;
+        if (!toks[0].quoted && toks[0].text == "$ORIGIN") {
+            if (toks.size() < 2) {
+                error = "line " + std::to_string(first_line) + ": $ORIGIN needs a name";
+                return false;
+            }
+            origin = lower(strip_dot(toks[1].text));
+            continue;
+        }
+        if (!toks[0].quoted && (toks[0].text == "$TTL" || toks[0].text == "$INCLUDE"))
+            continue;
+        std::size_t k = 0;
+        std::string owner;
+        if (starts_blank) {
+            if (last_owner.empty()) {
+                error = "line " + std::to_string(first_line) + ": no owner name";
+                return false;
+            }
+            owner = last_owner;
+        } else {
+            std::string name = toks[0].text;
+            ++k;
+            if (name == "@") {
+                owner = origin;
+            } else if (!name.empty() && name.back() == '.') {
+                owner = lower(strip_dot(name));
+            } else {
+                owner = lower(name);
+                if (!origin.empty())
+                    owner += "." + origin;
+            }
+            last_owner = owner;
+        }
+        // [ttl] [class] or [class] [ttl], then the type.
+        for (int n = 0; n < 2 && k < toks.size(); ++n)
+            if (!toks[k].quoted && (is_number(toks[k].text) || is_class(toks[k].text)))
+                ++k;
+        if (k >= toks.size()) {
+            error = "line " + std::to_string(first_line) + ": missing record type";
+            return false;
+        }
+        owners_[owner] = true;
+        if (lower(toks[k].text) != "txt")
+            continue;
+        std::string joined;
+        for (std::size_t j = k + 1; j < toks.size(); ++j)
+            joined += toks[j].text; // RFC 6376 §3.6.2.2: strings of one RR are concatenated
+        txt_[owner].push_back(std::move(joined));
+    }
+    return true;
+}
+
+TxtAnswer ZoneFile::lookup(std::string_view name) const {
+    std::string key = lower(name);
+    while (!key.empty() && key.back() == '.')
+        key.pop_back();
+    if (auto it = txt_.find(key); it != txt_.end())
+        return TxtAnswer::found(it->second, 300);
+    if (owners_.count(key) != 0)
+        return TxtAnswer::failed(Status::nodata, "no TXT record");
+    return TxtAnswer::failed(Status::nxdomain, "NXDOMAIN");
+}
+
+} // namespace arcf::dns

@@ -51,7 +51,8 @@ bool tokenize(std::string_view line, std::vector<Token>& out, std::string& err) 
                     break;
                 }
                 if (d == '\\' && i + 1 < line.size()) {
-                    if (i + 3 < line.size() && std::isdigit(static_cast<unsigned char>(line[i + 1])) &&
+                    if (i + 3 < line.size() &&
+                        std::isdigit(static_cast<unsigned char>(line[i + 1])) &&
                         std::isdigit(static_cast<unsigned char>(line[i + 2])) &&
                         std::isdigit(static_cast<unsigned char>(line[i + 3]))) {
                         int v = (line[i + 1] - '0') * 100 + (line[i + 2] - '0') * 10 +

@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: ISC
+// RFC 8617 §4.1 ARC header field parsing.
+#include "arc/arc_headers.hpp"
+
+#include "arc/base64.hpp"
+#include "arc/header.hpp"
+#include "arc/tag_list.hpp"
+
+namespace arcf::arc {
+
+namespace {
+
+bool is_fws(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+std::optional<std::uint64_t> parse_u64(std::string_view v, std::size_t max_digits) {
+    if (v.empty() || v.size() > max_digits)
+        return std::nullopt;
+    std::uint64_t n = 0;
+    for (char c : v) {
+        if (c < '0' || c > '9')
+            return std::nullopt;
+        n = n * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    return n;
+}
+
+Result<Algorithm> parse_algorithm(std::optional<std::string_view> a) {
+    if (!a)
+        return fail(Errc::missing_tag, "missing a=");
+    // Values are case-sensitive; rsa-sha1 is refused (RFC 8301 §3.1).
+    if (*a == "rsa-sha256")
+        return Algorithm::rsa_sha256;
+    if (*a == "ed25519-sha256")
+        return Algorithm::ed25519_sha256;
+    if (*a == "rsa-sha1")
+        return fail(Errc::unsupported, "rsa-sha1 is not acceptable (RFC 8301)");
+    return fail(Errc::unsupported, "unknown algorithm a=" + std::string(*a));
+}
+
+Result<std::string> parse_b64(std::optional<std::string_view> v, const char* tag) {
+    if (!v)
+        return fail(Errc::missing_tag, std::string("missing ") + tag + "=");
+    auto dec = base64_decode(*v);
+    if (!dec || dec->empty())
+        return fail(Errc::bad_value, std::string(tag) + "= is not valid base64");
+    return *dec;
+}
+
+Result<std::string> parse_domain(std::optional<std::string_view> v) {
+    if (!v)
+        return fail(Errc::missing_tag, "missing d=");
+    if (!is_valid_domain(*v))
+        return fail(Errc::bad_value, "d= is not a domain name");
+    return to_lower(*v);
+}
+
+Result<std::string> parse_selector(std::optional<std::string_view> v) {
+    if (!v)
+        return fail(Errc::missing_tag, "missing s=");
+    // RFC 6376 §3.1: selector = sub-domain *( "." sub-domain )
+    if (!is_valid_domain(*v))
+        return fail(Errc::bad_value, "s= is not a valid selector");
+    return std::string(*v);
+}
+
+Result<std::optional<std::uint64_t>> parse_time(std::optional<std::string_view> v,
+                                                const char* tag) {
+    if (!v)
+        return std::optional<std::uint64_t>{};
+    auto n = parse_u64(*v, 12); // RFC 6376 §3.5: t= 1*12DIGIT
+    if (!n)
+        return fail(Errc::bad_value, std::string(tag) + "= is not a timestamp");
+    return n;
+}
+
+Result<std::uint32_t> parse_instance_tag(std::optional<std::string_view> v) {
+    if (!v)
+        return fail(Errc::missing_tag, "missing i=");
+    auto n = parse_instance(*v);
+    if (!n)
+        return fail(Errc::bad_value, "i= is not an instance number 1..50");
+    return *n;
+}
+
+} // namespace
+
+std::string_view to_string(Cv cv) {
+    switch (cv) {
+    case Cv::none:
+        return "none";
+    case Cv::pass:
+        return "pass";
+    case Cv::fail:
+        return "fail";
+    }
+    return "none";
+}
+
+ArcHeaderKind arc_header_kind(std::string_view name) {
+    if (iequals(name, as_name))
+        return ArcHeaderKind::seal;
+    if (iequals(name, ams_name))
+        return ArcHeaderKind::ams;
+    if (iequals(name, aar_name))
+        return ArcHeaderKind::aar;
+    return ArcHeaderKind::none;
+}
+
+bool is_valid_domain(std::string_view d) {
+    if (d.empty() || d.size() > 253)
+        return false;
+    std::size_t label = 0;
+    for (std::size_t i = 0; i < d.size(); ++i) {
+        auto c = static_cast<unsigned char>(d[i]);
+        if (c == '.') {
+            if (label == 0)
+                return false;
+            label = 0;
+            continue;
+        }
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '-' || c == '_' || c >= 0x80; // U-labels (RFC 8616)
+        if (!ok || ++label > 63)
+            return false;
+    }
+    return label != 0;
+}
+
+std::optional<std::uint32_t> parse_instance(std::string_view v) {
+    auto n = parse_u64(v, 2);
+    if (!n || *n < 1 || *n > max_instance)
+        return std::nullopt;
+    return static_cast<std::uint32_t>(*n);
+}
+
+Result<ArcSeal> parse_arc_seal(std::string_view value) {
+    auto tags = parse_tag_list(value);
+    if (!tags)
+        return tl::unexpected(tags.error());
+    ArcSeal s;
+    auto i = parse_instance_tag(tags->get("i"));
+    if (!i)
+        return tl::unexpected(i.error());
+    s.instance = *i;
+    if (tags->has("h"))
+        return fail(Errc::bad_value, "h= is not allowed in ARC-Seal (RFC 8617 §4.1.3)");
+    auto a = parse_algorithm(tags->get("a"));
+    if (!a)
+        return tl::unexpected(a.error());
+    s.algorithm = *a;
+    auto b = parse_b64(tags->get("b"), "b");
+    if (!b)
+        return tl::unexpected(b.error());
+    s.signature = std::move(*b);
+    auto cv = tags->get("cv");
+    if (!cv)
+        return fail(Errc::missing_tag, "missing cv=");
+    if (*cv == "none")
+        s.cv = Cv::none;
+    else if (*cv == "pass")
+        s.cv = Cv::pass;
+    else if (*cv == "fail")
+        s.cv = Cv::fail;
+    else
+        return fail(Errc::bad_value, "cv= is not none, pass or fail");
+    auto d = parse_domain(tags->get("d"));
+    if (!d)
+        return tl::unexpected(d.error());
+    s.domain = std::move(*d);
+    auto sel = parse_selector(tags->get("s"));
+    if (!sel)
+        return tl::unexpected(sel.error());
+    s.selector = std::move(*sel);
+    auto t = parse_time(tags->get("t"), "t");
+    if (!t)
+        return tl::unexpected(t.error());
+    s.timestamp = *t;
+    return s;
+}
+
+Result<ArcMessageSignature> parse_arc_message_signature(std::string_view value) {
+    auto tags = parse_tag_list(value);
+    if (!tags)
+        return tl::unexpected(tags.error());
+    ArcMessageSignature m;
+    auto i = parse_instance_tag(tags->get("i"));
+    if (!i)
+        return tl::unexpected(i.error());
+    m.instance = *i;
+    auto a = parse_algorithm(tags->get("a"));
+    if (!a)
+        return tl::unexpected(a.error());
+    m.algorithm = *a;
+    auto b = parse_b64(tags->get("b"), "b");
+    if (!b)
+        return tl::unexpected(b.error());
+    m.signature = std::move(*b);
+    auto bh = parse_b64(tags->get("bh"), "bh");
+    if (!bh)
+        return tl::unexpected(bh.error());
+    if (bh->size() != 32)
+        return fail(Errc::bad_value, "bh= is not a SHA-256 digest");
+    m.body_hash = std::move(*bh);
+    if (auto c = tags->get("c")) {
+        // RFC 6376 §3.5: c= header[/body]; body defaults to simple.
+        std::string_view hc = *c, bc = "simple";
+        if (auto slash = c->find('/'); slash != std::string_view::npos) {
+            hc = c->substr(0, slash);
+            bc = c->substr(slash + 1);
+        }
+        auto canon = [](std::string_view s) -> std::optional<Canon> {
+            if (s == "simple")
+                return Canon::simple;
+            if (s == "relaxed")
+                return Canon::relaxed;
+            return std::nullopt;
+        };
+        auto h = canon(hc), bo = canon(bc);
+        if (!h || !bo)
+            return fail(Errc::bad_value, "c= is not a known canonicalization");
+        m.header_canon = *h;
+        m.body_canon = *bo;
+    }
+    auto d = parse_domain(tags->get("d"));
+    if (!d)
+        return tl::unexpected(d.error());
+    m.domain = std::move(*d);
+    auto sel = parse_selector(tags->get("s"));
+    if (!sel)
+        return tl::unexpected(sel.error());
+    m.selector = std::move(*sel);
+    auto h = tags->get("h");
+    if (!h)
+        return fail(Errc::missing_tag, "missing h=");
+    {
+        std::size_t pos = 0;
+        std::string_view list = *h;
+        while (pos <= list.size()) {
+            std::size_t c = list.find(':', pos);
+            std::string_view item =
+                list.substr(pos, c == std::string_view::npos ? list.npos : c - pos);
+            while (!item.empty() && is_fws(item.front()))
+                item.remove_prefix(1);
+            while (!item.empty() && is_fws(item.back()))
+                item.remove_suffix(1);
+            if (!item.empty() || c != std::string_view::npos || pos != 0)
+                m.signed_headers.push_back(to_lower(item));
+            if (c == std::string_view::npos)
+                break;
+            pos = c + 1;
+        }
+    }
+    for (const auto& name : m.signed_headers)
+        if (iequals(name, as_name)) // RFC 8617 §4.1.2: ARC-Seal MUST NOT be signed by the AMS
+            return fail(Errc::bad_value, "h= includes ARC-Seal");
+    auto t = parse_time(tags->get("t"), "t");
+    if (!t)
+        return tl::unexpected(t.error());
+    m.timestamp = *t;
+    auto x = parse_time(tags->get("x"), "x");
+    if (!x)
+        return tl::unexpected(x.error());
+    m.expiration = *x;
+    if (auto l = tags->get("l")) {
+        auto n = parse_u64(*l, 76);
+        if (!n || l->size() > 19)
+            return fail(Errc::bad_value, "l= is not a length");
+        m.body_length = n;
+    }
+    return m;
+}
+
+Result<ArcAuthResults> parse_arc_auth_results(std::string_view value) {
+    // RFC 8617 §4.1.1: arc-info = instance [CFWS] ";" authres-payload, instance = "i=" 1*2DIGIT
+    std::size_t p = 0;
+    while (p < value.size() && is_fws(value[p]))
+        ++p;
+    if (value.substr(p, 2) != "i=")
+        return fail(Errc::syntax, "ARC-Authentication-Results does not start with i=");
+    p += 2;
+    std::size_t digits = p;
+    while (p < value.size() && value[p] >= '0' && value[p] <= '9')
+        ++p;
+    auto inst = parse_instance(value.substr(digits, p - digits));
+    if (!inst)
+        return fail(Errc::bad_value, "ARC-Authentication-Results i= is not 1..50");
+    while (p < value.size() && is_fws(value[p]))
+        ++p;
+    if (p >= value.size() || value[p] != ';')
+        return fail(Errc::syntax, "ARC-Authentication-Results i= not followed by ';'");
+    ArcAuthResults r;
+    r.instance = *inst;
+    r.payload = value.substr(p + 1);
+    return r;
+}
+
+std::optional<std::uint32_t> peek_instance(ArcHeaderKind kind, std::string_view value) {
+    if (kind == ArcHeaderKind::aar) {
+        auto r = parse_arc_auth_results(value);
+        return r ? std::optional<std::uint32_t>(r->instance) : std::nullopt;
+    }
+    auto tags = parse_tag_list(value);
+    if (!tags)
+        return std::nullopt;
+    auto i = tags->get("i");
+    return i ? parse_instance(*i) : std::nullopt;
+}
+
+} // namespace arcf::arc

@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: ISC
+// RFC 8617 §5.2 validator actions, with the key lookups and the body hashing left to the caller.
+#include "arc/chain.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace arcf::arc {
+
+namespace {
+enum Outcome { ok = 0, bad = 1, temporary = 2 };
+} // namespace
+
+std::string_view to_string(ChainStatus s) {
+    switch (s) {
+    case ChainStatus::none:
+        return "none";
+    case ChainStatus::pass:
+        return "pass";
+    case ChainStatus::fail:
+        return "fail";
+    case ChainStatus::temperror:
+        return "temperror";
+    }
+    return "none";
+}
+
+struct ChainVerifier::Set {
+    const HeaderField* aar_field = nullptr;
+    const HeaderField* ams_field = nullptr;
+    const HeaderField* seal_field = nullptr;
+    ArcMessageSignature ams;
+    ArcSeal seal;
+    std::size_t hasher = 0;
+};
+
+struct ChainVerifier::KeyState {
+    bool answered = false;
+    dns::Status status = dns::Status::temporary;
+    std::string detail;
+    std::vector<KeyRecord> keys;
+    Error parse_error;
+};
+
+struct ChainVerifier::Hasher {
+    BodyHasher hasher;
+    std::optional<Digest> digest;
+    Hasher(Canon c, std::optional<std::uint64_t> limit) : hasher(c, limit) {}
+};
+
+ChainVerifier::ChainVerifier(VerifyOptions opts) : opts_(opts) {}
+ChainVerifier::~ChainVerifier() = default;
+
+ChainResult ChainVerifier::fail_result(std::string reason) const {
+    ChainResult r;
+    r.status = ChainStatus::fail;
+    r.reason = std::move(reason);
+    r.sets = static_cast<std::uint32_t>(sets_.size());
+    return r;
+}
+
+std::vector<KeyName> ChainVerifier::begin(std::vector<HeaderField> headers) {
+    headers_ = std::move(headers);
+    settled_ = analyse();
+    std::vector<KeyName> names;
+    if (settled_)
+        return names;
+    std::set<KeyName> unique;
+    const std::size_t n = sets_.size();
+    for (std::size_t i = 0; i < n; ++i) {
+        const Set& s = sets_[i];
+        unique.insert(KeyName{s.seal.selector, s.seal.domain});
+        if (i + 1 == n || opts_.oldest_pass)
+            unique.insert(KeyName{s.ams.selector, s.ams.domain});
+    }
+    names.assign(unique.begin(), unique.end());
+    for (const auto& k : names)
+        keys_.emplace(k, KeyState{});
+    return names;
+}
+
+std::optional<ChainResult> ChainVerifier::analyse() {
+    // RFC 8617 §5.2 step 1: collect the ARC sets.
+    struct Found {
+        ArcHeaderKind kind;
+        const HeaderField* field;
+        std::uint32_t instance;
+    };
+    std::vector<Found> found;
+    for (const auto& f : headers_) {
+        auto kind = arc_header_kind(f.name());
+        if (kind == ArcHeaderKind::none)
+            continue;
+        auto inst = peek_instance(kind, f.value());
+        if (!inst) {
+            ChainResult r;
+            r.status = ChainStatus::fail;
+            r.reason = std::string(f.name()) + " has no valid instance (i=1..50)";
+            return r;
+        }
+        found.push_back(Found{kind, &f, *inst});
+    }
+    if (found.empty()) {
+        ChainResult r;
+        r.status = ChainStatus::none;
+        r.reason = "no ARC sets";
+        return r;
+    }
+    std::uint32_t n = 0;
+    for (const auto& x : found)
+        n = std::max(n, x.instance);
+    sets_.assign(n, Set{});
+
+    // Step 2: the newest seal already says the chain failed.
+    for (const auto& x : found) {
+        if (x.kind == ArcHeaderKind::seal && x.instance == n) {
+            auto seal = parse_arc_seal(x.field->value());
+            if (seal && seal->cv == Cv::fail)
+                return fail_result("ARC-Seal i=" + std::to_string(n) + " says cv=fail");
+        }
+    }
+
+    // Step 3: exactly one of each header per instance, instances 1..N without gaps.
+    for (const auto& x : found) {
+        Set& s = sets_[x.instance - 1];
+        const HeaderField** slot = x.kind == ArcHeaderKind::aar   ? &s.aar_field
+                                   : x.kind == ArcHeaderKind::ams ? &s.ams_field
+                                                                  : &s.seal_field;
+        if (*slot != nullptr)
+            return fail_result("duplicate " + std::string(x.field->name()) +
+                               " i=" + std::to_string(x.instance));
+        *slot = x.field;
+    }
+    for (std::uint32_t i = 1; i <= n; ++i) {
+        Set& s = sets_[i - 1];
+        const char* missing = s.aar_field == nullptr    ? "ARC-Authentication-Results"
+                              : s.ams_field == nullptr  ? "ARC-Message-Signature"
+                              : s.seal_field == nullptr ? "ARC-Seal"
+                                                        : nullptr;
+        if (missing != nullptr)
+            return fail_result(std::string("missing ") + missing + " i=" + std::to_string(i));
+        auto ams = parse_arc_message_signature(s.ams_field->value());
+        if (!ams)
+            return fail_result("ARC-Message-Signature i=" + std::to_string(i) + ": " +
+                               ams.error().detail);
+        s.ams = std::move(*ams);
+        auto seal = parse_arc_seal(s.seal_field->value());
+        if (!seal)
+            return fail_result("ARC-Seal i=" + std::to_string(i) + ": " + seal.error().detail);
+        s.seal = std::move(*seal);
+        auto aar = parse_arc_auth_results(s.aar_field->value());
+        if (!aar)
+            return fail_result("ARC-Authentication-Results i=" + std::to_string(i) + ": " +
+                               aar.error().detail);
+        // Step 3.3: cv=none only at i=1, pass everywhere else (fail is caught by step 2 or here).
+        if (i == 1 && s.seal.cv != Cv::none)
+            return fail_result("ARC-Seal i=1 has cv=" + std::string(to_string(s.seal.cv)));
+        if (i > 1 && s.seal.cv != Cv::pass)
+            return fail_result("ARC-Seal i=" + std::to_string(i) +
+                               " has cv=" + std::string(to_string(s.seal.cv)));
+    }
+    // Body hashers: the newest AMS always, older ones only for oldest-pass.
+    for (std::uint32_t i = n; i >= 1; --i) {
+        Set& s = sets_[i - 1];
+        if (i == n || opts_.oldest_pass) {
+            hasher_for(s.ams.body_canon, s.ams.body_length);
+            for (std::size_t k = 0; k < hashers_.size(); ++k)
+                if (hashers_[k]->hasher.canon() == s.ams.body_canon &&
+                    hashers_[k]->hasher.limit() == s.ams.body_length)
+                    s.hasher = k;
+        }
+    }
+    return std::nullopt;
+}
+
+ChainVerifier::Hasher& ChainVerifier::hasher_for(Canon c, std::optional<std::uint64_t> limit) {
+    // One hasher per distinct (canonicalization, length) pair.
+    for (auto& h : hashers_)
+        if (h->hasher.canon() == c && h->hasher.limit() == limit)
+            return *h;
+    hashers_.push_back(std::make_unique<Hasher>(c, limit));
+    return *hashers_.back();
+}
+
+void ChainVerifier::add_body_line(std::string_view line) {
+    for (auto& h : hashers_)
+        h->hasher.add_line(line);
+}
+
+void ChainVerifier::provide_key(const KeyName& name, const dns::TxtAnswer& answer) {
+    auto it = keys_.find(name);
+    if (it == keys_.end() || it->second.answered)
+        return;
+    KeyState& k = it->second;
+    k.answered = true;
+    k.status = answer.status;
+    k.detail = answer.detail.empty() ? std::string(dns::to_string(answer.status)) : answer.detail;
+    if (answer.status == dns::Status::ok)
+        k.keys = parse_key_records(answer.records, opts_.keys, &k.parse_error);
+}
+
+int ChainVerifier::check_signature(const KeyName& name,
+                                   const Digest& digest,
+                                   const std::string& sig,
+                                   Algorithm alg,
+                                   std::string& why) {
+    auto it = keys_.find(name);
+    if (it == keys_.end() || !it->second.answered) {
+        why = "no answer for key " + name.dns_name();
+        return temporary;
+    }
+    const KeyState& k = it->second;
+    switch (k.status) {
+    case dns::Status::temporary:
+        why = "key " + name.dns_name() + ": temporary DNS failure (" + k.detail + ")";
+        return temporary;
+    case dns::Status::nxdomain:
+    case dns::Status::nodata:
+        why = "no key at " + name.dns_name();
+        return bad;
+    case dns::Status::ok:
+        break;
+    }
+    if (k.keys.empty()) {
+        why = "unusable key at " + name.dns_name() + ": " + k.parse_error.detail;
+        return bad;
+    }
+    // RFC 6376 §3.6.2.2: several records at a selector; try each usable one of the right type.
+    bool type_seen = false;
+    for (const auto& rec : k.keys) {
+        if (rec.key.type() != key_type_of(alg))
+            continue;
+        type_seen = true;
+        if (rec.key.verify(digest, sig))
+            return ok;
+    }
+    why = type_seen ? "signature did not verify" : "key type does not match a=";
+    return bad;
+}
+
+int ChainVerifier::verify_ams(const Set& s, std::string& why) {
+    const ArcMessageSignature& m = s.ams;
+    const std::string label = "ARC-Message-Signature i=" + std::to_string(m.instance);
+    if (m.expiration && *m.expiration < opts_.now) {
+        why = label + " expired";
+        return bad;
+    }
+    Hasher& h = *hashers_[s.hasher];
+    if (!h.digest)
+        h.digest = h.hasher.finish();
+    if (std::string_view(reinterpret_cast<const char*>(h.digest->data()), h.digest->size()) !=
+        m.body_hash) {
+        why = label + ": body hash mismatch";
+        return bad;
+    }
+    // RFC 6376 §5.4.2: each h= name selects the next unused instance from the bottom up;
+    // names with no instance left contribute nothing.
+    std::string data;
+    std::vector<bool> used(headers_.size(), false);
+    for (const auto& name : m.signed_headers) {
+        for (std::size_t k = headers_.size(); k-- > 0;) {
+            if (used[k] || !headers_[k].is(name) || name.empty())
+                continue;
+            used[k] = true;
+            append_canon_header(data, m.header_canon, headers_[k].raw());
+            break;
+        }
+    }
+    append_canon_header(data, m.header_canon, strip_b_value(s.ams_field->raw()), false);
+    std::string detail;
+    int r = check_signature(KeyName{m.selector, m.domain}, sha256(data), m.signature, m.algorithm,
+                            detail);
+    if (r != ok)
+        why = label + ": " + detail;
+    return r;
+}
+
+int ChainVerifier::verify_seal(std::uint32_t instance, std::string& why) {
+    // RFC 8617 §5.1.1: the seal signs every set 1..i in order, AAR, AMS, AS, relaxed, with its
+    // own b= emptied and no CRLF after it.
+    std::string data;
+    for (std::uint32_t i = 1; i <= instance; ++i) {
+        const Set& s = sets_[i - 1];
+        append_canon_header(data, Canon::relaxed, s.aar_field->raw());
+        append_canon_header(data, Canon::relaxed, s.ams_field->raw());
+        if (i < instance)
+            append_canon_header(data, Canon::relaxed, s.seal_field->raw());
+        else
+            append_canon_header(data, Canon::relaxed, strip_b_value(s.seal_field->raw()), false);
+    }
+    const ArcSeal& seal = sets_[instance - 1].seal;
+    std::string detail;
+    int r = check_signature(KeyName{seal.selector, seal.domain}, sha256(data), seal.signature,
+                            seal.algorithm, detail);
+    if (r != ok)
+        why = "ARC-Seal i=" + std::to_string(instance) + ": " + detail;
+    return r;
+}
+
+ChainResult ChainVerifier::finish() {
+    if (settled_)
+        return *settled_;
+    ChainResult r;
+    const auto n = static_cast<std::uint32_t>(sets_.size());
+    r.sets = n;
+    for (const auto& s : sets_)
+        r.chain.push_back(SetSummary{s.seal.instance, s.seal.cv, s.seal.domain, s.seal.selector,
+                                     s.ams.domain, s.ams.selector});
+    std::string first_temp;
+    // Step 4: the newest AMS.
+    std::string why;
+    int ams = verify_ams(sets_[n - 1], why);
+    if (ams == bad) {
+        r.status = ChainStatus::fail;
+        r.reason = why;
+        return r;
+    }
+    if (ams == temporary)
+        first_temp = why;
+    // Step 6: every seal, newest first. A certain failure wins over a temporary one.
+    for (std::uint32_t i = n; i >= 1; --i) {
+        std::string seal_why;
+        int res = verify_seal(i, seal_why);
+        if (res == bad) {
+            r.status = ChainStatus::fail;
+            r.reason = seal_why;
+            return r;
+        }
+        if (res == temporary && first_temp.empty())
+            first_temp = seal_why;
+    }
+    if (!first_temp.empty()) {
+        r.status = ChainStatus::temperror;
+        r.reason = first_temp;
+        return r;
+    }
+    // Step 5 (optional): oldest-pass, informational; a temporary failure only withholds it.
+    if (opts_.oldest_pass) {
+        std::uint32_t oldest = 0;
+        bool known = true;
+        for (std::uint32_t i = n - 1; i >= 1; --i) {
+            std::string older_why;
+            int res = verify_ams(sets_[i - 1], older_why);
+            if (res == temporary) {
+                known = false;
+                break;
+            }
+            if (res == bad) {
+                oldest = i + 1;
+                break;
+            }
+        }
+        if (known)
+            r.oldest_pass = oldest;
+    }
+    r.status = ChainStatus::pass;
+    r.reason = n == 1 ? "1 set verified" : std::to_string(n) + " sets verified";
+    return r;
+}
+
+} // namespace arcf::arc

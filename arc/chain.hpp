@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: ISC
+// ARC chain validation (RFC 8617 §5.2) as a sans-I/O state machine: headers in, key names out,
+// body lines and key answers in, a verdict out.
+#pragma once
+
+#include "arc/arc_headers.hpp"
+#include "arc/canon.hpp"
+#include "arc/crypto.hpp"
+#include "arc/header.hpp"
+#include "arc/key_record.hpp"
+#include "dns/answer.hpp"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace arcf::arc {
+
+/// A key location: <selector>._domainkey.<domain> (RFC 6376 §3.6.2.1).
+struct KeyName {
+    std::string selector;
+    std::string domain;
+    std::string dns_name() const { return selector + "._domainkey." + domain; }
+    auto operator<=>(const KeyName&) const = default;
+};
+
+/// The verdict for the whole chain; `temperror` only when a key answer was temporary and nothing
+/// failed for certain (a temporary DNS failure is never reported as fail).
+enum class ChainStatus { none, pass, fail, temperror };
+std::string_view to_string(ChainStatus s);
+
+/// What we learned of one ARC set (for logs, the AAR and later policy).
+struct SetSummary {
+    std::uint32_t instance = 0;
+    Cv cv = Cv::none;
+    std::string seal_domain, seal_selector;
+    std::string ams_domain, ams_selector;
+};
+
+struct ChainResult {
+    ChainStatus status = ChainStatus::none;
+    std::string reason;                       ///< one human-readable sentence
+    std::uint32_t sets = 0;                   ///< N, the highest instance (0 when none)
+    std::optional<std::uint32_t> oldest_pass; ///< RFC 8617 §5.2 step 5 (0 = every AMS passed)
+    std::vector<SetSummary> chain;            ///< sets 1..N when the structure was valid
+};
+
+struct VerifyOptions {
+    KeyPolicy keys;
+    std::uint64_t now = 0;   ///< UNIX time, for x= expiry
+    bool oldest_pass = true; ///< also validate older AMSs (costs their key lookups)
+};
+
+class ChainVerifier {
+  public:
+    explicit ChainVerifier(VerifyOptions opts);
+    ~ChainVerifier();
+    ChainVerifier(const ChainVerifier&) = delete;
+    ChainVerifier& operator=(const ChainVerifier&) = delete;
+
+    /// Takes the complete header block (in message order) and returns the deduplicated keys to
+    /// look up. The list is empty when the verdict needs no key (no chain, broken structure).
+    std::vector<KeyName> begin(std::vector<HeaderField> headers);
+    /// One body line without its line ending.
+    void add_body_line(std::string_view line);
+    /// A key answer; names not asked for are ignored, repeated answers keep the first.
+    void provide_key(const KeyName& name, const dns::TxtAnswer& answer);
+    /// Computes the verdict. Keys never provided count as temporary failures.
+    ChainResult finish();
+
+    const std::vector<HeaderField>& headers() const { return headers_; }
+    /// The verdict is already known from the headers alone (no body or keys needed).
+    bool settled() const { return settled_.has_value(); }
+
+  private:
+    struct Set;
+    struct KeyState;
+    struct Hasher;
+
+    ChainResult fail_result(std::string reason) const;
+    std::optional<ChainResult> analyse();
+    Hasher& hasher_for(Canon c, std::optional<std::uint64_t> limit);
+    /// pass / fail / temporary for one AMS.
+    int verify_ams(const Set& set, std::string& why);
+    int verify_seal(std::uint32_t instance, std::string& why);
+    int check_signature(const KeyName& key,
+                        const Digest& digest,
+                        const std::string& sig,
+                        Algorithm alg,
+                        std::string& why);
+
+    VerifyOptions opts_;
+    std::vector<HeaderField> headers_;
+    std::vector<Set> sets_; // index = instance - 1
+    std::map<KeyName, KeyState> keys_;
+    std::vector<std::unique_ptr<Hasher>> hashers_;
+    std::optional<ChainResult> settled_;
+    bool finished_body_ = false;
+};
+
+/// Convenience for tools and tests: verifies a whole message, asking `lookup` for each key.
+template <class Lookup>
+ChainResult verify_message(std::string_view message, const VerifyOptions& opts, Lookup&& lookup) {
+    auto split = split_message(message);
+    ChainVerifier v(opts);
+    auto names = v.begin(std::move(split.headers));
+    for_each_line(split.body, [&](std::string_view line) { v.add_body_line(line); });
+    for (const auto& n : names)
+        v.provide_key(n, lookup(n));
+    return v.finish();
+}
+
+} // namespace arcf::arc

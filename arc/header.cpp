@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: ISC
+// Header field splitting per RFC 5322 §2.2 (field = name ":" value, folded with leading WSP).
+#include "arc/header.hpp"
+
+namespace arcf::arc {
+
+namespace {
+char lower_ascii(char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+} // namespace
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size())
+        return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (lower_ascii(a[i]) != lower_ascii(b[i]))
+            return false;
+    return true;
+}
+
+std::string to_lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out)
+        c = lower_ascii(c);
+    return out;
+}
+
+HeaderField::HeaderField(std::string raw) : raw_(std::move(raw)) {
+    colon_ = raw_.find(':');
+    // RFC 5322 §3.6.8: field-name = 1*ftext (printable ASCII except ':'), so the name ends at the
+    // colon; whitespace before the colon (obsolete syntax, RFC 5322 §4.5) is not part of it.
+    if (colon_ == std::string::npos || raw_.find('\n') < colon_) {
+        colon_ = std::string::npos;
+        name_len_ = 0;
+        return;
+    }
+    name_len_ = colon_;
+    while (name_len_ > 0 && (raw_[name_len_ - 1] == ' ' || raw_[name_len_ - 1] == '\t'))
+        --name_len_;
+}
+
+std::string_view HeaderField::value() const {
+    if (colon_ == std::string::npos)
+        return {};
+    return std::string_view(raw_).substr(colon_ + 1);
+}
+
+bool HeaderField::is(std::string_view lower_name) const {
+    return iequals(name(), lower_name);
+}
+
+bool HeaderCollector::add_line(std::string_view line) {
+    if (line.empty()) {
+        finish();
+        return false;
+    }
+    bytes_ += line.size() + 2;
+    if ((line[0] == ' ' || line[0] == '\t') && have_pending_) {
+        pending_.append("\r\n");
+        pending_.append(line);
+        return true;
+    }
+    finish();
+    pending_.assign(line);
+    have_pending_ = true;
+    return true;
+}
+
+void HeaderCollector::finish() {
+    if (have_pending_) {
+        fields_.emplace_back(std::move(pending_));
+        pending_.clear();
+        have_pending_ = false;
+    }
+}
+
+SplitMessage split_message(std::string_view message) {
+    SplitMessage out;
+    HeaderCollector hc;
+    std::size_t pos = 0;
+    while (pos < message.size()) {
+        std::size_t nl = message.find('\n', pos);
+        std::size_t end = nl == std::string_view::npos ? message.size() : nl;
+        std::size_t next = nl == std::string_view::npos ? message.size() : nl + 1;
+        std::size_t stop = end;
+        if (stop > pos && message[stop - 1] == '\r')
+            --stop;
+        if (!hc.add_line(message.substr(pos, stop - pos))) {
+            out.has_separator = true;
+            pos = next;
+            break;
+        }
+        pos = next;
+    }
+    hc.finish();
+    out.headers = std::move(hc.fields());
+    out.body = message.substr(pos);
+    return out;
+}
+
+} // namespace arcf::arc

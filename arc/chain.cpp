@@ -87,20 +87,32 @@ std::optional<ChainResult> ChainVerifier::analyse() {
         std::uint32_t instance;
     };
     std::vector<Found> found;
+    std::string bad_instance;
+    bool any_arc = false;
     for (const auto& f : headers_) {
         auto kind = arc_header_kind(f.name());
         if (kind == ArcHeaderKind::none)
             continue;
+        any_arc = true;
         auto inst = peek_instance(kind, f.value());
         if (!inst) {
-            ChainResult r;
-            r.status = ChainStatus::fail;
-            r.reason = std::string(f.name()) + " has no valid instance (i=1..50)";
-            return r;
+            if (bad_instance.empty())
+                bad_instance = std::string(f.name()) + " has no valid instance (i=1..50)";
+            continue;
         }
         found.push_back(Found{kind, &f, *inst});
     }
-    if (found.empty()) {
+    if (!bad_instance.empty()) {
+        std::uint32_t highest = 0;
+        for (const auto& x : found)
+            highest = std::max(highest, x.instance);
+        ChainResult r;
+        r.status = ChainStatus::fail;
+        r.reason = bad_instance;
+        r.sets = highest;
+        return r;
+    }
+    if (!any_arc) {
         ChainResult r;
         r.status = ChainStatus::none;
         r.reason = "no ARC sets";
@@ -115,8 +127,11 @@ std::optional<ChainResult> ChainVerifier::analyse() {
     for (const auto& x : found) {
         if (x.kind == ArcHeaderKind::seal && x.instance == n) {
             auto seal = parse_arc_seal(x.field->value());
-            if (seal && seal->cv == Cv::fail)
-                return fail_result("ARC-Seal i=" + std::to_string(n) + " says cv=fail");
+            if (seal && seal->cv == Cv::fail) {
+                auto r = fail_result("ARC-Seal i=" + std::to_string(n) + " says cv=fail");
+                r.ended = true;
+                return r;
+            }
         }
     }
 

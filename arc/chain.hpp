@@ -42,8 +42,9 @@ struct SetSummary {
 
 struct ChainResult {
     ChainStatus status = ChainStatus::none;
-    std::string reason;                       ///< one human-readable sentence
-    std::uint32_t sets = 0;                   ///< N, the highest instance (0 when none)
+    std::string reason;     ///< one human-readable sentence
+    std::uint32_t sets = 0; ///< N, the highest instance (0 when none)
+    bool ended = false;     ///< the newest ARC-Seal already says cv=fail (never extend it)
     std::optional<std::uint32_t> oldest_pass; ///< RFC 8617 §5.2 step 5 (0 = every AMS passed)
     std::vector<SetSummary> chain;            ///< sets 1..N when the structure was valid
 };

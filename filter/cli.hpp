@@ -66,5 +66,6 @@ std::string json_escape(std::string_view s);
 std::string default_authserv_id();
 
 int run_verify(std::vector<std::string> args);
+int run_seal(std::vector<std::string> args);
 
 } // namespace arcf::filter

@@ -11,6 +11,8 @@ namespace {
 
 void usage(std::ostream& out) {
     out << "usage: filter-arc verify [options] [FILE|-]   verify a message's ARC chain\n"
+           "       filter-arc seal --domain D --selector S --key FILE [options] [FILE|-]\n"
+           "                                               verify, then add an ARC set\n"
            "       filter-arc --help | --version\n"
            "Run 'filter-arc COMMAND --help' for a command's options.\n";
 }
@@ -32,6 +34,8 @@ int main(int argc, char** argv) {
         args.erase(args.begin());
         if (cmd == "verify")
             return arcf::filter::run_verify(std::move(args));
+        if (cmd == "seal")
+            return arcf::filter::run_seal(std::move(args));
         std::cerr << "filter-arc: unknown command '" << cmd << "'\n";
         usage(std::cerr);
         return arcf::filter::exit_usage;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: ISC
-// filter-arc entry point: dispatches to the subcommands.
+// filter-arc entry point: the OpenSMTPD filter by default, or one of the tools.
 #include "filter/cli.hpp"
+#include "filter/config.hpp"
+#include "filter/smtpd_shell.hpp"
 
 #include <exception>
 #include <iostream>
@@ -10,11 +12,22 @@
 namespace {
 
 void usage(std::ostream& out) {
-    out << "usage: filter-arc verify [options] [FILE|-]   verify a message's ARC chain\n"
+    out << "usage: filter-arc [-c FILE]                  OpenSMTPD filter (protocol on "
+           "stdin/stdout)\n"
+           "       filter-arc check-config [-c FILE]     validate and print the configuration\n"
+           "       filter-arc verify [options] [FILE|-]  verify a message's ARC chain\n"
            "       filter-arc seal --domain D --selector S --key FILE [options] [FILE|-]\n"
-           "                                               verify, then add an ARC set\n"
+           "                                             verify, then add an ARC set\n"
            "       filter-arc --help | --version\n"
            "Run 'filter-arc COMMAND --help' for a command's options.\n";
+}
+
+arcf::filter::Config config_from(const std::vector<std::string>& args) {
+    arcf::filter::Args a(args, {"-c", "--config"}, {});
+    if (!a.positional().empty())
+        throw arcf::filter::UsageError{"unexpected argument '" + a.positional()[0] + "'"};
+    auto file = a.value("-c") ? a.value("-c") : a.value("--config");
+    return file ? arcf::filter::load_config(*file) : arcf::filter::default_config();
 }
 
 } // namespace
@@ -22,26 +35,36 @@ void usage(std::ostream& out) {
 int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
     try {
-        if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-            usage(args.empty() ? std::cerr : std::cout);
-            return args.empty() ? arcf::filter::exit_usage : 0;
+        if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+            usage(std::cout);
+            return 0;
         }
-        if (args[0] == "--version") {
+        if (!args.empty() && args[0] == "--version") {
             std::cout << "filter-arc " << FILTER_ARC_VERSION << "\n";
             return 0;
         }
+        if (args.empty() || args[0].rfind("-", 0) == 0)
+            return arcf::filter::run_smtpd_filter(config_from(args));
         std::string cmd = args[0];
         args.erase(args.begin());
         if (cmd == "verify")
             return arcf::filter::run_verify(std::move(args));
         if (cmd == "seal")
             return arcf::filter::run_seal(std::move(args));
+        if (cmd == "check-config") {
+            auto cfg = config_from(args);
+            std::cout << arcf::filter::describe(cfg);
+            return 0;
+        }
         std::cerr << "filter-arc: unknown command '" << cmd << "'\n";
         usage(std::cerr);
         return arcf::filter::exit_usage;
     } catch (const arcf::filter::UsageError& e) {
         std::cerr << "filter-arc: " << e.message << "\n";
         return arcf::filter::exit_usage;
+    } catch (const arcf::filter::ConfigError& e) {
+        std::cerr << "filter-arc: " << e.message << "\n";
+        return 78; // EX_CONFIG
     } catch (const std::exception& e) {
         std::cerr << "filter-arc: " << e.what() << "\n";
         return arcf::filter::exit_software;

@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: ISC
+// OpenSMTPD filter engine (shared notes, opensmtpd-filter-protocol.md §2–§6, §11).
+#include "filter/engine.hpp"
+
+#include "filter/protocol.hpp"
+
+#include <exception>
+
+namespace arcf::filter {
+
+struct Engine::Message {
+    MessageId id = 0;
+    std::string msgid; ///< smtpd's transaction id from tx-begin, when known
+    std::string token; ///< the data-line token, echoed back
+    Spool spool;
+    std::unique_ptr<MessageJob> job;
+    std::size_t pending = 0;
+    bool data_done = false;
+    bool completed = false;
+    bool tempfail = false;
+    bool deadline_hit = false;
+    std::string error; ///< internal error: the message is deferred, never lost
+    explicit Message(std::size_t limit) : spool(limit) {}
+};
+
+struct Engine::Session {
+    std::string id;
+    std::string version = "0.6";
+    std::string client_ip;
+    std::string helo;
+    std::string mail_from;
+    std::string auth_user;
+    std::string msgid;
+    std::vector<std::string> rcpts;
+    std::unique_ptr<Message> msg;
+};
+
+namespace {
+
+std::string quote_log(std::string_view v) {
+    std::string out = "\"";
+    for (char c : v) {
+        auto u = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\')
+            out.push_back('\\');
+        out.push_back(u < 0x20 ? ' ' : c);
+    }
+    return out + "\"";
+}
+
+// Responses put SESSION before TOKEN from protocol 0.5 on; 0.4 had TOKEN first.
+std::string dataline(const std::string& version,
+                     std::string_view s,
+                     std::string_view t,
+                     std::string_view line) {
+    return version_before(version, "0.5") ? format_dataline(t, s, line)
+                                          : format_dataline(s, t, line);
+}
+std::string proceed(const std::string& version, std::string_view s, std::string_view t) {
+    return version_before(version, "0.5") ? format_proceed(t, s) : format_proceed(s, t);
+}
+std::string
+reject(const std::string& version, std::string_view s, std::string_view t, std::string_view reply) {
+    return version_before(version, "0.5") ? format_reject(t, s, reply) : format_reject(s, t, reply);
+}
+
+} // namespace
+
+Engine::Engine(EngineOptions opts) : opts_(std::move(opts)), authserv_id_(opts_.authserv_id) {
+    if (!is_valid_reject_reply(opts_.tempfail_reply))
+        opts_.tempfail_reply = "451 4.7.0 ARC verification temporarily failed, try again later";
+}
+
+Engine::~Engine() = default;
+
+Engine::Session& Engine::session(std::string_view id) {
+    auto it = sessions_.find(id);
+    if (it == sessions_.end()) {
+        // Created lazily on any line: data-lines can overtake the reports of the same session.
+        it = sessions_.emplace(std::string(id), Session{}).first;
+        it->second.id = std::string(id);
+    }
+    return it->second;
+}
+
+void Engine::on_line(std::string_view line, std::uint64_t now, Actions& out) {
+    auto l = parse_line(line);
+    if (!l) {
+        std::string shown(line.substr(0, 120));
+        out.logs.push_back("event=protocol-error reason=" + quote_log("unparseable line skipped") +
+                           " line=" + quote_log(shown));
+        return;
+    }
+    switch (l->type) {
+    case LineType::config:
+        on_config(l->key, l->value, out);
+        break;
+    case LineType::report:
+        on_report(*l, out);
+        break;
+    case LineType::filter:
+        on_filter(*l, now, out);
+        break;
+    }
+}
+
+void Engine::on_config(std::string_view key, std::string_view value, Actions& out) {
+    if (key == "admd") {
+        if (authserv_id_.empty())
+            authserv_id_ = std::string(value);
+    } else if (key == "ready") {
+        if (authserv_id_.empty())
+            authserv_id_ = "localhost";
+        // Only events that exist in every 0.6/0.7 smtpd: an unknown name is fatal to smtpd.
+        for (const char* ev : {"link-connect", "link-disconnect", "link-identify", "link-auth",
+                               "tx-begin", "tx-mail", "tx-rcpt", "tx-reset", "tx-rollback"})
+            out.output += std::string("register|report|smtp-in|") + ev + "\n";
+        out.output += "register|filter|smtp-in|data-line\n";
+        out.output += "register|filter|smtp-in|commit\n";
+        out.output += "register|ready\n";
+        ready_ = true;
+    }
+    // Other keys (smtpd-version, protocol, subsystem, smtp-session-timeout, ...) are ignored.
+}
+
+void Engine::on_report(const ProtocolLine& l, Actions& out) {
+    if (l.subsystem != "smtp-in")
+        return;
+    if (l.event == "link-disconnect") {
+        auto it = sessions_.find(l.session);
+        if (it != sessions_.end()) {
+            drop_message(it->second, out);
+            sessions_.erase(it);
+        }
+        return;
+    }
+    Session& s = session(l.session);
+    s.version = std::string(l.version);
+    const bool v06 = !version_before(l.version, "0.6");
+    if (l.event == "link-connect") {
+        if (auto f = split_params(l.params, 4))
+            s.client_ip = address_of((*f)[2]);
+    } else if (l.event == "link-identify") {
+        if (auto f = split_params(l.params, 2))
+            s.helo = std::string((*f)[1]);
+    } else if (l.event == "link-auth") {
+        // 0.7 moved the user name (which may contain '|') last.
+        if (auto f = split_params(l.params, 2)) {
+            bool v07 = !version_before(l.version, "0.7");
+            std::string_view user = v07 ? (*f)[1] : (*f)[0];
+            std::string_view result = v07 ? (*f)[0] : (*f)[1];
+            s.auth_user = result == "pass" ? std::string(user) : std::string();
+        }
+    } else if (l.event == "tx-begin") {
+        s.msgid = std::string(l.params);
+        s.mail_from.clear();
+        s.rcpts.clear();
+    } else if (l.event == "tx-mail" || l.event == "tx-rcpt") {
+        // 0.6 moved the address (which may contain '|') last: msgid|result|address.
+        if (auto f = split_params(l.params, 3)) {
+            std::string_view result = v06 ? (*f)[1] : (*f)[2];
+            std::string_view address = v06 ? (*f)[2] : (*f)[1];
+            if (result == "ok") {
+                if (l.event == "tx-mail")
+                    s.mail_from = std::string(address);
+                else
+                    s.rcpts.emplace_back(address);
+            }
+        }
+    } else if (l.event == "tx-reset" || l.event == "tx-rollback") {
+        std::string_view msgid = l.params.substr(0, l.params.find('|'));
+        if (s.msg && (s.msg->msgid.empty() || msgid.empty() || s.msg->msgid == msgid))
+            drop_message(s, out);
+        if (l.event == "tx-reset") {
+            s.mail_from.clear();
+            s.rcpts.clear();
+        }
+    }
+}
+
+void Engine::on_filter(const ProtocolLine& l, std::uint64_t now, Actions& out) {
+    Session& s = session(l.session);
+    s.version = std::string(l.version);
+    if (l.event == "data-line") {
+        on_data_line(s, l.token, l.params, now, out);
+        return;
+    }
+    if (l.event == "commit") {
+        // Exactly one answer per request, always: a message we hold decides; anything else
+        // (no message, lost state) proceeds.
+        if (s.msg && s.msg->completed && s.msg->tempfail)
+            out.output += reject(s.version, s.id, l.token, opts_.tempfail_reply);
+        else
+            out.output += proceed(s.version, s.id, l.token);
+        if (s.msg && s.msg->completed)
+            drop_message(s, out);
+        return;
+    }
+    // Phases we did not register still get an answer rather than a hung session.
+    out.output += proceed(s.version, s.id, l.token);
+}
+
+void Engine::on_data_line(
+    Session& s, std::string_view token, std::string_view line, std::uint64_t now, Actions& out) {
+    if (!s.msg || s.msg->completed) {
+        if (s.msg)
+            drop_message(s, out);
+        s.msg = std::make_unique<Message>(opts_.spool_memory_limit);
+        Message& m = *s.msg;
+        m.id = next_message_++;
+        m.msgid = s.msgid;
+        message_sessions_[m.id] = s.id;
+        JobOptions jo;
+        jo.authserv_id = authserv_id_;
+        jo.trusted_authserv_ids = opts_.trusted_authserv_ids;
+        jo.seal_key = opts_.seal_key;
+        jo.seal = opts_.seal;
+        jo.verify.keys = opts_.keys;
+        jo.verify.now = now;
+        jo.verify.oldest_pass = opts_.oldest_pass;
+        jo.remote_ip = s.client_ip;
+        m.job = std::make_unique<MessageJob>(std::move(jo));
+    }
+    Message& m = *s.msg;
+    m.token = std::string(token);
+    if (line == ".") {
+        m.data_done = true;
+        if (m.error.empty()) {
+            try {
+                start_queries(m, m.job->end_of_data(), out);
+            } catch (const std::exception& e) {
+                m.error = e.what();
+            }
+        }
+        try_complete(s, out);
+        return;
+    }
+    if (!m.spool.append(line) && m.error.empty())
+        m.error = "cannot spool the message (temporary directory full or unwritable?)";
+    if (!m.error.empty())
+        return;
+    try {
+        // Lines arrive dot-stuffed (RFC 5321 §4.5.2): un-stuff for parsing and hashing only.
+        std::string_view plain = (!line.empty() && line[0] == '.') ? line.substr(1) : line;
+        start_queries(m, m.job->add_line(plain), out);
+    } catch (const std::exception& e) {
+        m.error = e.what();
+    }
+}
+
+void Engine::start_queries(Message& m, const std::vector<arc::KeyName>& names, Actions& out) {
+    if (names.empty())
+        return;
+    for (const auto& n : names) {
+        QueryId q = next_query_++;
+        queries_.emplace(q, QueryRef{m.id, n});
+        out.queries.push_back(Actions::Query{q, n.dns_name()});
+        ++m.pending;
+    }
+    out.deadlines.push_back(Actions::Deadline{m.id, opts_.message_deadline_ms});
+}
+
+void Engine::on_answer(QueryId id, const dns::TxtAnswer& answer, Actions& out) {
+    auto q = queries_.find(id);
+    if (q == queries_.end())
+        return; // cancelled or stale: the message is gone
+    QueryRef ref = q->second;
+    queries_.erase(q);
+    auto ms = message_sessions_.find(ref.message);
+    if (ms == message_sessions_.end())
+        return;
+    auto it = sessions_.find(ms->second);
+    if (it == sessions_.end() || !it->second.msg || it->second.msg->id != ref.message)
+        return;
+    Message& m = *it->second.msg;
+    m.job->provide_key(ref.key, answer);
+    if (m.pending > 0)
+        --m.pending;
+    try_complete(it->second, out);
+}
+
+void Engine::on_deadline(MessageId id, Actions& out) {
+    auto ms = message_sessions_.find(id);
+    if (ms == message_sessions_.end())
+        return;
+    auto it = sessions_.find(ms->second);
+    if (it == sessions_.end() || !it->second.msg || it->second.msg->id != id)
+        return;
+    Message& m = *it->second.msg;
+    if (m.completed)
+        return;
+    // Missing answers now count as temporary failures (never as a permanent fail).
+    for (auto q = queries_.begin(); q != queries_.end();) {
+        if (q->second.message == id) {
+            out.cancels.push_back(q->first);
+            q = queries_.erase(q);
+        } else {
+            ++q;
+        }
+    }
+    m.pending = 0;
+    m.deadline_hit = true;
+    try_complete(it->second, out);
+}
+
+void Engine::try_complete(Session& s, Actions& out) {
+    if (s.msg && s.msg->data_done && !s.msg->completed &&
+        (s.msg->pending == 0 || !s.msg->error.empty()))
+        complete(s, out);
+}
+
+void Engine::complete(Session& s, Actions& out) {
+    Message& m = *s.msg;
+    m.completed = true;
+    JobResult r;
+    bool have_result = false;
+    std::string note;
+    if (m.error.empty()) {
+        bool allow_seal = true;
+        if (version_before(s.version, "0.7") &&
+            m.spool.longest_line() > opts_.legacy_max_output_line) {
+            allow_seal = false;
+            note =
+                "not sealed: a line exceeds the 1997 bytes smtpd before 7.4 passes through filters";
+        }
+        try {
+            r = m.job->complete(allow_seal);
+            have_result = true;
+        } catch (const std::exception& e) {
+            m.error = e.what();
+        }
+    }
+    for (const auto& q : queries_)
+        if (q.second.message == m.id)
+            out.cancels.push_back(q.first);
+    std::erase_if(queries_, [&](const auto& q) { return q.second.message == m.id; });
+
+    m.tempfail = !m.error.empty() || (have_result && r.tempfail);
+    std::string& o = out.output;
+    if (have_result && !m.tempfail)
+        for (const auto& added : r.added_lines)
+            o += dataline(s.version, s.id, m.token,
+                          (!added.empty() && added[0] == '.') ? "." + added : added);
+    bool replayed =
+        m.spool.replay([&](std::string_view raw) { o += dataline(s.version, s.id, m.token, raw); });
+    if (!replayed) {
+        m.tempfail = true;
+        if (m.error.empty())
+            m.error = "cannot read the spooled message back";
+    }
+    o += dataline(s.version, s.id, m.token, ".");
+
+    std::string log = "session=" + s.id + " msgid=" + (m.msgid.empty() ? "-" : m.msgid);
+    if (have_result) {
+        log += " arc=" + std::string(arc::to_string(r.chain.status)) +
+               " sets=" + std::to_string(r.chain.sets);
+        if (r.chain.oldest_pass)
+            log += " oldest_pass=" + std::to_string(*r.chain.oldest_pass);
+        log += " reason=" + quote_log(r.chain.reason);
+        log += std::string(" sealed=") + (r.sealed ? "yes" : "no");
+        if (r.sealed && opts_.seal_key)
+            log += " seal_domain=" + opts_.seal_key->domain;
+        log += " seal=" + quote_log(note.empty() ? r.seal_note : note);
+    } else {
+        log += " arc=error reason=" + quote_log(m.error);
+    }
+    if (m.deadline_hit)
+        log += " deadline=hit";
+    log += std::string(" action=") + (m.tempfail ? "tempfail" : "proceed") +
+           " size=" + std::to_string(m.spool.bytes()) + (m.spool.spilled() ? " spooled=disk" : "");
+    out.logs.push_back(std::move(log));
+}
+
+void Engine::drop_message(Session& s, Actions& out) {
+    if (!s.msg)
+        return;
+    MessageId id = s.msg->id;
+    for (auto q = queries_.begin(); q != queries_.end();) {
+        if (q->second.message == id) {
+            out.cancels.push_back(q->first);
+            q = queries_.erase(q);
+        } else {
+            ++q;
+        }
+    }
+    message_sessions_.erase(id);
+    s.msg.reset();
+}
+
+} // namespace arcf::filter

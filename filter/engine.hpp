@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: ISC
+// The OpenSMTPD filter engine: sessions, the data path and the commit decision, as a pure state
+// machine. Lines and DNS answers in; protocol output, queries, deadlines and log lines out.
+#pragma once
+
+#include "filter/message_job.hpp"
+#include "filter/protocol.hpp"
+#include "filter/spool.hpp"
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace arcf::filter {
+
+struct EngineOptions {
+    std::string authserv_id; ///< empty: smtpd's config|admd (the default)
+    std::vector<std::string> trusted_authserv_ids;
+    std::shared_ptr<const arc::SealKey> seal_key; ///< null: verify only
+    arc::SealOptions seal;
+    arc::KeyPolicy keys;
+    bool oldest_pass = true;
+    /// Commit answer for a temporary failure. 421 disconnects; 451 keeps the session.
+    std::string tempfail_reply = "421 4.7.0 ARC verification temporarily failed, try again later";
+    std::uint32_t message_deadline_ms = 30000;
+    std::size_t spool_memory_limit = 1024 * 1024;
+    /// smtpd before protocol 0.7 (6.8, 7.3) cuts each filter output line to 1997 bytes: such
+    /// messages are not sealed, so no seal covers bytes smtpd will not store.
+    std::size_t legacy_max_output_line = 1997;
+};
+
+using QueryId = std::uint64_t;
+using MessageId = std::uint64_t;
+
+struct Actions {
+    std::string output; ///< protocol lines for stdout, written as one buffer
+    struct Query {
+        QueryId id;
+        std::string name;
+    };
+    std::vector<Query> queries;
+    std::vector<QueryId> cancels;
+    struct Deadline {
+        MessageId message;
+        std::uint32_t ms;
+    };
+    std::vector<Deadline> deadlines;
+    std::vector<std::string> logs; ///< one key=value line each, for stderr
+};
+
+class Engine {
+  public:
+    explicit Engine(EngineOptions opts);
+    ~Engine();
+
+    /// One line from smtpd (without '\n'); `now` is UNIX time in seconds.
+    void on_line(std::string_view line, std::uint64_t now, Actions& out);
+    void on_answer(QueryId id, const dns::TxtAnswer& answer, Actions& out);
+    void on_deadline(MessageId id, Actions& out);
+
+    bool ready() const { return ready_; }
+    std::size_t sessions() const { return sessions_.size(); }
+    std::size_t pending_queries() const { return queries_.size(); }
+    const std::string& authserv_id() const { return authserv_id_; }
+
+  private:
+    struct Message;
+    struct Session;
+
+    void on_config(std::string_view key, std::string_view value, Actions& out);
+    void on_report(const ProtocolLine& l, Actions& out);
+    void on_filter(const ProtocolLine& l, std::uint64_t now, Actions& out);
+    void on_data_line(
+        Session& s, std::string_view token, std::string_view line, std::uint64_t now, Actions& out);
+    void start_queries(Message& m, const std::vector<arc::KeyName>& names, Actions& out);
+    void try_complete(Session& s, Actions& out);
+    void complete(Session& s, Actions& out);
+    void drop_message(Session& s, Actions& out);
+    Session& session(std::string_view id);
+
+    EngineOptions opts_;
+    std::string authserv_id_;
+    bool ready_ = false;
+    std::map<std::string, Session, std::less<>> sessions_;
+    struct QueryRef {
+        MessageId message;
+        arc::KeyName key;
+    };
+    std::map<QueryId, QueryRef> queries_;
+    std::map<MessageId, std::string> message_sessions_;
+    QueryId next_query_ = 1;
+    MessageId next_message_ = 1;
+};
+
+} // namespace arcf::filter

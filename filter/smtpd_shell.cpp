@@ -1,0 +1,239 @@
+// SPDX-License-Identifier: ISC
+// OpenSMTPD filter shell: executes the Engine's actions; owns no policy.
+#include "filter/smtpd_shell.hpp"
+
+#include "dns/lookup.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+
+#include <csignal>
+#include <ctime>
+#include <deque>
+#include <iostream>
+#include <map>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace arcf::filter {
+
+namespace {
+
+namespace asio = boost::asio;
+
+constexpr std::size_t read_chunk = 64 * 1024;
+constexpr std::size_t max_pending_output = 16 * 1024 * 1024; // stop reading beyond this
+
+// epoll accepts sockets (smtpd's socketpair), pipes and terminals; regular files and
+// /dev/null are read and written synchronously instead.
+bool is_regular(int fd) {
+    struct stat st {};
+    if (fstat(fd, &st) != 0)
+        return true;
+    return !(S_ISSOCK(st.st_mode) || S_ISFIFO(st.st_mode) || isatty(fd));
+}
+
+void log_line(const std::string& line) {
+    std::string l = line + "\n";
+    // stderr is a socket smtpd relays to its log, one line per event.
+    ssize_t ignored = ::write(2, l.data(), l.size());
+    (void)ignored;
+}
+
+class Shell {
+  public:
+    explicit Shell(const Config& cfg)
+        : engine_(cfg.engine), resolver_(dns::make_resolver(io_, cfg.resolver)), in_(io_),
+          out_(io_), signals_(io_, SIGTERM, SIGINT) {
+        in_regular_ = is_regular(0);
+        out_regular_ = is_regular(1);
+        if (!in_regular_)
+            in_.assign(::dup(0));
+        if (!out_regular_)
+            out_.assign(::dup(1));
+        signals_.async_wait([this](const boost::system::error_code& ec, int) {
+            if (!ec)
+                stop("signal");
+        });
+    }
+
+    int run() {
+        read_more();
+        while (!stopped_) {
+            try {
+                io_.run();
+                break;
+            } catch (const std::exception& e) {
+                // A bug must not take smtpd down with us: log it and keep serving.
+                log_line(std::string("event=internal-error reason=\"") + e.what() + "\"");
+                io_.restart();
+            }
+        }
+        return 0;
+    }
+
+  private:
+    void stop(const char* why) {
+        if (stopped_)
+            return;
+        stopped_ = true;
+        (void)why;
+        io_.stop();
+    }
+
+    void read_more() {
+        if (reading_ || eof_ || stopped_)
+            return;
+        if (pending_output_ > max_pending_output)
+            return; // smtpd is not reading: wait for the queue to drain
+        reading_ = true;
+        if (in_regular_) {
+            asio::post(io_, [this] {
+                char buf[read_chunk];
+                ssize_t n = ::read(0, buf, sizeof buf);
+                on_read(n > 0 ? boost::system::error_code() : asio::error::eof,
+                        n > 0 ? static_cast<std::size_t>(n) : 0, buf);
+            });
+            return;
+        }
+        in_.async_read_some(asio::buffer(read_buf_),
+                            [this](const boost::system::error_code& ec, std::size_t n) {
+                                on_read(ec, n, read_buf_.data());
+                            });
+    }
+
+    void on_read(const boost::system::error_code& ec, std::size_t n, const char* data) {
+        reading_ = false;
+        if (n > 0) {
+            line_buf_.append(data, n);
+            std::size_t start = 0;
+            Actions acts;
+            auto now = static_cast<std::uint64_t>(std::time(nullptr));
+            while (true) {
+                auto nl = line_buf_.find('\n', start);
+                if (nl == std::string::npos)
+                    break;
+                engine_.on_line(std::string_view(line_buf_).substr(start, nl - start), now, acts);
+                start = nl + 1;
+            }
+            line_buf_.erase(0, start);
+            apply(acts);
+        }
+        if (ec) {
+            // EOF: smtpd is going away. Flush what we owe and leave.
+            eof_ = true;
+            if (pending_output_ == 0)
+                stop("eof");
+            return;
+        }
+        read_more();
+    }
+
+    void apply(Actions& acts) {
+        for (const auto& l : acts.logs)
+            log_line(l);
+        for (auto id : acts.cancels) {
+            auto it = inflight_.find(id);
+            if (it != inflight_.end()) {
+                resolver_->cancel(it->second);
+                inflight_.erase(it);
+            }
+        }
+        for (auto& q : acts.queries) {
+            QueryId id = q.id;
+            auto rid = resolver_->query_txt(q.name, [this, id](dns::TxtAnswer a) {
+                inflight_.erase(id);
+                Actions next;
+                engine_.on_answer(id, a, next);
+                apply(next);
+            });
+            inflight_[id] = rid;
+        }
+        for (const auto& d : acts.deadlines) {
+            auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(d.ms));
+            MessageId mid = d.message;
+            timer->async_wait([this, timer, mid](const boost::system::error_code& ec) {
+                if (ec)
+                    return;
+                Actions next;
+                engine_.on_deadline(mid, next);
+                apply(next);
+            });
+        }
+        if (!acts.output.empty())
+            write(std::move(acts.output));
+    }
+
+    void write(std::string data) {
+        pending_output_ += data.size();
+        queue_.push_back(std::move(data));
+        if (!writing_)
+            write_next();
+    }
+
+    void write_next() {
+        if (queue_.empty()) {
+            writing_ = false;
+            if (eof_)
+                stop("eof");
+            else
+                read_more();
+            return;
+        }
+        writing_ = true;
+        if (out_regular_) {
+            const std::string& d = queue_.front();
+            std::size_t off = 0;
+            while (off < d.size()) {
+                ssize_t n = ::write(1, d.data() + off, d.size() - off);
+                if (n <= 0) {
+                    stop("write error");
+                    return;
+                }
+                off += static_cast<std::size_t>(n);
+            }
+            pending_output_ -= d.size();
+            queue_.pop_front();
+            asio::post(io_, [this] { write_next(); });
+            return;
+        }
+        asio::async_write(out_, asio::buffer(queue_.front()),
+                          [this](const boost::system::error_code& ec, std::size_t) {
+                              if (ec) {
+                                  stop("write error"); // smtpd is gone
+                                  return;
+                              }
+                              pending_output_ -= queue_.front().size();
+                              queue_.pop_front();
+                              write_next();
+                          });
+    }
+
+    asio::io_context io_;
+    Engine engine_;
+    std::unique_ptr<dns::Resolver> resolver_;
+    asio::posix::stream_descriptor in_;
+    asio::posix::stream_descriptor out_;
+    asio::signal_set signals_;
+    std::array<char, read_chunk> read_buf_{};
+    std::string line_buf_;
+    std::deque<std::string> queue_;
+    std::size_t pending_output_ = 0;
+    std::map<QueryId, dns::Resolver::QueryId> inflight_;
+    bool in_regular_ = false, out_regular_ = false;
+    bool reading_ = false, writing_ = false, eof_ = false, stopped_ = false;
+};
+
+} // namespace
+
+int run_smtpd_filter(const Config& config) {
+    std::signal(SIGPIPE, SIG_IGN);
+    Shell shell(config);
+    return shell.run();
+}
+
+} // namespace arcf::filter

@@ -38,13 +38,15 @@ constexpr std::string_view to_string(Status s) {
 struct TxtAnswer {
     Status status = Status::temporary;
     std::vector<std::string> records;
-    std::uint32_t ttl = 0;  ///< seconds; for negative answers the SOA minimum when known
-    std::string detail;     ///< human-readable cause for logs ("SERVFAIL", "timeout", ...)
+    std::uint32_t ttl = 0; ///< seconds; for negative answers the SOA minimum when known
+    std::string detail;    ///< human-readable cause for logs ("SERVFAIL", "timeout", ...)
 
     static TxtAnswer found(std::vector<std::string> recs, std::uint32_t ttl_s = 0) {
         return TxtAnswer{Status::ok, std::move(recs), ttl_s, {}};
     }
-    static TxtAnswer failed(Status s, std::string why) { return TxtAnswer{s, {}, 0, std::move(why)}; }
+    static TxtAnswer failed(Status s, std::string why) {
+        return TxtAnswer{s, {}, 0, std::move(why)};
+    }
 };
 
 } // namespace arcf::dns

@@ -10,6 +10,10 @@
 
 namespace arcf::dns {
 
+/// Schedules a function to run later on the caller's event loop (for example `asio::post` on an
+/// io_context, see dns/lookup.hpp `post_to`). Used by resolvers that have no loop of their own.
+using Post = std::function<void(std::function<void()>)>;
+
 /// Starts TXT lookups and delivers each answer exactly once, later, on the caller's event loop;
 /// never from inside query_txt() or cancel(). A cancelled query's completion is never called.
 class Resolver {

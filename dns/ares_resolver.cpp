@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: ISC
+// c-ares 1.18 on a Boost.Asio io_context: RFC 1035 §4.2 UDP/TCP transport with EDNS0 (RFC 6891)
+// and TCP fallback on truncation (RFC 7766 §5); the only file that includes <ares.h>.
+#include "dns/ares_resolver.hpp"
+
+#include "dns/txt.hpp"
+
+#include <ares.h>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <mutex>
+#include <span>
+#include <stdexcept>
+#include <unordered_map>
+#include <utility>
+
+namespace arcf::dns {
+namespace {
+
+constexpr int class_in = 1;  // RFC 1035 §3.2.4
+constexpr int type_txt = 16; // RFC 1035 §3.2.2
+
+void init_library_once() {
+    static std::once_flag once;
+    std::call_once(once, [] { ares_library_init(ARES_LIB_INIT_ALL); });
+}
+
+/// c-ares status -> transport outcome; dns/txt.cpp decides what each one means.
+Transport transport_of(int status) {
+    switch (status) {
+    case ARES_SUCCESS:
+        return Transport::answered;
+    case ARES_ENODATA:
+        return Transport::nodata;
+    case ARES_ENOTFOUND:
+        return Transport::nxdomain;
+    case ARES_ESERVFAIL:
+        return Transport::servfail;
+    case ARES_EREFUSED:
+        return Transport::refused;
+    case ARES_EFORMERR:
+        return Transport::formerr;
+    case ARES_ENOTIMP:
+        return Transport::notimp;
+    case ARES_ETIMEOUT:
+        return Transport::timeout;
+    case ARES_ECONNREFUSED:
+        return Transport::connection_refused;
+    case ARES_EBADRESP:
+        return Transport::bad_response;
+    case ARES_EBADNAME:
+        return Transport::bad_name;
+    case ARES_ENOMEM:
+        return Transport::no_memory;
+    case ARES_ECANCELLED:
+        return Transport::cancelled;
+    case ARES_EDESTRUCTION:
+        return Transport::shut_down;
+    default:
+        return Transport::other;
+    }
+}
+
+} // namespace
+
+class AresResolver::Impl : public std::enable_shared_from_this<AresResolver::Impl> {
+  public:
+    Impl(boost::asio::io_context& io) : io_(io), timer_(io) {}
+    ~Impl() { shutdown(); }
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
+
+    void start(const AresOptions& opts);
+    QueryId query(const std::string& name, Completion done);
+    void cancel(QueryId id) { pending_.erase(id); }
+    void shutdown();
+    std::size_t pending() const { return pending_.size(); }
+    std::size_t sockets() const { return sockets_.size(); }
+
+    // Entry points from c-ares (C callbacks in the anonymous namespace below).
+    void on_sock_state(int fd, bool readable, bool writable);
+    void on_answer(QueryId id, const std::string& name, int status, std::span<const std::uint8_t>);
+
+  private:
+    /// One socket c-ares opened. The descriptor only borrows the fd: it is release()d, never
+    /// closed, because c-ares closes its own sockets.
+    struct Socket {
+        Socket(boost::asio::io_context& io, int f) : sd(io), fd(f) {}
+        boost::asio::posix::stream_descriptor sd;
+        int fd;
+        bool want_read = false;
+        bool want_write = false;
+        bool reading = false;
+        bool writing = false;
+        bool gone = false;
+    };
+
+    void arm(const std::shared_ptr<Socket>& s);
+    void on_ready(const std::shared_ptr<Socket>& s, bool write, boost::system::error_code ec);
+    void rearm_timer();
+    void deliver(QueryId id, TxtAnswer answer);
+
+    boost::asio::io_context& io_;
+    ares_channel channel_ = nullptr;
+    boost::asio::steady_timer timer_;
+    bool timer_armed_ = false;
+    std::uint64_t timer_gen_ = 0;
+    std::unordered_map<int, std::shared_ptr<Socket>> sockets_;
+    std::unordered_map<QueryId, Completion> pending_;
+    QueryId next_id_ = 1;
+    bool closed_ = false;
+};
+
+namespace {
+
+/// What c-ares carries for one query; owned by c-ares until its callback runs (exactly once,
+/// also on ares_destroy with ARES_EDESTRUCTION).
+struct Ticket {
+    AresResolver::Impl* impl;
+    Resolver::QueryId id;
+    std::string name;
+};
+
+void sock_state_cb(void* data, ares_socket_t fd, int readable, int writable) {
+    try {
+        static_cast<AresResolver::Impl*>(data)->on_sock_state(fd, readable != 0, writable != 0);
+    } catch (...) {
+        // Nothing may unwind through c-ares. Unwatched sockets still time out via the timer.
+    }
+}
+
+void answer_cb(void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen) {
+    std::unique_ptr<Ticket> t(static_cast<Ticket*>(arg));
+    try {
+        std::span<const std::uint8_t> msg;
+        if (abuf != nullptr && alen > 0)
+            msg = std::span<const std::uint8_t>(abuf, static_cast<std::size_t>(alen));
+        t->impl->on_answer(t->id, t->name, status, msg);
+    } catch (...) {
+        // Out of memory while classifying or posting: the query stays pending until cancelled.
+    }
+}
+
+} // namespace
+
+void AresResolver::Impl::start(const AresOptions& opts) {
+    init_library_once();
+    ares_options o{};
+    int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB;
+    o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
+    // c-ares 1.18 turns SERVFAIL/REFUSED into a retry and finally ARES_ECONNREFUSED; passing them
+    // through keeps the RCODE for the log. Both are temporary failures (RFC 8617 §5.2) anyway.
+    if (!opts.servfail_failover)
+        o.flags |= ARES_FLAG_NOCHECKRESP;
+    if (opts.edns_udp_size > 0) {
+        // RFC 6891 §6.2.5: advertise a payload size so 2048/4096-bit keys fit in one datagram.
+        // Truncated answers (TC=1) are retried over TCP because ARES_FLAG_IGNTC stays off
+        // (RFC 7766 §5).
+        o.flags |= ARES_FLAG_EDNS;
+        o.ednspsz = opts.edns_udp_size;
+        mask |= ARES_OPT_EDNSPSZ;
+    }
+    o.timeout = static_cast<int>(opts.timeout.count() > 0 ? opts.timeout.count() : 1);
+    o.tries = opts.tries > 0 ? opts.tries : 1;
+    o.sock_state_cb = &sock_state_cb;
+    o.sock_state_cb_data = this;
+    int rc = ares_init_options(&channel_, &o, mask);
+    if (rc != ARES_SUCCESS) {
+        channel_ = nullptr;
+        throw std::runtime_error(std::string("c-ares init: ") + ares_strerror(rc));
+    }
+    if (!opts.servers.empty()) {
+        rc = ares_set_servers_ports_csv(channel_, opts.servers.c_str());
+        if (rc != ARES_SUCCESS)
+            throw std::runtime_error("DNS servers \"" + opts.servers + "\": " + ares_strerror(rc));
+    }
+}
+
+void AresResolver::Impl::shutdown() {
+    if (channel_ == nullptr)
+        return;
+    closed_ = true;
+    pending_.clear();
+    // Runs every query callback with ARES_EDESTRUCTION (dropped in on_answer) and reports each
+    // socket closed through sock_state_cb, which releases its descriptor.
+    ares_destroy(channel_);
+    channel_ = nullptr;
+    for (auto& [fd, s] : sockets_) {
+        s->gone = true;
+        s->sd.release();
+    }
+    sockets_.clear();
+    timer_.cancel();
+}
+
+Resolver::QueryId AresResolver::Impl::query(const std::string& name, Completion done) {
+    QueryId id = next_id_++;
+    pending_.emplace(id, std::move(done));
+    if (closed_) {
+        boost::asio::post(io_, [weak = weak_from_this(), id] {
+            if (auto self = weak.lock())
+                self->deliver(id, transport_failure(Transport::shut_down));
+        });
+        return id;
+    }
+    if (name.find('\0') != std::string::npos) {
+        on_answer(id, name, ARES_EBADNAME, {});
+        return id;
+    }
+    auto* t = new Ticket{this, id, name};
+    // May call answer_cb before returning (bad name, no servers): on_answer only posts.
+    ares_query(channel_, name.c_str(), class_in, type_txt, &answer_cb, t);
+    rearm_timer();
+    return id;
+}
+
+void AresResolver::Impl::on_answer(QueryId id,
+                                   const std::string& name,
+                                   int status,
+                                   std::span<const std::uint8_t> msg) {
+    if (closed_ || status == ARES_EDESTRUCTION || pending_.count(id) == 0)
+        return;
+    TxtAnswer a = classify(transport_of(status), msg, name);
+    if (a.status == Status::temporary && transport_of(status) == Transport::other)
+        a.detail = ares_strerror(status);
+    // Never complete inline: c-ares may be inside ares_query() or ares_process_fd() here.
+    boost::asio::post(io_, [weak = weak_from_this(), id, a = std::move(a)]() mutable {
+        if (auto self = weak.lock())
+            self->deliver(id, std::move(a));
+    });
+}
+
+void AresResolver::Impl::deliver(QueryId id, TxtAnswer answer) {
+    if (closed_)
+        return;
+    auto it = pending_.find(id);
+    if (it == pending_.end())
+        return; // cancelled
+    Completion done = std::move(it->second);
+    pending_.erase(it);
+    done(std::move(answer));
+}
+
+void AresResolver::Impl::on_sock_state(int fd, bool readable, bool writable) {
+    auto it = sockets_.find(fd);
+    if (!readable && !writable) {
+        // c-ares is about to close fd: stop watching without closing it.
+        if (it != sockets_.end()) {
+            it->second->gone = true;
+            boost::system::error_code ignored;
+            it->second->sd.cancel(ignored);
+            it->second->sd.release();
+            sockets_.erase(it);
+        }
+        return;
+    }
+    if (closed_)
+        return;
+    std::shared_ptr<Socket> s;
+    if (it == sockets_.end()) {
+        s = std::make_shared<Socket>(io_, fd);
+        boost::system::error_code ec;
+        s->sd.assign(fd, ec);
+        sockets_.emplace(fd, s);
+        if (ec) {
+            s->gone = true; // cannot watch it; its queries end by timeout
+            return;
+        }
+    } else {
+        s = it->second;
+    }
+    s->want_read = readable;
+    s->want_write = writable;
+    arm(s);
+}
+
+void AresResolver::Impl::arm(const std::shared_ptr<Socket>& s) {
+    using boost::asio::posix::descriptor_base;
+    std::weak_ptr<Impl> weak = weak_from_this();
+    if (s->want_read && !s->reading && !s->gone) {
+        s->reading = true;
+        s->sd.async_wait(descriptor_base::wait_read, [weak, s](boost::system::error_code ec) {
+            s->reading = false;
+            if (auto self = weak.lock())
+                self->on_ready(s, false, ec);
+        });
+    }
+    if (s->want_write && !s->writing && !s->gone) {
+        s->writing = true;
+        s->sd.async_wait(descriptor_base::wait_write, [weak, s](boost::system::error_code ec) {
+            s->writing = false;
+            if (auto self = weak.lock())
+                self->on_ready(s, true, ec);
+        });
+    }
+}
+
+void AresResolver::Impl::on_ready(const std::shared_ptr<Socket>& s,
+                                  bool write,
+                                  boost::system::error_code ec) {
+    if (closed_ || s->gone || ec == boost::asio::error::operation_aborted)
+        return;
+    // Other errors: let c-ares try the socket and notice the failure itself.
+    if (write)
+        ares_process_fd(channel_, ARES_SOCKET_BAD, s->fd);
+    else
+        ares_process_fd(channel_, s->fd, ARES_SOCKET_BAD);
+    if (closed_)
+        return;
+    if (!s->gone)
+        arm(s);
+    rearm_timer();
+}
+
+void AresResolver::Impl::rearm_timer() {
+    if (closed_)
+        return;
+    timeval tv{};
+    if (ares_timeout(channel_, nullptr, &tv) == nullptr) {
+        if (timer_armed_) {
+            timer_armed_ = false;
+            ++timer_gen_;
+            timer_.cancel();
+        }
+        return;
+    }
+    auto due = std::chrono::steady_clock::now() + std::chrono::seconds(tv.tv_sec) +
+               std::chrono::microseconds(tv.tv_usec);
+    // An earlier wake-up is harmless (c-ares just finds nothing due), so keep a pending one.
+    if (timer_armed_ && timer_.expiry() <= due)
+        return;
+    timer_armed_ = true;
+    std::uint64_t gen = ++timer_gen_;
+    timer_.expires_at(due);
+    timer_.async_wait([weak = weak_from_this(), gen](boost::system::error_code ec) {
+        auto self = weak.lock();
+        if (!self || ec == boost::asio::error::operation_aborted || gen != self->timer_gen_ ||
+            self->closed_)
+            return;
+        self->timer_armed_ = false;
+        ares_process_fd(self->channel_, ARES_SOCKET_BAD, ARES_SOCKET_BAD); // timeouts only
+        self->rearm_timer();
+    });
+}
+
+AresResolver::AresResolver(boost::asio::io_context& io, const AresOptions& opts)
+    : impl_(std::make_shared<Impl>(io)) {
+    impl_->start(opts); // on throw, ~Impl destroys the half-set-up channel
+}
+
+AresResolver::~AresResolver() {
+    impl_->shutdown();
+}
+
+Resolver::QueryId AresResolver::query_txt(const std::string& name, Completion done) {
+    return impl_->query(name, std::move(done));
+}
+
+void AresResolver::cancel(QueryId id) {
+    impl_->cancel(id);
+}
+
+std::size_t AresResolver::pending() const {
+    return impl_->pending();
+}
+
+std::size_t AresResolver::open_sockets() const {
+    return impl_->sockets();
+}
+
+} // namespace arcf::dns

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: ISC
+// Production TXT resolver: c-ares 1.18 driven by a Boost.Asio io_context on one thread, speaking
+// RFC 1035 §4.2 UDP with EDNS0 (RFC 6891) and falling back to TCP on truncation (RFC 7766 §5).
+#pragma once
+
+#include "dns/resolver.hpp"
+
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace arcf::dns {
+
+struct AresOptions {
+    /// "ip[:port][,ip[:port]...]" ("[::1]:53" for IPv6); empty means the system resolver
+    /// configuration (/etc/resolv.conf).
+    std::string servers;
+    /// First try's timeout; c-ares doubles it on each further round over the servers.
+    std::chrono::milliseconds timeout{2000};
+    /// Rounds over the server list before giving up with a timeout.
+    int tries = 2;
+    /// EDNS0 UDP payload size advertised (RFC 6891 §6.2.5); 0 turns EDNS0 off (512-octet UDP).
+    std::uint16_t edns_udp_size = 1232;
+    /// When true, SERVFAIL/REFUSED/NOTIMP from one server moves on to the next one; c-ares 1.18
+    /// then reports the final failure as "connection refused". When false (default), the first
+    /// such answer ends the query and its RCODE is reported.
+    bool servfail_failover = false;
+};
+
+/// A Resolver on c-ares. Every socket c-ares opens is watched with an Asio descriptor and its
+/// timeouts with a steady_timer, so nothing blocks the loop. Answers are posted to `io`, never
+/// delivered inside query_txt(), cancel() or c-ares itself. Destroying the resolver with queries
+/// in flight is safe; their completions are dropped. Must be destroyed before `io`.
+class AresResolver final : public Resolver {
+  public:
+    /// Throws std::runtime_error when c-ares cannot be set up or `servers` does not parse
+    /// (startup only).
+    AresResolver(boost::asio::io_context& io, const AresOptions& opts);
+    ~AresResolver() override;
+    AresResolver(const AresResolver&) = delete;
+    AresResolver& operator=(const AresResolver&) = delete;
+
+    QueryId query_txt(const std::string& name, Completion done) override;
+    void cancel(QueryId id) override;
+
+    /// Queries started and neither answered nor cancelled yet.
+    std::size_t pending() const;
+    /// Sockets c-ares currently has open (watched by the loop).
+    std::size_t open_sockets() const;
+
+    class Impl;
+
+  private:
+    std::shared_ptr<Impl> impl_;
+};
+
+} // namespace arcf::dns

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: ISC
+// In-memory TXT resolver for tests and offline runs (answers shaped as RFC 6376 §3.6.2.2 keys).
+#include "dns/static_resolver.hpp"
+
+#include <memory>
+#include <utility>
+
+namespace arcf::dns {
+namespace {
+
+std::string normalise(std::string_view name) {
+    while (!name.empty() && name.back() == '.')
+        name.remove_suffix(1);
+    std::string key(name);
+    for (auto& c : key)
+        if (c >= 'A' && c <= 'Z')
+            c = static_cast<char>(c - 'A' + 'a');
+    return key;
+}
+
+} // namespace
+
+StaticResolver::StaticResolver(Post post, Fallback fallback)
+    : post_(std::move(post)), fallback_(std::move(fallback)),
+      alive_(std::make_shared<StaticResolver*>(this)) {}
+
+StaticResolver::~StaticResolver() = default;
+
+void StaticResolver::set(std::string_view name, TxtAnswer answer) {
+    answers_[normalise(name)] = std::move(answer);
+}
+
+Resolver::QueryId StaticResolver::query_txt(const std::string& name, Completion done) {
+    QueryId id = next_id_++;
+    std::string key = normalise(name);
+    ++counts_[key];
+    ++total_;
+    TxtAnswer a;
+    if (auto it = answers_.find(key); it != answers_.end())
+        a = it->second;
+    else if (fallback_)
+        a = fallback_(key);
+    else
+        a = TxtAnswer::failed(Status::nxdomain, "NXDOMAIN");
+    pending_.emplace(id, Pending{std::move(done), std::move(a), false});
+    if (!hold_)
+        post_answer(id);
+    return id;
+}
+
+void StaticResolver::cancel(QueryId id) {
+    pending_.erase(id);
+}
+
+void StaticResolver::release() {
+    hold_ = false;
+    for (auto& [id, p] : pending_)
+        if (!p.posted)
+            post_answer(id);
+}
+
+std::size_t StaticResolver::queries(std::string_view name) const {
+    auto it = counts_.find(normalise(name));
+    return it == counts_.end() ? 0 : it->second;
+}
+
+void StaticResolver::post_answer(QueryId id) {
+    pending_.at(id).posted = true;
+    std::weak_ptr<StaticResolver*> weak = alive_;
+    post_([weak, id] {
+        auto self = weak.lock();
+        if (!self)
+            return;
+        auto& pending = (*self)->pending_;
+        auto it = pending.find(id);
+        if (it == pending.end())
+            return; // cancelled
+        Pending p = std::move(it->second);
+        pending.erase(it);
+        p.done(std::move(p.answer));
+    });
+}
+
+} // namespace arcf::dns

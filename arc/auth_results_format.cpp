@@ -9,7 +9,13 @@ std::string comment_safe(std::string_view text) {
     out.reserve(text.size());
     for (char c : text) {
         auto u = static_cast<unsigned char>(c);
-        if (c == '(' || c == ')' || c == '\\' || c == ';' || u < 0x20 || u == 0x7f)
+        if (c == '(')
+            out.push_back('[');
+        else if (c == ')')
+            out.push_back(']');
+        else if (c == ';')
+            out.push_back(',');
+        else if (c == '\\' || u < 0x20 || u == 0x7f)
             out.push_back(' ');
         else
             out.push_back(c);

@@ -9,8 +9,8 @@
 
 namespace arcf::arc {
 
-/// Makes text safe inside an RFC 8601 comment: no parentheses, backslashes, semicolons or
-/// control characters (a ';' inside a comment breaks some receivers' parsers).
+/// Makes text safe inside an RFC 8601 comment: parentheses become brackets, ';' a comma (a ';'
+/// inside a comment breaks some receivers' parsers), backslashes and controls a space.
 std::string comment_safe(std::string_view text);
 
 /// "arc=pass (reason) header.oldest-pass=0 smtp.remote-ip=1.2.3.4" — one resinfo.

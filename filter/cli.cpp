@@ -3,8 +3,10 @@
 #include "filter/cli.hpp"
 
 #include "arc/header.hpp"
+#include "dns/lookup.hpp"
 #include "dns/zone_file.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -116,11 +118,25 @@ KeySource make_key_source(const KeySourceOptions& opts) {
             return out;
         };
     }
-    // Until live DNS is wired in, a missing zone file means there is no key anywhere.
-    return [](const std::vector<std::string>& names) {
+    // Live DNS through c-ares: the system resolver, or --dns-server HOST:PORT[,HOST:PORT].
+    dns::ResolverOptions ro;
+    if (opts.dns_server)
+        ro.ares.servers = *opts.dns_server;
+    ro.ares.timeout = std::chrono::milliseconds(std::max(1u, opts.timeout_ms / 2));
+    ro.cache = false;
+    auto io = std::make_shared<boost::asio::io_context>();
+    std::shared_ptr<dns::Resolver> resolver;
+    try {
+        resolver = dns::make_resolver(*io, ro);
+    } catch (const std::exception& e) {
+        throw UsageError{std::string("DNS resolver: ") + e.what()};
+    }
+    unsigned deadline = opts.timeout_ms;
+    return [io, resolver, deadline](const std::vector<std::string>& names) {
+        auto answers = dns::lookup_all(*io, *resolver, names, std::chrono::milliseconds(deadline));
         std::vector<dns::TxtAnswer> out;
-        for (std::size_t i = 0; i < names.size(); ++i)
-            out.push_back(dns::TxtAnswer::failed(dns::Status::temporary, "no key source"));
+        for (const auto& n : names)
+            out.push_back(answers[n]);
         return out;
     };
 }

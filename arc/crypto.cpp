@@ -210,4 +210,44 @@ std::string PrivateKey::public_key_base64() const {
     return base64_encode(out);
 }
 
+bool PrivateKey::matches(const PublicKey& pub) const {
+    if (!key_ || !pub.key_ || type_ != pub.type_)
+        return false;
+    bool eq = EVP_PKEY_eq(key_.get(), pub.key_.get()) == 1;
+    ERR_clear_error();
+    return eq;
+}
+
+Result<PrivateKey> PrivateKey::generate(KeyType type, unsigned bits) {
+    EVP_PKEY* raw = nullptr;
+    if (type == KeyType::ed25519) {
+        raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+    } else {
+        if (bits < 1024 || bits > 8192)
+            return fail(Errc::bad_value, "RSA keys are 1024 to 8192 bits");
+        raw = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(bits));
+    }
+    ERR_clear_error();
+    if (raw == nullptr)
+        return fail(Errc::crypto, "key generation failed");
+    PrivateKey k;
+    k.key_ = own(raw);
+    k.type_ = type;
+    int b = EVP_PKEY_get_bits(raw);
+    k.bits_ = b > 0 ? static_cast<unsigned>(b) : 0;
+    return k;
+}
+
+std::string PrivateKey::to_pem() const {
+    std::unique_ptr<BIO, CtxFree> bio(BIO_new(BIO_s_mem()));
+    if (!bio || PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr,
+                                         nullptr) != 1) {
+        ERR_clear_error();
+        return {};
+    }
+    char* data = nullptr;
+    long len = BIO_get_mem_data(bio.get(), &data);
+    return std::string(data, static_cast<std::size_t>(len));
+}
+
 } // namespace arcf::arc

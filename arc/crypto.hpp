@@ -64,6 +64,7 @@ class PublicKey {
     bool verify(const Digest& digest, std::string_view signature) const;
 
   private:
+    friend class PrivateKey;
     std::shared_ptr<evp_pkey_st> key_;
     KeyType type_ = KeyType::rsa;
     unsigned bits_ = 0;
@@ -83,6 +84,12 @@ class PrivateKey {
     Result<std::string> sign(const Digest& digest) const;
     /// The p= value for a DKIM key record (base64 of SPKI for RSA, raw key for Ed25519).
     std::string public_key_base64() const;
+    /// Whether `pub` is the public half of this key.
+    bool matches(const PublicKey& pub) const;
+    /// Generates a new key: RSA of `bits` bits, or Ed25519 (bits ignored).
+    static Result<PrivateKey> generate(KeyType type, unsigned bits);
+    /// PKCS#8 PEM text of the private key.
+    std::string to_pem() const;
 
   private:
     std::shared_ptr<evp_pkey_st> key_;

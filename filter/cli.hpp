@@ -67,5 +67,8 @@ std::string default_authserv_id();
 
 int run_verify(std::vector<std::string> args);
 int run_seal(std::vector<std::string> args);
+int run_keygen(std::vector<std::string> args);
+int run_testkey(std::vector<std::string> args);
+int run_exim(std::vector<std::string> args);
 
 } // namespace arcf::filter

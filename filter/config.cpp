@@ -193,6 +193,13 @@ Config load_config(const std::string& path) {
     return c;
 }
 
+std::vector<std::shared_ptr<const arc::SealKey>> all_seal_keys(const Config& c) {
+    std::vector<std::shared_ptr<const arc::SealKey>> out;
+    if (c.engine.seal_key)
+        out.push_back(c.engine.seal_key);
+    return out;
+}
+
 std::string describe(const Config& c) {
     const auto& e = c.engine;
     std::ostringstream os;

@@ -25,6 +25,8 @@ struct ConfigError {
 Config load_config(const std::string& path);
 /// The built-in defaults (no file): verify only, system resolver, smtpd's admd as authserv-id.
 Config default_config();
+/// Every signing key of the configuration.
+std::vector<std::shared_ptr<const arc::SealKey>> all_seal_keys(const Config& c);
 /// The effective configuration as TOML, for `check-config`.
 std::string describe(const Config& c);
 

@@ -15,6 +15,11 @@ void usage(std::ostream& out) {
     out << "usage: filter-arc [-c FILE]                  OpenSMTPD filter (protocol on "
            "stdin/stdout)\n"
            "       filter-arc check-config [-c FILE]     validate and print the configuration\n"
+           "       filter-arc exim [-c FILE]             Exim transport filter (stdin to stdout)\n"
+           "       filter-arc keygen --domain D --selector S [--type rsa|ed25519] [--bits N] "
+           "[--out FILE]\n"
+           "       filter-arc testkey -c FILE            check published keys against the "
+           "configured ones\n"
            "       filter-arc verify [options] [FILE|-]  verify a message's ARC chain\n"
            "       filter-arc seal --domain D --selector S --key FILE [options] [FILE|-]\n"
            "                                             verify, then add an ARC set\n"
@@ -51,6 +56,12 @@ int main(int argc, char** argv) {
             return arcf::filter::run_verify(std::move(args));
         if (cmd == "seal")
             return arcf::filter::run_seal(std::move(args));
+        if (cmd == "exim")
+            return arcf::filter::run_exim(std::move(args));
+        if (cmd == "keygen")
+            return arcf::filter::run_keygen(std::move(args));
+        if (cmd == "testkey")
+            return arcf::filter::run_testkey(std::move(args));
         if (cmd == "check-config") {
             auto cfg = config_from(args);
             std::cout << arcf::filter::describe(cfg);

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: ISC
+// `filter-arc exim`: Exim transport_filter mode. One message on stdin (LF, no dot-stuffing),
+// the sealed message on stdout; nothing ever on stderr (Exim merges it into the message),
+// logs to syslog; exit 75 (EX_TEMPFAIL) defers the delivery on a temporary DNS failure.
+#include "filter/cli.hpp"
+#include "filter/config.hpp"
+#include "filter/message_job.hpp"
+
+#include <ctime>
+#include <iostream>
+#include <syslog.h>
+#include <unistd.h>
+
+namespace arcf::filter {
+
+namespace {
+
+constexpr std::string_view context_header = "x-arc-context";
+
+struct Context {
+    std::string ip, helo, from, auth;
+};
+
+// "ip=192.0.2.1; helo=client.example; from=a@b.example; auth=user" (the Exim configuration in
+// etc/exim4 adds it with headers_add; tainted values are fine in a header, not as arguments).
+Context parse_context(std::string_view value) {
+    Context c;
+    std::size_t pos = 0;
+    while (pos < value.size()) {
+        auto semi = value.find(';', pos);
+        std::string_view item =
+            value.substr(pos, semi == std::string_view::npos ? semi : semi - pos);
+        while (!item.empty() && (item.front() == ' ' || item.front() == '\t' ||
+                                 item.front() == '\r' || item.front() == '\n'))
+            item.remove_prefix(1);
+        while (!item.empty() && (item.back() == ' ' || item.back() == '\t' || item.back() == '\r' ||
+                                 item.back() == '\n'))
+            item.remove_suffix(1);
+        auto eq = item.find('=');
+        if (eq != std::string_view::npos) {
+            std::string key = arc::to_lower(item.substr(0, eq));
+            std::string val(item.substr(eq + 1));
+            if (key == "ip")
+                c.ip = val;
+            else if (key == "helo")
+                c.helo = val;
+            else if (key == "from")
+                c.from = val;
+            else if (key == "auth")
+                c.auth = val;
+        }
+        if (semi == std::string_view::npos)
+            break;
+        pos = semi + 1;
+    }
+    return c;
+}
+
+void log_to_syslog(int prio, const std::string& line) {
+    syslog(prio, "%s", line.c_str());
+}
+
+} // namespace
+
+int run_exim(std::vector<std::string> argv) {
+    openlog("filter-arc", LOG_PID, LOG_MAIL);
+    try {
+        Args args(std::move(argv), {"-c", "--config"}, {"--help"});
+        if (args.flag("--help")) {
+            std::cout << "usage: filter-arc exim [-c FILE]   (Exim transport_filter)\n";
+            return exit_ok;
+        }
+        auto file = args.value("-c") ? args.value("-c") : args.value("--config");
+        Config cfg = file ? load_config(*file) : default_config();
+
+        std::string message, err;
+        if (!read_input("-", message, err)) {
+            log_to_syslog(LOG_ERR, "exim: cannot read the message: " + err);
+            return exit_tempfail;
+        }
+        // Find the header block and our private context header (the last one wins: Exim's
+        // headers_add appends, so a copy forged by the sender sits above it). Every copy is
+        // removed from the output.
+        std::vector<std::pair<std::size_t, std::size_t>> cuts; // [begin, end) byte ranges
+        Context ctx;
+        std::size_t pos = 0;
+        while (pos < message.size()) {
+            auto nl = message.find('\n', pos);
+            std::size_t end = nl == std::string::npos ? message.size() : nl + 1;
+            std::string_view line(message.data() + pos, end - pos);
+            if (line == "\n" || line == "\r\n")
+                break;
+            auto colon = line.find(':');
+            if (colon != std::string_view::npos &&
+                arc::iequals(line.substr(0, colon), context_header)) {
+                std::size_t fend = end;
+                while (fend < message.size() && (message[fend] == ' ' || message[fend] == '\t')) {
+                    auto n2 = message.find('\n', fend);
+                    fend = n2 == std::string::npos ? message.size() : n2 + 1;
+                }
+                ctx = parse_context(
+                    std::string_view(message).substr(pos + colon + 1, fend - pos - colon - 1));
+                cuts.emplace_back(pos, fend);
+                pos = fend;
+                continue;
+            }
+            pos = end;
+        }
+        std::string body_out;
+        body_out.reserve(message.size());
+        std::size_t from = 0;
+        for (const auto& [b, e] : cuts) {
+            body_out.append(message, from, b - from);
+            from = e;
+        }
+        body_out.append(message, from, std::string::npos);
+
+        JobOptions jo;
+        jo.authserv_id =
+            cfg.engine.authserv_id.empty() ? default_authserv_id() : cfg.engine.authserv_id;
+        jo.trusted_authserv_ids = cfg.engine.trusted_authserv_ids;
+        jo.seal_key = cfg.engine.seal_key;
+        jo.seal = cfg.engine.seal;
+        jo.verify.keys = cfg.engine.keys;
+        jo.verify.now = static_cast<std::uint64_t>(std::time(nullptr));
+        jo.verify.oldest_pass = cfg.engine.oldest_pass;
+        jo.remote_ip = ctx.ip;
+        MessageJob job(std::move(jo));
+        std::vector<arc::KeyName> names;
+        arc::for_each_line(body_out, [&](std::string_view line) {
+            auto n = job.add_line(line);
+            names.insert(names.end(), n.begin(), n.end());
+        });
+        auto n = job.end_of_data();
+        names.insert(names.end(), n.begin(), n.end());
+        if (!names.empty()) {
+            KeySourceOptions ks;
+            if (!cfg.resolver.ares.servers.empty())
+                ks.dns_server = cfg.resolver.ares.servers;
+            ks.timeout_ms = cfg.engine.message_deadline_ms;
+            KeySource source = make_key_source(ks);
+            std::vector<std::string> qnames;
+            for (const auto& k : names)
+                qnames.push_back(k.dns_name());
+            auto answers = source(qnames);
+            for (std::size_t i = 0; i < names.size() && i < answers.size(); ++i)
+                job.provide_key(names[i], answers[i]);
+        }
+        JobResult r = job.complete(true);
+        std::string log = "mode=exim ip=" + (ctx.ip.empty() ? std::string("-") : ctx.ip) +
+                          " arc=" + std::string(arc::to_string(r.chain.status)) +
+                          " sets=" + std::to_string(r.chain.sets) + " reason=\"" + r.chain.reason +
+                          "\" sealed=" + (r.sealed ? "yes" : "no") + " seal=\"" + r.seal_note +
+                          "\"";
+        if (r.tempfail) {
+            log_to_syslog(LOG_WARNING, log + " action=defer");
+            return exit_tempfail; // Exim defers and retries later
+        }
+        log_to_syslog(LOG_INFO, log + " action=deliver");
+        // Added header lines use the message's own line ending (Exim: LF).
+        bool crlf = body_out.find('\n') != std::string::npos && body_out.find('\n') > 0 &&
+                    body_out[body_out.find('\n') - 1] == '\r';
+        std::string out;
+        for (const auto& l : r.added_lines)
+            out += l + (crlf ? "\r\n" : "\n");
+        out += body_out;
+        std::size_t off = 0;
+        while (off < out.size()) {
+            ssize_t w = ::write(1, out.data() + off, out.size() - off);
+            if (w <= 0) {
+                log_to_syslog(LOG_ERR, "exim: write to stdout failed");
+                return exit_tempfail;
+            }
+            off += static_cast<std::size_t>(w);
+        }
+        return exit_ok;
+    } catch (const UsageError& e) {
+        log_to_syslog(LOG_ERR, "exim: " + e.message);
+        return exit_tempfail;
+    } catch (const ConfigError& e) {
+        log_to_syslog(LOG_ERR, "exim: " + e.message);
+        return exit_tempfail;
+    } catch (const std::exception& e) {
+        log_to_syslog(LOG_ERR, std::string("exim: ") + e.what());
+        return exit_tempfail;
+    }
+}
+
+} // namespace arcf::filter

@@ -122,6 +122,8 @@ std::optional<ChainResult> ChainVerifier::analyse() {
     for (const auto& x : found)
         n = std::max(n, x.instance);
     sets_.assign(n, Set{});
+    if (n > opts_.max_sets)
+        return fail_result("more than " + std::to_string(opts_.max_sets) + " ARC sets");
 
     // Step 2: the newest seal already says the chain failed.
     for (const auto& x : found) {

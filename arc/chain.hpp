@@ -51,8 +51,9 @@ struct ChainResult {
 
 struct VerifyOptions {
     KeyPolicy keys;
-    std::uint64_t now = 0;   ///< UNIX time, for x= expiry
-    bool oldest_pass = true; ///< also validate older AMSs (costs their key lookups)
+    std::uint64_t now = 0;                 ///< UNIX time, for x= expiry
+    bool oldest_pass = true;               ///< also validate older AMSs (costs their key lookups)
+    std::uint32_t max_sets = max_instance; ///< longer chains fail (RFC 8617 §4.2.1 caps at 50)
 };
 
 class ChainVerifier {

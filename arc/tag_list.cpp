@@ -75,6 +75,9 @@ Result<TagList> parse_tag_list(std::string_view text) {
             if (c == '\r' || c == '\n') {
                 if (c == '\r' && (i + 1 >= value.size() || value[i + 1] != '\n'))
                     return fail(Errc::syntax, "bare CR in tag value");
+                if (c == '\n' &&
+                    (i + 1 >= value.size() || (value[i + 1] != ' ' && value[i + 1] != '\t')))
+                    return fail(Errc::syntax, "line break in tag value not followed by WSP");
                 continue;
             }
             if (c == ' ' || c == '\t')

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <span>
 #include <stdexcept>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 
@@ -67,7 +68,7 @@ Transport transport_of(int status) {
 
 class AresResolver::Impl : public std::enable_shared_from_this<AresResolver::Impl> {
   public:
-    Impl(boost::asio::io_context& io) : io_(io), timer_(io) {}
+    explicit Impl(boost::asio::io_context& io) : io_(io), timer_(io) {}
     ~Impl() { shutdown(); }
     Impl(const Impl&) = delete;
     Impl& operator=(const Impl&) = delete;
@@ -149,7 +150,7 @@ void AresResolver::Impl::start(const AresOptions& opts) {
     init_library_once();
     ares_options o{};
     int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB;
-    o.flags = ARES_FLAG_NOSEARCH | ARES_FLAG_NOALIASES;
+    o.flags = 0;
     // c-ares 1.18 turns SERVFAIL/REFUSED into a retry and finally ARES_ECONNREFUSED; passing them
     // through keeps the RCODE for the log. Both are temporary failures (RFC 8617 §5.2) anyway.
     if (!opts.servfail_failover)
@@ -205,13 +206,16 @@ Resolver::QueryId AresResolver::Impl::query(const std::string& name, Completion 
         });
         return id;
     }
-    if (name.find('\0') != std::string::npos) {
+    // c-ares would read '\' as an RFC 1035 §5.1 escape and stop at NUL; neither occurs in a
+    // selector or domain (RFC 6376 §3.1 sub-domain syntax), so such names cannot own a key.
+    if (name.find_first_of(std::string_view("\\\0", 2)) != std::string::npos) {
         on_answer(id, name, ARES_EBADNAME, {});
         return id;
     }
-    auto* t = new Ticket{this, id, name};
-    // May call answer_cb before returning (bad name, no servers): on_answer only posts.
-    ares_query(channel_, name.c_str(), class_in, type_txt, &answer_cb, t);
+    auto ticket = std::make_unique<Ticket>(Ticket{this, id, name});
+    // c-ares owns the ticket from here; answer_cb frees it, possibly before ares_query returns
+    // (bad name, no servers), which is fine because on_answer only posts.
+    ares_query(channel_, name.c_str(), class_in, type_txt, &answer_cb, ticket.release());
     rearm_timer();
     return id;
 }

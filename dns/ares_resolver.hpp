@@ -52,6 +52,7 @@ class AresResolver final : public Resolver {
     /// Sockets c-ares currently has open (watched by the loop).
     std::size_t open_sockets() const;
 
+    /// The c-ares and Asio state; declared here only so the C callbacks can reach it.
     class Impl;
 
   private:

@@ -124,16 +124,21 @@ KeySource make_key_source(const KeySourceOptions& opts) {
         ro.ares.servers = *opts.dns_server;
     ro.ares.timeout = std::chrono::milliseconds(std::max(1u, opts.timeout_ms / 2));
     ro.cache = false;
-    auto io = std::make_shared<boost::asio::io_context>();
-    std::shared_ptr<dns::Resolver> resolver;
+    // The resolver must go before its io_context: both live in one object, io declared first.
+    struct Live {
+        boost::asio::io_context io;
+        std::unique_ptr<dns::Resolver> resolver;
+    };
+    auto live = std::make_shared<Live>();
     try {
-        resolver = dns::make_resolver(*io, ro);
+        live->resolver = dns::make_resolver(live->io, ro);
     } catch (const std::exception& e) {
         throw UsageError{std::string("DNS resolver: ") + e.what()};
     }
     unsigned deadline = opts.timeout_ms;
-    return [io, resolver, deadline](const std::vector<std::string>& names) {
-        auto answers = dns::lookup_all(*io, *resolver, names, std::chrono::milliseconds(deadline));
+    return [live, deadline](const std::vector<std::string>& names) {
+        auto answers = dns::lookup_all(live->io, *live->resolver, names,
+                                       std::chrono::milliseconds(deadline));
         std::vector<dns::TxtAnswer> out;
         for (const auto& n : names)
             out.push_back(answers[n]);

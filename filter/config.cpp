@@ -105,6 +105,63 @@ Config default_config() {
     return c;
 }
 
+namespace {
+
+std::shared_ptr<const arc::SealKey> load_key(const Config& c,
+                                             const toml::node& where_node,
+                                             std::string_view setting,
+                                             const std::string& domain,
+                                             const std::string& selector,
+                                             const std::string& file,
+                                             bool allow_readable) {
+    if (!arc::is_valid_domain(domain) || !arc::is_valid_domain(selector))
+        throw ConfigError{where(c, where_node, setting) +
+                          ": domain and selector must be domain names"};
+    struct stat st {};
+    if (stat(file.c_str(), &st) != 0)
+        throw ConfigError{where(c, where_node, setting) + ": cannot read " + file};
+    // A private key others can read is a leaked key (OpenDKIM's RequireSafeKeys, same idea).
+    if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0 && !allow_readable)
+        throw ConfigError{where(c, where_node, setting) + ": " + file +
+                          " is readable by group or others; chmod 600 it or set "
+                          "seal.allow-readable-keys = true"};
+    std::string pem, err;
+    if (!read_input(file, pem, err))
+        throw ConfigError{where(c, where_node, setting) + ": " + err};
+    auto key = arc::PrivateKey::from_pem(pem);
+    if (!key)
+        throw ConfigError{where(c, where_node, setting) + ": " + file + ": " + key.error().detail};
+    if (key->type() == arc::KeyType::rsa && key->bits() < 1024)
+        throw ConfigError{where(c, where_node, setting) +
+                          ": RSA keys under 1024 bits do not verify (RFC 8301)"};
+    return std::make_shared<const arc::SealKey>(
+        arc::SealKey{arc::to_lower(domain), selector, *key});
+}
+
+template <class E>
+E get_enum(const Config& c,
+           const toml::table& t,
+           std::string_view section,
+           std::string_view key,
+           E def,
+           std::initializer_list<std::pair<std::string_view, E>> values) {
+    const toml::node* n = t.get(key);
+    if (n == nullptr)
+        return def;
+    std::string full =
+        section.empty() ? std::string(key) : std::string(section) + "." + std::string(key);
+    auto v = n->value<std::string>();
+    std::string choices;
+    for (const auto& [name, e] : values) {
+        if (v && *v == name)
+            return e;
+        choices += (choices.empty() ? "" : ", ") + std::string("\"") + std::string(name) + "\"";
+    }
+    throw ConfigError{where(c, *n, full) + ": must be one of " + choices};
+}
+
+} // namespace
+
 Config load_config(const std::string& path) {
     Config c = default_config();
     c.file = path;
@@ -117,21 +174,124 @@ Config load_config(const std::string& path) {
         throw ConfigError{os.str()};
     }
     check_keys(c, root, "",
-               {"authserv-id", "trusted-authserv-ids", "seal", "dns", "limits", "smtpd"});
+               {"authserv-id", "trusted-authserv-ids", "mode", "trusted-networks",
+                "trust-authenticated", "trusted-sealers-file", "scrub-forged-results", "seal",
+                "dns", "limits", "smtpd"});
     auto& e = c.engine;
+    auto& p = e.policy;
     e.authserv_id = get<std::string>(c, root, "", "authserv-id", "");
     e.trusted_authserv_ids = get_list(c, root, "", "trusted-authserv-ids", {});
+    p.mode = get_enum<Mode>(c, root, "", "mode", Mode::both,
+                            {{"verify", Mode::verify}, {"seal", Mode::seal}, {"both", Mode::both}});
+    for (const auto& net : get_list(c, root, "", "trusted-networks", {"127.0.0.0/8", "::1"})) {
+        auto n = Network::parse(net);
+        if (!n)
+            throw ConfigError{where(c, *root.get("trusted-networks"), "trusted-networks") + ": \"" +
+                              net + "\" is not an address or CIDR network"};
+        p.trusted_networks.push_back(*n);
+    }
+    p.trust_authenticated = get<bool>(c, root, "", "trust-authenticated", true);
+    e.scrub_forged = get<bool>(c, root, "", "scrub-forged-results", true);
+    c.trusted_sealers_file = get<std::string>(c, root, "", "trusted-sealers-file", "");
+    if (!c.trusted_sealers_file.empty()) {
+        std::string text, err;
+        if (!read_input(c.trusted_sealers_file, text, err))
+            throw ConfigError{where(c, *root.get("trusted-sealers-file"), "trusted-sealers-file") +
+                              ": " + err};
+        std::size_t lineno = 0;
+        arc::for_each_line(text, [&](std::string_view line) {
+            ++lineno;
+            auto hash = line.find('#');
+            line = line.substr(0, hash);
+            while (!line.empty() && (line.front() == ' ' || line.front() == '\t'))
+                line.remove_prefix(1);
+            while (!line.empty() && (line.back() == ' ' || line.back() == '\t'))
+                line.remove_suffix(1);
+            if (line.empty())
+                return;
+            if (!arc::is_valid_domain(line))
+                throw ConfigError{c.trusted_sealers_file + ":" + std::to_string(lineno) + ": \"" +
+                                  std::string(line) + "\" is not a domain name"};
+            p.trusted_sealers.insert(arc::to_lower(line));
+        });
+    }
 
     if (const auto* s = section(c, root, "seal")) {
         check_keys(c, *s, "seal",
-                   {"domain", "selector", "key", "headers", "oversign", "canonicalization"});
+                   {"domain", "selector", "key", "keys", "when", "recipient-domains", "domain-from",
+                    "default-domain", "headers", "oversign", "canonicalization",
+                    "allow-readable-keys"});
+        bool readable = get<bool>(c, *s, "seal", "allow-readable-keys", false);
         std::string domain = get<std::string>(c, *s, "seal", "domain", "");
         std::string selector = get<std::string>(c, *s, "seal", "selector", "");
-        c.seal_key_file = get<std::string>(c, *s, "seal", "key", "");
-        if (domain.empty() || selector.empty() || c.seal_key_file.empty())
-            throw ConfigError{path + ": [seal] needs domain, selector and key"};
-        if (!arc::is_valid_domain(domain) || !arc::is_valid_domain(selector))
-            throw ConfigError{where(c, *s->get("domain"), "seal.domain") + ": not a domain name"};
+        std::string file = get<std::string>(c, *s, "seal", "key", "");
+        if (!domain.empty() || !selector.empty() || !file.empty()) {
+            if (domain.empty() || selector.empty() || file.empty())
+                throw ConfigError{where(c, *s, "seal") + ": domain, selector and key go together"};
+            auto k = load_key(c, *s->get("key"), "seal.key", domain, selector, file, readable);
+            p.keys[k->domain] = k;
+            c.key_files[k->domain] = file;
+            p.default_domain = k->domain;
+        }
+        if (const toml::node* kn = s->get("keys")) {
+            const toml::array* arr = kn->as_array();
+            if (arr == nullptr)
+                throw ConfigError{where(c, *kn, "seal.keys") + ": must be [[seal.keys]] tables"};
+            for (const auto& item : *arr) {
+                const toml::table* kt = item.as_table();
+                if (kt == nullptr)
+                    throw ConfigError{where(c, item, "seal.keys") +
+                                      ": must be [[seal.keys]] tables"};
+                check_keys(c, *kt, "seal.keys", {"domain", "selector", "key", "algorithm"});
+                std::string d = get<std::string>(c, *kt, "seal.keys", "domain", "");
+                std::string sel = get<std::string>(c, *kt, "seal.keys", "selector", "");
+                std::string f = get<std::string>(c, *kt, "seal.keys", "key", "");
+                if (d.empty() || sel.empty() || f.empty())
+                    throw ConfigError{where(c, item, "seal.keys") +
+                                      ": each key needs domain, selector and key"};
+                auto k = load_key(c, *kt->get("key"), "seal.keys.key", d, sel, f, readable);
+                if (const toml::node* an = kt->get("algorithm")) {
+                    auto alg = an->value<std::string>();
+                    if (!alg || (*alg != "rsa-sha256" && *alg != "ed25519-sha256"))
+                        throw ConfigError{where(c, *an, "seal.keys.algorithm") +
+                                          ": rsa-sha256 or ed25519-sha256"};
+                    if (*alg != arc::to_string(k->key.algorithm()))
+                        throw ConfigError{where(c, *an, "seal.keys.algorithm") + ": " + f +
+                                          " is a " + std::string(arc::to_string(k->key.type())) +
+                                          " key"};
+                }
+                if (p.keys.count(k->domain) != 0)
+                    throw ConfigError{where(c, item, "seal.keys") + ": a second key for " +
+                                      k->domain};
+                p.keys[k->domain] = k;
+                c.key_files[k->domain] = f;
+                if (p.default_domain.empty())
+                    p.default_domain = k->domain;
+            }
+        }
+        if (p.keys.empty())
+            throw ConfigError{where(c, *s, "seal") +
+                              ": no key (set domain/selector/key or [[seal.keys]])"};
+        if (const toml::node* dn = s->get("default-domain")) {
+            p.default_domain = arc::to_lower(get<std::string>(c, *s, "seal", "default-domain", ""));
+            if (p.keys.count(p.default_domain) == 0)
+                throw ConfigError{where(c, *dn, "seal.default-domain") + ": no key for " +
+                                  p.default_domain};
+        }
+        p.seal_when = get_enum<SealWhen>(c, *s, "seal", "when", SealWhen::all,
+                                         {{"all", SealWhen::all},
+                                          {"trusted", SealWhen::trusted},
+                                          {"recipient-domains", SealWhen::recipient_domains}});
+        for (const auto& d : get_list(c, *s, "seal", "recipient-domains", {}))
+            p.seal_recipient_domains.push_back(arc::to_lower(d));
+        if (p.seal_when == SealWhen::recipient_domains && p.seal_recipient_domains.empty())
+            throw ConfigError{where(c, *s->get("when"), "seal.when") +
+                              ": \"recipient-domains\" needs seal.recipient-domains"};
+        p.domain_source = get_enum<DomainSource>(c, *s, "seal", "domain-from", DomainSource::fixed,
+                                                 {{"fixed", DomainSource::fixed},
+                                                  {"envelope-from", DomainSource::envelope_from},
+                                                  {"header-from", DomainSource::header_from},
+                                                  {"recipient", DomainSource::recipient}});
         e.seal.signed_headers = get_list(c, *s, "seal", "headers", arc::default_signed_headers());
         e.seal.oversign = get<bool>(c, *s, "seal", "oversign", false);
         std::string canon = get<std::string>(c, *s, "seal", "canonicalization", "relaxed/relaxed");
@@ -146,17 +306,9 @@ Config load_config(const std::string& path) {
         };
         e.seal.header_canon = parse(canon.substr(0, slash));
         e.seal.body_canon = parse(slash == std::string::npos ? "simple" : canon.substr(slash + 1));
-        struct stat st {};
-        if (stat(c.seal_key_file.c_str(), &st) != 0)
-            throw ConfigError{where(c, *s->get("key"), "seal.key") + ": cannot read " +
-                              c.seal_key_file};
-        std::string pem, err;
-        if (!read_input(c.seal_key_file, pem, err))
-            throw ConfigError{where(c, *s->get("key"), "seal.key") + ": " + err};
-        auto key = arc::PrivateKey::from_pem(pem);
-        if (!key)
-            throw ConfigError{where(c, *s->get("key"), "seal.key") + ": " + key.error().detail};
-        e.seal_key = std::make_shared<const arc::SealKey>(arc::SealKey{domain, selector, *key});
+    } else if (p.mode != Mode::verify) {
+        p.mode =
+            p.mode == Mode::seal ? Mode::seal : Mode::both; // nothing to seal with: verify only
     }
     if (const auto* d = section(c, root, "dns")) {
         check_keys(c, *d, "dns",
@@ -173,15 +325,29 @@ Config load_config(const std::string& path) {
             get<std::uint32_t>(c, *d, "dns", "message-deadline-ms", e.message_deadline_ms);
         c.resolver.cache_options.max_entries =
             get<std::size_t>(c, *d, "dns", "cache-entries", 10000);
+        if (c.resolver.ares.tries < 1 || c.resolver.ares.timeout.count() < 1)
+            throw ConfigError{where(c, *d, "dns") + ": timeout-ms and tries must be at least 1"};
     }
     if (const auto* l = section(c, root, "limits")) {
-        check_keys(c, *l, "limits", {"min-rsa-bits", "max-rsa-bits", "spool-memory-bytes"});
+        check_keys(c, *l, "limits",
+                   {"min-rsa-bits", "max-rsa-bits", "spool-memory-bytes", "max-message-bytes",
+                    "max-header-fields", "max-header-bytes", "max-arc-sets"});
         e.keys.min_rsa_bits = get<unsigned>(c, *l, "limits", "min-rsa-bits", e.keys.min_rsa_bits);
         e.keys.max_rsa_bits = get<unsigned>(c, *l, "limits", "max-rsa-bits", e.keys.max_rsa_bits);
         e.spool_memory_limit =
             get<std::size_t>(c, *l, "limits", "spool-memory-bytes", e.spool_memory_limit);
+        e.max_message_bytes =
+            get<std::size_t>(c, *l, "limits", "max-message-bytes", e.max_message_bytes);
+        e.max_header_fields =
+            get<std::size_t>(c, *l, "limits", "max-header-fields", e.max_header_fields);
+        e.max_header_bytes =
+            get<std::size_t>(c, *l, "limits", "max-header-bytes", e.max_header_bytes);
+        e.max_arc_sets = get<std::uint32_t>(c, *l, "limits", "max-arc-sets", e.max_arc_sets);
         if (e.keys.min_rsa_bits > e.keys.max_rsa_bits)
             throw ConfigError{path + ": limits.min-rsa-bits is above limits.max-rsa-bits"};
+        if (e.max_arc_sets < 1 || e.max_arc_sets > 50)
+            throw ConfigError{where(c, *l->get("max-arc-sets"), "limits.max-arc-sets") +
+                              ": 1..50 (RFC 8617 §4.2.1)"};
     }
     if (const auto* m = section(c, root, "smtpd")) {
         check_keys(c, *m, "smtpd", {"tempfail-reply"});
@@ -195,24 +361,48 @@ Config load_config(const std::string& path) {
 
 std::vector<std::shared_ptr<const arc::SealKey>> all_seal_keys(const Config& c) {
     std::vector<std::shared_ptr<const arc::SealKey>> out;
-    if (c.engine.seal_key)
-        out.push_back(c.engine.seal_key);
+    for (const auto& [d, k] : c.engine.policy.keys)
+        out.push_back(k);
     return out;
 }
 
 std::string describe(const Config& c) {
     const auto& e = c.engine;
+    const auto& p = e.policy;
     std::ostringstream os;
+    auto list = [&](const std::vector<std::string>& v) {
+        std::string out = "[";
+        for (std::size_t i = 0; i < v.size(); ++i)
+            out += (i ? ", \"" : "\"") + v[i] + "\"";
+        return out + "]";
+    };
     os << "# effective configuration of " << c.file << "\n";
     os << "authserv-id = \"" << (e.authserv_id.empty() ? "(smtpd admd)" : e.authserv_id) << "\"\n";
-    os << "trusted-authserv-ids = [";
-    for (std::size_t i = 0; i < e.trusted_authserv_ids.size(); ++i)
-        os << (i ? ", " : "") << '"' << e.trusted_authserv_ids[i] << '"';
-    os << "]\n";
-    if (e.seal_key) {
-        os << "[seal]\ndomain = \"" << e.seal_key->domain << "\"\nselector = \""
-           << e.seal_key->selector << "\"\nkey = \"" << c.seal_key_file << "\"  # "
-           << arc::to_string(e.seal_key->key.type()) << " " << e.seal_key->key.bits() << " bits\n";
+    os << "trusted-authserv-ids = " << list(e.trusted_authserv_ids) << "\n";
+    os << "mode = \"" << to_string(p.mode) << "\"\n";
+    std::vector<std::string> nets;
+    for (const auto& n : p.trusted_networks)
+        nets.push_back(n.to_string());
+    os << "trusted-networks = " << list(nets) << "\n";
+    os << "trust-authenticated = " << (p.trust_authenticated ? "true" : "false") << "\n";
+    os << "scrub-forged-results = " << (e.scrub_forged ? "true" : "false") << "\n";
+    os << "trusted-sealers-file = \"" << c.trusted_sealers_file << "\"  # "
+       << p.trusted_sealers.size() << " domains\n";
+    if (!p.keys.empty()) {
+        os << "[seal]\nwhen = \"" << to_string(p.seal_when)
+           << "\"\nrecipient-domains = " << list(p.seal_recipient_domains) << "\ndomain-from = \""
+           << to_string(p.domain_source) << "\"\ndefault-domain = \"" << p.default_domain
+           << "\"\nheaders = " << list(e.seal.signed_headers)
+           << "\noversign = " << (e.seal.oversign ? "true" : "false") << "\ncanonicalization = \""
+           << arc::to_string(e.seal.header_canon) << "/" << arc::to_string(e.seal.body_canon)
+           << "\"\n";
+        for (const auto& [d, k] : p.keys) {
+            auto f = c.key_files.find(d);
+            os << "[[seal.keys]]\ndomain = \"" << d << "\"\nselector = \"" << k->selector
+               << "\"\nkey = \"" << (f == c.key_files.end() ? "" : f->second)
+               << "\"\nalgorithm = \"" << arc::to_string(k->key.algorithm()) << "\"  # "
+               << k->key.bits() << " bits\n";
+        }
     } else {
         os << "# [seal] absent: verify only\n";
     }
@@ -220,10 +410,15 @@ std::string describe(const Config& c) {
        << (c.resolver.ares.servers.empty() ? "(/etc/resolv.conf)" : c.resolver.ares.servers)
        << "\"\ntimeout-ms = " << c.resolver.ares.timeout.count()
        << "\ntries = " << c.resolver.ares.tries
-       << "\nmessage-deadline-ms = " << e.message_deadline_ms << "\n";
+       << "\nmessage-deadline-ms = " << e.message_deadline_ms
+       << "\ncache-entries = " << c.resolver.cache_options.max_entries << "\n";
     os << "[limits]\nmin-rsa-bits = " << e.keys.min_rsa_bits
        << "\nmax-rsa-bits = " << e.keys.max_rsa_bits
-       << "\nspool-memory-bytes = " << e.spool_memory_limit << "\n";
+       << "\nspool-memory-bytes = " << e.spool_memory_limit
+       << "\nmax-message-bytes = " << e.max_message_bytes
+       << "\nmax-header-fields = " << e.max_header_fields
+       << "\nmax-header-bytes = " << e.max_header_bytes << "\nmax-arc-sets = " << e.max_arc_sets
+       << "\n";
     os << "[smtpd]\ntempfail-reply = \"" << e.tempfail_reply << "\"\n";
     return os.str();
 }

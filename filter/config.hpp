@@ -5,6 +5,7 @@
 #include "dns/lookup.hpp"
 #include "filter/engine.hpp"
 
+#include <map>
 #include <string>
 
 namespace arcf::filter {
@@ -12,7 +13,8 @@ namespace arcf::filter {
 struct Config {
     std::string file;
     EngineOptions engine;
-    std::string seal_key_file;
+    std::map<std::string, std::string> key_files; ///< signing domain -> key file
+    std::string trusted_sealers_file;
     dns::ResolverOptions resolver;
 };
 

@@ -19,6 +19,7 @@ struct Engine::Message {
     bool completed = false;
     bool tempfail = false;
     bool deadline_hit = false;
+    bool too_large = false;
     std::string error; ///< internal error: the message is deferred, never lost
     explicit Message(std::size_t limit) : spool(limit) {}
 };
@@ -72,6 +73,17 @@ Engine::Engine(EngineOptions opts) : opts_(std::move(opts)), authserv_id_(opts_.
 }
 
 Engine::~Engine() = default;
+
+void Engine::reconfigure(EngineOptions opts) {
+    bool from_admd = opts_.authserv_id.empty();
+    std::string admd = authserv_id_;
+    opts_ = std::move(opts);
+    if (!is_valid_reject_reply(opts_.tempfail_reply))
+        opts_.tempfail_reply = "451 4.7.0 ARC verification temporarily failed, try again later";
+    authserv_id_ = opts_.authserv_id.empty() && from_admd ? admd : opts_.authserv_id;
+    if (authserv_id_.empty())
+        authserv_id_ = admd;
+}
 
 Engine::Session& Engine::session(std::string_view id) {
     auto it = sessions_.find(id);
@@ -213,19 +225,23 @@ void Engine::on_data_line(
         JobOptions jo;
         jo.authserv_id = authserv_id_;
         jo.trusted_authserv_ids = opts_.trusted_authserv_ids;
-        jo.seal_key = opts_.seal_key;
         jo.seal = opts_.seal;
         jo.verify.keys = opts_.keys;
         jo.verify.now = now;
         jo.verify.oldest_pass = opts_.oldest_pass;
+        jo.verify.max_sets = opts_.max_arc_sets;
         jo.remote_ip = s.client_ip;
+        jo.write_ar = opts_.policy.mode != Mode::seal;
+        jo.scrub_forged = opts_.scrub_forged;
+        jo.max_header_fields = opts_.max_header_fields;
+        jo.max_header_bytes = opts_.max_header_bytes;
         m.job = std::make_unique<MessageJob>(std::move(jo));
     }
     Message& m = *s.msg;
     m.token = std::string(token);
     if (line == ".") {
         m.data_done = true;
-        if (m.error.empty()) {
+        if (m.error.empty() && !m.too_large) {
             try {
                 start_queries(m, m.job->end_of_data(), out);
             } catch (const std::exception& e) {
@@ -237,8 +253,23 @@ void Engine::on_data_line(
     }
     if (!m.spool.append(line) && m.error.empty())
         m.error = "cannot spool the message (temporary directory full or unwritable?)";
-    if (!m.error.empty())
+    if (!m.error.empty() || m.too_large)
         return;
+    if (m.spool.bytes() > opts_.max_message_bytes) {
+        // Too large to hash within our limits: passed through untouched, neither verified
+        // nor sealed (and the keys it asked for no longer matter).
+        m.too_large = true;
+        for (auto q = queries_.begin(); q != queries_.end();) {
+            if (q->second.message == m.id) {
+                out.cancels.push_back(q->first);
+                q = queries_.erase(q);
+            } else {
+                ++q;
+            }
+        }
+        m.pending = 0;
+        return;
+    }
     try {
         // Lines arrive dot-stuffed (RFC 5321 §4.5.2): un-stuff for parsing and hashing only.
         std::string_view plain = (!line.empty() && line[0] == '.') ? line.substr(1) : line;
@@ -315,17 +346,29 @@ void Engine::complete(Session& s, Actions& out) {
     JobResult r;
     bool have_result = false;
     std::string note;
-    if (m.error.empty()) {
-        bool allow_seal = true;
-        if (version_before(s.version, "0.7") &&
+    Envelope env{s.client_ip, s.auth_user, s.mail_from, s.rcpts};
+    if (m.error.empty() && !m.too_large) {
+        std::shared_ptr<const arc::SealKey> key;
+        if (wants_seal(opts_.policy, env)) {
+            key = choose_key(opts_.policy, env, m.job->header_from());
+            if (!key)
+                note = "not sealed: no key for this message";
+        } else {
+            note = opts_.policy.mode == Mode::verify
+                       ? "not sealed: mode=verify"
+                       : "not sealed: policy (client not trusted or recipient not listed)";
+        }
+        if (key && version_before(s.version, "0.7") &&
             m.spool.longest_line() > opts_.legacy_max_output_line) {
-            allow_seal = false;
+            key = nullptr;
             note =
                 "not sealed: a line exceeds the 1997 bytes smtpd before 7.4 passes through filters";
         }
         try {
-            r = m.job->complete(allow_seal);
+            r = m.job->complete(key);
             have_result = true;
+            if (r.sealed || note.empty())
+                note = r.seal_note;
         } catch (const std::exception& e) {
             m.error = e.what();
         }
@@ -341,8 +384,14 @@ void Engine::complete(Session& s, Actions& out) {
         for (const auto& added : r.added_lines)
             o += dataline(s.version, s.id, m.token,
                           (!added.empty() && added[0] == '.') ? "." + added : added);
-    bool replayed =
-        m.spool.replay([&](std::string_view raw) { o += dataline(s.version, s.id, m.token, raw); });
+    std::size_t index = 0;
+    const bool scrub = have_result && !m.tempfail;
+    bool replayed = m.spool.replay([&](std::string_view raw) {
+        // Forged Authentication-Results are left out of what smtpd stores (RFC 8601 §5).
+        if (!(scrub && m.job->line_removed(index)))
+            o += dataline(s.version, s.id, m.token, raw);
+        ++index;
+    });
     if (!replayed) {
         m.tempfail = true;
         if (m.error.empty())
@@ -358,9 +407,17 @@ void Engine::complete(Session& s, Actions& out) {
             log += " oldest_pass=" + std::to_string(*r.chain.oldest_pass);
         log += " reason=" + quote_log(r.chain.reason);
         log += std::string(" sealed=") + (r.sealed ? "yes" : "no");
-        if (r.sealed && opts_.seal_key)
-            log += " seal_domain=" + opts_.seal_key->domain;
-        log += " seal=" + quote_log(note.empty() ? r.seal_note : note);
+        log += " seal=" + quote_log(note);
+        if (r.forged_removed > 0)
+            log += " forged_ar_removed=" + std::to_string(r.forged_removed);
+        if (!r.chain.chain.empty()) {
+            const auto& newest = r.chain.chain.back();
+            log += " newest_sealer=" + newest.seal_domain;
+            if (opts_.policy.trusted_sealers.count(newest.seal_domain) != 0)
+                log += " trusted_sealer=yes";
+        }
+    } else if (m.too_large) {
+        log += " arc=skipped reason=" + quote_log("message larger than limits.max-message-bytes");
     } else {
         log += " arc=error reason=" + quote_log(m.error);
     }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "filter/message_job.hpp"
+#include "filter/policy.hpp"
 #include "filter/protocol.hpp"
 #include "filter/spool.hpp"
 
@@ -19,7 +20,8 @@ namespace arcf::filter {
 struct EngineOptions {
     std::string authserv_id; ///< empty: smtpd's config|admd (the default)
     std::vector<std::string> trusted_authserv_ids;
-    std::shared_ptr<const arc::SealKey> seal_key; ///< null: verify only
+    Policy policy; ///< trust boundary, what gets sealed, with which key
+    bool scrub_forged = true;
     arc::SealOptions seal;
     arc::KeyPolicy keys;
     bool oldest_pass = true;
@@ -27,6 +29,10 @@ struct EngineOptions {
     std::string tempfail_reply = "421 4.7.0 ARC verification temporarily failed, try again later";
     std::uint32_t message_deadline_ms = 30000;
     std::size_t spool_memory_limit = 1024 * 1024;
+    std::size_t max_message_bytes = 64 * 1024 * 1024; ///< larger messages pass unprocessed
+    std::size_t max_header_fields = 1000;
+    std::size_t max_header_bytes = 1024 * 1024;
+    std::uint32_t max_arc_sets = 50;
     /// smtpd before protocol 0.7 (6.8, 7.3) cuts each filter output line to 1997 bytes: such
     /// messages are not sealed, so no seal covers bytes smtpd will not store.
     std::size_t legacy_max_output_line = 1997;
@@ -60,6 +66,9 @@ class Engine {
     void on_line(std::string_view line, std::uint64_t now, Actions& out);
     void on_answer(QueryId id, const dns::TxtAnswer& answer, Actions& out);
     void on_deadline(MessageId id, Actions& out);
+
+    /// New options for messages that start from now on (SIGHUP); messages in flight keep theirs.
+    void reconfigure(EngineOptions opts);
 
     bool ready() const { return ready_; }
     std::size_t sessions() const { return sessions_.size(); }

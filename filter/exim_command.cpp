@@ -115,29 +115,42 @@ int run_exim(std::vector<std::string> argv) {
         }
         body_out.append(message, from, std::string::npos);
 
+        const EngineOptions& eo = cfg.engine;
         JobOptions jo;
-        jo.authserv_id =
-            cfg.engine.authserv_id.empty() ? default_authserv_id() : cfg.engine.authserv_id;
-        jo.trusted_authserv_ids = cfg.engine.trusted_authserv_ids;
-        jo.seal_key = cfg.engine.seal_key;
-        jo.seal = cfg.engine.seal;
-        jo.verify.keys = cfg.engine.keys;
+        jo.authserv_id = eo.authserv_id.empty() ? default_authserv_id() : eo.authserv_id;
+        jo.trusted_authserv_ids = eo.trusted_authserv_ids;
+        jo.seal = eo.seal;
+        jo.verify.keys = eo.keys;
         jo.verify.now = static_cast<std::uint64_t>(std::time(nullptr));
-        jo.verify.oldest_pass = cfg.engine.oldest_pass;
+        jo.verify.oldest_pass = eo.oldest_pass;
+        jo.verify.max_sets = eo.max_arc_sets;
         jo.remote_ip = ctx.ip;
+        jo.write_ar = eo.policy.mode != Mode::seal;
+        jo.scrub_forged = eo.scrub_forged;
+        jo.max_header_fields = eo.max_header_fields;
+        jo.max_header_bytes = eo.max_header_bytes;
         MessageJob job(std::move(jo));
+        // Each line with its byte range, so removed fields can be cut from the output exactly.
+        std::vector<std::pair<std::size_t, std::size_t>> line_ranges;
         std::vector<arc::KeyName> names;
-        arc::for_each_line(body_out, [&](std::string_view line) {
-            auto n = job.add_line(line);
+        for (std::size_t p = 0; p < body_out.size();) {
+            auto nl = body_out.find('\n', p);
+            std::size_t end = nl == std::string::npos ? body_out.size() : nl + 1;
+            std::size_t stop = nl == std::string::npos ? end : nl;
+            if (stop > p && body_out[stop - 1] == '\r')
+                --stop;
+            line_ranges.emplace_back(p, end);
+            auto n = job.add_line(std::string_view(body_out).substr(p, stop - p));
             names.insert(names.end(), n.begin(), n.end());
-        });
+            p = end;
+        }
         auto n = job.end_of_data();
         names.insert(names.end(), n.begin(), n.end());
         if (!names.empty()) {
             KeySourceOptions ks;
             if (!cfg.resolver.ares.servers.empty())
                 ks.dns_server = cfg.resolver.ares.servers;
-            ks.timeout_ms = cfg.engine.message_deadline_ms;
+            ks.timeout_ms = eo.message_deadline_ms;
             KeySource source = make_key_source(ks);
             std::vector<std::string> qnames;
             for (const auto& k : names)
@@ -146,24 +159,33 @@ int run_exim(std::vector<std::string> argv) {
             for (std::size_t i = 0; i < names.size() && i < answers.size(); ++i)
                 job.provide_key(names[i], answers[i]);
         }
-        JobResult r = job.complete(true);
+        Envelope env{ctx.ip, ctx.auth, ctx.from, {}};
+        std::shared_ptr<const arc::SealKey> key;
+        if (wants_seal(eo.policy, env))
+            key = choose_key(eo.policy, env, job.header_from());
+        JobResult r = job.complete(key);
         std::string log = "mode=exim ip=" + (ctx.ip.empty() ? std::string("-") : ctx.ip) +
                           " arc=" + std::string(arc::to_string(r.chain.status)) +
                           " sets=" + std::to_string(r.chain.sets) + " reason=\"" + r.chain.reason +
                           "\" sealed=" + (r.sealed ? "yes" : "no") + " seal=\"" + r.seal_note +
                           "\"";
+        if (r.forged_removed > 0)
+            log += " forged_ar_removed=" + std::to_string(r.forged_removed);
         if (r.tempfail) {
             log_to_syslog(LOG_WARNING, log + " action=defer");
             return exit_tempfail; // Exim defers and retries later
         }
         log_to_syslog(LOG_INFO, log + " action=deliver");
         // Added header lines use the message's own line ending (Exim: LF).
-        bool crlf = body_out.find('\n') != std::string::npos && body_out.find('\n') > 0 &&
-                    body_out[body_out.find('\n') - 1] == '\r';
+        bool crlf = !line_ranges.empty() && line_ranges[0].second >= 2 &&
+                    body_out[line_ranges[0].second - 2] == '\r';
         std::string out;
         for (const auto& l : r.added_lines)
             out += l + (crlf ? "\r\n" : "\n");
-        out += body_out;
+        for (std::size_t i = 0; i < line_ranges.size(); ++i)
+            if (!job.line_removed(i))
+                out.append(body_out, line_ranges[i].first,
+                           line_ranges[i].second - line_ranges[i].first);
         std::size_t off = 0;
         while (off < out.size()) {
             ssize_t w = ::write(1, out.data() + off, out.size() - off);

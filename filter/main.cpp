@@ -27,12 +27,16 @@ void usage(std::ostream& out) {
            "Run 'filter-arc COMMAND --help' for a command's options.\n";
 }
 
-arcf::filter::Config config_from(const std::vector<std::string>& args) {
+std::string config_path(const std::vector<std::string>& args) {
     arcf::filter::Args a(args, {"-c", "--config"}, {});
     if (!a.positional().empty())
         throw arcf::filter::UsageError{"unexpected argument '" + a.positional()[0] + "'"};
     auto file = a.value("-c") ? a.value("-c") : a.value("--config");
-    return file ? arcf::filter::load_config(*file) : arcf::filter::default_config();
+    return file.value_or("");
+}
+
+arcf::filter::Config config_at(const std::string& path) {
+    return path.empty() ? arcf::filter::default_config() : arcf::filter::load_config(path);
 }
 
 } // namespace
@@ -48,8 +52,10 @@ int main(int argc, char** argv) {
             std::cout << "filter-arc " << FILTER_ARC_VERSION << "\n";
             return 0;
         }
-        if (args.empty() || args[0].rfind("-", 0) == 0)
-            return arcf::filter::run_smtpd_filter(config_from(args));
+        if (args.empty() || args[0].rfind("-", 0) == 0) {
+            auto path = config_path(args);
+            return arcf::filter::run_smtpd_filter(config_at(path), path);
+        }
         std::string cmd = args[0];
         args.erase(args.begin());
         if (cmd == "verify")
@@ -63,7 +69,7 @@ int main(int argc, char** argv) {
         if (cmd == "testkey")
             return arcf::filter::run_testkey(std::move(args));
         if (cmd == "check-config") {
-            auto cfg = config_from(args);
+            auto cfg = config_at(config_path(args));
             std::cout << arcf::filter::describe(cfg);
             return 0;
         }

@@ -16,11 +16,16 @@ namespace arcf::filter {
 
 struct JobOptions {
     std::string authserv_id;
-    std::vector<std::string> trusted_authserv_ids; ///< results we copy into the AAR
-    std::shared_ptr<const arc::SealKey> seal_key;  ///< null: verify only
+    std::vector<std::string> trusted_authserv_ids; ///< our ADMD's other authserv-ids
     arc::SealOptions seal;
     arc::VerifyOptions verify;
     std::string remote_ip; ///< for smtp.remote-ip (RFC 8617 §6)
+    bool write_ar = true;  ///< add our Authentication-Results
+    /// Remove Authentication-Results bearing our (or a trusted) authserv-id that came from
+    /// outside the boundary (RFC 8601 §5): below the MTA's own first Received field.
+    bool scrub_forged = true;
+    std::size_t max_header_fields = 1000;
+    std::size_t max_header_bytes = 1024 * 1024;
 };
 
 struct JobResult {
@@ -29,6 +34,7 @@ struct JobResult {
     bool sealed = false;
     std::string seal_note;                ///< why sealed or not
     std::vector<std::string> added_lines; ///< physical header lines to put on top, no EOL
+    std::size_t forged_removed = 0;       ///< forged Authentication-Results taken out
 };
 
 class MessageJob {
@@ -41,12 +47,18 @@ class MessageJob {
     /// The data ended (also completes a header block without body).
     std::vector<arc::KeyName> end_of_data();
     void provide_key(const arc::KeyName& name, const dns::TxtAnswer& answer);
-    /// Verifies, writes the Authentication-Results and seals when a key is configured and
-    /// `allow_seal`. Keys never provided count as temporary failures.
-    JobResult complete(bool allow_seal = true);
+    /// Verifies, writes the Authentication-Results (if configured) and seals with `key` (null:
+    /// no seal). Keys never provided count as temporary failures.
+    JobResult complete(const std::shared_ptr<const arc::SealKey>& key);
 
     bool headers_done() const { return headers_done_; }
     const std::vector<arc::HeaderField>& headers() const { return verifier_.headers(); }
+    /// Whether input line `index` (0-based, as fed to add_line) belongs to a removed field.
+    bool line_removed(std::size_t index) const {
+        return index < removed_lines_.size() && removed_lines_[index];
+    }
+    /// The value of the first From: field, for key choice.
+    std::string_view header_from() const;
 
   private:
     std::vector<arc::KeyName> finish_headers();
@@ -55,7 +67,14 @@ class MessageJob {
     arc::HeaderCollector collector_;
     arc::ChainVerifier verifier_;
     std::optional<arc::BodyHasher> seal_body_;
+    std::vector<std::size_t> field_start_; ///< first input line of each header field
+    std::vector<bool> removed_lines_;
+    std::vector<bool> removed_fields_;
+    std::size_t lines_ = 0;
+    std::size_t boundary_ = 0; ///< index of the first Received field
     bool headers_done_ = false;
+    bool over_limit_ = false;
+    bool pending_field_ = false;
 };
 
 } // namespace arcf::filter

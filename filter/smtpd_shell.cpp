@@ -18,6 +18,7 @@
 #include <map>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <vector>
 
 namespace arcf::filter {
 
@@ -46,9 +47,10 @@ void log_line(const std::string& line) {
 
 class Shell {
   public:
-    explicit Shell(const Config& cfg)
-        : engine_(cfg.engine), resolver_(dns::make_resolver(io_, cfg.resolver)), in_(io_),
-          out_(io_), signals_(io_, SIGTERM, SIGINT) {
+    Shell(const Config& cfg, std::string path)
+        : path_(std::move(path)), resolver_options_(cfg.resolver), engine_(cfg.engine),
+          resolver_(dns::make_resolver(io_, cfg.resolver)), in_(io_), out_(io_),
+          signals_(io_, SIGTERM, SIGINT), hup_(io_, SIGHUP) {
         in_regular_ = is_regular(0);
         out_regular_ = is_regular(1);
         if (!in_regular_)
@@ -59,6 +61,7 @@ class Shell {
             if (!ec)
                 stop("signal");
         });
+        wait_hup();
     }
 
     int run() {
@@ -77,6 +80,46 @@ class Shell {
     }
 
   private:
+    void wait_hup() {
+        hup_.async_wait([this](const boost::system::error_code& ec, int) {
+            if (ec)
+                return;
+            reload();
+            wait_hup();
+        });
+    }
+
+    // The whole file and every key load first; only a complete, valid configuration replaces
+    // the running one. Messages in flight finish with the options they started with.
+    void reload() {
+        if (path_.empty()) {
+            log_line("event=reload status=ignored reason=\"started without -c\"");
+            return;
+        }
+        try {
+            Config next = load_config(path_);
+            if (next.resolver.ares.servers != resolver_options_.ares.servers ||
+                next.resolver.ares.timeout != resolver_options_.ares.timeout ||
+                next.resolver.ares.tries != resolver_options_.ares.tries ||
+                next.resolver.cache_options.max_entries !=
+                    resolver_options_.cache_options.max_entries) {
+                auto fresh = dns::make_resolver(io_, next.resolver);
+                // Queries in flight still complete through the old resolver.
+                retired_.push_back(std::move(resolver_));
+                resolver_ = std::move(fresh);
+                resolver_options_ = next.resolver;
+            }
+            engine_.reconfigure(next.engine);
+            log_line("event=reload status=ok file=\"" + path_ + "\"");
+        } catch (const ConfigError& e) {
+            log_line("event=reload status=failed reason=\"" + e.message +
+                     "\" (keeping the running configuration)");
+        } catch (const std::exception& e) {
+            log_line(std::string("event=reload status=failed reason=\"") + e.what() +
+                     "\" (keeping the running configuration)");
+        }
+    }
+
     void stop(const char* why) {
         if (stopped_)
             return;
@@ -213,12 +256,16 @@ class Shell {
                           });
     }
 
+    std::string path_;
+    dns::ResolverOptions resolver_options_;
     asio::io_context io_;
     Engine engine_;
     std::unique_ptr<dns::Resolver> resolver_;
     asio::posix::stream_descriptor in_;
     asio::posix::stream_descriptor out_;
     asio::signal_set signals_;
+    asio::signal_set hup_;
+    std::vector<std::unique_ptr<dns::Resolver>> retired_;
     std::array<char, read_chunk> read_buf_{};
     std::string line_buf_;
     std::deque<std::string> queue_;
@@ -230,9 +277,9 @@ class Shell {
 
 } // namespace
 
-int run_smtpd_filter(const Config& config) {
+int run_smtpd_filter(const Config& config, const std::string& path) {
     std::signal(SIGPIPE, SIG_IGN);
-    Shell shell(config);
+    Shell shell(config, path);
     return shell.run();
 }
 

@@ -6,7 +6,9 @@
 
 namespace arcf::filter {
 
-/// Runs until stdin reaches EOF. Returns the process exit status.
-int run_smtpd_filter(const Config& config);
+/// Runs until stdin reaches EOF. Returns the process exit status. SIGHUP reloads `path` (when
+/// not empty) and its keys as one unit: a bad new configuration is logged and the old one
+/// stays in force.
+int run_smtpd_filter(const Config& config, const std::string& path);
 
 } // namespace arcf::filter

@@ -31,8 +31,10 @@ struct Harness {
         : key(std::make_shared<arc::SealKey>(
               arc::SealKey{"forwarder.example", "s1", tests::make_ed25519_key()})),
           record(tests::key_record(key->key)), engine([&] {
-              if (!o.seal_key)
-                  o.seal_key = key;
+              if (o.policy.keys.empty()) {
+                  o.policy.keys[key->domain] = key;
+                  o.policy.default_domain = key->domain;
+              }
               o.tempfail_reply = "451 4.7.0 try again later";
               return o;
           }()) {}
@@ -354,4 +356,184 @@ TEST_CASE("engine: large messages spill to disk and come back intact", "[engine]
     std::vector<std::string> tail(lines.end() - static_cast<long>(msg.size()) - 1, lines.end() - 1);
     CHECK(tail == msg);
     CHECK(verify_stored(stored_message(lines), h.record).status == arc::ChainStatus::pass);
+}
+
+namespace {
+
+// A message as the client sent it, behind smtpd's own Received field.
+std::vector<std::string> with_results(const std::vector<std::string>& above_received,
+                                      const std::vector<std::string>& client_headers) {
+    std::vector<std::string> m = above_received;
+    m.push_back("Received: from client.example.org (localhost [127.0.0.1])");
+    m.push_back("\tby mx.example.test (OpenSMTPD) with ESMTP id 35163a36");
+    for (const auto& h : client_headers)
+        m.push_back(h);
+    m.push_back("From: Sender <sender@example.org>");
+    m.push_back("Subject: boundary");
+    m.push_back("");
+    m.push_back("body");
+    return m;
+}
+
+std::string aar_of(const std::vector<std::string>& lines) {
+    std::string aar;
+    bool in = false;
+    for (const auto& l : lines) {
+        if (l.rfind("ARC-Authentication-Results:", 0) == 0)
+            in = true;
+        else if (in && !(l[0] == ' ' || l[0] == '\t'))
+            break;
+        if (in)
+            aar += l + "\n";
+    }
+    return aar;
+}
+
+} // namespace
+
+TEST_CASE("engine: forged Authentication-Results are removed and never reach the AAR",
+          "[engine][boundary]") {
+    filter::EngineOptions o;
+    o.trusted_authserv_ids = {"upstream.example.test"};
+    Harness h(o);
+    h.handshake();
+    auto msg =
+        with_results({"Authentication-Results: upstream.example.test; spf=pass "
+                      "smtp.mailfrom=sender@example.org"},
+                     {"Authentication-Results: mx.example.test; dkim=pass header.d=forged.example",
+                      "Authentication-Results: MX.EXAMPLE.TEST (comment);", "\tdmarc=pass",
+                      "Authentication-Results: other.example; dkim=fail"});
+    auto a = h.message(S1, msg);
+    auto lines = datalines(a.output, S1);
+    std::string stored = stored_message(lines);
+    CHECK(stored.find("header.d=forged.example") == std::string::npos);
+    CHECK(stored.find("dmarc=pass") == std::string::npos);
+    CHECK(stored.find("Authentication-Results: other.example; dkim=fail") != std::string::npos);
+    std::string aar = aar_of(lines);
+    CHECK(aar.find("spf=pass smtp.mailfrom=sender@example.org") != std::string::npos);
+    CHECK(aar.find("forged") == std::string::npos);
+    CHECK(aar.find("other.example") == std::string::npos);
+    CHECK(a.logs.at(0).find("forged_ar_removed=2") != std::string::npos);
+    // The seal covers the message as stored (forged fields gone).
+    CHECK(verify_stored(stored, h.record).status == arc::ChainStatus::pass);
+}
+
+TEST_CASE("engine: what gets sealed follows the policy", "[engine][policy]") {
+    auto run = [](filter::EngineOptions o, const std::string& client, const std::string& rcpt,
+                  const std::string& auth = "") {
+        Harness h(o);
+        h.handshake();
+        h.feed(h.report(S1, "link-connect|c|pass|" + client + ":1234|127.0.0.1:25"));
+        if (!auth.empty())
+            h.feed(h.report(S1, "link-auth|" + auth + "|pass"));
+        h.feed(h.report(S1, "tx-begin|35163a36"));
+        h.feed(h.report(S1, "tx-mail|35163a36|ok|sender@example.org"));
+        h.feed(h.report(S1, "tx-rcpt|35163a36|ok|" + rcpt));
+        return datalines(h.message(S1, plain_message).output, S1);
+    };
+    auto sealed = [](const std::vector<std::string>& lines) {
+        return !lines.empty() && lines[0].rfind("ARC-Seal:", 0) == 0;
+    };
+    auto has_ar = [](const std::vector<std::string>& lines) {
+        for (const auto& l : lines)
+            if (l.rfind("Authentication-Results:", 0) == 0)
+                return true;
+        return false;
+    };
+    filter::EngineOptions trusted;
+    trusted.policy.seal_when = filter::SealWhen::trusted;
+    trusted.policy.trusted_networks = {*filter::Network::parse("127.0.0.0/8")};
+    CHECK_FALSE(sealed(run(trusted, "192.0.2.7", "a@b.example")));
+    CHECK(has_ar(run(trusted, "192.0.2.7", "a@b.example")));
+    CHECK(sealed(run(trusted, "127.0.0.1", "a@b.example")));
+    CHECK(sealed(run(trusted, "192.0.2.7", "a@b.example", "listbot")));
+
+    filter::EngineOptions rcpt;
+    rcpt.policy.seal_when = filter::SealWhen::recipient_domains;
+    rcpt.policy.seal_recipient_domains = {"gmail.com"};
+    CHECK(sealed(run(rcpt, "192.0.2.7", "someone@gmail.com")));
+    CHECK(sealed(run(rcpt, "192.0.2.7", "someone@eu.gmail.com")));
+    CHECK_FALSE(sealed(run(rcpt, "192.0.2.7", "someone@notgmail.com")));
+
+    filter::EngineOptions verify_only;
+    verify_only.policy.mode = filter::Mode::verify;
+    auto v = run(verify_only, "192.0.2.7", "a@b.example");
+    CHECK_FALSE(sealed(v));
+    CHECK(has_ar(v));
+    filter::EngineOptions seal_only;
+    seal_only.policy.mode = filter::Mode::seal;
+    auto so = run(seal_only, "192.0.2.7", "a@b.example");
+    CHECK(sealed(so));
+    CHECK_FALSE(has_ar(so));
+}
+
+TEST_CASE("engine: two signing domains seal with their own keys", "[engine][policy]") {
+    auto k1 = std::make_shared<arc::SealKey>(
+        arc::SealKey{"one.example", "s1", tests::make_ed25519_key()});
+    auto k2 = std::make_shared<arc::SealKey>(
+        arc::SealKey{"two.example", "s2", tests::make_ed25519_key()});
+    filter::EngineOptions o;
+    o.policy.keys = {{"one.example", k1}, {"two.example", k2}};
+    o.policy.default_domain = "one.example";
+    o.policy.domain_source = filter::DomainSource::header_from;
+    Harness h(o);
+    h.handshake();
+    auto lines_for = [&](const std::string& from) {
+        auto msg = plain_message;
+        msg[2] = "From: Someone <someone@" + from + ">";
+        return datalines(h.message(S1, msg).output, S1);
+    };
+    auto l2 = lines_for("lists.two.example");
+    CHECK(l2.at(0).find("d=two.example; s=s2;") != std::string::npos);
+    auto l1 = lines_for("elsewhere.example");
+    CHECK(l1.at(0).find("d=one.example; s=s1;") != std::string::npos);
+    arc::VerifyOptions vo;
+    vo.now = now;
+    auto r = arc::verify_message(stored_message(l2), vo, [&](const arc::KeyName& k) {
+        if (k.dns_name() == "s2._domainkey.two.example")
+            return dns::TxtAnswer::found({tests::key_record(k2->key)});
+        return dns::TxtAnswer::failed(dns::Status::nxdomain, "NXDOMAIN");
+    });
+    CHECK(r.status == arc::ChainStatus::pass);
+}
+
+TEST_CASE("engine: limits pass oversized input through without a verdict or a seal",
+          "[engine][limits]") {
+    SECTION("message size") {
+        filter::EngineOptions o;
+        o.max_message_bytes = 200;
+        Harness h(o);
+        h.handshake();
+        auto msg = plain_message;
+        msg.push_back(std::string(300, 'x'));
+        auto a = h.message(S1, msg);
+        auto lines = datalines(a.output, S1);
+        lines.pop_back();
+        CHECK(lines == msg);
+        CHECK(a.logs.at(0).find("arc=skipped") != std::string::npos);
+        CHECK(h.feed(h.commit(S1)).output.find("|proceed") != std::string::npos);
+    }
+    SECTION("header count") {
+        filter::EngineOptions o;
+        o.max_header_fields = 5;
+        Harness h(o);
+        h.handshake();
+        auto msg = plain_message;
+        msg.insert(msg.begin() + 2, 10, "X-Flood: 1");
+        auto a = h.message(S1, msg);
+        auto lines = datalines(a.output, S1);
+        CHECK(lines.at(0).rfind("Authentication-Results:", 0) == 0);
+        CHECK(lines.at(0).find("arc=fail") != std::string::npos);
+    }
+}
+
+TEST_CASE("engine: reconfigure applies to new messages, not to ones in flight", "[engine]") {
+    Harness h;
+    h.handshake();
+    filter::EngineOptions v;
+    v.policy.mode = filter::Mode::verify;
+    h.engine.reconfigure(v);
+    CHECK(h.engine.authserv_id() == "mx.example.test");
+    auto lines = datalines(h.message(S1, plain_message).output, S1);
+    CHECK(lines.at(0).rfind("Authentication-Results:", 0) == 0);
 }

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: ISC
+// Unit tests for arc/canon.hpp: RFC 6376 §3.4 canonicalization and the streaming body hasher.
+// Expected hashes were computed independently: printf '<canonical body>' | openssl dgst -sha256
+// -binary | base64.
+#include "arc/canon.hpp"
+#include "arc/header.hpp"
+#include "tests/arc/test_support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+using namespace arcf;
+using arc::Canon;
+using tests::b64;
+using tests::hash_body;
+
+namespace {
+
+constexpr const char* empty_sha256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="; // ""
+constexpr const char* crlf_sha256 = "frcCV1k9oG9oKj3dpUqdJg1PxRT2RSN/XKdLCPjaYaY=";  // "\r\n"
+
+std::string canon_header(Canon c, std::string_view raw, bool with_crlf = true) {
+    std::string out;
+    arc::append_canon_header(out, c, raw, with_crlf);
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("canon: names", "[canon]") {
+    CHECK(arc::to_string(Canon::simple) == "simple");
+    CHECK(arc::to_string(Canon::relaxed) == "relaxed");
+}
+
+TEST_CASE("canon: RFC 6376 §3.4.5 header example, relaxed", "[canon][rfc6376]") {
+    CHECK(canon_header(Canon::relaxed, "A: X") == "a:X\r\n");
+    CHECK(canon_header(Canon::relaxed, "B : Y\t\r\n\tZ  ") == "b:Y Z\r\n");
+}
+
+TEST_CASE("canon: RFC 6376 §3.4.5 header example, simple keeps every byte", "[canon][rfc6376]") {
+    CHECK(canon_header(Canon::simple, "A: X") == "A: X\r\n");
+    CHECK(canon_header(Canon::simple, "B : Y\t\r\n\tZ  ") == "B : Y\t\r\n\tZ  \r\n");
+    CHECK(canon_header(Canon::simple, "B : Y", false) == "B : Y");
+}
+
+TEST_CASE("canon: relaxed header lower-cases the name only and collapses WSP runs",
+          "[canon][rfc6376]") {
+    CHECK(canon_header(Canon::relaxed, "SUBJECT: Hello   WORLD") == "subject:Hello WORLD\r\n");
+    CHECK(canon_header(Canon::relaxed, "X-Tab:\tone\t\ttwo \t three") == "x-tab:one two three\r\n");
+    CHECK(canon_header(Canon::relaxed, "To:bob") == "to:bob\r\n");
+    CHECK(canon_header(Canon::relaxed, "X-Empty:   \t ") == "x-empty:\r\n");
+    CHECK(canon_header(Canon::relaxed, "X-Empty:") == "x-empty:\r\n");
+    // Unfolding: CRLF removed, the WSP that follows joins the run.
+    CHECK(canon_header(Canon::relaxed, "Subject: a\r\n b\r\n\t\tc") == "subject:a b c\r\n");
+    // 8-bit bytes are neither folded nor lower-cased.
+    CHECK(canon_header(Canon::relaxed, "X-U: \xC3\x84  x") == "x-u:\xC3\x84 x\r\n");
+}
+
+TEST_CASE("canon: append_canon_header appends and honours with_crlf", "[canon]") {
+    std::string out = "prefix|";
+    arc::append_canon_header(out, Canon::relaxed, "A: 1", false);
+    arc::append_canon_header(out, Canon::relaxed, "B: 2");
+    CHECK(out == "prefix|a:1b:2\r\n");
+}
+
+TEST_CASE("canon: strip_b_value empties b= and keeps bh=", "[canon][rfc6376][rfc8617]") {
+    CHECK(arc::strip_b_value("ARC-Seal: i=1; a=rsa-sha256; b=AbC+/=; cv=none") ==
+          "ARC-Seal: i=1; a=rsa-sha256; b=; cv=none");
+    CHECK(arc::strip_b_value("ARC-Message-Signature: i=1; bh=Qq0=; b=Zz==; d=example.org") ==
+          "ARC-Message-Signature: i=1; bh=Qq0=; b=; d=example.org");
+    // b= last, folded over several lines, no trailing ';'.
+    CHECK(arc::strip_b_value("X: bh=Qq0=;\r\n b=AAAA\r\n BBBB\r\n CCCC") == "X: bh=Qq0=;\r\n b=");
+    // Whitespace around the value goes with it; whitespace before the tag stays.
+    CHECK(arc::strip_b_value("X: a=1;\r\n\t b = AAAA  ; c=2") == "X: a=1;\r\n\t b =; c=2");
+    // b= as the first tag right after the colon.
+    CHECK(arc::strip_b_value("X:b=AAAA;c=1") == "X:b=;c=1");
+}
+
+TEST_CASE("canon: strip_b_value leaves fields without b= untouched", "[canon][rfc6376]") {
+    CHECK(arc::strip_b_value("X: bh=AAAA; bx=1; ab=2") == "X: bh=AAAA; bx=1; ab=2");
+    CHECK(arc::strip_b_value("X: a=1") == "X: a=1");
+    // The header name is never mistaken for a tag, even when it is "b".
+    CHECK(arc::strip_b_value("b: bh=1; b=2") == "b: bh=1; b=");
+}
+
+TEST_CASE("canon: empty body is CRLF under simple, empty under relaxed", "[canon][rfc6376]") {
+    CHECK(b64(hash_body(Canon::simple, "")) == crlf_sha256);
+    CHECK(b64(hash_body(Canon::relaxed, "")) == empty_sha256);
+    arc::BodyHasher s(Canon::simple);
+    s.finish();
+    CHECK(s.canonical_length() == 2);
+    arc::BodyHasher r(Canon::relaxed);
+    r.finish();
+    CHECK(r.canonical_length() == 0);
+}
+
+TEST_CASE("canon: a body of only empty lines is an empty body", "[canon][rfc6376]") {
+    CHECK(b64(hash_body(Canon::simple, "\r\n\r\n\r\n")) == crlf_sha256);
+    CHECK(b64(hash_body(Canon::relaxed, "\r\n\r\n")) == empty_sha256);
+    // Under relaxed, whitespace-only lines become empty lines and go too.
+    CHECK(b64(hash_body(Canon::relaxed, " \t\r\n\t\r\n")) == empty_sha256);
+    // Under simple, a line with a space is not empty.
+    CHECK(b64(hash_body(Canon::simple, " \r\n")) ==
+          "a99mtb8qROZYvqLuhmlasVCgbmAL9nzVzOJFrVSWLGE="); // " \r\n"
+}
+
+TEST_CASE("canon: RFC 6376 §3.4.5 body example", "[canon][rfc6376]") {
+    const std::string body = " C \r\nD \t E\r\n\r\n\r\n";
+    // relaxed: " C\r\nD E\r\n"
+    CHECK(b64(hash_body(Canon::relaxed, body)) == "unak6JHq0wL+Q1HP7dW1tjBx9FLA6DffoZ0qrLwbbpo=");
+    // simple: " C \r\nD \t E\r\n"
+    CHECK(b64(hash_body(Canon::simple, body)) == "NOeivbQlDH9TmNKJUw7D53wZfsk8YMZ/hTuVVwTgi8s=");
+}
+
+TEST_CASE("canon: RFC 8463 Appendix A body hash (relaxed)", "[canon][rfc8463]") {
+    const std::string body =
+        "Hi.\r\n\r\nWe lost the game.  Are you hungry yet?\r\n\r\nJoe.\r\n\r\n";
+    CHECK(b64(hash_body(Canon::relaxed, body)) == "2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=");
+}
+
+TEST_CASE("canon: empty lines inside the body are kept, trailing ones dropped",
+          "[canon][rfc6376]") {
+    // "a\r\n\r\n\r\nb\r\n"
+    const char* expected = "SFh8erZISrt6Jo0tTtk8EO/1BfDisAl/Ht6k37OJmgk=";
+    CHECK(b64(hash_body(Canon::simple, "a\r\n\r\n\r\nb\r\n\r\n\r\n")) == expected);
+    CHECK(b64(hash_body(Canon::relaxed, "a\r\n \r\n\t\r\nb \r\n\r\n")) == expected);
+}
+
+TEST_CASE("canon: body without a final newline gets one", "[canon][rfc6376]") {
+    const char* abc = "VSuraGTHp7aaUC7RhUuSRcDhow8AiqoLKB2mJYX9sCU="; // "abc\r\n"
+    CHECK(b64(hash_body(Canon::simple, "abc")) == abc);
+    CHECK(b64(hash_body(Canon::relaxed, "abc")) == abc);
+    CHECK(b64(hash_body(Canon::simple, "abc\r\n")) == abc);
+    CHECK(b64(hash_body(Canon::relaxed, "abc  ")) == abc);
+}
+
+TEST_CASE("canon: bare-LF body hashes like the CRLF body", "[canon][rfc6376]") {
+    const std::string lf = "Hi.\n\nWe lost the game.  Are you hungry yet?\n\nJoe.\n\n";
+    CHECK(b64(hash_body(Canon::relaxed, lf)) == "2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=");
+    CHECK(hash_body(Canon::simple, lf) == hash_body(Canon::simple, tests::crlf(lf)));
+}
+
+TEST_CASE("canon: relaxed body reduces WSP runs (leading too) and drops trailing WSP",
+          "[canon][rfc6376]") {
+    // " a b\r\nc\r\n" both ways; compared with the hash of the canonical text computed here.
+    CHECK(hash_body(Canon::relaxed, "\t \ta  \t b \t\r\nc\t\r\n") == arc::sha256(" a b\r\nc\r\n"));
+    CHECK(hash_body(Canon::simple, "\t a  b \r\n") == arc::sha256("\t a  b \r\n"));
+}
+
+TEST_CASE("canon: lines fed one by one hash like the canonical body hashed at once",
+          "[canon][rfc6376]") {
+    // Build the raw body and its relaxed and simple canonical forms side by side; large enough
+    // to cross the hasher's 16 KiB buffer, with one line longer than the buffer.
+    std::string raw, relaxed, simple;
+    for (int i = 0; i < 3000; ++i) {
+        std::string word = "line" + std::to_string(i);
+        raw += word + " \t  x\t \r\n";
+        relaxed += word + " x\r\n";
+        simple += word + " \t  x\t \r\n";
+        if (i % 500 == 7) {
+            raw += "\r\n\r\n"; // interior empty lines
+            relaxed += "\r\n\r\n";
+            simple += "\r\n\r\n";
+        }
+    }
+    const std::string long_line(40000, 'L');
+    raw += long_line + "\r\nend\r\n\r\n \r\n";
+    relaxed += long_line + "\r\nend\r\n";
+    simple += long_line + "\r\nend\r\n\r\n \r\n";
+
+    arc::BodyHasher r(Canon::relaxed);
+    arc::BodyHasher s(Canon::simple);
+    arc::for_each_line(raw, [&](std::string_view line) {
+        r.add_line(line);
+        s.add_line(line);
+    });
+    CHECK(r.finish() == arc::sha256(relaxed));
+    CHECK(r.canonical_length() == relaxed.size());
+    CHECK(s.finish() == arc::sha256(simple));
+    CHECK(s.canonical_length() == simple.size());
+}
+
+TEST_CASE("canon: l= limits the hashed bytes, not the canonical length", "[canon][rfc6376]") {
+    arc::BodyHasher h(Canon::relaxed, 5);
+    CHECK(h.limit() == std::optional<std::uint64_t>(5));
+    CHECK(h.canon() == Canon::relaxed);
+    h.add_line("hello   world");
+    h.add_line("more");
+    CHECK(b64(h.finish()) == "LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ="); // "hello"
+    CHECK(h.canonical_length() == std::string("hello world\r\nmore\r\n").size());
+
+    // A limit beyond the body hashes the whole body.
+    CHECK(hash_body(Canon::relaxed, "abc\r\n", 1000) == arc::sha256("abc\r\n"));
+    // l=0 hashes nothing, even the CRLF of an empty simple body.
+    CHECK(b64(hash_body(Canon::simple, "", 0)) == empty_sha256);
+    CHECK(b64(hash_body(Canon::relaxed, "text\r\n", 0)) == empty_sha256);
+    // The limit may cut inside a line ending.
+    CHECK(hash_body(Canon::simple, "ab\r\ncd\r\n", 3) == arc::sha256("ab\r"));
+}
+
+TEST_CASE("canon: l= across the internal buffer boundary", "[canon][rfc6376]") {
+    std::string raw, canonical;
+    for (int i = 0; i < 2000; ++i) {
+        raw += "0123456789 abcdefghij  " + std::to_string(i) + "\r\n";
+        canonical += "0123456789 abcdefghij " + std::to_string(i) + "\r\n";
+    }
+    const std::uint64_t limit = 20001;
+    REQUIRE(canonical.size() > limit);
+    CHECK(hash_body(Canon::relaxed, raw, limit) == arc::sha256(canonical.substr(0, limit)));
+}
+
+TEST_CASE("canon: trailing empty lines are hashed when more text follows them later",
+          "[canon][rfc6376]") {
+    // Feeding order matters only through the final result: the pending empty lines are
+    // emitted before the next non-empty line.
+    arc::BodyHasher h(Canon::simple);
+    h.add_line("a");
+    h.add_line("");
+    h.add_line("");
+    h.add_line("b");
+    h.add_line("");
+    CHECK(h.finish() == arc::sha256("a\r\n\r\n\r\nb\r\n"));
+}

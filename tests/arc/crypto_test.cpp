@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: ISC
+// Unit tests for arc/crypto.hpp: SHA-256, rsa-sha256 and ed25519-sha256 keys and signatures.
+#include "arc/base64.hpp"
+#include "arc/canon.hpp"
+#include "arc/crypto.hpp"
+#include "arc/header.hpp"
+#include "arc/tag_list.hpp"
+#include "tests/arc/test_keys.hpp"
+#include "tests/arc/test_support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+using namespace arcf;
+using arc::Errc;
+using arc::KeyPolicy;
+using arc::KeyType;
+using arc::PublicKey;
+using tests::b64;
+using tests::unb64;
+
+namespace {
+
+// --- A minimal DER writer, independent of OpenSSL, for RSA public keys of any size. ---
+
+std::string der_length(std::size_t n) {
+    if (n < 0x80)
+        return std::string(1, static_cast<char>(n));
+    std::string bytes;
+    for (; n != 0; n >>= 8)
+        bytes.insert(bytes.begin(), static_cast<char>(n & 0xff));
+    return static_cast<char>(0x80 | bytes.size()) + bytes;
+}
+
+std::string der(unsigned char tag, const std::string& content) {
+    return static_cast<char>(tag) + der_length(content.size()) + content;
+}
+
+// An unsigned big-endian magnitude as a DER INTEGER.
+std::string der_uint(std::string magnitude) {
+    if (!magnitude.empty() && (static_cast<unsigned char>(magnitude[0]) & 0x80) != 0)
+        magnitude.insert(magnitude.begin(), '\0');
+    return der(0x02, magnitude);
+}
+
+// PKCS#1 RSAPublicKey with n = 2^(bits-1) + 1 (exactly `bits` bits) and e = 65537. Not a real
+// key, but every parser sees a `bits`-bit modulus.
+std::string synthetic_rsa_pkcs1(unsigned bits) {
+    std::string n((bits + 7) / 8, '\0');
+    n[0] = static_cast<char>(1u << ((bits - 1) % 8));
+    n.back() = static_cast<char>(n.back() | 1);
+    return der(0x30, der_uint(n) + der_uint(std::string("\x01\x00\x01", 3)));
+}
+
+// SubjectPublicKeyInfo { rsaEncryption (1.2.840.113549.1.1.1), NULL } wrapping a PKCS#1 key.
+std::string rsa_spki(const std::string& pkcs1) {
+    const std::string oid("\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01\x05\x00", 13);
+    return der(0x30, der(0x30, oid) + der(0x03, std::string(1, '\0') + pkcs1));
+}
+
+arc::Digest digest_of(const char* text) {
+    return arc::sha256(text);
+}
+
+PublicKey public_key(KeyType t, const char* b64_der, const KeyPolicy& policy = {}) {
+    auto k = PublicKey::from_der(t, unb64(b64_der), policy);
+    INFO("key: " << b64_der);
+    REQUIRE(k);
+    return *k;
+}
+
+Errc key_error(KeyType t, const std::string& der_bytes, const KeyPolicy& policy = {}) {
+    auto k = PublicKey::from_der(t, der_bytes, policy);
+    REQUIRE_FALSE(k);
+    return k.error().code;
+}
+
+// RFC 8463 §A.1: the Ed25519 private key as a seed; PKCS#8 wraps it after a fixed prefix.
+std::string rfc8463_ed25519_pem() {
+    std::string pkcs8("\x30\x2e\x02\x01\x00\x30\x05\x06\x03\x2b\x65\x70\x04\x22\x04\x20", 16);
+    pkcs8 += unb64("nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=");
+    return "-----BEGIN PRIVATE KEY-----\n" + arc::base64_encode(pkcs8) +
+           "\n-----END PRIVATE KEY-----\n";
+}
+
+constexpr const char* rfc8463_ed25519_p = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=";
+constexpr const char* rfc8463_rsa_p =
+    "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRiGs5V6NpP3idY6Wk08a5qhdR6wy5bdOKb2jLQiY/"
+    "J16JYi0Qvx/byYzCNb3W91y3FutACDfzwQ/BC/e/8uBsCR+yz1Lxj+PL6lHvqMKrM3rG4hstT5QjvHO9PzoxZyVYLzBfO"
+    "2EeC3Ip3G+2kryOTIKT+l/K4w3QIDAQAB";
+
+// RFC 8463 §A.3: a message signed with both keys.
+constexpr const char* rfc8463_message =
+    "DKIM-Signature: v=1; a=ed25519-sha256; c=relaxed/relaxed;\n"
+    " d=football.example.com; i=@football.example.com;\n"
+    " q=dns/txt; s=brisbane; t=1528637909; h=from : to :\n"
+    " subject : date : message-id : from : subject : date;\n"
+    " bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;\n"
+    " b=/gCrinpcQOoIfuHNQIbq4pgh9kyIK3AQUdt9OdqQehSwhEIug4D11Bus\n"
+    " Fa3bT3FY5OsU7ZbnKELq+eXdp1Q1Dw==\n"
+    "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed;\n"
+    " d=football.example.com; i=@football.example.com;\n"
+    " q=dns/txt; s=test; t=1528637909; h=from : to : subject :\n"
+    " date : message-id : from : subject : date;\n"
+    " bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;\n"
+    " b=F45dVWDfMbQDGHJFlXUNB2HKfbCeLRyhDXgFpEL8GwpsRe0IeIixNTe3\n"
+    " DhCVlUrSjV4BwcVcOF6+FF3Zo9Rpo1tFOeS9mPYQTnGdaSGsgeefOsk2Jz\n"
+    " dA+L10TeYt9BgDfQNZtKdN1WO//KgIqXP7OdEFE4LjFYNcUxZQ4FADY+8=\n"
+    "From: Joe SixPack <joe@football.example.com>\n"
+    "To: Suzie Q <suzie@shopping.example.net>\n"
+    "Subject: Is dinner ready?\n"
+    "Date: Fri, 11 Jul 2003 21:00:37 -0700 (PDT)\n"
+    "Message-ID: <20030712040037.46341.5F8J@football.example.com>\n"
+    "\n"
+    "Hi.\n"
+    "\n"
+    "We lost the game.  Are you hungry yet?\n"
+    "\n"
+    "Joe.\n";
+
+// RFC 6376 §3.7 header hash of the DKIM-Signature at `sig_index` (relaxed header canon, as
+// both RFC 8463 signatures use), with h= names picked bottom-up (§5.4.2).
+arc::Digest dkim_header_digest(const std::vector<arc::HeaderField>& headers,
+                               std::size_t sig_index,
+                               std::string& signature) {
+    const auto& sig = headers[sig_index];
+    auto tags = arc::parse_tag_list(sig.value());
+    REQUIRE(tags);
+    signature = unb64(*tags->get("b"));
+    std::string data;
+    std::vector<bool> used(headers.size(), false);
+    std::string_view h = *tags->get("h");
+    while (!h.empty()) {
+        auto colon = h.find(':');
+        std::string name = arc::to_lower(arc::strip_fws(h.substr(0, colon)));
+        h = colon == std::string_view::npos ? std::string_view() : h.substr(colon + 1);
+        for (std::size_t k = headers.size(); k-- > 0;) {
+            if (!used[k] && headers[k].is(name)) {
+                used[k] = true;
+                arc::append_canon_header(data, arc::Canon::relaxed, headers[k].raw());
+                break;
+            }
+        }
+    }
+    arc::append_canon_header(data, arc::Canon::relaxed, arc::strip_b_value(sig.raw()), false);
+    return arc::sha256(data);
+}
+
+} // namespace
+
+TEST_CASE("crypto: SHA-256 known digests, one-shot and streamed", "[crypto]") {
+    CHECK(b64(arc::sha256("abc")) == "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=");
+    CHECK(b64(arc::sha256("")) == "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+    arc::Sha256 h;
+    h.update("a");
+    h.update("");
+    h.update("bc");
+    CHECK(h.finish() == arc::sha256("abc"));
+    // finish() starts a fresh digest.
+    CHECK(h.finish() == arc::sha256(""));
+    h.update("abc");
+    arc::Sha256 moved(std::move(h));
+    CHECK(moved.finish() == arc::sha256("abc"));
+    arc::Sha256 assigned;
+    assigned.update("zzz");
+    assigned = std::move(moved);
+    assigned.update("abc");
+    CHECK(assigned.finish() == arc::sha256("abc"));
+}
+
+TEST_CASE("crypto: algorithm and key type names", "[crypto][rfc6376][rfc8463]") {
+    CHECK(arc::to_string(arc::Algorithm::rsa_sha256) == "rsa-sha256");
+    CHECK(arc::to_string(arc::Algorithm::ed25519_sha256) == "ed25519-sha256");
+    CHECK(arc::to_string(KeyType::rsa) == "rsa");
+    CHECK(arc::to_string(KeyType::ed25519) == "ed25519");
+    CHECK(arc::key_type_of(arc::Algorithm::rsa_sha256) == KeyType::rsa);
+    CHECK(arc::key_type_of(arc::Algorithm::ed25519_sha256) == KeyType::ed25519);
+}
+
+TEST_CASE("crypto: RSA private key from PKCS#8 and PKCS#1 PEM", "[crypto][rfc6376]") {
+    auto k8 = tests::load_key(tests::keys::rsa1024_pkcs8);
+    auto k1 = tests::load_key(tests::keys::rsa1024_pkcs1);
+    for (const auto* k : {&k8, &k1}) {
+        CHECK(k->type() == KeyType::rsa);
+        CHECK(k->bits() == 1024);
+        CHECK(k->algorithm() == arc::Algorithm::rsa_sha256);
+        // The p= value is the SPKI, as `openssl pkey -pubout -outform DER` writes it.
+        CHECK(k->public_key_base64() == tests::keys::rsa1024_spki_b64);
+    }
+    auto k2048 = tests::load_key(tests::keys::rsa2048_pkcs8);
+    CHECK(k2048.bits() == 2048);
+    CHECK(k2048.public_key_base64() == tests::keys::rsa2048_spki_b64);
+}
+
+TEST_CASE("crypto: Ed25519 private key from PEM; p= is the raw 32-byte key", "[crypto][rfc8463]") {
+    auto k = tests::load_key(tests::keys::ed25519_pkcs8);
+    CHECK(k.type() == KeyType::ed25519);
+    CHECK(k.algorithm() == arc::Algorithm::ed25519_sha256);
+    CHECK(k.public_key_base64() == tests::keys::ed25519_raw_b64);
+    // RFC 8463 §A.1/§A.2: the example private key and its published public key.
+    auto rfc = arc::PrivateKey::from_pem(rfc8463_ed25519_pem());
+    REQUIRE(rfc);
+    CHECK(rfc->public_key_base64() == rfc8463_ed25519_p);
+}
+
+TEST_CASE("crypto: private keys that are not RSA or Ed25519, or not PEM, are refused", "[crypto]") {
+    auto ec = arc::PrivateKey::from_pem(tests::keys::ec_p256_pkcs8);
+    REQUIRE_FALSE(ec);
+    CHECK(ec.error().code == Errc::unsupported);
+    for (const char* bad : {"", "not a key",
+                            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END "
+                            "PRIVATE KEY-----\n"}) {
+        auto r = arc::PrivateKey::from_pem(bad);
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code == Errc::crypto);
+    }
+}
+
+TEST_CASE("crypto: rsa-sha256 signature equals openssl's (PKCS#1 v1.5 is deterministic)",
+          "[crypto][rfc6376]") {
+    auto k = tests::load_key(tests::keys::rsa1024_pkcs8);
+    auto sig = k.sign(digest_of("abc"));
+    REQUIRE(sig);
+    CHECK(sig->size() == 128);
+    CHECK(arc::base64_encode(*sig) == tests::keys::rsa1024_sig_abc_b64);
+}
+
+TEST_CASE("crypto: ed25519-sha256 signature equals openssl's over the 32-byte digest",
+          "[crypto][rfc8463]") {
+    auto k = tests::load_key(tests::keys::ed25519_pkcs8);
+    auto sig = k.sign(digest_of("abc"));
+    REQUIRE(sig);
+    CHECK(sig->size() == 64);
+    CHECK(arc::base64_encode(*sig) == tests::keys::ed25519_sig_abc_b64);
+}
+
+TEST_CASE("crypto: rsa-sha256 verify of openssl's signature, and every tampering fails",
+          "[crypto][rfc6376]") {
+    auto pk = public_key(KeyType::rsa, tests::keys::rsa1024_spki_b64);
+    CHECK(pk.type() == KeyType::rsa);
+    CHECK(pk.bits() == 1024);
+    const std::string sig = unb64(tests::keys::rsa1024_sig_abc_b64);
+    CHECK(pk.verify(digest_of("abc"), sig));
+    CHECK_FALSE(pk.verify(digest_of("abd"), sig));
+    std::string flipped = sig;
+    flipped[60] = static_cast<char>(flipped[60] ^ 0x01);
+    CHECK_FALSE(pk.verify(digest_of("abc"), flipped));
+    CHECK_FALSE(pk.verify(digest_of("abc"), sig.substr(0, 127)));
+    CHECK_FALSE(pk.verify(digest_of("abc"), sig + '\0'));
+    CHECK_FALSE(pk.verify(digest_of("abc"), ""));
+    // Another RSA key does not verify it.
+    auto other = public_key(KeyType::rsa, tests::keys::rsa2048_spki_b64);
+    CHECK_FALSE(other.verify(digest_of("abc"), sig));
+}
+
+TEST_CASE("crypto: ed25519-sha256 verify of openssl's signature, and every tampering fails",
+          "[crypto][rfc8463]") {
+    auto pk = public_key(KeyType::ed25519, tests::keys::ed25519_raw_b64);
+    CHECK(pk.type() == KeyType::ed25519);
+    const std::string sig = unb64(tests::keys::ed25519_sig_abc_b64);
+    CHECK(pk.verify(digest_of("abc"), sig));
+    CHECK_FALSE(pk.verify(digest_of("abd"), sig));
+    std::string flipped = sig;
+    flipped[10] = static_cast<char>(flipped[10] ^ 0x80);
+    CHECK_FALSE(pk.verify(digest_of("abc"), flipped));
+    CHECK_FALSE(pk.verify(digest_of("abc"), sig.substr(0, 63)));
+    CHECK_FALSE(pk.verify(digest_of("abc"), ""));
+    // An RSA signature never verifies with an Ed25519 key, nor the other way round.
+    CHECK_FALSE(pk.verify(digest_of("abc"), unb64(tests::keys::rsa1024_sig_abc_b64)));
+    auto rsa = public_key(KeyType::rsa, tests::keys::rsa1024_spki_b64);
+    CHECK_FALSE(rsa.verify(digest_of("abc"), sig));
+}
+
+TEST_CASE("crypto: sign/verify round trip through PrivateKey and PublicKey",
+          "[crypto][rfc6376][rfc8463]") {
+    for (const char* pem :
+         {tests::keys::rsa1024_pkcs8, tests::keys::rsa2048_pkcs8, tests::keys::ed25519_pkcs8}) {
+        auto priv = tests::load_key(pem);
+        auto pub = PublicKey::from_der(priv.type(), unb64(priv.public_key_base64()), {});
+        REQUIRE(pub);
+        CHECK(pub->type() == priv.type());
+        const auto d = digest_of("round trip");
+        auto sig = priv.sign(d);
+        REQUIRE(sig);
+        CHECK(pub->verify(d, *sig));
+        CHECK_FALSE(pub->verify(digest_of("round trap"), *sig));
+    }
+}
+
+TEST_CASE("crypto: a default-constructed PublicKey verifies nothing", "[crypto]") {
+    PublicKey none;
+    CHECK_FALSE(none.verify(digest_of("abc"), unb64(tests::keys::rsa1024_sig_abc_b64)));
+}
+
+TEST_CASE("crypto: RSA public key in PKCS#1 RSAPublicKey form (RFC 6376 §3.6.1)",
+          "[crypto][rfc6376]") {
+    auto pk = public_key(KeyType::rsa, tests::keys::rsa1024_pkcs1_pub_b64);
+    CHECK(pk.bits() == 1024);
+    CHECK(pk.verify(digest_of("abc"), unb64(tests::keys::rsa1024_sig_abc_b64)));
+}
+
+TEST_CASE("crypto: the test DER writer reproduces openssl's SPKI", "[crypto]") {
+    // Guards the synthetic keys below: wrapping openssl's PKCS#1 key gives openssl's SPKI.
+    CHECK(rsa_spki(unb64(tests::keys::rsa1024_pkcs1_pub_b64)) ==
+          unb64(tests::keys::rsa1024_spki_b64));
+}
+
+TEST_CASE("crypto: RSA keys under 1024 bits refused (RFC 8301 §3.2)", "[crypto][rfc8301]") {
+    CHECK(key_error(KeyType::rsa, unb64(tests::keys::rsa512_spki_b64)) == Errc::key_too_small);
+    CHECK(key_error(KeyType::rsa, rsa_spki(synthetic_rsa_pkcs1(1023))) == Errc::key_too_small);
+    CHECK(key_error(KeyType::rsa, synthetic_rsa_pkcs1(1023)) == Errc::key_too_small);
+    auto ok = PublicKey::from_der(KeyType::rsa, rsa_spki(synthetic_rsa_pkcs1(1024)), {});
+    REQUIRE(ok);
+    CHECK(ok->bits() == 1024);
+}
+
+TEST_CASE("crypto: the RSA minimum is configurable", "[crypto][rfc8301]") {
+    KeyPolicy strict;
+    strict.min_rsa_bits = 2048;
+    CHECK(key_error(KeyType::rsa, unb64(tests::keys::rsa1024_spki_b64), strict) ==
+          Errc::key_too_small);
+    CHECK(PublicKey::from_der(KeyType::rsa, unb64(tests::keys::rsa2048_spki_b64), strict));
+    KeyPolicy lax;
+    lax.min_rsa_bits = 512;
+    auto small = PublicKey::from_der(KeyType::rsa, unb64(tests::keys::rsa512_spki_b64), lax);
+    REQUIRE(small);
+    CHECK(small->bits() == 512);
+}
+
+TEST_CASE("crypto: RSA keys over 8192 bits refused, 8192 accepted", "[crypto]") {
+    auto k8192 = PublicKey::from_der(KeyType::rsa, rsa_spki(synthetic_rsa_pkcs1(8192)), {});
+    REQUIRE(k8192);
+    CHECK(k8192->bits() == 8192);
+    CHECK(key_error(KeyType::rsa, rsa_spki(synthetic_rsa_pkcs1(8193))) == Errc::key_too_large);
+    CHECK(key_error(KeyType::rsa, rsa_spki(synthetic_rsa_pkcs1(9000))) == Errc::key_too_large);
+    CHECK(key_error(KeyType::rsa, synthetic_rsa_pkcs1(9000)) == Errc::key_too_large);
+    KeyPolicy small_max;
+    small_max.max_rsa_bits = 1024;
+    CHECK(key_error(KeyType::rsa, unb64(tests::keys::rsa2048_spki_b64), small_max) ==
+          Errc::key_too_large);
+}
+
+TEST_CASE("crypto: k=rsa with a non-RSA or undecodable key is refused", "[crypto][rfc6376]") {
+    CHECK(key_error(KeyType::rsa, unb64(tests::keys::ed25519_spki_b64)) == Errc::bad_value);
+    CHECK(key_error(KeyType::rsa, unb64(tests::keys::ec_p256_spki_b64)) == Errc::bad_value);
+    CHECK(key_error(KeyType::rsa, unb64(tests::keys::ed25519_raw_b64)) == Errc::crypto);
+    CHECK(key_error(KeyType::rsa, "") == Errc::crypto);
+    CHECK(key_error(KeyType::rsa, std::string(64, 'x')) == Errc::crypto);
+    // A truncated SPKI.
+    std::string spki = unb64(tests::keys::rsa1024_spki_b64);
+    CHECK(key_error(KeyType::rsa, spki.substr(0, spki.size() - 1)) == Errc::crypto);
+}
+
+TEST_CASE("crypto: Ed25519 public key of the wrong length refused (RFC 8463 §4.2)",
+          "[crypto][rfc8463]") {
+    const std::string raw = unb64(tests::keys::ed25519_raw_b64);
+    REQUIRE(raw.size() == 32);
+    CHECK(key_error(KeyType::ed25519, raw.substr(0, 31)) == Errc::bad_value);
+    CHECK(key_error(KeyType::ed25519, raw + 'x') == Errc::bad_value);
+    CHECK(key_error(KeyType::ed25519, "") == Errc::bad_value);
+    // The SPKI form is not what RFC 8463 publishes in p=.
+    CHECK(key_error(KeyType::ed25519, unb64(tests::keys::ed25519_spki_b64)) == Errc::bad_value);
+    // The key size policy is about RSA only.
+    KeyPolicy strict;
+    strict.min_rsa_bits = 4096;
+    CHECK(PublicKey::from_der(KeyType::ed25519, raw, strict));
+}
+
+TEST_CASE("crypto: RFC 8463 §A.3 signatures verify with the §A.2 keys",
+          "[crypto][rfc8463][rfc6376]") {
+    const std::string msg = tests::crlf(rfc8463_message);
+    auto split = arc::split_message(msg);
+    REQUIRE(split.headers.size() == 7);
+    auto ed = public_key(KeyType::ed25519, rfc8463_ed25519_p);
+    auto rsa = public_key(KeyType::rsa, rfc8463_rsa_p);
+    std::string ed_sig, rsa_sig;
+    const auto ed_digest = dkim_header_digest(split.headers, 0, ed_sig);
+    const auto rsa_digest = dkim_header_digest(split.headers, 1, rsa_sig);
+    CHECK(ed.verify(ed_digest, ed_sig));
+    CHECK(rsa.verify(rsa_digest, rsa_sig));
+    CHECK_FALSE(rsa.verify(ed_digest, rsa_sig));
+
+    // Changing a signed header breaks both; the body hash in bh= is the relaxed body.
+    std::string tampered = msg;
+    tampered.replace(tampered.find("dinner"), 6, "supper");
+    auto t = arc::split_message(tampered);
+    std::string s1, s2;
+    CHECK_FALSE(ed.verify(dkim_header_digest(t.headers, 0, s1), s1));
+    CHECK_FALSE(rsa.verify(dkim_header_digest(t.headers, 1, s2), s2));
+    CHECK(b64(tests::hash_body(arc::Canon::relaxed, split.body)) ==
+          "2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=");
+}

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: ISC
+// Test-only keys made once with openssl genpkey, with public halves and signatures from openssl.
+#include "tests/arc/test_keys.hpp"
+
+namespace arcf::tests::keys {
+
+const char* const rsa1024_pkcs8 = R"PEM(-----BEGIN PRIVATE KEY-----
+MIICdwIBADANBgkqhkiG9w0BAQEFAASCAmEwggJdAgEAAoGBAK/mOtZQNWpvAncb
+mO9yeYX70sSYLrWef/6p3V6D3M98SFxtcbs+K0xJmoQ36xdVHHtYgj00UKQurt++
+r2GdYyysSUd+z+hjko2EFnpcQe/N4hjENTzm/QbhkJ7iVBQehjOgBSbbmvaBvkXV
+f6a0mBN2Igm1nryPs0Zu6gl9ttnTAgMBAAECgYASK6RUU0DRV9pXV4B668Zl8teY
++2eH13G9auq1QsXioSIQejXPc+KhJNFTaztb06z3iPMbQ3Y5H6Fs95PCb7G41dMJ
+TPODxAqTV7ejf+QQYuT2b4HV9d6IqkVqdtyjHv1gFde1GcTP4tqklsvD91AJESPP
+Rgt/3gm1PTrFAfQD0QJBANaiaUOsL6oMsddFrkUYkLyQYF/PPTNutebyl3SXZOTy
+VR/fRrL+SnzcpfhZ/moqLnSoswaem2MdhK1b7he6o+0CQQDRzLcOaaZwh3g2pd7J
+z5c5DGUbtbsK4yaFd4G1UJzv5bu9ytwYND44XSVK3p01VD4NAwqILJoe1jgT/TH7
+1zy/AkEAoL59y3rXL6nWPv0mqQTe0Pnn05lnom9VuCMTHvSLUZPUAMy9LCyaKK0v
+d7IegfAZXrFBcsGyaiafSR5CUG8teQJBAIW/cGPrzoOmmWidTe5yPQHNeRe1P0yt
+iv1DNpmUjrgRSSKxlKaJh7D/EKsuSCKbVgONkMVHSemmv5FetOLMUJkCQDQ14sgM
+qfQytN9ejL6IZk6MRQstCupp6IlMvUY7UCdP0tClb1+jDYOZ+n877jdO+4kwkC6D
+Q2ylzLfmTQHDJq8=
+-----END PRIVATE KEY-----)PEM";
+
+const char* const rsa1024_pkcs1 = R"PEM(-----BEGIN RSA PRIVATE KEY-----
+MIICXQIBAAKBgQCv5jrWUDVqbwJ3G5jvcnmF+9LEmC61nn/+qd1eg9zPfEhcbXG7
+PitMSZqEN+sXVRx7WII9NFCkLq7fvq9hnWMsrElHfs/oY5KNhBZ6XEHvzeIYxDU8
+5v0G4ZCe4lQUHoYzoAUm25r2gb5F1X+mtJgTdiIJtZ68j7NGbuoJfbbZ0wIDAQAB
+AoGAEiukVFNA0VfaV1eAeuvGZfLXmPtnh9dxvWrqtULF4qEiEHo1z3PioSTRU2s7
+W9Os94jzG0N2OR+hbPeTwm+xuNXTCUzzg8QKk1e3o3/kEGLk9m+B1fXeiKpFanbc
+ox79YBXXtRnEz+LapJbLw/dQCREjz0YLf94JtT06xQH0A9ECQQDWomlDrC+qDLHX
+Ra5FGJC8kGBfzz0zbrXm8pd0l2Tk8lUf30ay/kp83KX4Wf5qKi50qLMGnptjHYSt
+W+4XuqPtAkEA0cy3DmmmcId4NqXeyc+XOQxlG7W7CuMmhXeBtVCc7+W7vcrcGDQ+
+OF0lSt6dNVQ+DQMKiCyaHtY4E/0x+9c8vwJBAKC+fct61y+p1j79JqkE3tD559OZ
+Z6JvVbgjEx70i1GT1ADMvSwsmiitL3eyHoHwGV6xQXLBsmomn0keQlBvLXkCQQCF
+v3Bj686DpplonU3ucj0BzXkXtT9MrYr9QzaZlI64EUkisZSmiYew/xCrLkgim1YD
+jZDFR0nppr+RXrTizFCZAkA0NeLIDKn0MrTfXoy+iGZOjEULLQrqaeiJTL1GO1An
+T9LQpW9fow2Dmfp/O+43TvuJMJAug0Nspcy35k0Bwyav
+-----END RSA PRIVATE KEY-----)PEM";
+
+const char* const rsa2048_pkcs8 = R"PEM(-----BEGIN PRIVATE KEY-----
+MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQCx8s6rTrf4Pp2K
+GcleOOme+ILv4VipGCvTe6P36Yc5DB5u3Oa6AElS1yn6QoNK1kMjh6vVoVyDMYdO
+a2lgCn7t6AvdSAFcdRfph2n5n5dZusNokVDaFEProR3ZqbrUWZicZZzDaL82ucx/
+Te5z3OcAUTyYG1ofdiruaRSiPy1SVU9zVzcuSU+KDBqbFb4e7bU/Rv6dmn5x7qM3
+aoKnkCG0cDwVm2WmAMcqeEwhX+At2MqdsE3nqzkBc8YaBbN5BKyacKbEATDG65LR
+nsFWyPa9yD8kE/+kXRvV5gGrHMNiEBQ6UH1k8dY0EdH/Jx+7tNiF4Tu76Yxu2LQv
+HlGXIvKNAgMBAAECggEABkM/38qQ8fUuMTaQHjdNjZE8dnnNV4IoxLQkxKxc3Haf
+OZKfsishaX92FD80BLW+vijftNCNg3aCRxHDryQfbHsOs9Z9acYbNdZUtfrWZkuK
+5gq7ODmfXFMazFbLYv7WPqba2gu9Mw1d85sICd7b6Ghzg/zuco4Dm8lp9v3XN/8G
+mPBMDUax+ceGbZzQxoRId4iTELUu4jc6QLT8o1T0xBoh1eznEIZjPutwTaUISeEa
+0vz1KmP5WNnIZEIKJstADguctxtWHjxl0jJyUBDi7gxzFt70xsns7xmXhZGBzdeN
+98usO6p2GfgewxjRQG1bdD/Y3L9ws4eyxx0jl0UZMQKBgQDdCUr+CVjcsf7rGff6
+Hr98XO1c8Qwk+mKvTGcl2Td3yrLrCzBIg5z4ftB09O+8fbTg1JZISWiQY77TefaS
+G5NkdDpfcXBQ1ayYmLcgRT0G+hj90hcChVXK+ugQjdKEquBBRwQOfyc6g1AatOUU
+QpY63PKSrcvI15/imVv/mzdj2QKBgQDOGLQKzCy+fKaNOIBWeLW+Xu68jtamVtj7
+3HJe0vEnb+IPt172IRAzhuWxbXD6r9GzuQg/Ep5dt39sYKKz1e8NEcVteqC4svp9
+ZxpLmrWAx+pl2yrsKv4+0Q4wQBUYN/Oh9vIVZsvpDwTIvzu8Mtm0Ld2cZERWxIRs
+tx75iNt31QKBgF8Mnfj74ACXcj17H02pZ0J9W3z6EvTbzw/+1ORLsjSLL8EvQIYO
+QrQBJHcG1QjDLcL4598R4islGWwrKELQJOOvr2JXj6rTF7NPCICSBZo4dgLAEzD8
+UVZF6wEjW4G9UU4A0dfCCgZ5bTruywuZTqzlUlKM9fLZ9mEk/ZC/GGSRAoGACHjP
+fdoixLnPBuMZs3RG1EqGuc2NWU0cok3PjcJSE3Lv8gFxr+BwEA4thvuet09e6Wpj
+wmP7ipKudEAMsCPNLdZbLULrNGx3C4yfchgr+d09723w98BUrzRcxvL7awFxzGig
+Tuzo2O27Hp1t0TCt7lAsWe9tN7vgTa/BYDSWAPkCgYEA1k7VKb7Lx70nAINOZSE9
+8xTX/HVE3MQiDTPGI4BfyS3HkozeZ/rqbiZwv5H94Nghp81fMmwL4IawRp2gMBK6
+6dh2s+LK/TxlI5qS7LCPJAXtT3f50I8G0gid59SbbF//zKwfxx0d7NRZlZfD0jfB
+PQj2Fpo9HQ+eYAP1dh4u0z8=
+-----END PRIVATE KEY-----)PEM";
+
+const char* const rsa512_pkcs8 = R"PEM(-----BEGIN PRIVATE KEY-----
+MIIBVgIBADANBgkqhkiG9w0BAQEFAASCAUAwggE8AgEAAkEA5qQgPKaEzUljHkbl
+SJDjiHaHZ5LXGz0Y8M7QklJyLs4tAP8UkBJ04jIGVW/KoGmsnQDb3FMUvxiR0rXB
+ndrj6wIDAQABAkB/bbTF7ba3+VEDHGZ3xl2AOwSqy+1/Bi2udoW0Iksl4gUqydxC
+DQ/dc1e2eBdpIBf86Z6uy4IkPwJBcjOPl41hAiEA/XAOh7KuDwR1N5Qzw7Aua5ls
+ZNPr6SnBIkTDyzRcbBsCIQDo+RE/vPPUNH4qa2e/zhC6ChDjCD8BcpAVq2VU8ohE
+cQIhAO4fwHc9qo+Pp7ct96kxO5x7zj26ZNlyEvZo1/Jw4znrAiEAuPCnMbrUsLsv
+AIuco5V4j8bX2vI72fFQ0fLqkQGrDPECIQDepV9tqwmmjmNnCPiSNHa9Af8L+oTd
+NzNzxYd+otwzKw==
+-----END PRIVATE KEY-----)PEM";
+
+const char* const ed25519_pkcs8 = R"PEM(-----BEGIN PRIVATE KEY-----
+MC4CAQAwBQYDK2VwBCIEIMRtc34LYPcNYlnDzMmCjBNRmCgmH0lkdhUTH6xqPuCV
+-----END PRIVATE KEY-----)PEM";
+
+const char* const ec_p256_pkcs8 = R"PEM(-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgealBpYlDJxunJlzy
+EK1ZmVUsekmiww+XXX/MMDfgMvuhRANCAARrE/HsodOFOzAznuCo1mI6+gZ6xcTe
+5Pf83/k92tC6SIWSctY3H8h7LmWFcZZTFGy20Aho0VOEK9ZXMgKYEzjL
+-----END PRIVATE KEY-----)PEM";
+
+const char* const rsa1024_spki_b64 =
+    "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQCv5jrWUDVqbwJ3G5jvcnmF+9LEmC61nn/"
+    "+qd1eg9zPfEhcbXG7PitMSZqEN+sXVRx7WII9NFCkLq7fvq9hnWMsrElHfs/"
+    "oY5KNhBZ6XEHvzeIYxDU85v0G4ZCe4lQUHoYzoAUm25r2gb5F1X+mtJgTdiIJtZ68j7NGbuoJfbbZ0wIDAQAB";
+const char* const rsa1024_pkcs1_pub_b64 =
+    "MIGJAoGBAK/mOtZQNWpvAncbmO9yeYX70sSYLrWef/"
+    "6p3V6D3M98SFxtcbs+K0xJmoQ36xdVHHtYgj00UKQurt++r2GdYyysSUd+z+hjko2EFnpcQe/N4hjENTzm/"
+    "QbhkJ7iVBQehjOgBSbbmvaBvkXVf6a0mBN2Igm1nryPs0Zu6gl9ttnTAgMBAAE=";
+const char* const rsa2048_spki_b64 =
+    "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAsfLOq063+D6dihnJXjjpnviC7+FYqRgr03uj9+"
+    "mHOQwebtzmugBJUtcp+kKDStZDI4er1aFcgzGHTmtpYAp+7egL3UgBXHUX6Ydp+Z+"
+    "XWbrDaJFQ2hRD66Ed2am61FmYnGWcw2i/"
+    "NrnMf03uc9znAFE8mBtaH3Yq7mkUoj8tUlVPc1c3LklPigwamxW+Hu21P0b+nZp+"
+    "ce6jN2qCp5AhtHA8FZtlpgDHKnhMIV/gLdjKnbBN56s5AXPGGgWzeQSsmnCmxAEwxuuS0Z7BVsj2vcg/JBP/"
+    "pF0b1eYBqxzDYhAUOlB9ZPHWNBHR/ycfu7TYheE7u+mMbti0Lx5RlyLyjQIDAQAB";
+const char* const rsa512_spki_b64 =
+    "MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBAOakIDymhM1JYx5G5UiQ44h2h2eS1xs9GPDO0JJSci7OLQD/"
+    "FJASdOIyBlVvyqBprJ0A29xTFL8YkdK1wZ3a4+sCAwEAAQ==";
+const char* const ed25519_spki_b64 = "MCowBQYDK2VwAyEAaTqEJLIVn+IUrHr7hxXEc7PT0KyIJPgLKIBqz3k9JtA=";
+const char* const ed25519_raw_b64 = "aTqEJLIVn+IUrHr7hxXEc7PT0KyIJPgLKIBqz3k9JtA=";
+const char* const ec_p256_spki_b64 =
+    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEaxPx7KHThTswM57gqNZiOvoGesXE3uT3/N/5PdrQukiFknLWNx/"
+    "Iey5lhXGWUxRsttAIaNFThCvWVzICmBM4yw==";
+const char* const rsa1024_sig_abc_b64 =
+    "dr4+KHRscEzcBjdj47iG72W59XrU1jdCplWmqSRQywFSkvzNVrna5fSYlUB9lTRTm8TWUJJIdqYI5NLKuFThF/"
+    "o6E5GCsEYoxzr14xm4Hlv3EQPPBVck5kG0ZJ86tlwnv4L28GF8UFV8hAZsAXm9LnkmlantJJWeNRFmoN6hcPY=";
+const char* const ed25519_sig_abc_b64 =
+    "GSIyiJ19YSbU1sm8Uh7R0HdtqQRNZ2L8WYiqg7KXgr6J/2eIBfT5SwBe/NcMHJ/4oxLrqFHGjiy2EYa6TPJYDA==";
+
+} // namespace arcf::tests::keys

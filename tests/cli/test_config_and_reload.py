@@ -1,0 +1,169 @@
+#!/ usr / bin / python3
+""
+    "filter-arc as a process: configuration errors name file, line and setting; check-config
+    prints the effective configuration;
+SIGHUP reloads atomically(a broken file keeps the old configuration running); the filter protocol works over pipes.
+
+Usage: test_config_and_reload.py /path/to/filter-arc
+"""
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+BIN = sys.argv[1]
+FAILS = []
+PASSES = 0
+
+
+def check(cond, what):
+    global PASSES
+    if cond:
+        PASSES += 1
+        print("ok   " + what)
+    else:
+        FAILS.append(what)
+        print("FAIL " + what)
+
+
+def run(*args):
+    p = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+
+def keygen(d, domain, selector):
+    path = os.path.join(d, f"{selector}.{domain}.key")
+    rc, out, err = run("keygen", "--domain", domain, "--selector", selector, "--type", "ed25519",
+                       "--out", path)
+    assert rc == 0, err
+    return path
+
+
+def write(path, text, mode=0o644):
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+
+
+def config_errors(d, key):
+    cases = [
+        ("unknown top-level key", "bogus = 1\n", ":1: bogus: unknown setting"),
+        ("unknown key in a section", f'[seal]\ndomain = "a.example"\nselector = "s"\nkey = "{key}"\nsign = true\n',
+         ":5: seal.sign: unknown setting"),
+        ("wrong type", '[dns]\ntimeout-ms = "fast"\n', ":2: dns.timeout-ms: must be a non-negative integer"),
+        ("bad enum", 'mode = "sometimes"\n', ':1: mode: must be one of "verify", "seal", "both"'),
+        ("bad network", 'trusted-networks = ["10.0.0.0/40"]\n', "trusted-networks: \"10.0.0.0/40\" is not"),
+        ("bad reply", '[smtpd]\ntempfail-reply = "250 ok"\n', ":2: smtpd.tempfail-reply: must be a 4xx"),
+        ("toml syntax", 'authserv-id = "unterminated\n', ":1:"),
+        ("missing key file", '[seal]\ndomain = "a.example"\nselector = "s"\nkey = "/nonexistent.key"\n',
+         ":4: seal.key: cannot read /nonexistent.key"),
+        ("max-arc-sets bound", "[limits]\nmax-arc-sets = 51\n", "limits.max-arc-sets: 1..50"),
+        ("recipient-domains without list", f'[seal]\ndomain = "a.example"\nselector = "s"\nkey = "{key}"\nwhen = "recipient-domains"\n',
+         'seal.when: "recipient-domains" needs seal.recipient-domains'),
+    ]
+    for name, text, expect in cases:
+        path = os.path.join(d, "bad.toml")
+        write(path, text)
+        rc, out, err = run("check-config", "-c", path)
+        check(rc == 78 and path in err and expect in err,
+              f"check-config rejects {name}: {err.strip()!r}")
+
+
+def main():
+    with tempfile.TemporaryDirectory() as d:
+        key_a = keygen(d, "a.example", "s1")
+        key_b = keygen(d, "b.example", "s2")
+        check(oct(os.stat(key_a).st_mode & 0o777) == "0o600", "keygen writes the key 0600")
+        config_errors(d, key_a)
+
+#A group - readable key is refused unless allowed.
+        loose = os.path.join(d, "loose.key")
+        write(loose, open(key_a).read(), 0o640)
+        cfg = os.path.join(d, "loose.toml")
+        write(cfg, f'[seal]\ndomain = "a.example"\nselector = "s1"\nkey = "{loose}"\n')
+        rc, _, err = run("check-config", "-c", cfg)
+        check(rc == 78 and "readable by group or others" in err, "group-readable key refused")
+        write(cfg, f'[seal]\ndomain = "a.example"\nselector = "s1"\nkey = "{loose}"\nallow-readable-keys = true\n')
+        rc, out, err = run("check-config", "-c", cfg)
+        check(rc == 0, "allow-readable-keys = true accepts it")
+
+#check - config prints the effective configuration, keys included.
+        good = os.path.join(d, "good.toml")
+        write(good, f'authserv-id = "mx.a.example"\n[seal]\ndomain = "a.example"\nselector = "s1"\nkey = "{key_a}"\n'
+                    f'[[seal.keys]]\ndomain = "b.example"\nselector = "s2"\nkey = "{key_b}"\n')
+        rc, out, err = run("check-config", "-c", good)
+        check(rc == 0 and 'domain = "a.example"' in out and 'domain = "b.example"' in out
+              and 'algorithm = "ed25519-sha256"' in out, "check-config lists both keys")
+        check(rc == 0 and 'authserv-id = "mx.a.example"' in out, "check-config shows the authserv-id")
+
+#The filter over pipes : seal with a.example, then SIGHUP.
+        write(good, f'authserv-id = "mx.a.example"\n[seal]\ndomain = "a.example"\nselector = "s1"\nkey = "{key_a}"\n')
+        errlog = open(os.path.join(d, "stderr.log"), "w+")
+        p = subprocess.Popen([BIN, "-c", good], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=errlog)
+        try:
+            def send(line):
+                p.stdin.write((line + "\n").encode())
+                p.stdin.flush()
+
+            def read_until(pred, timeout=10):
+                buf = b""
+                end = time.time() + timeout
+                while time.time() < end:
+                    r, _, _ = select.select([p.stdout], [], [], 0.2)
+                    if r:
+                        chunk = os.read(p.stdout.fileno(), 65536)
+                        if not chunk:
+                            break
+                        buf += chunk
+                        if pred(buf):
+                            break
+                return buf.decode()
+
+            for line in ["config|smtpd-version|6.8.0p2", "config|admd|vm", "config|ready"]:
+                send(line)
+            out = read_until(lambda b: b"register|ready\n" in b)
+            check("register|ready" in out, "handshake over pipes")
+
+            def message(session):
+                for l in ["Received: from x by y", "From: a@a.example", "Subject: t", "", "body"]:
+                    send(f"filter|0.6|1.0|smtp-in|data-line|{session}|e43f4b5e888d8c53|{l}")
+                send(f"filter|0.6|1.0|smtp-in|data-line|{session}|e43f4b5e888d8c53|.")
+                return read_until(lambda b: f"{session}|e43f4b5e888d8c53|.\n".encode() in b)
+
+            out = message("0000000000000001")
+            check("d=a.example; s=s1;" in out, "first message sealed by a.example")
+
+            write(good, "[seal\nbroken")
+            p.send_signal(signal.SIGHUP)
+            time.sleep(0.5)
+            out = message("0000000000000002")
+            check("d=a.example; s=s1;" in out, "after a broken reload the old configuration still seals")
+            errlog.seek(0)
+            log = errlog.read()
+            check("event=reload status=failed" in log and "good.toml" in log,
+                  "the failed reload is logged with the file")
+
+            write(good, f'authserv-id = "mx.b.example"\n[seal]\ndomain = "b.example"\nselector = "s2"\nkey = "{key_b}"\n')
+            p.send_signal(signal.SIGHUP)
+            time.sleep(0.5)
+            out = message("0000000000000003")
+            check("d=b.example; s=s2;" in out and "mx.b.example" in out,
+                  "after a good reload new messages use the new key and authserv-id")
+            check(p.poll() is None, "the filter is still running")
+            p.stdin.close()
+            p.wait(timeout=10)
+            check(p.returncode == 0, "EOF on stdin ends the filter with status 0")
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    print(f"{PASSES} passed, {len(FAILS)} failed")
+    return 1 if FAILS else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,8 +1,7 @@
-#!/ usr / bin / python3
-""
-    "filter-arc as a process: configuration errors name file, line and setting; check-config
-    prints the effective configuration;
-SIGHUP reloads atomically(a broken file keeps the old configuration running); the filter protocol works over pipes.
+#!/usr/bin/python3
+"""filter-arc as a process: configuration errors name file, line and setting; check-config
+prints the effective configuration; SIGHUP reloads atomically (a broken file keeps the old
+configuration running); the filter protocol works over pipes.
 
 Usage: test_config_and_reload.py /path/to/filter-arc
 """
@@ -49,26 +48,31 @@ def write(path, text, mode=0o644):
 
 
 def config_errors(d, key):
+    seal = f'[seal]\ndomain = "a.example"\nselector = "s"\nkey = "{key}"\n'
     cases = [
         ("unknown top-level key", "bogus = 1\n", ":1: bogus: unknown setting"),
-        ("unknown key in a section", f'[seal]\ndomain = "a.example"\nselector = "s"\nkey = "{key}"\nsign = true\n',
-         ":5: seal.sign: unknown setting"),
-        ("wrong type", '[dns]\ntimeout-ms = "fast"\n', ":2: dns.timeout-ms: must be a non-negative integer"),
+        ("unknown key in a section", seal + "sign = true\n", ":5: seal.sign: unknown setting"),
+        ("wrong type", '[dns]\ntimeout-ms = "fast"\n',
+         ":2: dns.timeout-ms: must be a non-negative integer"),
         ("bad enum", 'mode = "sometimes"\n', ':1: mode: must be one of "verify", "seal", "both"'),
-        ("bad network", 'trusted-networks = ["10.0.0.0/40"]\n', "trusted-networks: \"10.0.0.0/40\" is not"),
-        ("bad reply", '[smtpd]\ntempfail-reply = "250 ok"\n', ":2: smtpd.tempfail-reply: must be a 4xx"),
+        ("bad network", 'trusted-networks = ["10.0.0.0/40"]\n',
+         ':1: trusted-networks: "10.0.0.0/40" is not'),
+        ("bad reply", '[smtpd]\ntempfail-reply = "250 ok"\n',
+         ":2: smtpd.tempfail-reply: must be a 4xx"),
         ("toml syntax", 'authserv-id = "unterminated\n', ":1:"),
-        ("missing key file", '[seal]\ndomain = "a.example"\nselector = "s"\nkey = "/nonexistent.key"\n',
+        ("missing key file",
+         '[seal]\ndomain = "a.example"\nselector = "s"\nkey = "/nonexistent.key"\n',
          ":4: seal.key: cannot read /nonexistent.key"),
-        ("max-arc-sets bound", "[limits]\nmax-arc-sets = 51\n", "limits.max-arc-sets: 1..50"),
-        ("recipient-domains without list", f'[seal]\ndomain = "a.example"\nselector = "s"\nkey = "{key}"\nwhen = "recipient-domains"\n',
-         'seal.when: "recipient-domains" needs seal.recipient-domains'),
+        ("max-arc-sets bound", "[limits]\nmax-arc-sets = 51\n",
+         ":2: limits.max-arc-sets: 1..50"),
+        ("recipient-domains without list", seal + 'when = "recipient-domains"\n',
+         ':5: seal.when: "recipient-domains" needs seal.recipient-domains'),
     ]
     for name, text, expect in cases:
         path = os.path.join(d, "bad.toml")
         write(path, text)
         rc, out, err = run("check-config", "-c", path)
-        check(rc == 78 and path in err and expect in err,
+        check(rc == 78 and (path + expect) in err,
               f"check-config rejects {name}: {err.strip()!r}")
 
 
@@ -79,28 +83,32 @@ def main():
         check(oct(os.stat(key_a).st_mode & 0o777) == "0o600", "keygen writes the key 0600")
         config_errors(d, key_a)
 
-#A group - readable key is refused unless allowed.
+        # A group-readable key is refused unless allowed.
         loose = os.path.join(d, "loose.key")
         write(loose, open(key_a).read(), 0o640)
         cfg = os.path.join(d, "loose.toml")
         write(cfg, f'[seal]\ndomain = "a.example"\nselector = "s1"\nkey = "{loose}"\n')
         rc, _, err = run("check-config", "-c", cfg)
         check(rc == 78 and "readable by group or others" in err, "group-readable key refused")
-        write(cfg, f'[seal]\ndomain = "a.example"\nselector = "s1"\nkey = "{loose}"\nallow-readable-keys = true\n')
+        write(cfg, f'[seal]\ndomain = "a.example"\nselector = "s1"\nkey = "{loose}"\n'
+                   'allow-readable-keys = true\n')
         rc, out, err = run("check-config", "-c", cfg)
         check(rc == 0, "allow-readable-keys = true accepts it")
 
-#check - config prints the effective configuration, keys included.
+        # check-config prints the effective configuration, keys included.
         good = os.path.join(d, "good.toml")
-        write(good, f'authserv-id = "mx.a.example"\n[seal]\ndomain = "a.example"\nselector = "s1"\nkey = "{key_a}"\n'
+        write(good, f'authserv-id = "mx.a.example"\n[seal]\ndomain = "a.example"\n'
+                    f'selector = "s1"\nkey = "{key_a}"\n'
                     f'[[seal.keys]]\ndomain = "b.example"\nselector = "s2"\nkey = "{key_b}"\n')
         rc, out, err = run("check-config", "-c", good)
         check(rc == 0 and 'domain = "a.example"' in out and 'domain = "b.example"' in out
               and 'algorithm = "ed25519-sha256"' in out, "check-config lists both keys")
-        check(rc == 0 and 'authserv-id = "mx.a.example"' in out, "check-config shows the authserv-id")
+        check(rc == 0 and 'authserv-id = "mx.a.example"' in out,
+              "check-config shows the authserv-id")
 
-#The filter over pipes : seal with a.example, then SIGHUP.
-        write(good, f'authserv-id = "mx.a.example"\n[seal]\ndomain = "a.example"\nselector = "s1"\nkey = "{key_a}"\n')
+        # The filter over pipes: seal with a.example, then SIGHUP.
+        write(good, f'authserv-id = "mx.a.example"\n[seal]\ndomain = "a.example"\n'
+                    f'selector = "s1"\nkey = "{key_a}"\n')
         errlog = open(os.path.join(d, "stderr.log"), "w+")
         p = subprocess.Popen([BIN, "-c", good], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=errlog)
@@ -141,13 +149,15 @@ def main():
             p.send_signal(signal.SIGHUP)
             time.sleep(0.5)
             out = message("0000000000000002")
-            check("d=a.example; s=s1;" in out, "after a broken reload the old configuration still seals")
+            check("d=a.example; s=s1;" in out,
+                  "after a broken reload the old configuration still seals")
             errlog.seek(0)
             log = errlog.read()
             check("event=reload status=failed" in log and "good.toml" in log,
                   "the failed reload is logged with the file")
 
-            write(good, f'authserv-id = "mx.b.example"\n[seal]\ndomain = "b.example"\nselector = "s2"\nkey = "{key_b}"\n')
+            write(good, f'authserv-id = "mx.b.example"\n[seal]\ndomain = "b.example"\n'
+                        f'selector = "s2"\nkey = "{key_b}"\n')
             p.send_signal(signal.SIGHUP)
             time.sleep(0.5)
             out = message("0000000000000003")

@@ -137,8 +137,8 @@ KeySource make_key_source(const KeySourceOptions& opts) {
     }
     unsigned deadline = opts.timeout_ms;
     return [live, deadline](const std::vector<std::string>& names) {
-        auto answers = dns::lookup_all(live->io, *live->resolver, names,
-                                       std::chrono::milliseconds(deadline));
+        auto answers =
+            dns::lookup_all(live->io, *live->resolver, names, std::chrono::milliseconds(deadline));
         std::vector<dns::TxtAnswer> out;
         for (const auto& n : names)
             out.push_back(answers[n]);

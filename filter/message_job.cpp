@@ -2,6 +2,7 @@
 // Verify once, use the verdict for both the Authentication-Results and the seal (RFC 8617 §5.1).
 #include "filter/message_job.hpp"
 
+#include "arc/arc_headers.hpp"
 #include "arc/auth_results.hpp"
 #include "arc/auth_results_format.hpp"
 
@@ -127,7 +128,9 @@ JobResult MessageJob::complete(const std::shared_ptr<const arc::SealKey>& key) {
     r.forged_removed =
         static_cast<std::size_t>(std::count(removed_fields_.begin(), removed_fields_.end(), true));
     if (over_limit_) {
-        r.chain.status = arc::ChainStatus::fail;
+        // We refuse to process a header block this large; whether it claims a chain decides
+        // between "none" and "fail" (we cannot vouch for a chain we did not check).
+        r.chain.status = has_arc_headers_ ? arc::ChainStatus::fail : arc::ChainStatus::none;
         r.chain.reason = "header block exceeds the configured limits";
     } else {
         r.chain = verifier_.finish();

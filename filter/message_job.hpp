@@ -74,6 +74,7 @@ class MessageJob {
     std::size_t boundary_ = 0; ///< index of the first Received field
     bool headers_done_ = false;
     bool over_limit_ = false;
+    bool has_arc_headers_ = false;
     bool pending_field_ = false;
 };
 

@@ -1,0 +1,749 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: ISC
+"""End-to-end tests of `filter-arc -c CONFIG` as an OpenSMTPD proc-exec filter (issue 5).
+
+  /usr/bin/python3 tests/e2e/test_filter_arc.py BUILD/filter/filter-arc     (as root)
+
+Exit 0: all cases passed; 1: a case failed; 77: skipped (no smtpd, not root, or the binary has
+no filter mode yet: "filter mode not available").
+
+Each run makes fresh RSA keys and a zone, serves the zone from tests/tools/dns_responder.py on
+loopback (with per-name faults), starts smtpd through smtpd_harness.py with filter-arc in front
+of the listener, and checks what lands in the Maildir with two independent ARC verifiers,
+dkimpy and Mail::DKIM (tests/interop/peer_verify.py and peer_verify.pl, fed the same zone).
+
+Cases:
+  1 an unsigned message arrives with Authentication-Results ...; arc=none and an ARC set i=1
+    (cv=none) that both peers verify as pass (also without Date/Message-ID, which smtpd adds
+    after the filter on a loopback listener)
+  2 a valid 2-hop chain (made with `filter-arc seal` twice) arrives sealed at i=3 with cv=pass
+  3 a broken chain (body changed after hop 1) arrives with a cv=fail seal at i=2
+  4 a dot-leading line, a lone ".", `|`, 8-bit UTF-8 and a 900-byte line survive byte for byte
+  5 a key lookup answered with SERVFAIL, or not at all, gets 421 (the default tempfail reply)
+    or the configured 451, nothing is delivered, smtpd stays up and takes the next message
+  6 50 concurrent sessions with interleaved DATA are all delivered and verify
+  7 malformed ARC headers, hostile messages and hostile DNS answers never stop smtpd
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import traceback
+
+sys.dont_write_bytecode = True
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+import smtpd_harness as H  # noqa: E402
+
+PY = "/usr/bin/python3"
+RESPONDER = os.path.join(ROOT, "tests", "tools", "dns_responder.py")
+PEER_PY = os.path.join(ROOT, "tests", "interop", "peer_verify.py")
+PEER_PL = os.path.join(ROOT, "tests", "interop", "peer_verify.pl")
+
+AUTHSERV_ID = "arc-e2e.example.test"
+SEAL_DOMAIN, SEAL_SELECTOR = "arc.example.test", "e2e"
+SENDER, RCPT = "sender@example.org", "arctest@example.test"
+# Upstream sealers of the fixtures: name -> (domain, selector). The DNS faults are per name.
+HOPS = {
+    "hop1": ("hop1.example.net", "s2026"),
+    "hop2": ("hop2.example.net", "s2026"),
+    "servfail": ("servfail.example.net", "s1"),
+    "drop": ("drop.example.net", "s1"),
+    "malformed": ("malformed.example.net", "s1"),
+    "garbage": ("garbage.example.net", "s1"),
+    "truncate": ("truncate.example.net", "s1"),
+    "badkey": ("badkey.example.net", "s1"),
+}
+FAULTS = {"servfail": "servfail", "drop": "drop", "malformed": "malformed",
+          "garbage": "garbage", "truncate": "truncate"}
+TEMPFAIL_451 = "451 4.7.0 e2e: ARC key lookup failed, try again later"
+
+results: list[tuple[str, bool, str]] = []
+
+
+# ---- filter configuration ---------------------------------------------------------------------
+
+# The one place that knows the TOML schema of `filter-arc -c` (filter/config.cpp). Test code
+# only uses the flat names on the left.
+CONFIG_KEYS = {
+    "authserv_id": ("", "authserv-id"),
+    "domain": ("seal", "domain"),
+    "selector": ("seal", "selector"),
+    "key_file": ("seal", "key"),
+    "dns_servers": ("dns", "servers"),          # "127.0.0.1:PORT" or a list of them
+    "dns_timeout_ms": ("dns", "timeout-ms"),
+    "dns_tries": ("dns", "tries"),
+    "message_deadline_ms": ("dns", "message-deadline-ms"),
+    "tempfail_reply": ("smtpd", "tempfail-reply"),
+}
+
+
+def _toml_value(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    s = str(v).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{s}"'
+
+
+def write_filter_config(path: str, **settings) -> str:
+    """Writes the filter's TOML config from flat settings (see CONFIG_KEYS); None = leave out."""
+    sections: dict[str, list[str]] = {}
+    for key, value in settings.items():
+        if value is None:
+            continue
+        if key not in CONFIG_KEYS:
+            raise KeyError(f"write_filter_config: unknown setting {key}")
+        section, name = CONFIG_KEYS[key]
+        if key == "dns_servers" and isinstance(value, str):
+            value = [value]
+        sections.setdefault(section, []).append(f"{name} = {_toml_value(value)}")
+    out = ["# filter-arc e2e test configuration (generated)"] + sections.pop("", [])
+    for section, lines in sections.items():
+        out += ["", f"[{section}]"] + lines
+    H.write_private(path, "\n".join(out) + "\n", 0o644)
+    return path
+
+
+# ---- helpers -------------------------------------------------------------------------------------
+
+def case(name):
+    def wrap(fn):
+        def run(*a, **kw):
+            t0 = time.monotonic()
+            try:
+                fn(*a, **kw)
+                results.append((name, True, ""))
+                print(f"ok   {name} ({time.monotonic() - t0:.1f} s)", flush=True)
+            except Exception as e:  # noqa: BLE001 - report every case
+                results.append((name, False, str(e)))
+                print(f"FAIL {name}: {e}", flush=True)
+                traceback.print_exc()
+        return run
+    return wrap
+
+
+def run(cmd, **kw) -> subprocess.CompletedProcess:
+    kw.setdefault("capture_output", True)
+    kw.setdefault("timeout", 60)
+    return subprocess.run(cmd, **kw)
+
+
+def filter_mode_available(exe: str) -> bool:
+    try:
+        r = run([exe, "--help"], timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    text = (r.stdout + r.stderr).decode(errors="replace")
+    return bool(re.search(r"(^|[\s\[])-c\b", text)) and "filter" in text.lower()
+
+
+def missing_tools() -> list[str]:
+    missing = []
+    for path in (RESPONDER, PEER_PY, PEER_PL, "/usr/bin/openssl", "/usr/bin/perl"):
+        if not os.path.exists(path):
+            missing.append(path)
+    if run([PY, "-c", "import dkim"]).returncode != 0:
+        missing.append("python3-dkim (import dkim)")
+    if run(["/usr/bin/perl", "-MMail::DKIM::ARC::Verifier", "-MNet::DNS::Resolver::Mock",
+            "-e", "1"]).returncode != 0:
+        missing.append("libmail-dkim-perl / libnet-dns-resolver-mock-perl")
+    return missing
+
+
+def make_key(path: str) -> str:
+    """RSA 2048 private key at path; returns the DKIM key record (RFC 6376 §3.6.1)."""
+    r = run(["/usr/bin/openssl", "genrsa", "-out", path, "2048"])
+    if r.returncode != 0:
+        raise RuntimeError(r.stderr.decode())
+    r = run(["/usr/bin/openssl", "rsa", "-in", path, "-pubout", "-outform", "DER"])
+    import base64
+    return "v=DKIM1; k=rsa; p=" + base64.b64encode(r.stdout).decode()
+
+
+def zone_line(owner: str, text: str) -> str:
+    raw = text.encode()
+    parts = " ".join('"%s"' % raw[i:i + 255].decode() for i in range(0, len(raw), 255))
+    return f"{owner}. 300 IN TXT {parts}"
+
+
+def tags(value: bytes) -> dict[str, str]:
+    """Tag=value list (RFC 6376 §3.2) of an unfolded header value, whitespace removed."""
+    out = {}
+    for part in value.decode(errors="replace").split(";"):
+        k, sep, v = part.partition("=")
+        if sep:
+            out[k.strip()] = re.sub(r"\s+", "", v)
+    return out
+
+
+def arc_seals(msg: bytes) -> list[dict[str, str]]:
+    return [tags(v) for v in H.header_values(msg, "ARC-Seal")]
+
+
+def our_auth_results(msg: bytes) -> list[str]:
+    return [v.decode(errors="replace") for v in H.header_values(msg, "Authentication-Results")
+            if v.split(b";", 1)[0].strip() == AUTHSERV_ID.encode()]
+
+
+def message(subject: str, body: bytes = b"Hello.\n", extra: bytes = b"",
+            date: bool = True, msgid: bool = True) -> bytes:
+    """A plain LF message; the unique Message-ID (or X-E2E-Id) lets a test find it again."""
+    token = f"{subject.replace(' ', '-')}.{time.time_ns()}"
+    head = (b"From: Sender <sender@example.org>\n"
+            b"To: Recipient <" + RCPT.encode() + b">\n"
+            b"Subject: " + subject.encode() + b"\n")
+    if date:
+        head += b"Date: Sun, 29 Nov 2026 02:00:00 +0000\n"
+    if msgid:
+        head += f"Message-ID: <{token}@example.org>\n".encode()
+    else:
+        head += f"X-E2E-Id: {token}\n".encode()
+    return head + extra + b"\n" + body
+
+
+def body_of(msg: bytes) -> bytes:
+    return H.split_message(msg.replace(b"\r\n", b"\n"))[1]
+
+
+class Fixture:
+    """Keys, zone, sealed upstream messages and the DNS responder of one run."""
+
+    def __init__(self, work: str, exe: str):
+        self.work = work
+        self.exe = exe
+        self.keys: dict[str, str] = {}
+        records: dict[str, str] = {}
+        key_dir = os.path.join(work, "keys")
+        os.makedirs(key_dir)
+        os.chmod(key_dir, 0o755)
+        self.seal_key = os.path.join(key_dir, "seal.key")
+        records[f"{SEAL_SELECTOR}._domainkey.{SEAL_DOMAIN}"] = make_key(self.seal_key)
+        # the filter (user opensmtpd) reads its private key; nobody else needs to
+        pw = H.pwd.getpwnam(H.SMTPD_USER)
+        os.chown(self.seal_key, pw.pw_uid, pw.pw_gid)
+        os.chmod(self.seal_key, 0o600)
+        upstream = os.path.join(key_dir, "upstream.key")
+        record = make_key(upstream)
+        for name, (domain, selector) in HOPS.items():
+            self.keys[name] = upstream
+            records[f"{selector}._domainkey.{domain}"] = record
+        records["s1._domainkey.badkey.example.net"] = "v=DKIM1; k=rsa; p=!!notbase64!!"
+        self.zone = os.path.join(work, "zone")
+        with open(self.zone, "w") as f:
+            f.write("; filter-arc e2e zone (generated)\n$TTL 300\n")
+            for owner, text in sorted(records.items()):
+                f.write(zone_line(owner, text) + "\n")
+        os.chmod(self.zone, 0o644)
+        self.dns: subprocess.Popen | None = None
+        self.dns_port = 0
+
+    # -- DNS
+    def start_dns(self) -> None:
+        port_file = os.path.join(self.work, "dns.port")
+        self.stats_file = os.path.join(self.work, "dns.stats")
+        args = [PY, RESPONDER, "--zone", self.zone, "--port", "0", "--port-file", port_file,
+                "--stats-file", self.stats_file, "--watch-stdin", "--max-lifetime", "900"]
+        for name, mode in FAULTS.items():
+            domain, selector = HOPS[name]
+            args += ["--fault", f"{selector}._domainkey.{domain}={mode}"]
+        self.dns_log = open(os.path.join(self.work, "dns.log"), "wb")
+        self.dns = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                    stderr=self.dns_log)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.dns.poll() is not None:
+                raise RuntimeError(f"dns_responder exited: {self.dns.returncode}")
+            try:
+                with open(port_file) as f:
+                    text = f.read().strip()
+                if text:
+                    self.dns_port = int(text)
+                    return
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("dns_responder did not report its port")
+
+    def dns_queries(self, name: str, wait: float = 2.0) -> int:
+        """How often the responder was asked for name (0 if never, after waiting up to wait s)."""
+        deadline = time.monotonic() + wait
+        count = 0
+        while self.dns is not None and self.dns.poll() is None:
+            try:
+                os.kill(self.dns.pid, signal.SIGUSR1)  # rewrite the stats file now
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+            try:
+                with open(self.stats_file) as f:
+                    for line in f:
+                        w = line.split()
+                        if len(w) >= 2 and w[0] == name.lower():
+                            count = int(w[1])
+            except (OSError, ValueError):
+                pass
+            if count or time.monotonic() > deadline:
+                break
+        return count
+
+    def stop_dns(self) -> None:
+        if self.dns is None:
+            return
+        if self.dns.poll() is None:
+            self.dns.terminate()
+            try:
+                self.dns.wait(5)
+            except subprocess.TimeoutExpired:
+                self.dns.kill()
+                self.dns.wait()
+        try:
+            self.dns.stdin.close()
+        except OSError:
+            pass
+        self.dns_log.close()
+        self.dns = None
+
+    # -- upstream chains
+    def seal(self, msg: bytes, hop: str, authserv_id: str) -> bytes:
+        domain, selector = HOPS[hop]
+        src = os.path.join(self.work, f"seal-in.{time.time_ns()}.eml")
+        with open(src, "wb") as f:
+            f.write(msg)
+        r = run([self.exe, "seal", "--domain", domain, "--selector", selector,
+                 "--key", self.keys[hop], "--authserv-id", authserv_id,
+                 "--dns-zone", self.zone, src])
+        if r.returncode != 0 or not r.stdout:
+            raise RuntimeError(f"filter-arc seal ({hop}) failed: {r.stderr.decode()}")
+        return r.stdout
+
+    def hop(self, msg: bytes, hop: str) -> bytes:
+        """What a forwarder `hop` does: add its Authentication-Results, then seal."""
+        authserv = f"mx.{HOPS[hop][0]}"
+        ar = f"Authentication-Results: {authserv}; spf=pass smtp.mailfrom={SENDER}\n".encode()
+        return self.seal(ar + msg, hop, authserv)
+
+
+def peer_verdicts(zone: str, msgs: list[bytes], work: str) -> list[tuple[str, str]]:
+    """[(dkimpy verdict, Mail::DKIM verdict)] for each message, verified from the zone file."""
+    out_dir = os.path.join(work, f"verify.{time.time_ns()}")
+    os.makedirs(out_dir)
+    paths = []
+    for i, m in enumerate(msgs):
+        p = os.path.join(out_dir, f"{i:03d}.eml")
+        with open(p, "wb") as f:
+            f.write(m)
+        paths.append(p)
+    verdicts: dict[str, dict[str, str]] = {p: {} for p in paths}
+    procs = {label: subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for label, cmd in (("py", [PY, PEER_PY, zone] + paths),
+                                ("pl", ["/usr/bin/perl", PEER_PL, zone] + paths))}
+    for label, proc in procs.items():  # both peers run at the same time
+        try:
+            out, err = proc.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+        if proc.returncode != 0:
+            raise RuntimeError(f"peer_verify ({label}) failed: {err.decode()[-2000:]}")
+        for line in out.decode().splitlines():
+            f = line.split("\t")
+            if f and f[0] in verdicts:
+                verdicts[f[0]][label] = f[1] + ("" if f[1] == "pass" else f" ({f[-1]})")
+    return [(verdicts[p].get("py", "?"), verdicts[p].get("pl", "?")) for p in paths]
+
+
+def assert_pass(fx: Fixture, msgs: list[bytes]) -> None:
+    bad = [(i, v) for i, v in enumerate(peer_verdicts(fx.zone, msgs, fx.work))
+           if v != ("pass", "pass")]
+    assert not bad, f"peer verdicts not pass: {bad[:5]}"
+
+
+def delivered_one(mx: H.Smtpd, reply: H.Reply, timeout: float = 15) -> bytes:
+    assert reply.code == 250 and reply.queue_id, f"not accepted: {reply!r}"
+    got = mx.delivered_by_id(timeout=timeout).get(reply.queue_id)
+    assert got and len(got) == 1, f"accepted {reply.queue_id} was not delivered"
+    return got[0]
+
+
+def in_maildir(mx: H.Smtpd, marker: bytes) -> bool:
+    return any(marker in m for m in mx.maildir_messages())
+
+
+def top_seal(msg: bytes) -> dict[str, str]:
+    seals = arc_seals(msg)
+    assert seals, "no ARC-Seal in the delivered message"
+    return max(seals, key=lambda t: int(t.get("i", "0")) if t.get("i", "").isdigit() else 0)
+
+
+# ---- cases ------------------------------------------------------------------------------------
+
+@case("1 unsigned message: A-R arc=none, ARC set i=1 that dkimpy and Mail::DKIM verify")
+def case_unsigned(mx: H.Smtpd, fx: Fixture):
+    sent = [message("unsigned"), message("unsigned without date", date=False, msgid=False)]
+    got = [delivered_one(mx, mx.send(SENDER, RCPT, m)) for m in sent]
+    for m in got:
+        ar = our_auth_results(m)
+        assert len(ar) == 1 and re.search(r"\barc=none\b", ar[0]), f"A-R: {ar}"
+        s = top_seal(m)
+        assert s.get("i") == "1" and s.get("cv") == "none", f"ARC-Seal {s}"
+        assert s.get("d") == SEAL_DOMAIN and s.get("s") == SEAL_SELECTOR, f"ARC-Seal {s}"
+        aar = [v for v in H.header_values(m, "ARC-Authentication-Results")]
+        assert len(aar) == 1 and re.search(rb"i=\s*1\s*;", aar[0]) and b"arc=none" in aar[0], aar
+    assert H.header_values(got[1], "Date"), "smtpd did not add Date (listener not 'local'?)"
+    assert_pass(fx, got)
+
+
+@case("2 valid 2-hop chain arrives sealed at i=3 with cv=pass")
+def case_two_hops(mx: H.Smtpd, fx: Fixture):
+    chain = fx.hop(fx.hop(message("two hops"), "hop1"), "hop2")
+    assert sorted(int(t["i"]) for t in arc_seals(chain)) == [1, 2], "fixture is not a 2-hop chain"
+    assert_pass(fx, [chain])
+    m = delivered_one(mx, mx.send(SENDER, RCPT, chain))
+    s = top_seal(m)
+    assert s.get("i") == "3" and s.get("cv") == "pass", f"ARC-Seal {s}"
+    ar = our_auth_results(m)
+    assert len(ar) == 1 and re.search(r"\barc=pass\b", ar[0]), f"A-R: {ar}"
+    assert_pass(fx, [m])
+
+
+@case("3 broken chain arrives with a cv=fail seal")
+def case_broken(mx: H.Smtpd, fx: Fixture):
+    chain = fx.hop(message("broken", b"original body\n"), "hop1")
+    broken = chain + b"a footer added after the seal\n"
+    m = delivered_one(mx, mx.send(SENDER, RCPT, broken))
+    s = top_seal(m)
+    assert s.get("i") == "2" and s.get("cv") == "fail", f"ARC-Seal {s}"
+    ar = our_auth_results(m)
+    assert len(ar) == 1 and re.search(r"\barc=fail\b", ar[0]), f"A-R: {ar}"
+    v = peer_verdicts(fx.zone, [m], fx.work)[0]
+    assert v[0].startswith("fail") and v[1].startswith("fail"), f"peers: {v}"
+
+
+TRICKY_BODY = (b"first line\n"
+               b".leading dot\n"
+               b"..two leading dots\n"
+               b".\n"
+               b"pipe|inside|line||\n"
+               b"|starts with a pipe\n"
+               + "Grüße, ñandú, 日本語 \U0001F600\n".encode("utf-8") +
+               b"trailing spaces   \n"
+               b"\ttab-leading line\n"
+               + b"x" * 900 + b"\n"
+               b"\n"
+               b"last line\n")
+
+
+@case("4 dot lines, '|', 8-bit, 900-byte line survive byte for byte (and verify)")
+def case_tricky(mx: H.Smtpd, fx: Fixture):
+    sent = message("tricky", TRICKY_BODY, b"MIME-Version: 1.0\n"
+                   b"Content-Type: text/plain; charset=utf-8\n"
+                   b"Content-Transfer-Encoding: 8bit\n")
+    m = delivered_one(mx, mx.send(SENDER, RCPT, sent))
+    assert body_of(m) == body_of(sent), "body changed in transit"
+    head, _ = H.split_message(m)
+    assert head.endswith(H.split_message(sent)[0]), "client headers changed in transit"
+    assert top_seal(m).get("i") == "1"
+    assert_pass(fx, [m])
+
+
+def _tempfail_checks(mx: H.Smtpd, fx: Fixture, expect_code: int, expect_text: str | None):
+    for hop in ("servfail", "drop"):
+        chain = fx.hop(message(f"dns {hop}"), hop)
+        marker = H.header_values(chain, "Message-ID")[0]
+        t0 = time.monotonic()
+        r = mx.send(SENDER, RCPT, chain, timeout=60)
+        took = time.monotonic() - t0
+        assert r.code == expect_code and r.stage == "dot", f"{hop}: {r!r} after {took:.1f} s"
+        if expect_text:  # smtplib gives the text after the code
+            assert f"{r.code} {r.message}" == expect_text, f"{hop}: {r!r}"
+        domain, selector = HOPS[hop]
+        assert fx.dns_queries(f"{selector}._domainkey.{domain}") > 0, \
+            f"{hop}: the filter never asked for the key"
+        assert mx.alive(), f"smtpd died after the {hop} tempfail"
+        nxt = mx.send(SENDER, RCPT, message(f"after {hop}"))
+        delivered_one(mx, nxt)  # delivered after it, so a leaked copy would be there by now
+        assert not in_maildir(mx, marker), f"{hop}: the tempfailed message was delivered"
+
+
+@case("5a key DNS SERVFAIL / no answer -> 421 (default), nothing delivered, smtpd goes on")
+def case_tempfail_default(mx: H.Smtpd, fx: Fixture):
+    _tempfail_checks(mx, fx, 421, None)
+
+
+@case("5b key DNS SERVFAIL / no answer -> the configured 451, session and smtpd go on")
+def case_tempfail_451(mx: H.Smtpd, fx: Fixture):
+    _tempfail_checks(mx, fx, 451, TEMPFAIL_451)
+
+
+@case("6 50 concurrent sessions with interleaved DATA all delivered and verifying")
+def case_concurrent(mx: H.Smtpd, fx: Fixture):
+    n = 50
+    sent = [message(f"concurrent {i}",
+                    b"".join(b"session %d line %d .|%s\n" % (i, k, b"." * (k % 3))
+                             for k in range(40)))
+            for i in range(n)]
+    replies: list[H.Reply | None] = [None] * n
+    barrier = threading.Barrier(n)
+
+    def worker(i):
+        replies[i] = mx.send(SENDER, RCPT, sent[i], helo=f"client{i}.example.org",
+                             line_delay=0.001, sync=barrier, timeout=60)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    bad = [(i, r) for i, r in enumerate(replies) if r is None or r.code != 250]
+    assert not bad, f"{len(bad)} not accepted, e.g. {bad[:3]}"
+    assert not barrier.broken, "the sessions did not all reach DATA together"
+    got = mx.delivered_by_id(timeout=30)
+    missing = [i for i, r in enumerate(replies) if len(got.get(r.queue_id, [])) != 1]
+    assert not missing, f"not delivered: {missing}"
+    msgs = [got[r.queue_id][0] for r in replies]
+    for i, m in enumerate(msgs):
+        assert body_of(m) == body_of(sent[i]), f"session {i}: body mixed up or changed"
+        assert top_seal(m).get("i") == "1", f"session {i}: {top_seal(m)}"
+    assert_pass(fx, msgs)
+
+
+# Hostile messages without any ARC header of their own: when accepted, what is delivered must
+# either carry no seal of ours or one that verifies (never a set broken by smtpd's changes).
+CLEAN = {"dot-leading header", "no header/body separator", "body only", "5000-byte header line",
+         "3000-byte body line", "NUL byte", "2000 header fields", "2 MB body"}
+
+
+def hostile_inputs(fx: Fixture) -> list[tuple[str, bytes, dict]]:
+    """(name, message, send() options). Every one must leave smtpd alive with a real reply."""
+    junk_set = (b"ARC-Seal: garbage;;;==; i=abc; cv=maybe; b=\n"
+                b"ARC-Message-Signature: i=1; a=rsa-sha256; b=!!!; bh=***; h=from\n"
+                b"ARC-Authentication-Results: i=1\n")
+    many_sets = b"".join(b"ARC-Seal: i=%d; a=rsa-sha256; cv=pass; d=x.example; s=s; b=AAAA\n"
+                         b"ARC-Message-Signature: i=%d; a=rsa-sha256; d=x.example; s=s; "
+                         b"h=from; bh=AAAA; b=AAAA\n"
+                         b"ARC-Authentication-Results: i=%d; x.example; arc=pass\n"
+                         % (i, i, i) for i in range(1, 61))
+    valid = fx.hop(message("dup instance"), "hop1")
+    dup = b"".join(l + b"\n" for l in valid.split(b"\n") if l.startswith(b"ARC-Seal:")) + valid
+    out = [
+        ("ARC junk tags", message("arc junk", extra=junk_set), {}),
+        ("ARC huge instance", message("arc huge i", extra=b"ARC-Seal: i=99999999999999999999999;"
+                                      b" cv=none; a=rsa-sha256; d=a.example; s=s; b=AAAA\n"), {}),
+        ("ARC empty values", message("arc empty", extra=b"ARC-Seal:\nARC-Message-Signature:\n"
+                                     b"ARC-Authentication-Results:\n"), {}),
+        ("ARC i=0 and negative", message("arc zero", extra=b"ARC-Seal: i=0; cv=none\n"
+                                         b"ARC-Seal: i=-1; cv=none\n"), {}),
+        ("60 ARC sets", message("arc sixty", extra=many_sets), {}),
+        ("duplicate ARC-Seal i=1", dup, {}),
+        ("folded ARC header with bare CR", message("bare cr", extra=b"ARC-Seal: i=1;\r cv=none;"
+                                                   b"\n\td=a.example\n", body=b"a\rb\n"), {}),
+        ("pipes in ARC tags", message("pipes", extra=b"ARC-Seal: i=1; a=rsa-sha256; cv=none; "
+                                      b"d=hop|x; s=|; b=|||\nX|Weird|Name: v|a|l\n"), {}),
+        ("dot-leading header", message("dot header", extra=b".X-Dot: leading dot header\n"), {}),
+        ("no header/body separator", b"From: a@example.org\nSubject: no body\n", {}),
+        ("body only", b"\njust a body\n.\nand a lone dot above\n", {}),
+        ("5000-byte header line", message("long header", extra=b"X-Long: " + b"h" * 5000 + b"\n"),
+         {}),
+        ("3000-byte body line", message("long body line", b"b" * 3000 + b"\n"), {}),
+        ("NUL byte", message("nul", b"before\x00after\n"), {}),
+        ("2000 header fields", message("many headers",
+                                       extra=b"".join(b"X-H%d: v\n" % i for i in range(2000))),
+         {}),
+        ("2 MB body", message("big", b"".join(b"%07d " % i + b"z" * 70 + b"\n"
+                                                for i in range(26000))), {}),
+        ("key record not base64", fx.hop(message("bad key record"), "badkey"), {}),
+        ("malformed DNS answer", fx.hop(message("dns malformed"), "malformed"), {}),
+        ("garbage DNS answer", fx.hop(message("dns garbage"), "garbage"), {}),
+        ("client drops mid-DATA", message("aborted", b"line\n" * 200), {"abort_after": 400}),
+    ]
+    return out
+
+
+@case("7 malformed ARC headers, hostile input and hostile DNS never stop smtpd")
+def case_hostile(mx: H.Smtpd, fx: Fixture):
+    problems = []
+    accepted = []
+    clean: list[tuple[str, H.Reply]] = []
+    for name, msg, opts in hostile_inputs(fx):
+        abort = opts.pop("abort_after", None)
+        t0 = time.monotonic()
+        if abort is not None:
+            r = _send_and_abort(mx, msg, abort)
+        else:
+            r = mx.send(SENDER, RCPT, msg, timeout=30, **opts)
+        verdict = f"{r.code} {r.message[:60]!r} ({time.monotonic() - t0:.1f} s)"
+        if abort is None and not (r.code == 250 or 400 <= r.code < 600):
+            problems.append(f"{name}: no SMTP reply ({r!r})")
+        if not mx.alive():
+            problems.append(f"{name}: smtpd died")
+            print(f"     {name}: {verdict}  -> smtpd DIED", flush=True)
+            break
+        if r.code == 250:
+            accepted.append(r)
+            if name in CLEAN:
+                clean.append((name, r))
+        print(f"     {name}: {verdict}", flush=True)
+    # the DNS answer was truncated over UDP: the filter must retry over TCP and then pass
+    chain = fx.hop(message("dns truncate"), "truncate")
+    r = mx.send(SENDER, RCPT, chain, timeout=30)
+    if r.code == 250:
+        m = delivered_one(mx, r)
+        s = top_seal(m)
+        if s.get("cv") != "pass":
+            problems.append(f"truncated UDP answer: expected cv=pass after TCP retry, got {s}")
+    else:
+        problems.append(f"truncated UDP answer: {r!r}")
+    assert mx.alive(), "smtpd died"
+    got = mx.delivered_by_id(timeout=30)
+    lost = [r.queue_id for r in accepted if r.queue_id not in got]
+    if lost:
+        problems.append(f"accepted but not delivered: {lost}")
+    delivered_clean = [(name, got[r.queue_id][0]) for name, r in clean if r.queue_id in got]
+    verdicts = peer_verdicts(fx.zone, [m for _, m in delivered_clean], fx.work)
+    for (name, m), v in zip(delivered_clean, verdicts):
+        ours = [t for t in arc_seals(m) if t.get("d") == SEAL_DOMAIN]
+        want = ("pass", "pass") if ours else ("none", "none")
+        note = "sealed" if ours else "not sealed"
+        print(f"     {name}: delivered {note}, dkimpy {v[0]}, Mail::DKIM {v[1]}", flush=True)
+        if tuple(x.split()[0] for x in v) != want:
+            problems.append(f"{name}: delivered {note} but peers say {v}")
+    final = mx.send(SENDER, RCPT, message("after hostile input"))
+    m = delivered_one(mx, final)
+    assert_pass(fx, [m])
+    assert not problems, "; ".join(problems)
+
+
+def _send_and_abort(mx: H.Smtpd, msg: bytes, after: int) -> H.Reply:
+    """EHLO, MAIL, RCPT, DATA, then `after` bytes of the message and a hard close."""
+    import socket
+    payload = H.dot_stuff(H.to_crlf(msg))[:after]
+    try:
+        with H._connect_gate:
+            s = socket.create_connection(("127.0.0.1", mx.port), timeout=15)
+        with s:
+            f = s.makefile("rb")
+            f.readline()
+            for cmd in (b"EHLO client.example.org", b"MAIL FROM:<%s>" % SENDER.encode(),
+                        b"RCPT TO:<%s>" % RCPT.encode(), b"DATA"):
+                s.sendall(cmd + b"\r\n")
+                while True:
+                    line = f.readline()
+                    if not line or line[3:4] != b"-":
+                        break
+            s.sendall(payload)
+            time.sleep(0.3)
+    except OSError as e:
+        return H.Reply(0, f"aborted with error {e}", "dot")
+    time.sleep(0.5)
+    return H.Reply(0, "aborted by client", "dot")
+
+
+def log_problems(text: str) -> list[str]:
+    bad = []
+    for pat in ("AddressSanitizer", "LeakSanitizer", "runtime error:", "lost processor",
+                "fatal", "Invalid filter message"):
+        if pat.lower() in text.lower():
+            line = next(l for l in text.splitlines() if pat.lower() in l.lower())
+            bad.append(line.strip()[:200])
+    return bad
+
+
+# ---- main ---------------------------------------------------------------------------------------
+
+def main() -> int:
+    H.run_or_skip()
+    if len(sys.argv) != 2:
+        print("usage: test_filter_arc.py PATH/TO/filter-arc")
+        return 2
+    exe = os.path.abspath(sys.argv[1])
+    if not os.access(exe, os.X_OK) or not filter_mode_available(exe):
+        print(f"SKIP: filter mode not available ({exe} --help does not offer -c CONFIG)")
+        return H.SKIP
+    missing = missing_tools()
+    if missing:
+        print("FAIL: missing test tools (scripts/setup installs them): " + ", ".join(missing))
+        return 1
+    t0 = time.monotonic()
+    work = H.make_workdir("filter-arc-e2e-arc.")
+    keep = bool(os.environ.get("FILTER_ARC_E2E_KEEP"))
+    fx = None
+    finished = False
+    try:
+        fx = Fixture(work, exe)
+        fx.start_dns()
+        staged = H.stage(exe, work)
+        common = dict(authserv_id=AUTHSERV_ID, domain=SEAL_DOMAIN, selector=SEAL_SELECTOR,
+                      key_file=fx.seal_key, dns_servers=f"127.0.0.1:{fx.dns_port}",
+                      dns_timeout_ms=500, dns_tries=2)
+        cfg = write_filter_config(os.path.join(work, "filter-arc.toml"), **common)
+        cfg451 = write_filter_config(os.path.join(work, "filter-arc-451.toml"),
+                                     tempfail_reply=TEMPFAIL_451, **common)
+        for c in (cfg, cfg451):  # as the user smtpd runs the filter as: also checks key access
+            r = subprocess.run([staged, "check-config", "-c", c], user=H.SMTPD_USER,
+                               group=H.SMTPD_USER, extra_groups=[], capture_output=True,
+                               timeout=30)
+            if r.returncode != 0:
+                print(f"FAIL: filter-arc check-config -c {c}: {r.stderr.decode().strip()}")
+                return 1
+        print(f"fixtures ready in {time.monotonic() - t0:.1f} s (dns on 127.0.0.1:{fx.dns_port})",
+              flush=True)
+
+        with H.Smtpd(f"{staged} -c {cfg}", workdir=os.path.join(work, "mx")) as mx:
+            print(f"smtpd up on 127.0.0.1:{mx.port}", flush=True)
+            case_unsigned(mx, fx)
+            case_two_hops(mx, fx)
+            case_broken(mx, fx)
+            case_tricky(mx, fx)
+            case_tempfail_default(mx, fx)
+            case_concurrent(mx, fx)
+            case_hostile(mx, fx)
+            bad = log_problems(mx.log())
+            if not mx.alive():
+                bad.append(f"smtpd not alive at the end (exit {mx.exit_status})")
+            if bad:
+                results.append(("smtpd log clean and smtpd alive", False, "; ".join(bad)))
+                print("FAIL smtpd log / liveness: " + "; ".join(bad))
+            else:
+                results.append(("smtpd log clean and smtpd alive", True, ""))
+            if not all(ok for _, ok, _ in results):
+                print("---- smtpd log (tail) ----\n" + H._tail(mx.log(), 80))
+
+        with H.Smtpd(f"{staged} -c {cfg451}", workdir=os.path.join(work, "mx451")) as mx:
+            case_tempfail_451(mx, fx)
+            if not mx.alive() or log_problems(mx.log()):
+                results.append(("smtpd (451 config) log clean and alive", False,
+                                "; ".join(log_problems(mx.log()))))
+        finished = True
+    except H.SmtpdError as e:
+        results.append(("smtpd start", False, str(e)))
+        print(f"FAIL: {e}")
+        finished = True
+    finally:
+        if fx is not None:
+            fx.stop_dns()
+        failed = [n for n, ok, _ in results if not ok]
+        if failed or keep or not finished:
+            print(f"work dir kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    failed = [n for n, ok, _ in results if not ok]
+    print(f"{len(results) - len(failed)} passed, {len(failed)} failed "
+          f"({time.monotonic() - t0:.1f} s)")
+    return 1 if failed or not results else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -100,7 +100,6 @@ class ChainVerifier {
     std::map<KeyName, KeyState> keys_;
     std::vector<std::unique_ptr<Hasher>> hashers_;
     std::optional<ChainResult> settled_;
-    bool finished_body_ = false;
 };
 
 /// Convenience for tools and tests: verifies a whole message, asking `lookup` for each key.

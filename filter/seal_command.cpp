@@ -125,8 +125,9 @@ int run_seal(std::vector<std::string> argv) {
         std::cerr << "filter-arc seal: " << sealed.reason
                   << " (arc=" << arc::to_string(chain.status) << ": " << chain.reason << ")\n";
     // The added fields use the message's own line ending; the message follows byte for byte.
-    bool crlf =
-        message.find("\r\n") != std::string::npos && message.find("\r\n") < message.find('\n') + 1;
+    const auto first_lf = message.find('\n');
+    const bool crlf =
+        first_lf != std::string::npos && first_lf > 0 && message[first_lf - 1] == '\r';
     std::string out;
     for (const auto& f : sealed.fields) {
         std::string field = f;

@@ -12,7 +12,9 @@ returned, not raised, the filter's stderr is in log(), an unknown domain gets 55
 and a crashing filter is seen by alive() and leaves no process behind.
 """
 
+import atexit
 import os
+import shutil
 import sys
 import threading
 import time
@@ -24,6 +26,16 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import smtpd_harness as H  # noqa: E402
 
 FILTER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "passthrough_filter.py")
+_STAGE_DIR = None
+
+
+def staged_filter() -> str:
+    """The passthrough filter where user opensmtpd can run it (a checkout may be 0700)."""
+    global _STAGE_DIR
+    if _STAGE_DIR is None:
+        _STAGE_DIR = H.make_workdir("filter-arc-e2e-stage.")
+        atexit.register(shutil.rmtree, _STAGE_DIR, True)
+    return H.stage(FILTER, _STAGE_DIR)
 SENDER = "sender@example.org"
 RCPT = "arctest@example.test"
 
@@ -170,7 +182,7 @@ def case_alive(mx):
 
 @case("harness: a crashing filter is seen by alive(), and stop() leaves no process")
 def case_crash():
-    with H.Smtpd(FILTER) as mx:
+    with H.Smtpd(staged_filter()) as mx:
         pids = set(mx._known)
         assert mx.alive()
         r = mx.send(SENDER, RCPT, message("crash", b"x\r\n", b"X-Test-Action: exit\r\n"),
@@ -189,7 +201,7 @@ def case_crash():
 def main() -> int:
     H.run_or_skip()
     t0 = time.monotonic()
-    with H.Smtpd(FILTER, admd="e2e-admd.example",
+    with H.Smtpd(staged_filter(), admd="e2e-admd.example",
                  extra_env={"PASSTHROUGH_TAG": "two words"}) as mx:
         print(f"smtpd up on 127.0.0.1:{mx.port} in {time.monotonic() - t0:.1f} s, "
               f"work dir {mx.workdir}", flush=True)

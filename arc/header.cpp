@@ -84,7 +84,8 @@ SplitMessage split_message(std::string_view message) {
         std::size_t end = nl == std::string_view::npos ? message.size() : nl;
         std::size_t next = nl == std::string_view::npos ? message.size() : nl + 1;
         std::size_t stop = end;
-        if (stop > pos && message[stop - 1] == '\r')
+        // Only a CR right before LF ends a line (as in for_each_line); a final CR is data.
+        if (nl != std::string_view::npos && stop > pos && message[stop - 1] == '\r')
             --stop;
         if (!hc.add_line(message.substr(pos, stop - pos))) {
             out.has_separator = true;

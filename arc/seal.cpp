@@ -134,7 +134,13 @@ std::vector<std::string> h_list(const std::vector<HeaderField>& headers, const S
             std::string prefix = n.substr(0, n.size() - 1);
             for (const auto& h : headers) {
                 std::string hn = to_lower(h.name());
-                if (!hn.empty() && hn.rfind(prefix, 0) == 0)
+                // Only RFC 5322 field names (printable ASCII): anything else would make our
+                // own h= unparseable (tag values are VALCHAR).
+                bool ftext = std::all_of(hn.begin(), hn.end(), [](char c) {
+                    return static_cast<unsigned char>(c) > 32 &&
+                           static_cast<unsigned char>(c) < 127;
+                });
+                if (!hn.empty() && ftext && hn.rfind(prefix, 0) == 0)
                     add(hn);
             }
         } else {

@@ -2,6 +2,7 @@
 // RFC 6376 §3.2 tag-list parser.
 #include "arc/tag_list.hpp"
 
+#include <algorithm>
 #include <string>
 
 namespace arcf::arc {
@@ -24,6 +25,8 @@ bool is_valchar(char c) {
     auto u = static_cast<unsigned char>(c);
     return (u >= 0x21 && u <= 0x7e && u != 0x3b) || u >= 0x80;
 }
+
+constexpr std::size_t long_list = 64;
 
 std::string_view trim_fws(std::string_view s) {
     while (!s.empty() && is_fws(s.front()))
@@ -85,7 +88,9 @@ Result<TagList> parse_tag_list(std::string_view text) {
             if (!is_valchar(c))
                 return fail(Errc::syntax, "invalid character in tag value");
         }
-        if (out.has(name))
+        // Short lists (every real one) are checked as they grow; long ones once, sorted, below:
+        // a linear scan per tag would let one hostile 1 MB header cost O(n^2) CPU.
+        if (out.tags_.size() < long_list && out.has(name))
             return fail(Errc::duplicate_tag, "duplicate tag " + std::string(name));
         out.tags_.push_back(Tag{name, value});
         first = false;
@@ -94,6 +99,15 @@ Result<TagList> parse_tag_list(std::string_view text) {
         pos = semi + 1;
         if (trim_fws(text.substr(pos)).empty())
             break; // trailing ";"
+    }
+    if (out.tags_.size() > long_list) {
+        std::vector<std::string_view> names;
+        names.reserve(out.tags_.size());
+        for (const auto& t : out.tags_)
+            names.push_back(t.name);
+        std::sort(names.begin(), names.end());
+        if (auto dup = std::adjacent_find(names.begin(), names.end()); dup != names.end())
+            return fail(Errc::duplicate_tag, "duplicate tag " + std::string(*dup));
     }
     return out;
 }

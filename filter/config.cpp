@@ -102,6 +102,9 @@ const toml::table* section(const Config& c, const toml::table& root, std::string
 Config default_config() {
     Config c;
     c.file = "(defaults)";
+    // The same defaults a file that leaves these settings out gets.
+    for (const char* net : {"127.0.0.0/8", "::1"})
+        c.engine.policy.trusted_networks.push_back(*Network::parse(net));
     return c;
 }
 
@@ -183,6 +186,7 @@ Config load_config(const std::string& path) {
     e.trusted_authserv_ids = get_list(c, root, "", "trusted-authserv-ids", {});
     p.mode = get_enum<Mode>(c, root, "", "mode", Mode::both,
                             {{"verify", Mode::verify}, {"seal", Mode::seal}, {"both", Mode::both}});
+    p.trusted_networks.clear();
     for (const auto& net : get_list(c, root, "", "trusted-networks", {"127.0.0.0/8", "::1"})) {
         auto n = Network::parse(net);
         if (!n)

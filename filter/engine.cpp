@@ -10,8 +10,9 @@ namespace arcf::filter {
 
 struct Engine::Message {
     MessageId id = 0;
-    std::string msgid; ///< smtpd's transaction id from tx-begin, when known
-    std::string token; ///< the data-line token, echoed back
+    std::shared_ptr<const EngineOptions> opts; ///< the configuration it started under
+    std::string msgid;                         ///< smtpd's transaction id from tx-begin, when known
+    std::string token;                         ///< the data-line token, echoed back
     Spool spool;
     std::unique_ptr<MessageJob> job;
     std::size_t pending = 0;
@@ -67,22 +68,24 @@ reject(const std::string& version, std::string_view s, std::string_view t, std::
 
 } // namespace
 
-Engine::Engine(EngineOptions opts) : opts_(std::move(opts)), authserv_id_(opts_.authserv_id) {
-    if (!is_valid_reject_reply(opts_.tempfail_reply))
-        opts_.tempfail_reply = "451 4.7.0 ARC verification temporarily failed, try again later";
+namespace {
+std::shared_ptr<const EngineOptions> checked(EngineOptions o) {
+    if (!is_valid_reject_reply(o.tempfail_reply))
+        o.tempfail_reply = "451 4.7.0 ARC verification temporarily failed, try again later";
+    return std::make_shared<const EngineOptions>(std::move(o));
 }
+} // namespace
+
+Engine::Engine(EngineOptions opts)
+    : opts_(checked(std::move(opts))), authserv_id_(opts_->authserv_id) {}
 
 Engine::~Engine() = default;
 
 void Engine::reconfigure(EngineOptions opts) {
-    bool from_admd = opts_.authserv_id.empty();
-    std::string admd = authserv_id_;
-    opts_ = std::move(opts);
-    if (!is_valid_reject_reply(opts_.tempfail_reply))
-        opts_.tempfail_reply = "451 4.7.0 ARC verification temporarily failed, try again later";
-    authserv_id_ = opts_.authserv_id.empty() && from_admd ? admd : opts_.authserv_id;
-    if (authserv_id_.empty())
-        authserv_id_ = admd;
+    opts_ = checked(std::move(opts));
+    authserv_id_ = !opts_->authserv_id.empty() ? opts_->authserv_id
+                   : !admd_.empty()            ? admd_
+                                               : std::string("localhost");
 }
 
 Engine::Session& Engine::session(std::string_view id) {
@@ -118,8 +121,9 @@ void Engine::on_line(std::string_view line, std::uint64_t now, Actions& out) {
 
 void Engine::on_config(std::string_view key, std::string_view value, Actions& out) {
     if (key == "admd") {
-        if (authserv_id_.empty())
-            authserv_id_ = std::string(value);
+        admd_ = std::string(value);
+        if (opts_->authserv_id.empty())
+            authserv_id_ = admd_;
     } else if (key == "ready") {
         if (authserv_id_.empty())
             authserv_id_ = "localhost";
@@ -201,7 +205,7 @@ void Engine::on_filter(const ProtocolLine& l, std::uint64_t now, Actions& out) {
         // Exactly one answer per request, always: a message we hold decides; anything else
         // (no message, lost state) proceeds.
         if (s.msg && s.msg->completed && s.msg->tempfail)
-            out.output += reject(s.version, s.id, l.token, opts_.tempfail_reply);
+            out.output += reject(s.version, s.id, l.token, s.msg->opts->tempfail_reply);
         else
             out.output += proceed(s.version, s.id, l.token);
         if (s.msg && s.msg->completed)
@@ -217,24 +221,25 @@ void Engine::on_data_line(
     if (!s.msg || s.msg->completed) {
         if (s.msg)
             drop_message(s, out);
-        s.msg = std::make_unique<Message>(opts_.spool_memory_limit);
+        s.msg = std::make_unique<Message>(opts_->spool_memory_limit);
+        s.msg->opts = opts_;
         Message& m = *s.msg;
         m.id = next_message_++;
         m.msgid = s.msgid;
         message_sessions_[m.id] = s.id;
         JobOptions jo;
         jo.authserv_id = authserv_id_;
-        jo.trusted_authserv_ids = opts_.trusted_authserv_ids;
-        jo.seal = opts_.seal;
-        jo.verify.keys = opts_.keys;
+        jo.trusted_authserv_ids = opts_->trusted_authserv_ids;
+        jo.seal = opts_->seal;
+        jo.verify.keys = opts_->keys;
         jo.verify.now = now;
-        jo.verify.oldest_pass = opts_.oldest_pass;
-        jo.verify.max_sets = opts_.max_arc_sets;
+        jo.verify.oldest_pass = opts_->oldest_pass;
+        jo.verify.max_sets = opts_->max_arc_sets;
         jo.remote_ip = s.client_ip;
-        jo.write_ar = opts_.policy.mode != Mode::seal;
-        jo.scrub_forged = opts_.scrub_forged;
-        jo.max_header_fields = opts_.max_header_fields;
-        jo.max_header_bytes = opts_.max_header_bytes;
+        jo.write_ar = opts_->policy.mode != Mode::seal;
+        jo.scrub_forged = opts_->scrub_forged;
+        jo.max_header_fields = opts_->max_header_fields;
+        jo.max_header_bytes = opts_->max_header_bytes;
         m.job = std::make_unique<MessageJob>(std::move(jo));
     }
     Message& m = *s.msg;
@@ -255,7 +260,7 @@ void Engine::on_data_line(
         m.error = "cannot spool the message (temporary directory full or unwritable?)";
     if (!m.error.empty() || m.too_large)
         return;
-    if (m.spool.bytes() > opts_.max_message_bytes) {
+    if (m.spool.bytes() > m.opts->max_message_bytes) {
         // Too large to hash within our limits: passed through untouched, neither verified
         // nor sealed (and the keys it asked for no longer matter).
         m.too_large = true;
@@ -288,7 +293,7 @@ void Engine::start_queries(Message& m, const std::vector<arc::KeyName>& names, A
         out.queries.push_back(Actions::Query{q, n.dns_name()});
         ++m.pending;
     }
-    out.deadlines.push_back(Actions::Deadline{m.id, opts_.message_deadline_ms});
+    out.deadlines.push_back(Actions::Deadline{m.id, m.opts->message_deadline_ms});
 }
 
 void Engine::on_answer(QueryId id, const dns::TxtAnswer& answer, Actions& out) {
@@ -349,17 +354,17 @@ void Engine::complete(Session& s, Actions& out) {
     Envelope env{s.client_ip, s.auth_user, s.mail_from, s.rcpts};
     if (m.error.empty() && !m.too_large) {
         std::shared_ptr<const arc::SealKey> key;
-        if (wants_seal(opts_.policy, env)) {
-            key = choose_key(opts_.policy, env, m.job->header_from());
+        if (wants_seal(m.opts->policy, env)) {
+            key = choose_key(m.opts->policy, env, m.job->header_from());
             if (!key)
                 note = "not sealed: no key for this message";
         } else {
-            note = opts_.policy.mode == Mode::verify
+            note = m.opts->policy.mode == Mode::verify
                        ? "not sealed: mode=verify"
                        : "not sealed: policy (client not trusted or recipient not listed)";
         }
         if (key && version_before(s.version, "0.7") &&
-            m.spool.longest_line() > opts_.legacy_max_output_line) {
+            m.spool.longest_line() > m.opts->legacy_max_output_line) {
             key = nullptr;
             note =
                 "not sealed: a line exceeds the 1997 bytes smtpd before 7.4 passes through filters";
@@ -413,7 +418,7 @@ void Engine::complete(Session& s, Actions& out) {
         if (!r.chain.chain.empty()) {
             const auto& newest = r.chain.chain.back();
             log += " newest_sealer=" + newest.seal_domain;
-            if (opts_.policy.trusted_sealers.count(newest.seal_domain) != 0)
+            if (m.opts->policy.trusted_sealers.count(newest.seal_domain) != 0)
                 log += " trusted_sealer=yes";
         }
     } else if (m.too_large) {

@@ -90,8 +90,10 @@ class Engine {
     void drop_message(Session& s, Actions& out);
     Session& session(std::string_view id);
 
-    EngineOptions opts_;
+    /// Shared with each message when it starts: a reload never changes a message in flight.
+    std::shared_ptr<const EngineOptions> opts_;
     std::string authserv_id_;
+    std::string admd_; ///< smtpd's config|admd
     bool ready_ = false;
     std::map<std::string, Session, std::less<>> sessions_;
     struct QueryRef {

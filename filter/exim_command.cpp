@@ -6,6 +6,7 @@
 #include "filter/config.hpp"
 #include "filter/message_job.hpp"
 
+#include <arpa/inet.h>
 #include <ctime>
 #include <iostream>
 #include <syslog.h>
@@ -18,28 +19,35 @@ namespace {
 constexpr std::string_view context_header = "x-arc-context";
 
 struct Context {
-    std::string ip, helo, from, auth;
+    std::string ip, helo, from, auth, rcpt;
+    std::string problem;
 };
 
-// "ip=192.0.2.1; helo=client.example; from=a@b.example; auth=user" (the Exim configuration in
-// etc/exim4 adds it with headers_add; tainted values are fine in a header, not as arguments).
+// "from=a@b.example; helo=client.example; auth=user; rcpt=x@y.example; ip=192.0.2.1" (the Exim
+// configuration in etc/exim4 adds it with headers_add: tainted values are fine in a header,
+// not as arguments). The client controls from=, helo= and the local part of rcpt=, and may put
+// "; ip=..." inside them; Exim writes the keys in this order with ip= last, so the LAST
+// occurrence of each key is Exim's own. ip= must also be an IP address.
 Context parse_context(std::string_view value) {
     Context c;
     std::size_t pos = 0;
+    auto trim = [](std::string_view v) {
+        while (!v.empty() &&
+               (v.front() == ' ' || v.front() == '\t' || v.front() == '\r' || v.front() == '\n'))
+            v.remove_prefix(1);
+        while (!v.empty() &&
+               (v.back() == ' ' || v.back() == '\t' || v.back() == '\r' || v.back() == '\n'))
+            v.remove_suffix(1);
+        return v;
+    };
     while (pos < value.size()) {
         auto semi = value.find(';', pos);
         std::string_view item =
-            value.substr(pos, semi == std::string_view::npos ? semi : semi - pos);
-        while (!item.empty() && (item.front() == ' ' || item.front() == '\t' ||
-                                 item.front() == '\r' || item.front() == '\n'))
-            item.remove_prefix(1);
-        while (!item.empty() && (item.back() == ' ' || item.back() == '\t' || item.back() == '\r' ||
-                                 item.back() == '\n'))
-            item.remove_suffix(1);
+            trim(value.substr(pos, semi == std::string_view::npos ? semi : semi - pos));
         auto eq = item.find('=');
         if (eq != std::string_view::npos) {
-            std::string key = arc::to_lower(item.substr(0, eq));
-            std::string val(item.substr(eq + 1));
+            std::string key = arc::to_lower(trim(item.substr(0, eq)));
+            std::string val(trim(item.substr(eq + 1)));
             if (key == "ip")
                 c.ip = val;
             else if (key == "helo")
@@ -48,10 +56,18 @@ Context parse_context(std::string_view value) {
                 c.from = val;
             else if (key == "auth")
                 c.auth = val;
+            else if (key == "rcpt")
+                c.rcpt = val;
         }
         if (semi == std::string_view::npos)
             break;
         pos = semi + 1;
+    }
+    unsigned char buf[16];
+    if (!c.ip.empty() && inet_pton(AF_INET, c.ip.c_str(), buf) != 1 &&
+        inet_pton(AF_INET6, c.ip.c_str(), buf) != 1) {
+        c.problem = "ip= is not an IP address: " + c.ip;
+        c.ip.clear();
     }
     return c;
 }
@@ -137,8 +153,8 @@ int run_exim(std::vector<std::string> argv) {
             auto nl = body_out.find('\n', p);
             std::size_t end = nl == std::string::npos ? body_out.size() : nl + 1;
             std::size_t stop = nl == std::string::npos ? end : nl;
-            if (stop > p && body_out[stop - 1] == '\r')
-                --stop;
+            if (nl != std::string::npos && stop > p && body_out[stop - 1] == '\r')
+                --stop; // only before LF, as arc::for_each_line reads it back
             line_ranges.emplace_back(p, end);
             auto n = job.add_line(std::string_view(body_out).substr(p, stop - p));
             names.insert(names.end(), n.begin(), n.end());
@@ -159,7 +175,11 @@ int run_exim(std::vector<std::string> argv) {
             for (std::size_t i = 0; i < names.size() && i < answers.size(); ++i)
                 job.provide_key(names[i], answers[i]);
         }
+        if (!ctx.problem.empty())
+            log_to_syslog(LOG_WARNING, "exim: X-ARC-Context: " + ctx.problem);
         Envelope env{ctx.ip, ctx.auth, ctx.from, {}};
+        if (!ctx.rcpt.empty())
+            env.rcpts.push_back(ctx.rcpt);
         std::shared_ptr<const arc::SealKey> key;
         if (wants_seal(eo.policy, env))
             key = choose_key(eo.policy, env, job.header_from());

@@ -86,8 +86,8 @@ int run_testkey(std::vector<std::string> argv) {
     Args args(std::move(argv), {"-c", "--config", "--dns-server", "--dns-zone", "--timeout"},
               {"--help"});
     if (args.flag("--help")) {
-        std::cout
-            << "usage: filter-arc testkey -c FILE [--dns-server HOST:PORT | --dns-zone FILE]\n";
+        std::cout << "usage: filter-arc testkey -c FILE [--dns-server HOST:PORT | --dns-zone FILE] "
+                     "[--timeout SECONDS]\n";
         return exit_ok;
     }
     auto file = args.value("-c") ? args.value("-c") : args.value("--config");

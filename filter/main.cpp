@@ -69,6 +69,10 @@ int main(int argc, char** argv) {
         if (cmd == "testkey")
             return arcf::filter::run_testkey(std::move(args));
         if (cmd == "check-config") {
+            if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+                std::cout << "usage: filter-arc check-config [-c FILE | --config FILE]\n";
+                return 0;
+            }
             auto cfg = config_at(config_path(args));
             std::cout << arcf::filter::describe(cfg);
             return 0;

@@ -20,7 +20,7 @@ int run_seal(std::vector<std::string> argv) {
                "UNIXTIME]\n"
                "                       [--headers h1:h2:...] [--oversign] [--canon "
                "relaxed/relaxed]\n"
-               "                       [--min-key-bits N] [FILE|-]\n";
+               "                       [--min-key-bits N] [--timeout SECONDS] [FILE|-]\n";
         return exit_ok;
     }
     auto domain = args.value("--domain"), selector = args.value("--selector"),

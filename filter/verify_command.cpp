@@ -15,7 +15,7 @@ int run_verify(std::vector<std::string> argv) {
         {"--json", "--no-oldest-pass", "--help"});
     if (args.flag("--help")) {
         std::cout << "usage: filter-arc verify [--dns-zone FILE | --dns-server HOST:PORT] "
-                     "[--now UNIXTIME] [--authserv-id ID]\n"
+                     "[--timeout SECONDS] [--now UNIXTIME] [--authserv-id ID]\n"
                      "                         [--min-key-bits N] [--no-oldest-pass] [--json] "
                      "[FILE|-]\n";
         return exit_ok;

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: ISC
-// Unit tests for arc/arc_headers.hpp: ARC-Seal, ARC-Message-Signature and ARC-Authentication-
-// Results parsing (RFC 8617 §4.1, §4.2.1).
+// Unit tests for arc/arc_headers.hpp: parsing the AS, AMS and AAR fields (RFC 8617 §4.1, §4.2.1).
 #include "arc/arc_headers.hpp"
 
 #include <catch2/catch.hpp>

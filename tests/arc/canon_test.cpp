@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: ISC
 // Unit tests for arc/canon.hpp: RFC 6376 §3.4 canonicalization and the streaming body hasher.
-// Expected hashes were computed independently: printf '<canonical body>' | openssl dgst -sha256
-// -binary | base64.
 #include "arc/canon.hpp"
 #include "arc/header.hpp"
 #include "tests/arc/test_support.hpp"
@@ -17,6 +15,8 @@ using tests::hash_body;
 
 namespace {
 
+// Expected hashes below were computed independently, with
+// printf '<canonical body>' | openssl dgst -sha256 -binary | base64
 constexpr const char* empty_sha256 = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="; // ""
 constexpr const char* crlf_sha256 = "frcCV1k9oG9oKj3dpUqdJg1PxRT2RSN/XKdLCPjaYaY=";  // "\r\n"
 

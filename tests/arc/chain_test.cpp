@@ -319,6 +319,20 @@ TEST_CASE("chain: 50 sets pass, a 51st set fails", "[chain][rfc8617]") {
     check_settled_fail(msg, "no valid instance");
 }
 
+TEST_CASE("chain: chains longer than max_sets fail before any key lookup", "[chain][rfc8617]") {
+    const std::string msg = chain_of(base_message, {origin(), relay(), list()});
+    auto opts = options();
+    opts.max_sets = 2;
+    auto split = arc::split_message(msg);
+    arc::ChainVerifier v(opts);
+    CHECK(v.begin(std::move(split.headers)).empty());
+    auto r = v.finish();
+    CHECK(r.status == ChainStatus::fail);
+    CHECK_THAT(r.reason, Contains("more than 2 ARC sets"));
+    opts.max_sets = 3;
+    CHECK(verify(msg, dns_for({origin(), relay(), list()}), opts).status == ChainStatus::pass);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Structure failures (RFC 8617 §5.2 steps 2 and 3): known from the headers alone.
 

@@ -78,6 +78,17 @@ TEST_CASE("tag_list: duplicate tag rejected", "[tag_list][rfc6376]") {
     CHECK(parse_error("a=; a=") == arc::Errc::duplicate_tag);
 }
 
+TEST_CASE("tag_list: duplicate tag rejected in a long list too", "[tag_list][rfc6376]") {
+    std::string text;
+    for (int i = 0; i < 200; ++i)
+        text += "t" + std::to_string(i) + "=" + std::to_string(i) + "; ";
+    auto ok = parse_ok(text);
+    REQUIRE(ok.tags().size() == 200);
+    CHECK(ok.get("t199") == std::optional<std::string_view>("199"));
+    CHECK(parse_error(text + "t3=again") == arc::Errc::duplicate_tag);
+    CHECK(parse_error("t150=first; " + text) == arc::Errc::duplicate_tag);
+}
+
 TEST_CASE("tag_list: tag names are case-sensitive", "[tag_list][rfc6376]") {
     auto t = parse_ok("a=lower; A=upper");
     REQUIRE(t.tags().size() == 2);

@@ -17,6 +17,8 @@ What it sets up (see also /work/shared/notes/opensmtpd-filter-protocol.md):
         listen on 127.0.0.1 port <free port> hostname "mx.example.test" filter "arc"
         action "filter_arc_e2e" maildir "<workdir>/Maildir" user "arc-e2e" virtual { "@" => "arc-e2e" }
         match from any for domain "example.test" action "filter_arc_e2e"
+    (filters_config adds `filter` lines before the listener, e.g. another proc-exec filter and
+    a `chain`; listen_filter names the one the listener uses instead of "arc".)
     Delivery: OpenSMTPD's maildir delivery needs a real user for the recipient (an unknown one
     gets "550 Invalid recipient"), so every recipient in the test domain is mapped by a virtual
     catch-all to the system user `arc-e2e` (made by setup_smtpd.sh, which this module runs when the
@@ -362,7 +364,8 @@ class Smtpd:
                  filter_name: str = "arc", verbose: bool = False, trace: str | None = None,
                  start_timeout: float = 20.0, stop_timeout: float = 10.0,
                  lock_timeout: float = 280.0, extra_config: str = "", keep: bool | None = None,
-                 private_resolver: bool = True):
+                 private_resolver: bool = True, filters_config: str = "",
+                 listen_filter: str | None = None):
         if any(c in filter_command for c in '"\n\r'):
             raise ValueError("filter command must not contain double quotes or line breaks")
         self.filter_command = filter_command
@@ -377,6 +380,10 @@ class Smtpd:
         self.stop_timeout = stop_timeout
         self.lock_timeout = lock_timeout
         self.extra_config = extra_config
+        # More `filter` lines (other proc-exec filters, a `chain`), written before the listener,
+        # which uses listen_filter (default: filter_name), e.g. a chain of them.
+        self.filters_config = filters_config
+        self.listen_filter = listen_filter or filter_name
         self.private_resolver = private_resolver
         self.resolver_isolated = False
         self.keep = keep if keep is not None else bool(os.environ.get("FILTER_ARC_E2E_KEEP"))
@@ -494,9 +501,13 @@ class Smtpd:
             lines.append(f'admd "{self.admd}"')
         lines += [
             f'filter "{self.filter_name}" proc-exec "{self._filter_cmdline()}"',
+        ]
+        if self.filters_config:
+            lines.append(self.filters_config)
+        lines += [
             "",
             f'listen on 127.0.0.1 port {self.port} hostname "{self.hostname}" '
-            f'filter "{self.filter_name}"',
+            f'filter "{self.listen_filter}"',
             "",
             f'action "{ACTION}" maildir "{self.maildir}" user "{DELIVERY_USER}" '
             f'virtual {{ "@" => "{DELIVERY_USER}" }}',
@@ -633,6 +644,27 @@ class Smtpd:
             return False
         self._track()
         return True
+
+    def descendants(self) -> dict[int, int]:
+        """Live descendants of the smtpd we started (privsep children, filters): pid -> start
+        time. Match a filter by /proc/PID/exe here; signal it with signal_descendant()."""
+        self._track()
+        out = {}
+        for pid, start in self._known.items():
+            st = _stat(pid)
+            if st and st[2] == start and st[1] != "Z":
+                out[pid] = start
+        return out
+
+    def signal_descendant(self, pid: int, sig: int) -> None:
+        """Sends sig to pid, but only when it is a live descendant of our smtpd (same start time
+        as when it was recorded), so a reused PID is never hit."""
+        self._track()
+        start = self._known.get(pid)
+        st = _stat(pid)
+        if start is None or st is None or st[2] != start or st[1] == "Z":
+            raise SmtpdError(f"pid {pid} is not a live descendant of our smtpd")
+        os.kill(pid, sig)
 
     def log(self) -> str:
         """smtpd's stderr so far (its log, with every filter stderr line as '<filter>: line')."""

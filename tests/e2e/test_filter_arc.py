@@ -3,6 +3,9 @@
 """End-to-end tests of `filter-arc -c CONFIG` as an OpenSMTPD proc-exec filter (issue 5).
 
   /usr/bin/python3 tests/e2e/test_filter_arc.py BUILD/filter/filter-arc     (as root)
+  FILTER_ARC_E2E_COMMAND=filter-arc ... test_filter_arc.py /usr/bin/filter-arc   (installed
+      package, tests/package: smtpd.conf says proc-exec "filter-arc -c ...", and the test checks
+      that smtpd runs the binary /usr/bin/filter-arc resolves to)
 
 Exit 0: all cases passed; 1: a case failed; 77: skipped (no smtpd, not root, or the binary has
 no filter mode yet: "filter mode not available").
@@ -661,6 +664,22 @@ def log_problems(text: str) -> list[str]:
     return bad
 
 
+def check_filter_process(mx: H.Smtpd, exe: str) -> None:
+    """With FILTER_ARC_E2E_COMMAND: the filter smtpd started is the binary exe resolves to."""
+    want = os.path.realpath(exe)
+    exes = set()
+    for pid in H._descendants(mx.proc.pid):
+        try:
+            exes.add(os.readlink(f"/proc/{pid}/exe"))
+        except OSError:
+            pass
+    ok = want in exes
+    results.append((f"smtpd runs {mx.filter_command.split()[0]!r} as {want}", ok,
+                    "" if ok else f"smtpd's processes run {sorted(exes)}"))
+    print(f"{'ok  ' if ok else 'FAIL'} proc-exec {mx.filter_command.split()[0]!r} runs {want}",
+          flush=True)
+
+
 # ---- main ---------------------------------------------------------------------------------------
 
 def main() -> int:
@@ -685,6 +704,9 @@ def main() -> int:
         fx = Fixture(work, exe)
         fx.start_dns()
         staged = H.stage(exe, work)
+        # FILTER_ARC_E2E_COMMAND: what smtpd.conf's proc-exec names instead of that path, e.g.
+        # "filter-arc" for the installed package (smtpd looks it up in its libexec directory).
+        command = os.environ.get("FILTER_ARC_E2E_COMMAND") or staged
         common = dict(authserv_id=AUTHSERV_ID, domain=SEAL_DOMAIN, selector=SEAL_SELECTOR,
                       key_file=fx.seal_key, dns_servers=f"127.0.0.1:{fx.dns_port}",
                       dns_timeout_ms=500, dns_tries=2)
@@ -701,8 +723,10 @@ def main() -> int:
         print(f"fixtures ready in {time.monotonic() - t0:.1f} s (dns on 127.0.0.1:{fx.dns_port})",
               flush=True)
 
-        with H.Smtpd(f"{staged} -c {cfg}", workdir=os.path.join(work, "mx")) as mx:
+        with H.Smtpd(f"{command} -c {cfg}", workdir=os.path.join(work, "mx")) as mx:
             print(f"smtpd up on 127.0.0.1:{mx.port}", flush=True)
+            if command != staged:
+                check_filter_process(mx, exe)
             case_unsigned(mx, fx)
             case_two_hops(mx, fx)
             case_broken(mx, fx)
@@ -721,7 +745,7 @@ def main() -> int:
             if not all(ok for _, ok, _ in results):
                 print("---- smtpd log (tail) ----\n" + H._tail(mx.log(), 80))
 
-        with H.Smtpd(f"{staged} -c {cfg451}", workdir=os.path.join(work, "mx451")) as mx:
+        with H.Smtpd(f"{command} -c {cfg451}", workdir=os.path.join(work, "mx451")) as mx:
             case_tempfail_451(mx, fx)
             if not mx.alive() or log_problems(mx.log()):
                 results.append(("smtpd (451 config) log clean and alive", False,

@@ -531,10 +531,17 @@ TEST_CASE("engine: limits pass oversized input through without a verdict or a se
 TEST_CASE("engine: reconfigure applies to new messages, not to ones in flight", "[engine]") {
     Harness h;
     h.handshake();
+    // A message already arriving keeps the configuration it started under.
+    Actions started;
+    for (std::size_t i = 0; i < 4; ++i)
+        h.engine.on_line(h.data(S2, plain_message[i]), now, started);
     filter::EngineOptions v;
     v.policy.mode = filter::Mode::verify;
     h.engine.reconfigure(v);
     CHECK(h.engine.authserv_id() == "mx.example.test");
     auto lines = datalines(h.message(S1, plain_message).output, S1);
     CHECK(lines.at(0).rfind("Authentication-Results:", 0) == 0);
+    std::vector<std::string> rest(plain_message.begin() + 4, plain_message.end());
+    auto in_flight = datalines(h.message(S2, rest).output, S2);
+    CHECK(in_flight.at(0).rfind("ARC-Seal: i=1;", 0) == 0); // still sealed, as it began
 }

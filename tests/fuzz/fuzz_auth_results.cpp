@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: ISC
+// Fuzz target: Authentication-Results parsing and safe re-emission (arc/auth_results.hpp), and
+// the arc= writer (arc/auth_results_format.hpp). What we write must read back the same and can
+// never carry a line break or an unquoted ';' (no header injection through the AAR).
+#include "arc/auth_results.hpp"
+#include "arc/auth_results_format.hpp"
+#include "tests/fuzz/fuzz.hpp"
+
+#include <string>
+
+using namespace arcf;
+using arcf::fuzz::check;
+
+namespace {
+
+bool has_control(std::string_view s) {
+    for (char c : s)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            return true;
+    return false;
+}
+
+std::string without_controls(std::string_view s) {
+    std::string out;
+    for (char c : s)
+        if (!(static_cast<unsigned char>(c) < 0x20 || c == 0x7f))
+            out.push_back(c);
+    return out;
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    std::string_view text = fuzz::as_text(data, size);
+    auto ar = arc::parse_authentication_results(text);
+    if (ar) {
+        for (const auto& r : ar->results) {
+            std::string written = arc::format_resinfo(r);
+            check(!has_control(written), "format_resinfo wrote a control character", written);
+            auto back = arc::parse_authentication_results("x.example; " + written);
+            check(back.has_value() && back->results.size() == 1,
+                  "format_resinfo output does not read back as one result", written);
+            const auto& b = back->results[0];
+            if (b.method == r.method && b.result == r.result) {
+                check(b.reason.has_value() == r.reason.has_value(), "reason lost", written);
+                if (r.reason)
+                    check(*b.reason == without_controls(*r.reason), "reason changed", written);
+                check(b.properties.size() <= r.properties.size(), "properties added", written);
+            }
+        }
+    }
+    // Any text as a property value: one value, read back without its control characters.
+    std::string v = arc::format_value(text);
+    check(!has_control(v), "format_value wrote a control character", v);
+    auto back = arc::parse_authentication_results("x.example; dkim=pass header.d=" + v);
+    check(back.has_value() && back->results.size() == 1, "format_value broke the result", v);
+    if (!without_controls(text).empty()) {
+        check(back->results[0].properties.size() == 1, "format_value value lost", v);
+        check(back->results[0].properties[0].value == without_controls(text),
+              "format_value does not read back", v);
+    }
+    // The arc= writer with hostile reason text (reasons quote parts of the message).
+    arc::ChainResult cr;
+    cr.status = static_cast<arc::ChainStatus>(size % 4);
+    cr.reason = std::string(text);
+    cr.oldest_pass = static_cast<std::uint32_t>(size % 3);
+    std::string field = arc::format_authentication_results("mx.example", cr, "192.0.2.1");
+    check(!has_control(field), "Authentication-Results with a control character", field);
+    auto parsed = arc::parse_authentication_results(field);
+    check(parsed.has_value() && parsed->authserv_id == "mx.example" &&
+              parsed->results.size() == 1 && parsed->results[0].method == "arc" &&
+              parsed->results[0].result == arc::to_string(cr.status),
+          "our Authentication-Results does not read back", field);
+    std::string safe = arc::comment_safe(text);
+    check(safe.find_first_of("();\\") == std::string::npos && !has_control(safe),
+          "comment_safe left a special character", safe);
+    return 0;
+}

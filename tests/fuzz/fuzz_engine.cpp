@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: ISC
+// Fuzz target: a whole smtpd protocol stream through the filter engine (filter/engine.hpp), with
+// DNS answers and deadlines interleaved by the input. Lines are protocol lines; lines starting
+// with '!' drive the harness:
+//   !a<k><s>  answer the k-th outstanding query; s: o(k) t(emporary) n(xdomain) d(nodata) g(arbage)
+//   !d<k>     fire the k-th deadline the engine asked for (again if it already fired)
+//   !x<k>     deliver an answer for query id k whether or not it is outstanding (stale answers)
+//   !r        reconfigure (SIGHUP) with the other option set
+// At the end every outstanding query is answered, every deadline fires and every session
+// disconnects. Properties: every output line is one smtpd accepts; every filter request other
+// than data-line got exactly one filter-result; nothing is left in the engine.
+#include "filter/engine.hpp"
+#include "tests/fuzz/fuzz.hpp"
+#include "tests/fuzz/fuzz_keys.hpp"
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+using namespace arcf;
+using arcf::fuzz::check;
+
+namespace {
+
+filter::EngineOptions options(bool alt) {
+    filter::EngineOptions o;
+    auto key = fuzz::seal_key();
+    o.policy.keys[key->domain] = key;
+    o.policy.default_domain = key->domain;
+    o.policy.mode = alt ? filter::Mode::verify : filter::Mode::both;
+    o.spool_memory_limit = alt ? 64 : 2048; // spill to disk often
+    o.max_message_bytes = alt ? 4096 : 64 * 1024;
+    o.max_header_fields = alt ? 10 : 1000;
+    o.message_deadline_ms = 1000;
+    o.tempfail_reply = alt ? "bad reply" : "451 4.7.0 try again later"; // invalid: replaced
+    o.authserv_id = alt ? "" : "mx.fuzz.example";
+    return o;
+}
+
+bool is_hex(std::string_view s) {
+    return !s.empty() && s.size() <= 16 && s.find_first_not_of("0123456789abcdefABCDEF") == s.npos;
+}
+
+std::size_t number(std::string_view s) {
+    std::size_t n = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9')
+            break;
+        n = n * 10 + static_cast<std::size_t>(c - '0');
+        if (n > 1000000)
+            break;
+    }
+    return n;
+}
+
+dns::TxtAnswer answer_for(char kind, const std::string& name) {
+    switch (kind) {
+    case 't':
+        return dns::TxtAnswer::failed(dns::Status::temporary, "SERVFAIL");
+    case 'n':
+        return dns::TxtAnswer::failed(dns::Status::nxdomain, "NXDOMAIN");
+    case 'd':
+        return dns::TxtAnswer::failed(dns::Status::nodata, "NODATA");
+    case 'g':
+        return dns::TxtAnswer::found({"v=DKIM1; k=rsa; p=AAAA", "\x01\xff"});
+    default: {
+        auto dot = name.find("._domainkey.");
+        if (dot == std::string::npos)
+            return dns::TxtAnswer::failed(dns::Status::nxdomain, "NXDOMAIN");
+        return fuzz::lookup(arc::KeyName{name.substr(0, dot), name.substr(dot + 12)});
+    }
+    }
+}
+
+struct Run {
+    filter::Engine engine{options(false)};
+    bool alt = false;
+    std::map<filter::QueryId, std::string> outstanding; // id -> name
+    std::set<filter::QueryId> cancelled;
+    std::vector<filter::MessageId> deadlines;
+    std::string output;
+    std::size_t requests = 0; // filter requests that need a filter-result
+    std::set<std::string> sessions;
+
+    void take(filter::Actions& a) {
+        for (auto id : a.cancels) {
+            check(outstanding.count(id) == 1, "cancel for a query that is not outstanding");
+            outstanding.erase(id);
+            cancelled.insert(id);
+        }
+        for (const auto& q : a.queries) {
+            check(outstanding.count(q.id) == 0, "query id reused");
+            check(q.name.find("._domainkey.") != std::string::npos, "query is not for a key");
+            outstanding[q.id] = q.name;
+        }
+        for (const auto& d : a.deadlines) {
+            check(d.ms > 0, "zero deadline");
+            deadlines.push_back(d.message);
+        }
+        for (const auto& l : a.logs)
+            check(l.find('\n') == std::string::npos, "log line with a newline", l);
+        output += a.output;
+        a = filter::Actions{};
+    }
+
+    void line(std::string_view l) {
+        filter::Actions a;
+        if (!l.empty() && l[0] == '!') {
+            std::string_view arg = l.substr(std::min<std::size_t>(2, l.size()));
+            char cmd = l.size() > 1 ? l[1] : ' ';
+            if (cmd == 'a' && !outstanding.empty()) {
+                auto it = outstanding.begin();
+                std::advance(it, static_cast<long>(number(arg) % outstanding.size()));
+                auto id = it->first;
+                std::string name = it->second;
+                outstanding.erase(it);
+                std::size_t digits = 0;
+                while (digits < arg.size() && arg[digits] >= '0' && arg[digits] <= '9')
+                    ++digits;
+                engine.on_answer(id, answer_for(digits < arg.size() ? arg[digits] : 'o', name), a);
+            } else if (cmd == 'd' && !deadlines.empty()) {
+                engine.on_deadline(deadlines[number(arg) % deadlines.size()], a);
+            } else if (cmd == 'x') {
+                engine.on_answer(number(arg), answer_for('o', "s._domainkey.x.example"), a);
+            } else if (cmd == 'r') {
+                alt = !alt;
+                engine.reconfigure(options(alt));
+            }
+            take(a);
+            return;
+        }
+        if (auto p = filter::parse_line(l)) {
+            if (p->type != filter::LineType::config)
+                sessions.insert(std::string(p->session));
+            if (p->type == filter::LineType::filter && p->event != "data-line")
+                ++requests;
+        }
+        engine.on_line(l, 1795918548, a);
+        take(a);
+    }
+
+    void finish() {
+        filter::Actions a;
+        while (!outstanding.empty()) {
+            auto it = outstanding.begin();
+            auto id = it->first;
+            std::string name = it->second;
+            outstanding.erase(it);
+            engine.on_answer(id, answer_for('o', name), a);
+            take(a);
+        }
+        for (std::size_t i = 0; i < deadlines.size(); ++i) {
+            engine.on_deadline(deadlines[i], a);
+            take(a);
+        }
+        for (const auto& s : sessions) {
+            engine.on_line("report|0.6|0|smtp-in|link-disconnect|" + s, 1795918548, a);
+            take(a);
+        }
+        check(engine.sessions() == 0, "sessions left after every disconnect");
+        check(engine.pending_queries() == 0, "queries left after every disconnect");
+    }
+};
+
+void check_output(const std::string& out, std::size_t requests) {
+    check(out.empty() || out.back() == '\n', "output does not end with a newline");
+    std::size_t results = 0;
+    std::size_t pos = 0;
+    while (pos < out.size()) {
+        auto nl = out.find('\n', pos);
+        std::string_view l = std::string_view(out).substr(pos, nl - pos);
+        pos = nl + 1;
+        if (l.rfind("register|", 0) == 0)
+            continue;
+        bool result = l.rfind("filter-result|", 0) == 0;
+        bool dataline = l.rfind("filter-dataline|", 0) == 0;
+        check(result || dataline, "unknown output line", l);
+        auto f = filter::split_params(l, 4);
+        check(f.has_value(), "output line with too few fields", l);
+        check(is_hex((*f)[1]) && is_hex((*f)[2]), "output line without session and token", l);
+        if (result) {
+            ++results;
+            std::string_view rest = (*f)[3];
+            check(rest == "proceed" || (rest.rfind("reject|", 0) == 0 &&
+                                        filter::is_valid_reject_reply(rest.substr(7))),
+                  "filter-result smtpd would refuse", l);
+        }
+    }
+    check(results == requests, "filter requests and filter-results do not match one to one");
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    std::string_view text = fuzz::as_text(data, size);
+    Run run;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        auto nl = text.find('\n', pos);
+        run.line(text.substr(pos, nl == std::string_view::npos ? nl : nl - pos));
+        if (nl == std::string_view::npos)
+            break;
+        pos = nl + 1;
+    }
+    run.finish();
+    check_output(run.output, run.requests);
+    return 0;
+}

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: ISC
+// Hostile input that is valid enough to reach the expensive paths: it must cost time linear in
+// its size, because one process serves every session (a stalled filter stalls all mail).
+#include "arc/chain.hpp"
+#include "arc/tag_list.hpp"
+#include "tests/reliability/engine_driver.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+
+using namespace arcf;
+using namespace arcf::reliability;
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+std::string many_tags(std::size_t n) {
+    std::string s = "i=1";
+    for (std::size_t k = 0; k < n; ++k)
+        s += "; t" + std::to_string(k) + "=x";
+    return s;
+}
+
+} // namespace
+
+TEST_CASE("hostile: a tag-list of 100,000 distinct tags parses in linear time", "[hostile]") {
+    auto text = many_tags(100000); // ~1 MB; a pairwise duplicate check is 5e9 comparisons
+    auto t0 = std::chrono::steady_clock::now();
+    auto tags = arc::parse_tag_list(text);
+    REQUIRE(tags);
+    CHECK(tags->tags().size() == 100001);
+    auto dup = arc::parse_tag_list(text + "; t99999=again");
+    REQUIRE(!dup);
+    CHECK(dup.error().code == arc::Errc::duplicate_tag);
+    CHECK(seconds_since(t0) < 10.0);
+}
+
+TEST_CASE("hostile: a 1 MB ARC header through the engine does not stall it", "[hostile]") {
+    Keys keys;
+    Driver d(options_with(keys.a));
+    auto s1 = session_id(1), s2 = session_id(2);
+    d.connect(s1);
+    d.connect(s2);
+    std::vector<std::string> msg = {"ARC-Seal: " + many_tags(90000),
+                                    "ARC-Message-Signature: " + many_tags(90000),
+                                    "From: a@example.org", "", "body"};
+    auto t0 = std::chrono::steady_clock::now();
+    d.message(s1, msg);
+    d.message(s2, plain_message());
+    CHECK(seconds_since(t0) < 10.0);
+    CHECK(is_input_plus_added(d.output_of(s1).datalines, msg));
+    CHECK(is_input_plus_added(d.output_of(s2).datalines, plain_message()));
+}
+
+TEST_CASE("hostile: an AMS signing 100,000 header names over 900 fields", "[hostile]") {
+    // h= names are matched against the header block; the work is names x fields at most.
+    std::string h = "from";
+    for (int k = 0; k < 100000; ++k)
+        h += ":x" + std::to_string(k % 900);
+    std::string msg = "ARC-Seal: i=1; a=rsa-sha256; cv=none; d=example.org; s=dummy; b=YWJj\r\n"
+                      "ARC-Message-Signature: i=1; a=rsa-sha256; c=relaxed/relaxed; d=example.org; "
+                      "s=dummy; "
+                      "bh=47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=; b=YWJj; h=" +
+                      h + "\r\nARC-Authentication-Results: i=1; example.org; arc=none\r\n";
+    for (int k = 0; k < 900; ++k)
+        msg += "X" + std::to_string(k) + ": v\r\n";
+    msg += "\r\n";
+    arc::VerifyOptions vo;
+    vo.now = now;
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = arc::verify_message(msg, vo, [&](const arc::KeyName&) {
+        return dns::TxtAnswer::found(
+            {"v=DKIM1; k=rsa; p=" + std::string(tests::keys::rsa1024_spki_b64)});
+    });
+    CHECK(r.status == arc::ChainStatus::fail);
+    CHECK(seconds_since(t0) < 10.0);
+}

@@ -95,7 +95,11 @@ bool read_input(const std::string& path, std::string& out, std::string& error) {
         error = "cannot open " + path;
         return false;
     }
-    out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    try {
+        out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    } catch (const std::exception&) { // libstdc++ throws for a read error (a directory, EIO)
+        in.setstate(std::ios::badbit);
+    }
     if (in.bad()) {
         error = "cannot read " + path;
         return false;
@@ -152,15 +156,22 @@ verify_with(std::string_view message, const arc::VerifyOptions& opts, const KeyS
     arc::ChainVerifier v(opts);
     auto names = v.begin(std::move(split.headers));
     arc::for_each_line(split.body, [&](std::string_view line) { v.add_body_line(line); });
-    if (!names.empty()) {
-        std::vector<std::string> qnames;
-        for (const auto& n : names)
-            qnames.push_back(n.dns_name());
-        auto answers = source(qnames);
-        for (std::size_t i = 0; i < names.size() && i < answers.size(); ++i)
-            v.provide_key(names[i], answers[i]);
-    }
+    look_up_keys(names, source,
+                 [&](const arc::KeyName& k, const dns::TxtAnswer& a) { v.provide_key(k, a); });
     return v.finish();
+}
+
+void look_up_keys(const std::vector<arc::KeyName>& names,
+                  const KeySource& source,
+                  const std::function<void(const arc::KeyName&, const dns::TxtAnswer&)>& provide) {
+    if (names.empty())
+        return;
+    std::vector<std::string> qnames;
+    for (const auto& n : names)
+        qnames.push_back(n.dns_name());
+    auto answers = source(qnames);
+    for (std::size_t i = 0; i < names.size() && i < answers.size(); ++i)
+        provide(names[i], answers[i]);
 }
 
 std::string json_escape(std::string_view s) {

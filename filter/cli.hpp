@@ -58,7 +58,13 @@ struct KeySourceOptions {
 /// Throws UsageError when the zone file cannot be read or parsed.
 KeySource make_key_source(const KeySourceOptions& opts);
 
-/// Looks up every key name with the source; returns answers in the same order.
+/// Looks every key up with `source` (all at once, so live DNS runs them in parallel) and hands
+/// each answer to `provide`.
+void look_up_keys(const std::vector<arc::KeyName>& names,
+                  const KeySource& source,
+                  const std::function<void(const arc::KeyName&, const dns::TxtAnswer&)>& provide);
+
+/// Verifies a whole message with keys from `source`.
 arc::ChainResult
 verify_with(std::string_view message, const arc::VerifyOptions& opts, const KeySource& source);
 

@@ -167,13 +167,9 @@ int run_exim(std::vector<std::string> argv) {
             if (!cfg.resolver.ares.servers.empty())
                 ks.dns_server = cfg.resolver.ares.servers;
             ks.timeout_ms = eo.message_deadline_ms;
-            KeySource source = make_key_source(ks);
-            std::vector<std::string> qnames;
-            for (const auto& k : names)
-                qnames.push_back(k.dns_name());
-            auto answers = source(qnames);
-            for (std::size_t i = 0; i < names.size() && i < answers.size(); ++i)
-                job.provide_key(names[i], answers[i]);
+            look_up_keys(
+                names, make_key_source(ks),
+                [&](const arc::KeyName& k, const dns::TxtAnswer& a) { job.provide_key(k, a); });
         }
         if (!ctx.problem.empty())
             log_to_syslog(LOG_WARNING, "exim: X-ARC-Context: " + ctx.problem);

@@ -103,14 +103,9 @@ int run_seal(std::vector<std::string> argv) {
         verifier.add_body_line(line);
         body.add_line(line);
     });
-    if (!names.empty()) {
-        std::vector<std::string> qnames;
-        for (const auto& n : names)
-            qnames.push_back(n.dns_name());
-        auto answers = source(qnames);
-        for (std::size_t i = 0; i < names.size() && i < answers.size(); ++i)
-            verifier.provide_key(names[i], answers[i]);
-    }
+    look_up_keys(names, source, [&](const arc::KeyName& k, const dns::TxtAnswer& a) {
+        verifier.provide_key(k, a);
+    });
     arc::ChainResult chain = verifier.finish();
     if (chain.status == arc::ChainStatus::temperror) {
         std::cerr << "filter-arc seal: temporary failure, not sealed: " << chain.reason << "\n";

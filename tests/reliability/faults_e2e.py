@@ -19,6 +19,7 @@ Usage: faults_e2e.py /path/to/filter-arc SOURCE_ROOT
 """
 
 import os
+import atexit
 import shutil
 import signal
 import subprocess
@@ -59,9 +60,9 @@ def result_of(f, s):
     return per.get(s, {"data": [], "results": []})
 
 
-def start(cfg, d, name, read=True, wrapper=(), env=None):
-    f = fp.Filter(list(wrapper) + [BIN, "-c", cfg], os.path.join(d, name + ".stderr"), read=read,
-                  env=env)
+def start(cfg, d, name, read=True, wrapper=(), env=None, binary=None):
+    f = fp.Filter(list(wrapper) + [binary or BIN, "-c", cfg], os.path.join(d, name + ".stderr"),
+                  read=read, env=env)
     f.send(fp.HANDSHAKE)
     return f
 
@@ -151,16 +152,31 @@ def stdout_unread(cfg, d):
     check(rc == 0, "and the filter exits 0 at EOF")
 
 
+def cfg_key_path(cfg_text):
+    for line in cfg_text.splitlines():
+        if line.strip().startswith("key ="):
+            return line.split("=", 1)[1].strip().strip('"')
+    return "/nonexistent/none"
+
+
 def tmp_trouble(cfg_text, d):
     if os.geteuid() != 0 or shutil.which("unshare") is None:
         print("skip temporary-directory faults (needs root and unshare for a private /tmp)")
         return
+    # A private tmpfs hides everything under /tmp, where this checkout, the binary and the
+    # keys may live: run from a copy under /var/tmp instead.
+    safe = tempfile.mkdtemp(prefix="filter-arc-tmpfault.", dir="/var/tmp")
+    atexit.register(shutil.rmtree, safe, True)
+    shutil.copytree(d, safe, dirs_exist_ok=True)
+    binary = shutil.copy(BIN, os.path.join(safe, "filter-arc"))
+    d = safe
     cfg = os.path.join(d, "spill.toml")
-    fp.write(cfg, cfg_text + "[limits]\nspool-memory-bytes = 4096\n")
+    fp.write(cfg, cfg_text.replace(os.path.dirname(cfg_key_path(cfg_text)), safe) +
+             "[limits]\nspool-memory-bytes = 4096\n")
     for label, opts in (("full", "size=128k"), ("read-only", "ro,size=1m")):
         wrapper = ["unshare", "-m", "sh", "-c",
                    f"mount -t tmpfs -o {opts} tmpfs /tmp && exec \"$0\" \"$@\""]
-        f = start(cfg, d, "tmp-" + label, wrapper=wrapper)
+        f = start(cfg, d, "tmp-" + label, wrapper=wrapper, binary=binary)
         s1, s2 = fp.session_id(1), fp.session_id(2)
         big = big_message(4000)  # ~420 kB: spills, and does not fit in 128 kB
         transaction(f, s1, big)

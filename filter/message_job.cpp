@@ -67,6 +67,8 @@ std::vector<arc::KeyName> MessageJob::finish_headers() {
 }
 
 std::vector<arc::KeyName> MessageJob::add_line(std::string_view line) {
+    if (lines_ == 0 && !line.empty() && (line[0] == ' ' || line[0] == '\t'))
+        leading_fold_ = true;
     if (!headers_done_) {
         if (!line.empty() && !((line[0] == ' ' || line[0] == '\t') && pending_field_))
             field_start_.push_back(lines_);
@@ -139,6 +141,12 @@ JobResult MessageJob::complete(const std::shared_ptr<const arc::SealKey>& key) {
         // A temporary DNS failure is never sealed or reported as a final verdict: defer.
         r.tempfail = true;
         r.seal_note = "not sealed: temperror";
+        return r;
+    }
+    if (leading_fold_) {
+        // Whatever we put on top would absorb that line (a seal that cannot verify, or text
+        // appended to our Authentication-Results): add nothing.
+        r.seal_note = "not sealed: the message starts with a folded line";
         return r;
     }
     if (key && !over_limit_ && seal_body_) {

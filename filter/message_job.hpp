@@ -76,6 +76,7 @@ class MessageJob {
     bool over_limit_ = false;
     bool has_arc_headers_ = false;
     bool pending_field_ = false;
+    bool leading_fold_ = false; ///< the first line is a continuation line (leading WSP)
 };
 
 } // namespace arcf::filter

@@ -52,7 +52,8 @@ std::vector<arc::KeyName> MessageJob::finish_headers() {
             if (!ours)
                 continue;
             removed_fields_[k] = true;
-            std::size_t end = k + 1 < field_start_.size() ? field_start_[k + 1] : lines_;
+            // The last field ends with the header block, never with the empty line after it.
+            std::size_t end = k + 1 < field_start_.size() ? field_start_[k + 1] : header_lines_;
             for (std::size_t i = field_start_[k]; i < end && i < removed_lines_.size(); ++i)
                 removed_lines_[i] = true;
         }
@@ -74,6 +75,8 @@ std::vector<arc::KeyName> MessageJob::add_line(std::string_view line) {
             field_start_.push_back(lines_);
         pending_field_ = !line.empty();
         ++lines_;
+        if (!line.empty())
+            header_lines_ = lines_;
         if (collector_.add_line(line))
             return {};
         return finish_headers();

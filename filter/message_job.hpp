@@ -71,7 +71,8 @@ class MessageJob {
     std::vector<bool> removed_lines_;
     std::vector<bool> removed_fields_;
     std::size_t lines_ = 0;
-    std::size_t boundary_ = 0; ///< index of the first Received field
+    std::size_t header_lines_ = 0; ///< input lines of the header block (not its empty line)
+    std::size_t boundary_ = 0;     ///< index of the first Received field
     bool headers_done_ = false;
     bool over_limit_ = false;
     bool has_arc_headers_ = false;

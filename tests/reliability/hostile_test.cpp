@@ -2,20 +2,23 @@
 // Hostile input that is valid enough to reach the expensive paths: it must cost time linear in
 // its size, because one process serves every session (a stalled filter stalls all mail).
 #include "arc/chain.hpp"
+#include "arc/header.hpp"
 #include "arc/tag_list.hpp"
 #include "tests/reliability/engine_driver.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <chrono>
+#include <ctime>
 
 using namespace arcf;
 using namespace arcf::reliability;
 
 namespace {
 
-double seconds_since(std::chrono::steady_clock::time_point t) {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+// CPU seconds of this process since `t` (wall time would measure the machine's load). The
+// bounds are generous for ASan builds; the quadratic paths they guard took minutes.
+double seconds_since(std::clock_t t) {
+    return static_cast<double>(std::clock() - t) / CLOCKS_PER_SEC;
 }
 
 std::string many_tags(std::size_t n) {
@@ -29,7 +32,7 @@ std::string many_tags(std::size_t n) {
 
 TEST_CASE("hostile: a tag-list of 100,000 distinct tags parses in linear time", "[hostile]") {
     auto text = many_tags(100000); // ~1 MB; a pairwise duplicate check is 5e9 comparisons
-    auto t0 = std::chrono::steady_clock::now();
+    auto t0 = std::clock();
     auto tags = arc::parse_tag_list(text);
     REQUIRE(tags);
     CHECK(tags->tags().size() == 100001);
@@ -48,7 +51,7 @@ TEST_CASE("hostile: a 1 MB ARC header through the engine does not stall it", "[h
     std::vector<std::string> msg = {"ARC-Seal: " + many_tags(90000),
                                     "ARC-Message-Signature: " + many_tags(90000),
                                     "From: a@example.org", "", "body"};
-    auto t0 = std::chrono::steady_clock::now();
+    auto t0 = std::clock();
     d.message(s1, msg);
     d.message(s2, plain_message());
     CHECK(seconds_since(t0) < 10.0);
@@ -71,11 +74,57 @@ TEST_CASE("hostile: an AMS signing 100,000 header names over 900 fields", "[host
     msg += "\r\n";
     arc::VerifyOptions vo;
     vo.now = now;
-    auto t0 = std::chrono::steady_clock::now();
+    auto t0 = std::clock();
     auto r = arc::verify_message(msg, vo, [&](const arc::KeyName&) {
         return dns::TxtAnswer::found(
             {"v=DKIM1; k=rsa; p=" + std::string(tests::keys::rsa1024_spki_b64)});
     });
     CHECK(r.status == arc::ChainStatus::fail);
     CHECK(seconds_since(t0) < 10.0);
+}
+
+TEST_CASE("hostile: a message starting with a folded line gets nothing on top", "[hostile]") {
+    // A leading continuation line would become part of whatever field we add above it: text
+    // appended to our Authentication-Results, or an AAR its seal no longer covers.
+    Keys keys;
+    Driver d(options_with(keys.a));
+    auto s = session_id(1);
+    d.connect(s);
+    std::vector<std::string> msg = {"\t; dkim=pass header.d=bank.example", "From: a@example.org",
+                                    "", "body"};
+    d.message(s, msg);
+    d.commit(s);
+    auto out = d.output_of(s);
+    std::size_t added = 99;
+    CHECK(is_input_plus_added(out.datalines, msg, &added));
+    CHECK(added == 0);
+    CHECK(out.results == std::vector<std::string>{"proceed"});
+}
+
+TEST_CASE("hostile: a forged Authentication-Results as the last field keeps the empty line",
+          "[hostile]") {
+    // Scrubbing the last header field must not take the empty line after it: the body would
+    // become part of the header block (and no seal would verify).
+    Keys keys;
+    Driver d(options_with(keys.a));
+    auto s = session_id(1);
+    d.connect(s);
+    std::vector<std::string> msg = {"Received: from client.example by mx.example.test",
+                                    "From: a@example.org",
+                                    "Authentication-Results: mx.reliability.test; dkim=pass",
+                                    "\theader.d=bank.example",
+                                    "",
+                                    "X-Looks-Like: a header, but is body"};
+    d.message(s, msg);
+    auto out = d.output_of(s);
+    std::string text = stored(out.datalines);
+    CHECK(text.find("dkim=pass") == std::string::npos);
+    auto split = arc::split_message(text);
+    CHECK(split.has_separator);
+    CHECK(split.body == "X-Looks-Like: a header, but is body\r\n");
+    arc::VerifyOptions vo;
+    vo.now = now;
+    auto r = arc::verify_message(text, vo,
+                                 [&](const arc::KeyName& k) { return keys.lookup(k.dns_name()); });
+    CHECK(r.status == arc::ChainStatus::pass);
 }

@@ -68,7 +68,13 @@ def main():
                                      extra="[limits]\nspool-memory-bytes = 32768\n"))
         cmd = shlex.split(a.wrap) + [binary, "-c", cfg]
         errf = open(os.path.join(d, "stderr"), "w+")
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errf)
+        # For ASan builds: leak checking at exit on, and a small quarantine of freed memory so
+        # that RSS shows live memory (other builds ignore the variable).
+        env = dict(os.environ)
+        env["ASAN_OPTIONS"] = ("detect_leaks=1:quarantine_size_mb=1:" +
+                               env.get("ASAN_OPTIONS", "")).rstrip(":")
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errf,
+                                env=env)
         pid = proc.pid
         if a.wrap:
             time.sleep(1.0)  # find the filter under the wrapper (valgrind execs in place)
@@ -150,16 +156,26 @@ def main():
         errf.seek(0)
         log = errf.read()
         leak = "LeakSanitizer" in log or "definitely lost: 0 bytes" not in log and "definitely lost" in log
-        base = next((r for m, r in samples if m >= n // 10), samples[0][1])
+        # Growth: the largest RSS in the last 10 % of the run against the largest in 10-20 %
+        # (the first 10 % is warm-up: caches, allocator arenas).
+        early = [r for m, r in samples if n // 10 <= m <= n // 5] or [samples[0][1]]
+        late = [r for m, r in samples if m >= n - n // 10] or [final_rss]
+        base, end_rss = max(early), max(late + [final_rss])
         peak = max(r for _, r in samples)
-        growth = final_rss - base
+        growth = end_rss - base
+        chained = sum(1 for i in range(n) if i % len(kinds) == 1)
+        counts["sealed"] -= chained  # their existing ARC-Seal i=1 is replayed too
+        # Under a wrapper (valgrind) RSS is the tool's; only its verdict counts.
         ok = (counts["results"] == n and counts["bad"] == 0 and counts["reject"] == 0 and
-              rc == 0 and not leak and growth <= a.max_growth_kb)
+              rc == 0 and not leak and (a.wrap or growth <= a.max_growth_kb))
         print(f"soak: {n} messages in {elapsed:.0f} s ({n / elapsed:.0f}/s), {c} sessions at a time; "
               f"answered {counts['results']}, sealed {counts['sealed']}, deferred "
-              f"{counts['reject']}, malformed lines {counts['bad']}; RSS at 10% {base} kB, "
-              f"peak {peak} kB, end {final_rss} kB (growth {growth} kB); exit {rc}; "
+              f"{counts['reject']}, malformed lines {counts['bad']}; RSS max at 10-20% {base} kB, "
+              f"peak {peak} kB, max in the last 10% {end_rss} kB (growth {growth} kB); exit {rc}; "
               f"leaks {'REPORTED' if leak else 'none'}")
+        if a.wrap:
+            print("\n".join(l for l in log.splitlines()
+                            if "ERROR SUMMARY" in l or "lost:" in l or "heap blocks" in l))
         if leak or rc != 0:
             print("\n".join(l for l in log.splitlines()
                             if "Sanitizer" in l or "lost" in l or "ERROR" in l)[:4000])

@@ -2,8 +2,8 @@
 // RFC 8617 §4.1 ARC header field parsing.
 #include "arc/arc_headers.hpp"
 
-#include "arc/base64.hpp"
 #include "arc/header.hpp"
+#include "arc/signature_tags.hpp"
 #include "arc/tag_list.hpp"
 
 namespace arcf::arc {
@@ -12,67 +12,6 @@ namespace {
 
 bool is_fws(char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-std::optional<std::uint64_t> parse_u64(std::string_view v, std::size_t max_digits) {
-    if (v.empty() || v.size() > max_digits)
-        return std::nullopt;
-    std::uint64_t n = 0;
-    for (char c : v) {
-        if (c < '0' || c > '9')
-            return std::nullopt;
-        n = n * 10 + static_cast<std::uint64_t>(c - '0');
-    }
-    return n;
-}
-
-Result<Algorithm> parse_algorithm(std::optional<std::string_view> a) {
-    if (!a)
-        return fail(Errc::missing_tag, "missing a=");
-    // Values are case-sensitive; rsa-sha1 is refused (RFC 8301 §3.1).
-    if (*a == "rsa-sha256")
-        return Algorithm::rsa_sha256;
-    if (*a == "ed25519-sha256")
-        return Algorithm::ed25519_sha256;
-    if (*a == "rsa-sha1")
-        return fail(Errc::unsupported, "rsa-sha1 is not acceptable (RFC 8301)");
-    return fail(Errc::unsupported, "unknown algorithm a=" + std::string(*a));
-}
-
-Result<std::string> parse_b64(std::optional<std::string_view> v, const char* tag) {
-    if (!v)
-        return fail(Errc::missing_tag, std::string("missing ") + tag + "=");
-    auto dec = base64_decode(*v);
-    if (!dec || dec->empty())
-        return fail(Errc::bad_value, std::string(tag) + "= is not valid base64");
-    return *dec;
-}
-
-Result<std::string> parse_domain(std::optional<std::string_view> v) {
-    if (!v)
-        return fail(Errc::missing_tag, "missing d=");
-    if (!is_valid_domain(*v))
-        return fail(Errc::bad_value, "d= is not a domain name");
-    return to_lower(*v);
-}
-
-Result<std::string> parse_selector(std::optional<std::string_view> v) {
-    if (!v)
-        return fail(Errc::missing_tag, "missing s=");
-    // RFC 6376 §3.1: selector = sub-domain *( "." sub-domain )
-    if (!is_valid_domain(*v))
-        return fail(Errc::bad_value, "s= is not a valid selector");
-    return std::string(*v);
-}
-
-Result<std::optional<std::uint64_t>> parse_time(std::optional<std::string_view> v,
-                                                const char* tag) {
-    if (!v)
-        return std::optional<std::uint64_t>{};
-    auto n = parse_u64(*v, 12); // RFC 6376 §3.5: t= 1*12DIGIT
-    if (!n)
-        return fail(Errc::bad_value, std::string(tag) + "= is not a timestamp");
-    return n;
 }
 
 Result<std::uint32_t> parse_instance_tag(std::optional<std::string_view> v) {
@@ -129,7 +68,7 @@ bool is_valid_domain(std::string_view d) {
 }
 
 std::optional<std::uint32_t> parse_instance(std::string_view v) {
-    auto n = parse_u64(v, 2);
+    auto n = parse_decimal(v, 2);
     if (!n || *n < 1 || *n > max_instance)
         return std::nullopt;
     return static_cast<std::uint32_t>(*n);
@@ -146,11 +85,11 @@ Result<ArcSeal> parse_arc_seal(std::string_view value) {
     s.instance = *i;
     if (tags->has("h"))
         return fail(Errc::bad_value, "h= is not allowed in ARC-Seal (RFC 8617 §4.1.3)");
-    auto a = parse_algorithm(tags->get("a"));
+    auto a = parse_algorithm_tag(tags->get("a"));
     if (!a)
         return tl::unexpected(a.error());
     s.algorithm = *a;
-    auto b = parse_b64(tags->get("b"), "b");
+    auto b = parse_base64_tag(tags->get("b"), "b");
     if (!b)
         return tl::unexpected(b.error());
     s.signature = std::move(*b);
@@ -165,15 +104,15 @@ Result<ArcSeal> parse_arc_seal(std::string_view value) {
         s.cv = Cv::fail;
     else
         return fail(Errc::bad_value, "cv= is not none, pass or fail");
-    auto d = parse_domain(tags->get("d"));
+    auto d = parse_domain_tag(tags->get("d"));
     if (!d)
         return tl::unexpected(d.error());
     s.domain = std::move(*d);
-    auto sel = parse_selector(tags->get("s"));
+    auto sel = parse_selector_tag(tags->get("s"));
     if (!sel)
         return tl::unexpected(sel.error());
     s.selector = std::move(*sel);
-    auto t = parse_time(tags->get("t"), "t");
+    auto t = parse_time_tag(tags->get("t"), "t");
     if (!t)
         return tl::unexpected(t.error());
     s.timestamp = *t;
@@ -189,85 +128,55 @@ Result<ArcMessageSignature> parse_arc_message_signature(std::string_view value) 
     if (!i)
         return tl::unexpected(i.error());
     m.instance = *i;
-    auto a = parse_algorithm(tags->get("a"));
+    auto a = parse_algorithm_tag(tags->get("a"));
     if (!a)
         return tl::unexpected(a.error());
     m.algorithm = *a;
-    auto b = parse_b64(tags->get("b"), "b");
+    auto b = parse_base64_tag(tags->get("b"), "b");
     if (!b)
         return tl::unexpected(b.error());
     m.signature = std::move(*b);
-    auto bh = parse_b64(tags->get("bh"), "bh");
+    auto bh = parse_base64_tag(tags->get("bh"), "bh");
     if (!bh)
         return tl::unexpected(bh.error());
     if (bh->size() != 32)
         return fail(Errc::bad_value, "bh= is not a SHA-256 digest");
     m.body_hash = std::move(*bh);
     if (auto c = tags->get("c")) {
-        // RFC 6376 §3.5: c= header[/body]; body defaults to simple.
-        std::string_view hc = *c, bc = "simple";
-        if (auto slash = c->find('/'); slash != std::string_view::npos) {
-            hc = c->substr(0, slash);
-            bc = c->substr(slash + 1);
-        }
-        auto canon = [](std::string_view s) -> std::optional<Canon> {
-            if (s == "simple")
-                return Canon::simple;
-            if (s == "relaxed")
-                return Canon::relaxed;
-            return std::nullopt;
-        };
-        auto h = canon(hc), bo = canon(bc);
-        if (!h || !bo)
-            return fail(Errc::bad_value, "c= is not a known canonicalization");
-        m.header_canon = *h;
-        m.body_canon = *bo;
+        auto canon = parse_canon_tag(*c);
+        if (!canon)
+            return tl::unexpected(canon.error());
+        m.header_canon = canon->first;
+        m.body_canon = canon->second;
     }
-    auto d = parse_domain(tags->get("d"));
+    auto d = parse_domain_tag(tags->get("d"));
     if (!d)
         return tl::unexpected(d.error());
     m.domain = std::move(*d);
-    auto sel = parse_selector(tags->get("s"));
+    auto sel = parse_selector_tag(tags->get("s"));
     if (!sel)
         return tl::unexpected(sel.error());
     m.selector = std::move(*sel);
     auto h = tags->get("h");
     if (!h)
         return fail(Errc::missing_tag, "missing h=");
-    {
-        std::size_t pos = 0;
-        std::string_view list = *h;
-        while (pos <= list.size()) {
-            std::size_t c = list.find(':', pos);
-            std::string_view item =
-                list.substr(pos, c == std::string_view::npos ? list.npos : c - pos);
-            while (!item.empty() && is_fws(item.front()))
-                item.remove_prefix(1);
-            while (!item.empty() && is_fws(item.back()))
-                item.remove_suffix(1);
-            if (!item.empty() || c != std::string_view::npos || pos != 0)
-                m.signed_headers.push_back(to_lower(item));
-            if (c == std::string_view::npos)
-                break;
-            pos = c + 1;
-        }
-    }
+    m.signed_headers = parse_header_list(*h);
     for (const auto& name : m.signed_headers)
         if (iequals(name, as_name)) // RFC 8617 §4.1.2: ARC-Seal MUST NOT be signed by the AMS
             return fail(Errc::bad_value, "h= includes ARC-Seal");
-    auto t = parse_time(tags->get("t"), "t");
+    auto t = parse_time_tag(tags->get("t"), "t");
     if (!t)
         return tl::unexpected(t.error());
     m.timestamp = *t;
-    auto x = parse_time(tags->get("x"), "x");
+    auto x = parse_time_tag(tags->get("x"), "x");
     if (!x)
         return tl::unexpected(x.error());
     m.expiration = *x;
     if (auto l = tags->get("l")) {
-        auto n = parse_u64(*l, 76);
-        if (!n || l->size() > 19)
-            return fail(Errc::bad_value, "l= is not a length");
-        m.body_length = n;
+        auto n = parse_length_tag(*l);
+        if (!n)
+            return tl::unexpected(n.error());
+        m.body_length = *n;
     }
     return m;
 }

@@ -6,6 +6,7 @@
 #include "arc/crypto.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +25,8 @@ void append_canon_header(std::string& out, Canon c, std::string_view raw, bool w
 std::string strip_b_value(std::string_view raw);
 
 /// Streaming body canonicalizer + SHA-256. Feed each body line without its line ending.
+/// Lines that canonicalization leaves unchanged (most of them) are copied once, into the buffer
+/// SHA-256 is fed from in large blocks.
 class BodyHasher {
   public:
     explicit BodyHasher(Canon c, std::optional<std::uint64_t> limit = std::nullopt);
@@ -37,14 +40,16 @@ class BodyHasher {
     std::optional<std::uint64_t> limit() const { return limit_; }
 
   private:
+    void put_line(std::string_view canonical);
     void emit(std::string_view data);
     void flush_buffer();
 
     Canon canon_;
     std::optional<std::uint64_t> limit_;
     Sha256 sha_;
-    std::string buf_;
-    std::string line_;
+    std::unique_ptr<char[]> buf_;
+    std::size_t used_ = 0;
+    std::string line_; ///< scratch for a relaxed line that changes
     std::uint64_t pending_empty_ = 0;
     std::uint64_t length_ = 0;
     std::uint64_t hashed_ = 0;

@@ -34,20 +34,6 @@ struct ChainVerifier::Set {
     std::size_t hasher = 0;
 };
 
-struct ChainVerifier::KeyState {
-    bool answered = false;
-    dns::Status status = dns::Status::temporary;
-    std::string detail;
-    std::vector<KeyRecord> keys;
-    Error parse_error;
-};
-
-struct ChainVerifier::Hasher {
-    BodyHasher hasher;
-    std::optional<Digest> digest;
-    Hasher(Canon c, std::optional<std::uint64_t> limit) : hasher(c, limit) {}
-};
-
 ChainVerifier::ChainVerifier(VerifyOptions opts) : opts_(opts) {}
 ChainVerifier::~ChainVerifier() = default;
 
@@ -75,7 +61,7 @@ std::vector<KeyName> ChainVerifier::begin(std::vector<HeaderField> headers) {
     }
     names.assign(unique.begin(), unique.end());
     for (const auto& k : names)
-        keys_.emplace(k, KeyState{});
+        keys_.emplace(k, KeyLookup{});
     return names;
 }
 
@@ -179,41 +165,29 @@ std::optional<ChainResult> ChainVerifier::analyse() {
     // Body hashers: the newest AMS always, older ones only for oldest-pass.
     for (std::uint32_t i = n; i >= 1; --i) {
         Set& s = sets_[i - 1];
-        if (i == n || opts_.oldest_pass) {
-            hasher_for(s.ams.body_canon, s.ams.body_length);
-            for (std::size_t k = 0; k < hashers_.size(); ++k)
-                if (hashers_[k]->hasher.canon() == s.ams.body_canon &&
-                    hashers_[k]->hasher.limit() == s.ams.body_length)
-                    s.hasher = k;
-        }
+        if (i == n || opts_.oldest_pass)
+            s.hasher = hashes_.add(s.ams.body_canon, s.ams.body_length);
     }
     return std::nullopt;
 }
 
-ChainVerifier::Hasher& ChainVerifier::hasher_for(Canon c, std::optional<std::uint64_t> limit) {
-    // One hasher per distinct (canonicalization, length) pair.
-    for (auto& h : hashers_)
-        if (h->hasher.canon() == c && h->hasher.limit() == limit)
-            return *h;
-    hashers_.push_back(std::make_unique<Hasher>(c, limit));
-    return *hashers_.back();
+void ChainVerifier::add_body_line(std::string_view line) {
+    hashes_.add_line(line);
 }
 
-void ChainVerifier::add_body_line(std::string_view line) {
-    for (auto& h : hashers_)
-        h->hasher.add_line(line);
+std::size_t ChainVerifier::add_body_hash(Canon c) {
+    return hashes_.add(c, std::nullopt);
+}
+
+const Digest& ChainVerifier::body_hash(std::size_t index) {
+    return hashes_.digest(index);
 }
 
 void ChainVerifier::provide_key(const KeyName& name, const dns::TxtAnswer& answer) {
     auto it = keys_.find(name);
-    if (it == keys_.end() || it->second.answered)
+    if (it == keys_.end())
         return;
-    KeyState& k = it->second;
-    k.answered = true;
-    k.status = answer.status;
-    k.detail = answer.detail.empty() ? std::string(dns::to_string(answer.status)) : answer.detail;
-    if (answer.status == dns::Status::ok)
-        k.keys = parse_key_records(answer.records, opts_.keys, &k.parse_error);
+    it->second.record(answer, opts_.keys);
 }
 
 int ChainVerifier::check_signature(const KeyName& name,
@@ -222,36 +196,19 @@ int ChainVerifier::check_signature(const KeyName& name,
                                    Algorithm alg,
                                    std::string& why) {
     auto it = keys_.find(name);
-    if (it == keys_.end() || !it->second.answered) {
-        why = "no answer for key " + name.dns_name();
+    auto v =
+        arc::check_signature(it == keys_.end() ? nullptr : &it->second, name, digest, sig, alg);
+    why = std::move(v.why);
+    switch (v.outcome) {
+    case SignatureCheck::pass:
+        return ok;
+    case SignatureCheck::temporary:
         return temporary;
-    }
-    const KeyState& k = it->second;
-    switch (k.status) {
-    case dns::Status::temporary:
-        why = "key " + name.dns_name() + ": temporary DNS failure (" + k.detail + ")";
-        return temporary;
-    case dns::Status::nxdomain:
-    case dns::Status::nodata:
-        why = "no key at " + name.dns_name();
-        return bad;
-    case dns::Status::ok:
+    case SignatureCheck::bad_signature:
+    case SignatureCheck::no_key:
+    case SignatureCheck::unusable_key:
         break;
     }
-    if (k.keys.empty()) {
-        why = "unusable key at " + name.dns_name() + ": " + k.parse_error.detail;
-        return bad;
-    }
-    // RFC 6376 §3.6.2.2: several records at a selector; try each usable one of the right type.
-    bool type_seen = false;
-    for (const auto& rec : k.keys) {
-        if (rec.key.type() != key_type_of(alg))
-            continue;
-        type_seen = true;
-        if (rec.key.verify(digest, sig))
-            return ok;
-    }
-    why = type_seen ? "signature did not verify" : "key type does not match a=";
     return bad;
 }
 
@@ -262,28 +219,13 @@ int ChainVerifier::verify_ams(const Set& s, std::string& why) {
         why = label + " expired";
         return bad;
     }
-    Hasher& h = *hashers_[s.hasher];
-    if (!h.digest)
-        h.digest = h.hasher.finish();
-    if (std::string_view(reinterpret_cast<const char*>(h.digest->data()), h.digest->size()) !=
-        m.body_hash) {
+    const Digest& body = hashes_.digest(s.hasher);
+    if (std::string_view(reinterpret_cast<const char*>(body.data()), body.size()) != m.body_hash) {
         why = label + ": body hash mismatch";
         return bad;
     }
-    // RFC 6376 §5.4.2: each h= name selects the next unused instance from the bottom up;
-    // names with no instance left contribute nothing.
-    std::string data;
-    std::vector<bool> used(headers_.size(), false);
-    for (const auto& name : m.signed_headers) {
-        for (std::size_t k = headers_.size(); k-- > 0;) {
-            if (used[k] || !headers_[k].is(name) || name.empty())
-                continue;
-            used[k] = true;
-            append_canon_header(data, m.header_canon, headers_[k].raw());
-            break;
-        }
-    }
-    append_canon_header(data, m.header_canon, strip_b_value(s.ams_field->raw()), false);
+    std::string data =
+        signed_header_data(headers_, m.signed_headers, m.header_canon, s.ams_field->raw());
     std::string detail;
     int r = check_signature(KeyName{m.selector, m.domain}, sha256(data), m.signature, m.algorithm,
                             detail);

@@ -7,7 +7,9 @@
 #include "arc/canon.hpp"
 #include "arc/crypto.hpp"
 #include "arc/header.hpp"
+#include "arc/key_name.hpp"
 #include "arc/key_record.hpp"
+#include "arc/signature_check.hpp"
 #include "dns/answer.hpp"
 
 #include <cstdint>
@@ -18,14 +20,6 @@
 #include <vector>
 
 namespace arcf::arc {
-
-/// A key location: <selector>._domainkey.<domain> (RFC 6376 §3.6.2.1).
-struct KeyName {
-    std::string selector;
-    std::string domain;
-    std::string dns_name() const { return selector + "._domainkey." + domain; }
-    auto operator<=>(const KeyName&) const = default;
-};
 
 /// The verdict for the whole chain; `temperror` only when a key answer was temporary and nothing
 /// failed for certain (a temporary DNS failure is never reported as fail).
@@ -68,6 +62,12 @@ class ChainVerifier {
     std::vector<KeyName> begin(std::vector<HeaderField> headers);
     /// One body line without its line ending.
     void add_body_line(std::string_view line);
+    /// Also hashes the body under `c` without l= (for sealing this message), sharing the
+    /// hasher of an AMS that uses the same: one body hash per distinct canonicalization. Call
+    /// after begin(); the index is for body_hash().
+    std::size_t add_body_hash(Canon c);
+    /// That digest, once every body line was given.
+    const Digest& body_hash(std::size_t index);
     /// A key answer; names not asked for are ignored, repeated answers keep the first.
     void provide_key(const KeyName& name, const dns::TxtAnswer& answer);
     /// Computes the verdict. Keys never provided count as temporary failures.
@@ -79,12 +79,9 @@ class ChainVerifier {
 
   private:
     struct Set;
-    struct KeyState;
-    struct Hasher;
 
     ChainResult fail_result(std::string reason) const;
     std::optional<ChainResult> analyse();
-    Hasher& hasher_for(Canon c, std::optional<std::uint64_t> limit);
     /// pass / fail / temporary for one AMS.
     int verify_ams(const Set& set, std::string& why);
     int verify_seal(std::uint32_t instance, std::string& why);
@@ -97,8 +94,8 @@ class ChainVerifier {
     VerifyOptions opts_;
     std::vector<HeaderField> headers_;
     std::vector<Set> sets_; // index = instance - 1
-    std::map<KeyName, KeyState> keys_;
-    std::vector<std::unique_ptr<Hasher>> hashers_;
+    std::map<KeyName, KeyLookup> keys_;
+    BodyHashes hashes_;
     std::optional<ChainResult> settled_;
 };
 

@@ -1,32 +1,171 @@
 // SPDX-License-Identifier: ISC
-// OpenSSL 3 EVP wrappers for DKIM/ARC signatures.
+// OpenSSL 3 EVP wrappers for DKIM/ARC signatures. The cost of ARC is the cost of its RSA
+// operations, so everything around them is prepared once: the SHA-256 implementation is fetched
+// once, public keys are decoded once per process (by hand for RSA, see rsa_public_der.hpp) and
+// each key keeps the EVP_PKEY_CTX it is used through.
 #include "arc/crypto.hpp"
 
 #include "arc/base64.hpp"
+#include "arc/rsa_public_der.hpp"
 
 #include <openssl/bio.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include <array>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
 namespace arcf::arc {
+
+namespace detail {
+
+struct KeyHandle {
+    EVP_PKEY* pkey;
+    /// RSA only: a context set up for verification (public keys) or signing (private keys),
+    /// created on first use and reused; `mu` serializes its use.
+    EVP_PKEY_CTX* ctx = nullptr;
+    std::mutex mu;
+
+    explicit KeyHandle(EVP_PKEY* k) : pkey(k) {}
+    ~KeyHandle() {
+        EVP_PKEY_CTX_free(ctx);
+        EVP_PKEY_free(pkey);
+    }
+    KeyHandle(const KeyHandle&) = delete;
+    KeyHandle& operator=(const KeyHandle&) = delete;
+};
+
+} // namespace detail
 
 namespace {
 
-std::shared_ptr<EVP_PKEY> own(EVP_PKEY* k) {
-    return std::shared_ptr<EVP_PKEY>(k, EVP_PKEY_free);
+using detail::KeyHandle;
+
+std::shared_ptr<KeyHandle> own(EVP_PKEY* k) {
+    return std::make_shared<KeyHandle>(k);
 }
 
 struct CtxFree {
     void operator()(EVP_PKEY_CTX* c) const { EVP_PKEY_CTX_free(c); }
     void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
     void operator()(BIO* b) const { BIO_free(b); }
+    void operator()(EVP_MD* m) const { EVP_MD_free(m); }
+    void operator()(BIGNUM* b) const { BN_free(b); }
+    void operator()(OSSL_PARAM_BLD* b) const { OSSL_PARAM_BLD_free(b); }
+    void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
 };
 
 const unsigned char* bytes(std::string_view s) {
     return reinterpret_cast<const unsigned char*>(s.data());
+}
+
+// OpenSSL 3 looks an implementation up by name at every EVP_DigestInit_ex given EVP_sha256();
+// an explicitly fetched one is used as is.
+const EVP_MD* sha256_md() {
+    static const std::unique_ptr<EVP_MD, CtxFree> fetched(EVP_MD_fetch(nullptr, "SHA256", nullptr));
+    return fetched ? fetched.get() : EVP_sha256();
+}
+
+// An RSA context for PKCS#1 v1.5 with SHA-256 (RFC 6376 §3.3.1), for signing or verifying.
+EVP_PKEY_CTX* rsa_context(EVP_PKEY* key, bool sign) {
+    std::unique_ptr<EVP_PKEY_CTX, CtxFree> ctx(EVP_PKEY_CTX_new(key, nullptr));
+    if (!ctx || (sign ? EVP_PKEY_sign_init(ctx.get()) : EVP_PKEY_verify_init(ctx.get())) != 1 ||
+        EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1 ||
+        EVP_PKEY_CTX_set_signature_md(ctx.get(), sha256_md()) != 1) {
+        ERR_clear_error();
+        return nullptr;
+    }
+    return ctx.release();
+}
+
+// The public key (n, e) as an EVP_PKEY, without a decoder.
+EVP_PKEY* rsa_from_numbers(const RsaPublicNumbers& num) {
+    std::unique_ptr<BIGNUM, CtxFree> n(
+        BN_bin2bn(bytes(num.modulus), static_cast<int>(num.modulus.size()), nullptr));
+    std::unique_ptr<BIGNUM, CtxFree> e(
+        BN_bin2bn(bytes(num.exponent), static_cast<int>(num.exponent.size()), nullptr));
+    std::unique_ptr<OSSL_PARAM_BLD, CtxFree> bld(OSSL_PARAM_BLD_new());
+    if (!n || !e || !bld ||
+        OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, n.get()) != 1 ||
+        OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, e.get()) != 1)
+        return nullptr;
+    std::unique_ptr<OSSL_PARAM, CtxFree> params(OSSL_PARAM_BLD_to_param(bld.get()));
+    std::unique_ptr<EVP_PKEY_CTX, CtxFree> ctx(EVP_PKEY_CTX_new_from_name(nullptr, "RSA", nullptr));
+    EVP_PKEY* key = nullptr;
+    if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+        EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params.get()) != 1)
+        key = nullptr;
+    ERR_clear_error();
+    return key;
+}
+
+// What OpenSSL's generic decoders make of `der` (SubjectPublicKeyInfo of any algorithm, then
+// PKCS#1 RSAPublicKey): the slow path, for encodings parse_rsa_public_der() leaves alone.
+EVP_PKEY* decode_generic(std::string_view der) {
+    const unsigned char* p = bytes(der);
+    EVP_PKEY* raw = d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size()));
+    if (raw == nullptr) {
+        ERR_clear_error();
+        p = bytes(der);
+        raw = d2i_PublicKey(EVP_PKEY_RSA, nullptr, &p, static_cast<long>(der.size()));
+    }
+    ERR_clear_error();
+    return raw;
+}
+
+// Decoded public keys by their bytes, one table per key type. Bounded: when full, an
+// arbitrary entry makes room (a hostile stream of distinct keys costs a decode each, no more).
+class PublicKeyCache {
+  public:
+    // OpenSSL first: its exit handler is then registered before this object's destructor,
+    // which therefore frees the keys before OpenSSL cleans up.
+    PublicKeyCache() { OPENSSL_init_crypto(0, nullptr); }
+
+    struct Entry {
+        std::shared_ptr<KeyHandle> key;
+        unsigned bits = 0;
+    };
+
+    std::optional<Entry> find(KeyType type, std::string_view der) {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto& map = maps_[static_cast<std::size_t>(type)];
+        auto it = map.find(der);
+        if (it == map.end())
+            return std::nullopt;
+        return it->second;
+    }
+
+    void insert(KeyType type, std::string_view der, Entry e) {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto& map = maps_[static_cast<std::size_t>(type)];
+        if (map.size() >= max_entries)
+            map.erase(map.begin());
+        map.emplace(std::string(der), std::move(e));
+    }
+
+  private:
+    static constexpr std::size_t max_entries = 256;
+    struct Hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+    std::mutex mu_;
+    std::array<std::unordered_map<std::string, Entry, Hash, std::equal_to<>>, 2> maps_;
+};
+
+PublicKeyCache& key_cache() {
+    static PublicKeyCache cache;
+    return cache;
 }
 
 } // namespace
@@ -42,7 +181,7 @@ KeyType key_type_of(Algorithm a) {
 }
 
 Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
-    EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr);
+    EVP_DigestInit_ex(ctx_, sha256_md(), nullptr);
 }
 Sha256::~Sha256() {
     EVP_MD_CTX_free(ctx_);
@@ -66,44 +205,66 @@ Digest Sha256::finish() {
     Digest d{};
     unsigned int len = 0;
     EVP_DigestFinal_ex(ctx_, d.data(), &len);
-    EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr);
+    EVP_DigestInit_ex(ctx_, sha256_md(), nullptr);
     return d;
 }
 Digest sha256(std::string_view data) {
-    Sha256 h;
-    h.update(data);
-    return h.finish();
+    // One context per thread, reused: no allocation per digest.
+    thread_local const std::unique_ptr<EVP_MD_CTX, CtxFree> ctx(EVP_MD_CTX_new());
+    Digest d{};
+    unsigned int len = 0;
+    if (!ctx || EVP_DigestInit_ex(ctx.get(), sha256_md(), nullptr) != 1 ||
+        EVP_DigestUpdate(ctx.get(), data.data(), data.size()) != 1 ||
+        EVP_DigestFinal_ex(ctx.get(), d.data(), &len) != 1) {
+        Sha256 h;
+        h.update(data);
+        return h.finish();
+    }
+    return d;
 }
 
 Result<PublicKey> PublicKey::from_der(KeyType type, std::string_view der, const KeyPolicy& policy) {
     PublicKey pk;
     pk.type_ = type;
-    EVP_PKEY* raw = nullptr;
     if (type == KeyType::ed25519) {
         if (der.size() != 32)
             return fail(Errc::bad_value, "ed25519 key is not 32 bytes");
-        raw = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, bytes(der), der.size());
-        if (raw == nullptr)
+        if (auto hit = key_cache().find(type, der)) {
+            pk.key_ = hit->key;
+            pk.bits_ = hit->bits;
+            return pk;
+        }
+        EVP_PKEY* raw =
+            EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, bytes(der), der.size());
+        if (raw == nullptr) {
+            ERR_clear_error();
             return fail(Errc::crypto, "ed25519 key rejected");
+        }
         pk.key_ = own(raw);
         pk.bits_ = 256;
+        key_cache().insert(type, der, PublicKeyCache::Entry{pk.key_, pk.bits_});
         return pk;
     }
-    const unsigned char* p = bytes(der);
-    raw = d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size()));
-    if (raw == nullptr) {
-        ERR_clear_error();
-        p = bytes(der);
-        raw = d2i_PublicKey(EVP_PKEY_RSA, nullptr, &p, static_cast<long>(der.size()));
+    if (auto hit = key_cache().find(type, der)) {
+        pk.key_ = hit->key;
+        pk.bits_ = hit->bits;
+    } else {
+        EVP_PKEY* raw = nullptr;
+        if (auto numbers = parse_rsa_public_der(der))
+            raw = rsa_from_numbers(*numbers);
+        if (raw == nullptr)
+            raw = decode_generic(der);
+        if (raw == nullptr)
+            return fail(Errc::crypto, "undecodable RSA public key");
+        pk.key_ = own(raw);
+        if (EVP_PKEY_get_base_id(raw) != EVP_PKEY_RSA)
+            return fail(Errc::bad_value, "k=rsa record holds a non-RSA key");
+        int bits = EVP_PKEY_get_bits(raw);
+        pk.bits_ = bits > 0 ? static_cast<unsigned>(bits) : 0;
+        key_cache().insert(type, der, PublicKeyCache::Entry{pk.key_, pk.bits_});
     }
-    ERR_clear_error();
-    if (raw == nullptr)
-        return fail(Errc::crypto, "undecodable RSA public key");
-    pk.key_ = own(raw);
-    if (EVP_PKEY_get_base_id(raw) != EVP_PKEY_RSA)
-        return fail(Errc::bad_value, "k=rsa record holds a non-RSA key");
-    int bits = EVP_PKEY_get_bits(raw);
-    pk.bits_ = bits > 0 ? static_cast<unsigned>(bits) : 0;
+    // RFC 8301 §3.2, and our bound on the work a hostile key may cause: checked on every use,
+    // the policy may differ between callers.
     if (pk.bits_ < policy.min_rsa_bits)
         return fail(Errc::key_too_small, std::to_string(pk.bits_) + "-bit RSA key");
     if (pk.bits_ > policy.max_rsa_bits)
@@ -117,18 +278,17 @@ bool PublicKey::verify(const Digest& digest, std::string_view signature) const {
     if (type_ == KeyType::ed25519) {
         std::unique_ptr<EVP_MD_CTX, CtxFree> ctx(EVP_MD_CTX_new());
         bool ok = ctx &&
-                  EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key_.get()) == 1 &&
+                  EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key_->pkey) == 1 &&
                   EVP_DigestVerify(ctx.get(), bytes(signature), signature.size(), digest.data(),
                                    digest.size()) == 1;
         ERR_clear_error();
         return ok;
     }
-    std::unique_ptr<EVP_PKEY_CTX, CtxFree> ctx(EVP_PKEY_CTX_new(key_.get(), nullptr));
-    bool ok = ctx && EVP_PKEY_verify_init(ctx.get()) == 1 &&
-              EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) == 1 &&
-              EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_sha256()) == 1 &&
-              EVP_PKEY_verify(ctx.get(), bytes(signature), signature.size(), digest.data(),
-                              digest.size()) == 1;
+    std::lock_guard<std::mutex> lock(key_->mu);
+    if (key_->ctx == nullptr)
+        key_->ctx = rsa_context(key_->pkey, false);
+    bool ok = key_->ctx != nullptr && EVP_PKEY_verify(key_->ctx, bytes(signature), signature.size(),
+                                                      digest.data(), digest.size()) == 1;
     ERR_clear_error();
     return ok;
 }
@@ -159,9 +319,12 @@ Result<PrivateKey> PrivateKey::from_pem(std::string_view pem) {
 Result<std::string> PrivateKey::sign(const Digest& digest) const {
     std::string sig;
     size_t len = 0;
+    if (!key_)
+        return fail(Errc::crypto,
+                    type_ == KeyType::ed25519 ? "ed25519 signing failed" : "RSA signing failed");
     if (type_ == KeyType::ed25519) {
         std::unique_ptr<EVP_MD_CTX, CtxFree> ctx(EVP_MD_CTX_new());
-        if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key_.get()) != 1 ||
+        if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key_->pkey) != 1 ||
             EVP_DigestSign(ctx.get(), nullptr, &len, digest.data(), digest.size()) != 1) {
             ERR_clear_error();
             return fail(Errc::crypto, "ed25519 signing failed");
@@ -175,16 +338,19 @@ Result<std::string> PrivateKey::sign(const Digest& digest) const {
         sig.resize(len);
         return sig;
     }
-    std::unique_ptr<EVP_PKEY_CTX, CtxFree> ctx(EVP_PKEY_CTX_new(key_.get(), nullptr));
-    if (!ctx || EVP_PKEY_sign_init(ctx.get()) != 1 ||
-        EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1 ||
-        EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_sha256()) != 1 ||
-        EVP_PKEY_sign(ctx.get(), nullptr, &len, digest.data(), digest.size()) != 1) {
+    // The signing context is set up once per key and reused (the RSA blinding OpenSSL applies
+    // to each signature is unaffected).
+    std::lock_guard<std::mutex> lock(key_->mu);
+    if (key_->ctx == nullptr)
+        key_->ctx = rsa_context(key_->pkey, true);
+    int size = EVP_PKEY_get_size(key_->pkey);
+    if (key_->ctx == nullptr || size <= 0) {
         ERR_clear_error();
         return fail(Errc::crypto, "RSA signing failed");
     }
-    sig.resize(len);
-    if (EVP_PKEY_sign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, digest.data(),
+    sig.resize(static_cast<std::size_t>(size));
+    len = sig.size();
+    if (EVP_PKEY_sign(key_->ctx, reinterpret_cast<unsigned char*>(sig.data()), &len, digest.data(),
                       digest.size()) != 1) {
         ERR_clear_error();
         return fail(Errc::crypto, "RSA signing failed");
@@ -194,15 +360,17 @@ Result<std::string> PrivateKey::sign(const Digest& digest) const {
 }
 
 std::string PrivateKey::public_key_base64() const {
+    if (!key_)
+        return {};
     if (type_ == KeyType::ed25519) {
         std::string raw(32, '\0');
         size_t len = raw.size();
-        EVP_PKEY_get_raw_public_key(key_.get(), reinterpret_cast<unsigned char*>(raw.data()), &len);
+        EVP_PKEY_get_raw_public_key(key_->pkey, reinterpret_cast<unsigned char*>(raw.data()), &len);
         raw.resize(len);
         return base64_encode(raw);
     }
     unsigned char* der = nullptr;
-    int len = i2d_PUBKEY(key_.get(), &der);
+    int len = i2d_PUBKEY(key_->pkey, &der);
     if (len <= 0)
         return {};
     std::string out(reinterpret_cast<char*>(der), static_cast<std::size_t>(len));
@@ -213,7 +381,7 @@ std::string PrivateKey::public_key_base64() const {
 bool PrivateKey::matches(const PublicKey& pub) const {
     if (!key_ || !pub.key_ || type_ != pub.type_)
         return false;
-    bool eq = EVP_PKEY_eq(key_.get(), pub.key_.get()) == 1;
+    bool eq = EVP_PKEY_eq(key_->pkey, pub.key_->pkey) == 1;
     ERR_clear_error();
     return eq;
 }
@@ -239,8 +407,10 @@ Result<PrivateKey> PrivateKey::generate(KeyType type, unsigned bits) {
 }
 
 std::string PrivateKey::to_pem() const {
+    if (!key_)
+        return {};
     std::unique_ptr<BIO, CtxFree> bio(BIO_new(BIO_s_mem()));
-    if (!bio || PEM_write_bio_PrivateKey(bio.get(), key_.get(), nullptr, nullptr, 0, nullptr,
+    if (!bio || PEM_write_bio_PrivateKey(bio.get(), key_->pkey, nullptr, nullptr, 0, nullptr,
                                          nullptr) != 1) {
         ERR_clear_error();
         return {};

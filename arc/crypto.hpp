@@ -11,10 +11,14 @@
 #include <string>
 #include <string_view>
 
-struct evp_pkey_st;
 struct evp_md_ctx_st;
 
 namespace arcf::arc {
+
+namespace detail {
+/// An OpenSSL key with the context it is used through, prepared once (crypto.cpp).
+struct KeyHandle;
+} // namespace detail
 
 enum class KeyType { rsa, ed25519 };
 std::string_view to_string(KeyType k);
@@ -54,7 +58,8 @@ struct KeyPolicy {
 class PublicKey {
   public:
     /// `der` is the decoded p= value: SubjectPublicKeyInfo or PKCS#1 RSAPublicKey for RSA
-    /// (RFC 6376 §3.6.1), the raw 32-byte key for Ed25519 (RFC 8463 §4.2).
+    /// (RFC 6376 §3.6.1), the raw 32-byte key for Ed25519 (RFC 8463 §4.2). Keys are decoded
+    /// once per process: the same bytes again return the same key (a bounded cache).
     static Result<PublicKey> from_der(KeyType type, std::string_view der, const KeyPolicy& policy);
 
     KeyType type() const { return type_; }
@@ -65,7 +70,7 @@ class PublicKey {
 
   private:
     friend class PrivateKey;
-    std::shared_ptr<evp_pkey_st> key_;
+    std::shared_ptr<detail::KeyHandle> key_;
     KeyType type_ = KeyType::rsa;
     unsigned bits_ = 0;
 };
@@ -92,7 +97,7 @@ class PrivateKey {
     std::string to_pem() const;
 
   private:
-    std::shared_ptr<evp_pkey_st> key_;
+    std::shared_ptr<detail::KeyHandle> key_;
     KeyType type_ = KeyType::rsa;
     unsigned bits_ = 0;
 };

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: ISC
 // c-ares 1.18 on a Boost.Asio io_context: RFC 1035 §4.2 UDP/TCP transport with EDNS0 (RFC 6891)
-// and TCP fallback on truncation (RFC 7766 §5); the only file that includes <ares.h>.
+// and TCP fallback on truncation (RFC 7766 §5); A/AAAA/MX/PTR RDATA read with c-ares' own
+// parsers (RFC 1035 §3.3.9, §3.3.12, §3.4.1; RFC 3596 §2.2). The only file that includes <ares.h>.
 #include "dns/ares_resolver.hpp"
 
 #include "dns/txt.hpp"
@@ -10,7 +11,10 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
+#include <arpa/inet.h>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string_view>
@@ -20,8 +24,7 @@
 namespace arcf::dns {
 namespace {
 
-constexpr int class_in = 1;  // RFC 1035 §3.2.4
-constexpr int type_txt = 16; // RFC 1035 §3.2.2
+constexpr int class_in = 1; // RFC 1035 §3.2.4
 
 void init_library_once() {
     static std::once_flag once;
@@ -64,6 +67,85 @@ Transport transport_of(int status) {
     }
 }
 
+/// The answer count of a response header (RFC 1035 §4.1.1), to size c-ares' output arrays.
+int answer_count(std::span<const std::uint8_t> msg) {
+    return msg.size() < 12 ? 0 : (msg[6] << 8) | msg[7];
+}
+
+std::string address_text(int family, const void* addr) {
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (inet_ntop(family, addr, buf, sizeof buf) == nullptr)
+        return {};
+    return buf; // glibc writes RFC 5952 text for IPv6
+}
+
+std::string without_final_dot(const char* name) {
+    std::string s = name == nullptr ? std::string() : std::string(name);
+    if (!s.empty() && s.back() == '.')
+        s.pop_back();
+    return s;
+}
+
+/// The RDATA of an A, AAAA, MX or PTR response in dns::Answer's text forms, read with c-ares'
+/// parsers (they follow a CNAME chain inside the answer as parse_response() does). nullopt when
+/// c-ares cannot read it.
+std::optional<std::vector<std::string>> decode_records(RecordType type,
+                                                       std::span<const std::uint8_t> msg) {
+    const auto* buf = msg.data();
+    const int len = static_cast<int>(msg.size());
+    const int room = std::max(1, answer_count(msg));
+    std::vector<std::string> out;
+    switch (type) {
+    case RecordType::a: {
+        std::vector<ares_addrttl> addrs(static_cast<std::size_t>(room));
+        int n = room;
+        if (ares_parse_a_reply(buf, len, nullptr, addrs.data(), &n) != ARES_SUCCESS)
+            return std::nullopt;
+        for (int i = 0; i < n; ++i)
+            out.push_back(address_text(AF_INET, &addrs[static_cast<std::size_t>(i)].ipaddr));
+        break;
+    }
+    case RecordType::aaaa: {
+        std::vector<ares_addr6ttl> addrs(static_cast<std::size_t>(room));
+        int n = room;
+        if (ares_parse_aaaa_reply(buf, len, nullptr, addrs.data(), &n) != ARES_SUCCESS)
+            return std::nullopt;
+        for (int i = 0; i < n; ++i)
+            out.push_back(address_text(AF_INET6, &addrs[static_cast<std::size_t>(i)].ip6addr));
+        break;
+    }
+    case RecordType::mx: {
+        ares_mx_reply* mx = nullptr;
+        if (ares_parse_mx_reply(buf, len, &mx) != ARES_SUCCESS)
+            return std::nullopt;
+        // A null MX (RFC 7505) has the root as exchange: "0 " with an empty name.
+        for (const ares_mx_reply* m = mx; m != nullptr; m = m->next)
+            out.push_back(std::to_string(m->priority) + " " + without_final_dot(m->host));
+        ares_free_data(mx);
+        break;
+    }
+    case RecordType::ptr: {
+        hostent* host = nullptr;
+        const std::uint8_t unused[4] = {};
+        if (ares_parse_ptr_reply(buf, len, unused, sizeof unused, AF_INET, &host) != ARES_SUCCESS)
+            return std::nullopt;
+        // Every PTR name is in h_aliases, in answer order; h_name is only the last one.
+        for (char** a = host->h_aliases; a != nullptr && *a != nullptr; ++a)
+            out.push_back(without_final_dot(*a));
+        if (out.empty() && host->h_name != nullptr)
+            out.push_back(without_final_dot(host->h_name));
+        ares_free_hostent(host);
+        break;
+    }
+    case RecordType::txt:
+        return std::nullopt; // parse_response() decodes TXT itself
+    }
+    for (const auto& r : out)
+        if (r.empty() && type != RecordType::mx)
+            return std::nullopt;
+    return out;
+}
+
 } // namespace
 
 class AresResolver::Impl : public std::enable_shared_from_this<AresResolver::Impl> {
@@ -74,7 +156,7 @@ class AresResolver::Impl : public std::enable_shared_from_this<AresResolver::Imp
     Impl& operator=(const Impl&) = delete;
 
     void start(const AresOptions& opts);
-    QueryId query(const std::string& name, Completion done);
+    QueryId query(RecordType type, const std::string& name, Completion done);
     void cancel(QueryId id) { pending_.erase(id); }
     void shutdown();
     std::size_t pending() const { return pending_.size(); }
@@ -82,7 +164,11 @@ class AresResolver::Impl : public std::enable_shared_from_this<AresResolver::Imp
 
     // Entry points from c-ares (C callbacks in the anonymous namespace below).
     void on_sock_state(int fd, bool readable, bool writable);
-    void on_answer(QueryId id, const std::string& name, int status, std::span<const std::uint8_t>);
+    void on_answer(QueryId id,
+                   RecordType type,
+                   const std::string& name,
+                   int status,
+                   std::span<const std::uint8_t>);
 
   private:
     /// One socket c-ares opened. The descriptor only borrows the fd: it is release()d, never
@@ -101,7 +187,7 @@ class AresResolver::Impl : public std::enable_shared_from_this<AresResolver::Imp
     void arm(const std::shared_ptr<Socket>& s);
     void on_ready(const std::shared_ptr<Socket>& s, bool write, boost::system::error_code ec);
     void rearm_timer();
-    void deliver(QueryId id, TxtAnswer answer);
+    void deliver(QueryId id, Answer answer);
 
     boost::asio::io_context& io_;
     ares_channel channel_ = nullptr;
@@ -121,6 +207,7 @@ namespace {
 struct Ticket {
     AresResolver::Impl* impl;
     Resolver::QueryId id;
+    RecordType type;
     std::string name;
 };
 
@@ -138,7 +225,7 @@ void answer_cb(void* arg, int status, int /*timeouts*/, unsigned char* abuf, int
         std::span<const std::uint8_t> msg;
         if (abuf != nullptr && alen > 0)
             msg = std::span<const std::uint8_t>(abuf, static_cast<std::size_t>(alen));
-        t->impl->on_answer(t->id, t->name, status, msg);
+        t->impl->on_answer(t->id, t->type, t->name, status, msg);
     } catch (...) {
         // Out of memory while classifying or posting: the query stays pending until cancelled.
     }
@@ -196,39 +283,51 @@ void AresResolver::Impl::shutdown() {
     timer_.cancel();
 }
 
-Resolver::QueryId AresResolver::Impl::query(const std::string& name, Completion done) {
+Resolver::QueryId
+AresResolver::Impl::query(RecordType type, const std::string& name, Completion done) {
     QueryId id = next_id_++;
     pending_.emplace(id, std::move(done));
     if (closed_) {
-        boost::asio::post(io_, [weak = weak_from_this(), id] {
+        boost::asio::post(io_, [weak = weak_from_this(), id, type] {
             if (auto self = weak.lock())
-                self->deliver(id, transport_failure(Transport::shut_down));
+                self->deliver(id, transport_failure(Transport::shut_down, {}, type));
         });
         return id;
     }
     // c-ares would read '\' as an RFC 1035 §5.1 escape and stop at NUL; neither occurs in a
-    // selector or domain (RFC 6376 §3.1 sub-domain syntax), so such names cannot own a key.
+    // selector or domain (RFC 6376 §3.1 sub-domain syntax), so such names cannot own a record.
     if (name.find_first_of(std::string_view("\\\0", 2)) != std::string::npos) {
-        on_answer(id, name, ARES_EBADNAME, {});
+        on_answer(id, type, name, ARES_EBADNAME, {});
         return id;
     }
-    auto ticket = std::make_unique<Ticket>(Ticket{this, id, name});
+    auto ticket = std::make_unique<Ticket>(Ticket{this, id, type, name});
     // c-ares owns the ticket from here; answer_cb frees it, possibly before ares_query returns
     // (bad name, no servers), which is fine because on_answer only posts.
-    ares_query(channel_, name.c_str(), class_in, type_txt, &answer_cb, ticket.release());
+    ares_query(channel_, name.c_str(), class_in, wire_type(type), &answer_cb, ticket.release());
     rearm_timer();
     return id;
 }
 
 void AresResolver::Impl::on_answer(QueryId id,
+                                   RecordType type,
                                    const std::string& name,
                                    int status,
                                    std::span<const std::uint8_t> msg) {
     if (closed_ || status == ARES_EDESTRUCTION || pending_.count(id) == 0)
         return;
-    TxtAnswer a = classify(transport_of(status), msg, name);
+    // The status, TTLs and negative answers are decided as for TXT (dns/txt.cpp), so every type
+    // tells NXDOMAIN, NODATA and temporary failures apart the same way.
+    Answer a = classify(transport_of(status), msg, name, type);
     if (a.status == Status::temporary && transport_of(status) == Transport::other)
         a.detail = ares_strerror(status);
+    if (a.status == Status::ok && type != RecordType::txt) {
+        auto records = decode_records(type, msg);
+        if (records && !records->empty())
+            a.records = std::move(*records);
+        else
+            a = Answer::failed(Status::temporary,
+                               "malformed answer: " + std::string(to_string(type)) + " record");
+    }
     // Never complete inline: c-ares may be inside ares_query() or ares_process_fd() here.
     boost::asio::post(io_, [weak = weak_from_this(), id, a = std::move(a)]() mutable {
         if (auto self = weak.lock())
@@ -236,7 +335,7 @@ void AresResolver::Impl::on_answer(QueryId id,
     });
 }
 
-void AresResolver::Impl::deliver(QueryId id, TxtAnswer answer) {
+void AresResolver::Impl::deliver(QueryId id, Answer answer) {
     if (closed_)
         return;
     auto it = pending_.find(id);
@@ -358,8 +457,8 @@ AresResolver::~AresResolver() {
     impl_->shutdown();
 }
 
-Resolver::QueryId AresResolver::query_txt(const std::string& name, Completion done) {
-    return impl_->query(name, std::move(done));
+Resolver::QueryId AresResolver::query(RecordType type, const std::string& name, Completion done) {
+    return impl_->query(type, name, std::move(done));
 }
 
 void AresResolver::cancel(QueryId id) {

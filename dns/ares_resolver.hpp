@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: ISC
-// Production TXT resolver: c-ares 1.18 driven by a Boost.Asio io_context on one thread, speaking
+// Production resolver: c-ares 1.18 driven by a Boost.Asio io_context on one thread, speaking
 // RFC 1035 §4.2 UDP with EDNS0 (RFC 6891) and falling back to TCP on truncation (RFC 7766 §5).
 #pragma once
 
@@ -33,7 +33,7 @@ struct AresOptions {
 
 /// A Resolver on c-ares. Every socket c-ares opens is watched with an Asio descriptor and its
 /// timeouts with a steady_timer, so nothing blocks the loop. Answers are posted to `io`, never
-/// delivered inside query_txt(), cancel() or c-ares itself. Destroying the resolver with queries
+/// delivered inside query(), cancel() or c-ares itself. Destroying the resolver with queries
 /// in flight is safe; their completions are dropped. Must be destroyed before `io`.
 class AresResolver final : public Resolver {
   public:
@@ -44,7 +44,7 @@ class AresResolver final : public Resolver {
     AresResolver(const AresResolver&) = delete;
     AresResolver& operator=(const AresResolver&) = delete;
 
-    QueryId query_txt(const std::string& name, Completion done) override;
+    QueryId query(RecordType type, const std::string& name, Completion done) override;
     void cancel(QueryId id) override;
 
     /// Queries started and neither answered nor cancelled yet.

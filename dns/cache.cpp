@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: ISC
-// TTL-bounded TXT answer cache (RFC 1035 §3.2.1 TTL, RFC 2308 §5 negative caching) with LRU
+// TTL-bounded DNS answer cache (RFC 1035 §3.2.1 TTL, RFC 2308 §5 negative caching) with LRU
 // eviction and shared in-flight lookups.
 #include "dns/cache.hpp"
 
@@ -9,11 +9,14 @@
 namespace arcf::dns {
 namespace {
 
-/// Cache key: DNS names compare case-insensitively (RFC 4343) and the root dot is optional.
-std::string cache_key(std::string_view name) {
+/// Cache key: the record type, then the name. DNS names compare case-insensitively (RFC 4343)
+/// and the root dot is optional.
+std::string cache_key(RecordType type, std::string_view name) {
     while (!name.empty() && name.back() == '.')
         name.remove_suffix(1);
-    std::string key(name);
+    std::string key(to_string(type));
+    key += ' ';
+    key += name;
     for (auto& c : key)
         if (c >= 'A' && c <= 'Z')
             c = static_cast<char>(c - 'A' + 'a');
@@ -49,16 +52,17 @@ CachingResolver::~CachingResolver() {
         upstream_.cancel(flight.upstream_id);
 }
 
-Resolver::QueryId CachingResolver::query_txt(const std::string& name, Completion done) {
+Resolver::QueryId
+CachingResolver::query(RecordType type, const std::string& name, Completion done) {
     QueryId id = next_id_++;
-    std::string key = cache_key(name);
+    std::string key = cache_key(type, name);
     auto now = clock_();
 
     if (auto it = entries_.find(key); it != entries_.end()) {
         if (now < it->second.expires) {
             ++stats_.hits;
             lru_.splice(lru_.begin(), lru_, it->second.lru);
-            TxtAnswer a = it->second.answer;
+            Answer a = it->second.answer;
             // Report the remaining lifetime, as a recursive resolver's cache would.
             auto left = std::chrono::ceil<std::chrono::seconds>(it->second.expires - now);
             a.ttl = static_cast<std::uint32_t>(left.count());
@@ -80,7 +84,7 @@ Resolver::QueryId CachingResolver::query_txt(const std::string& name, Completion
     ++stats_.upstream;
     flights_[key].waiters.insert(id);
     std::weak_ptr<CachingResolver*> weak = alive_;
-    QueryId up = upstream_.query_txt(name, [weak, key](TxtAnswer a) {
+    QueryId up = upstream_.query(type, name, [weak, key](Answer a) {
         if (auto self = weak.lock())
             (*self)->on_upstream(key, std::move(a));
     });
@@ -112,7 +116,7 @@ void CachingResolver::clear() {
     lru_.clear();
 }
 
-void CachingResolver::on_upstream(const std::string& key, TxtAnswer answer) {
+void CachingResolver::on_upstream(const std::string& key, Answer answer) {
     auto f = flights_.find(key);
     if (f == flights_.end())
         return;
@@ -127,7 +131,7 @@ void CachingResolver::on_upstream(const std::string& key, TxtAnswer answer) {
     }
 }
 
-void CachingResolver::store(const std::string& key, const TxtAnswer& answer) {
+void CachingResolver::store(const std::string& key, const Answer& answer) {
     if (opts_.max_entries == 0)
         return;
     std::chrono::seconds ttl{answer.ttl};
@@ -156,7 +160,7 @@ void CachingResolver::store(const std::string& key, const TxtAnswer& answer) {
     }
 }
 
-void CachingResolver::schedule(QueryId id, TxtAnswer answer) {
+void CachingResolver::schedule(QueryId id, Answer answer) {
     std::weak_ptr<CachingResolver*> weak = alive_;
     post_([weak, id, a = std::move(answer)]() mutable {
         if (auto self = weak.lock())
@@ -164,7 +168,7 @@ void CachingResolver::schedule(QueryId id, TxtAnswer answer) {
     });
 }
 
-void CachingResolver::deliver(QueryId id, TxtAnswer answer) {
+void CachingResolver::deliver(QueryId id, Answer answer) {
     auto w = waiters_.find(id);
     if (w == waiters_.end())
         return; // cancelled after the answer was scheduled

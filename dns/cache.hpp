@@ -23,10 +23,10 @@ struct CacheOptions {
     std::chrono::seconds temporary_ttl{0};   ///< how long temporary failures stay; 0 = never
 };
 
-/// Caches TxtAnswers from an upstream Resolver. Lookups of a name that is already being resolved
-/// join that upstream query; every caller still gets its own completion, delivered through
-/// `post`, never from inside query_txt() or cancel(). Single-threaded: all calls and all
-/// completions happen on one event loop.
+/// Caches Answers from an upstream Resolver, keyed by record type and name. Lookups of a
+/// (type, name) that is already being resolved join that upstream query; every caller still gets
+/// its own completion, delivered through `post`, never from inside query() or cancel().
+/// Single-threaded: all calls and all completions happen on one event loop.
 class CachingResolver final : public Resolver {
   public:
     using Clock = std::function<std::chrono::steady_clock::time_point()>;
@@ -49,7 +49,7 @@ class CachingResolver final : public Resolver {
     CachingResolver(const CachingResolver&) = delete;
     CachingResolver& operator=(const CachingResolver&) = delete;
 
-    QueryId query_txt(const std::string& name, Completion done) override;
+    QueryId query(RecordType type, const std::string& name, Completion done) override;
     void cancel(QueryId id) override;
 
     std::size_t size() const { return entries_.size(); }
@@ -58,7 +58,7 @@ class CachingResolver final : public Resolver {
 
   private:
     struct Entry {
-        TxtAnswer answer;
+        Answer answer;
         std::chrono::steady_clock::time_point expires;
         std::list<std::string>::iterator lru;
     };
@@ -72,10 +72,10 @@ class CachingResolver final : public Resolver {
         bool in_flight = false;
     };
 
-    void on_upstream(const std::string& key, TxtAnswer answer);
-    void store(const std::string& key, const TxtAnswer& answer);
-    void schedule(QueryId id, TxtAnswer answer);
-    void deliver(QueryId id, TxtAnswer answer);
+    void on_upstream(const std::string& key, Answer answer);
+    void store(const std::string& key, const Answer& answer);
+    void schedule(QueryId id, Answer answer);
+    void deliver(QueryId id, Answer answer);
 
     std::unique_ptr<Resolver> owned_; // declared first: destroyed last
     Resolver& upstream_;

@@ -21,20 +21,20 @@ std::unique_ptr<Resolver> make_resolver(boost::asio::io_context& io, const Resol
     return std::make_unique<CachingResolver>(std::move(ares), post_to(io), opts.cache_options);
 }
 
-std::map<std::string, TxtAnswer> lookup_all(boost::asio::io_context& io,
+std::map<Question, Answer> lookup_questions(boost::asio::io_context& io,
                                             Resolver& resolver,
-                                            const std::vector<std::string>& names,
+                                            const std::vector<Question>& questions,
                                             std::chrono::milliseconds deadline) {
-    std::map<std::string, TxtAnswer> out;
-    std::map<std::string, Resolver::QueryId> outstanding;
-    for (const auto& name : names) {
-        if (out.count(name) != 0 || outstanding.count(name) != 0)
+    std::map<Question, Answer> out;
+    std::map<Question, Resolver::QueryId> outstanding;
+    for (const auto& q : questions) {
+        if (out.count(q) != 0 || outstanding.count(q) != 0)
             continue;
         // Completions run later, from io.run_one() below; the captured locals outlive them
         // because every query still outstanding at the end is cancelled.
-        outstanding[name] = resolver.query_txt(name, [&out, &outstanding, name](TxtAnswer a) {
-            out[name] = std::move(a);
-            outstanding.erase(name);
+        outstanding[q] = resolver.query(q.first, q.second, [&out, &outstanding, q](Answer a) {
+            out[q] = std::move(a);
+            outstanding.erase(q);
         });
     }
     if (outstanding.empty())
@@ -53,9 +53,9 @@ std::map<std::string, TxtAnswer> lookup_all(boost::asio::io_context& io,
             io.restart();
         io.run_one();
     }
-    for (auto& [name, id] : outstanding) {
+    for (auto& [q, id] : outstanding) {
         resolver.cancel(id);
-        out[name] = TxtAnswer::failed(Status::temporary, "deadline");
+        out[q] = Answer::failed(Status::temporary, "deadline");
     }
     outstanding.clear();
     timer.cancel();
@@ -64,6 +64,20 @@ std::map<std::string, TxtAnswer> lookup_all(boost::asio::io_context& io,
             io.restart();
         io.run_one();
     }
+    return out;
+}
+
+std::map<std::string, TxtAnswer> lookup_all(boost::asio::io_context& io,
+                                            Resolver& resolver,
+                                            const std::vector<std::string>& names,
+                                            std::chrono::milliseconds deadline) {
+    std::vector<Question> qs;
+    qs.reserve(names.size());
+    for (const auto& n : names)
+        qs.emplace_back(RecordType::txt, n);
+    std::map<std::string, TxtAnswer> out;
+    for (auto& [q, a] : lookup_questions(io, resolver, qs, deadline))
+        out[q.second] = std::move(a);
     return out;
 }
 

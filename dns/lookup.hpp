@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace arcf::dns {
@@ -33,6 +34,12 @@ std::unique_ptr<Resolver> make_resolver(boost::asio::io_context& io, const Resol
 /// Resolves every name (duplicates once) in parallel by running `io` until all answered or
 /// `deadline` passed; late names get Status::temporary with detail "deadline" and their queries
 /// are cancelled. Other work on `io` runs meanwhile. Must not be called from inside `io`.
+/// The same for questions of any type (A, AAAA, MX, TXT, PTR).
+std::map<Question, Answer> lookup_questions(boost::asio::io_context& io,
+                                            Resolver& resolver,
+                                            const std::vector<Question>& questions,
+                                            std::chrono::milliseconds deadline);
+
 std::map<std::string, TxtAnswer> lookup_all(boost::asio::io_context& io,
                                             Resolver& resolver,
                                             const std::vector<std::string>& names,

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: ISC
-// In-memory TXT resolver for tests and offline runs (answers shaped as RFC 6376 §3.6.2.2 keys).
+// In-memory resolver for tests and offline runs (TXT answers shaped as RFC 6376 §3.6.2.2 keys,
+// and the other record types in dns::Answer's text forms).
 #include "dns/static_resolver.hpp"
 
 #include <memory>
@@ -21,27 +22,41 @@ std::string normalise(std::string_view name) {
 } // namespace
 
 StaticResolver::StaticResolver(Post post, Fallback fallback)
+    : post_(std::move(post)), alive_(std::make_shared<StaticResolver*>(this)) {
+    if (fallback)
+        fallback_ = [txt = std::move(fallback)](RecordType type, std::string_view name) {
+            return type == RecordType::txt ? txt(name)
+                                           : Answer::failed(Status::nxdomain, "NXDOMAIN");
+        };
+}
+
+StaticResolver::StaticResolver(Post post, TypedFallback fallback)
     : post_(std::move(post)), fallback_(std::move(fallback)),
       alive_(std::make_shared<StaticResolver*>(this)) {}
 
 StaticResolver::~StaticResolver() = default;
 
-void StaticResolver::set(std::string_view name, TxtAnswer answer) {
-    answers_[normalise(name)] = std::move(answer);
+void StaticResolver::set(std::string_view name, Answer answer) {
+    set(RecordType::txt, name, std::move(answer));
 }
 
-Resolver::QueryId StaticResolver::query_txt(const std::string& name, Completion done) {
+void StaticResolver::set(RecordType type, std::string_view name, Answer answer) {
+    answers_[Key{type, normalise(name)}] = std::move(answer);
+}
+
+Resolver::QueryId StaticResolver::query(RecordType type, const std::string& name, Completion done) {
     QueryId id = next_id_++;
-    std::string key = normalise(name);
-    ++counts_[key];
+    Key key{type, normalise(name)};
+    ++counts_[key.second];
+    ++typed_counts_[key];
     ++total_;
-    TxtAnswer a;
+    Answer a;
     if (auto it = answers_.find(key); it != answers_.end())
         a = it->second;
     else if (fallback_)
-        a = fallback_(key);
+        a = fallback_(type, key.second);
     else
-        a = TxtAnswer::failed(Status::nxdomain, "NXDOMAIN");
+        a = Answer::failed(Status::nxdomain, "NXDOMAIN");
     pending_.emplace(id, Pending{std::move(done), std::move(a), false});
     if (!hold_)
         post_answer(id);
@@ -62,6 +77,11 @@ void StaticResolver::release() {
 std::size_t StaticResolver::queries(std::string_view name) const {
     auto it = counts_.find(normalise(name));
     return it == counts_.end() ? 0 : it->second;
+}
+
+std::size_t StaticResolver::queries(RecordType type, std::string_view name) const {
+    auto it = typed_counts_.find(Key{type, normalise(name)});
+    return it == typed_counts_.end() ? 0 : it->second;
 }
 
 void StaticResolver::post_answer(QueryId id) {

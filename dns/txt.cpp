@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: ISC
-// DNS response parsing for TXT lookups (RFC 1035 §3.3.14, §4.1, §4.1.4) and the mapping of
-// outcomes to permanent or temporary answers (RFC 6376 §3.6.2.2, RFC 2308 §5, RFC 8617 §5.2).
+// DNS response parsing (RFC 1035 §3.3.14, §4.1, §4.1.4) and the mapping of outcomes to
+// permanent or temporary answers (RFC 6376 §3.6.2.2, RFC 2308 §5, RFC 7208 §2.6.6, RFC 8617 §5.2).
 #include "dns/txt.hpp"
 
 #include <algorithm>
@@ -15,7 +15,6 @@ namespace {
 // RFC 1035 §3.2.2 / §3.2.4 / §4.1.1 constants.
 constexpr std::uint16_t type_cname = 5;
 constexpr std::uint16_t type_soa = 6;
-constexpr std::uint16_t type_txt = 16;
 constexpr std::uint16_t class_in = 1;
 constexpr std::size_t header_size = 12;
 constexpr std::size_t max_name_octets = 255; // RFC 1035 §2.3.4
@@ -206,11 +205,11 @@ std::optional<std::string> read_txt_rdata(std::span<const std::uint8_t> msg, con
     return joined;
 }
 
-TxtAnswer temporary(std::string why) {
-    return TxtAnswer::failed(Status::temporary, std::move(why));
+Answer temporary(std::string why) {
+    return Answer::failed(Status::temporary, std::move(why));
 }
 
-TxtAnswer malformed(std::string_view what) {
+Answer malformed(std::string_view what) {
     return temporary("malformed answer: " + std::string(what));
 }
 
@@ -235,6 +234,10 @@ std::uint32_t negative_ttl(std::span<const std::uint8_t> msg, Reader& r, std::ui
     return negative_ttl_fallback;
 }
 
+std::string no_records(RecordType type) {
+    return "no " + std::string(to_string(type)) + " record";
+}
+
 std::string rcode_name(std::uint8_t rcode) {
     switch (static_cast<Rcode>(rcode)) {
     case Rcode::noerror:
@@ -255,10 +258,11 @@ std::string rcode_name(std::uint8_t rcode) {
 
 } // namespace
 
-TxtAnswer parse_txt_response(std::span<const std::uint8_t> msg, std::string_view qname) {
+Answer parse_response(std::span<const std::uint8_t> msg, std::string_view qname, RecordType type) {
+    const std::uint16_t want_type = wire_type(type);
     auto want = wire_from_text(qname);
     if (!want)
-        return TxtAnswer::failed(Status::nxdomain, "invalid domain name");
+        return Answer::failed(Status::nxdomain, "invalid domain name");
     if (msg.size() < header_size)
         return malformed("short header");
 
@@ -287,7 +291,7 @@ TxtAnswer parse_txt_response(std::span<const std::uint8_t> msg, std::string_view
     std::uint16_t qclass = r.u16();
     if (!r.ok())
         return malformed("question");
-    if (asked != *want || qtype != type_txt || qclass != class_in)
+    if (asked != *want || qtype != want_type || qclass != class_in)
         return malformed("answer to another question");
 
     std::vector<Rr> answers;
@@ -319,46 +323,55 @@ TxtAnswer parse_txt_response(std::span<const std::uint8_t> msg, std::string_view
     }
 
     std::vector<std::string> records;
+    std::size_t found = 0;
     for (const Rr& rr : answers) {
-        if (rr.type != type_txt || rr.klass != class_in || rr.owner != target)
+        if (rr.type != want_type || rr.klass != class_in || rr.owner != target)
             continue;
+        ++found;
+        ttl = std::min(ttl, rr.ttl);
+        if (type != RecordType::txt)
+            continue; // decoded by the transport (see parse_response's contract)
         auto text = read_txt_rdata(msg, rr);
         if (!text)
             return malformed("TXT record");
         records.push_back(std::move(*text)); // joined per RR, never across RRs
-        ttl = std::min(ttl, rr.ttl);
     }
 
-    if (rcode == static_cast<std::uint8_t>(Rcode::noerror) && !records.empty())
-        return TxtAnswer::found(std::move(records), ttl);
+    if (rcode == static_cast<std::uint8_t>(Rcode::noerror) && found > 0)
+        return Answer::found(std::move(records), ttl);
 
     // Negative answers (RFC 2308 §2.1 NXDOMAIN, §2.2 NODATA) are final: RFC 6376 §6.1.2 and
-    // RFC 8617 §5.2 treat a missing key as a permanent failure.
+    // RFC 8617 §5.2 treat a missing key as a permanent failure; RFC 7208 §4.6.4 counts them as
+    // void lookups.
     bool nx = rcode == static_cast<std::uint8_t>(Rcode::nxdomain);
-    TxtAnswer a = TxtAnswer::failed(nx ? Status::nxdomain : Status::nodata,
-                                    nx ? "NXDOMAIN" : "no TXT record");
+    Answer a =
+        Answer::failed(nx ? Status::nxdomain : Status::nodata, nx ? "NXDOMAIN" : no_records(type));
     a.ttl = negative_ttl(msg, r, nscount);
     return a;
 }
 
-TxtAnswer transport_failure(Transport t, std::string_view detail) {
+TxtAnswer parse_txt_response(std::span<const std::uint8_t> msg, std::string_view qname) {
+    return parse_response(msg, qname, RecordType::txt);
+}
+
+Answer transport_failure(Transport t, std::string_view detail, RecordType type) {
     auto why = [&](std::string_view fallback) {
         return std::string(detail.empty() ? fallback : detail);
     };
     switch (t) {
     case Transport::nxdomain: {
-        auto a = TxtAnswer::failed(Status::nxdomain, why("NXDOMAIN"));
+        auto a = Answer::failed(Status::nxdomain, why("NXDOMAIN"));
         a.ttl = negative_ttl_fallback;
         return a;
     }
     case Transport::nodata: {
-        auto a = TxtAnswer::failed(Status::nodata, why("no TXT record"));
+        auto a = Answer::failed(Status::nodata, why(no_records(type)));
         a.ttl = negative_ttl_fallback;
         return a;
     }
     case Transport::bad_name:
         // A name that cannot be queried can never own a key: permanent (RFC 6376 §6.1.2).
-        return TxtAnswer::failed(Status::nxdomain, why("invalid domain name"));
+        return Answer::failed(Status::nxdomain, why("invalid domain name"));
     case Transport::answered:
         return temporary(why("empty response"));
     case Transport::timeout:
@@ -387,7 +400,8 @@ TxtAnswer transport_failure(Transport t, std::string_view detail) {
     return temporary(why("resolver error"));
 }
 
-TxtAnswer classify(Transport t, std::span<const std::uint8_t> msg, std::string_view qname) {
+Answer
+classify(Transport t, std::span<const std::uint8_t> msg, std::string_view qname, RecordType type) {
     switch (t) {
     case Transport::answered:
     case Transport::servfail:
@@ -397,12 +411,12 @@ TxtAnswer classify(Transport t, std::span<const std::uint8_t> msg, std::string_v
     case Transport::nxdomain:
     case Transport::nodata:
         if (!msg.empty())
-            return parse_txt_response(msg, qname);
+            return parse_response(msg, qname, type);
         break;
     default:
         break;
     }
-    return transport_failure(t);
+    return transport_failure(t, {}, type);
 }
 
 } // namespace arcf::dns

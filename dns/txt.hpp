@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: ISC
-// Pure classification of a TXT lookup's outcome: RFC 1035 §4.1 response parsing, RFC 6376
-// §3.6.2.2 string joining and RFC 2308 §5 negative TTLs, mapped to dns::TxtAnswer (RFC 8617 §5.2).
+// Pure classification of a lookup's outcome: RFC 1035 §4.1 response parsing, RFC 6376 §3.6.2.2
+// TXT string joining and RFC 2308 §5 negative TTLs, mapped to dns::Answer (RFC 8617 §5.2,
+// RFC 7208 §2.6.6).
 #pragma once
 
 #include "dns/answer.hpp"
@@ -38,19 +39,30 @@ inline constexpr std::uint32_t negative_ttl_fallback = 60;
 /// Upper bound for CNAME hops followed inside one response (RFC 1034 §3.6.2 chains).
 inline constexpr int max_cname_hops = 8;
 
-/// Reads one complete DNS response (RFC 1035 §4.1) to a TXT query for `qname`: NOERROR with TXT
-/// records at `qname` (or at the end of its CNAME chain) is `ok`, each RR's character-strings
-/// joined and the TTL the minimum over the RRs used; NOERROR without them is `nodata`; NXDOMAIN is
-/// `nxdomain` (both with the RFC 2308 §5 SOA TTL); any other RCODE, a truncated or malformed
-/// message, or one answering another question is `temporary`. Never throws except bad_alloc.
+/// Reads one complete DNS response (RFC 1035 §4.1) to a query of `type` for `qname`: NOERROR
+/// with records of that type at `qname` (or at the end of its CNAME chain) is `ok` with the TTL
+/// the minimum over the RRs used (and the CNAMEs leading to them); NOERROR without them is
+/// `nodata`; NXDOMAIN is `nxdomain` (both with the RFC 2308 §5 SOA TTL); any other RCODE, a
+/// truncated or malformed message, or one answering another question is `temporary`.
+/// For TXT, `records` holds each RR's character-strings joined. For the other types `records`
+/// is left empty: their RDATA is decoded by the transport (dns/ares_resolver.cpp hands the same
+/// packet to c-ares' parsers), which must turn an `ok` it cannot decode into `temporary`.
+/// Never throws except bad_alloc.
+Answer parse_response(std::span<const std::uint8_t> msg, std::string_view qname, RecordType type);
+
+/// parse_response(msg, qname, RecordType::txt).
 TxtAnswer parse_txt_response(std::span<const std::uint8_t> msg, std::string_view qname);
 
 /// The answer for a query that ended without a usable packet. `detail` overrides the default
 /// description when non-empty.
-TxtAnswer transport_failure(Transport t, std::string_view detail = {});
+Answer
+transport_failure(Transport t, std::string_view detail = {}, RecordType type = RecordType::txt);
 
 /// Combines both: the packet decides when there is one (its RCODE is authoritative), otherwise
 /// the transport outcome does.
-TxtAnswer classify(Transport t, std::span<const std::uint8_t> msg, std::string_view qname);
+Answer classify(Transport t,
+                std::span<const std::uint8_t> msg,
+                std::string_view qname,
+                RecordType type = RecordType::txt);
 
 } // namespace arcf::dns

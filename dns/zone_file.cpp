@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: ISC
-// RFC 1035 §5.1 master-file reader, restricted to what key publication needs (TXT records).
+// RFC 1035 §5.1 master-file reader, restricted to what key and SPF publication needs: TXT, A,
+// AAAA (RFC 3596 §2.4), MX and PTR records.
 #include "dns/zone_file.hpp"
 
+#include <arpa/inet.h>
 #include <cctype>
+#include <charconv>
 #include <cstdint>
 
 namespace arcf::dns {
@@ -102,6 +105,29 @@ bool is_class(std::string_view s) {
     return l == "in" || l == "ch" || l == "hs" || l == "cs";
 }
 
+/// A domain name as written in the file, made absolute (RFC 1035 §5.1): "@" is the origin, a name
+/// without a final dot is relative to it. Lower case, no final dot; "" is the root.
+std::string absolute(std::string_view name, const std::string& origin) {
+    if (name == "@")
+        return origin;
+    if (!name.empty() && name.back() == '.')
+        return lower(strip_dot(std::string(name)));
+    std::string out = lower(name);
+    if (!origin.empty())
+        out += "." + origin;
+    return out;
+}
+
+/// An address in its canonical text (dotted quad, RFC 5952 for IPv6), or "" when it is not one.
+std::string canonical_address(int family, const std::string& text) {
+    unsigned char buf[16] = {};
+    char out[INET6_ADDRSTRLEN] = {};
+    if (inet_pton(family, text.c_str(), buf) != 1 ||
+        inet_ntop(family, buf, out, sizeof out) == nullptr)
+        return {};
+    return out;
+}
+
 } // namespace
 
 bool ZoneFile::parse(std::string_view text, std::string& error) {
@@ -180,17 +206,8 @@ bool ZoneFile::parse(std::string_view text, std::string& error) {
             }
             owner = last_owner;
         } else {
-            std::string name = toks[0].text;
+            owner = absolute(toks[0].text, origin);
             ++k;
-            if (name == "@") {
-                owner = origin;
-            } else if (!name.empty() && name.back() == '.') {
-                owner = lower(strip_dot(name));
-            } else {
-                owner = lower(name);
-                if (!origin.empty())
-                    owner += "." + origin;
-            }
             last_owner = owner;
         }
         // [ttl] [class] or [class] [ttl], then the type.
@@ -202,25 +219,65 @@ bool ZoneFile::parse(std::string_view text, std::string& error) {
             return false;
         }
         owners_[owner] = true;
-        if (lower(toks[k].text) != "txt")
-            continue;
-        std::string joined;
-        for (std::size_t j = k + 1; j < toks.size(); ++j)
-            joined += toks[j].text; // RFC 6376 §3.6.2.2: strings of one RR are concatenated
-        txt_[owner].push_back(std::move(joined));
+        std::string type = lower(toks[k].text);
+        auto bad = [&](std::string_view what) {
+            error = "line " + std::to_string(first_line) + ": bad " + std::string(what) + " record";
+            return false;
+        };
+        if (type == "txt") {
+            std::string joined;
+            for (std::size_t j = k + 1; j < toks.size(); ++j)
+                joined += toks[j].text; // RFC 6376 §3.6.2.2: strings of one RR are concatenated
+            records_[Key{RecordType::txt, owner}].push_back(std::move(joined));
+        } else if (type == "a" || type == "aaaa") {
+            bool v6 = type == "aaaa";
+            if (toks.size() != k + 2 || toks[k + 1].quoted)
+                return bad(v6 ? "AAAA" : "A");
+            std::string addr = canonical_address(v6 ? AF_INET6 : AF_INET, toks[k + 1].text);
+            if (addr.empty())
+                return bad(v6 ? "AAAA" : "A");
+            records_[Key{v6 ? RecordType::aaaa : RecordType::a, owner}].push_back(std::move(addr));
+        } else if (type == "mx") {
+            // RFC 1035 §3.3.9: PREFERENCE (16 bits) EXCHANGE; "." is a null MX (RFC 7505).
+            if (toks.size() != k + 3 || toks[k + 1].quoted || toks[k + 2].quoted)
+                return bad("MX");
+            const std::string& pref = toks[k + 1].text;
+            unsigned value = 0;
+            auto [end, ec] = std::from_chars(pref.data(), pref.data() + pref.size(), value);
+            if (ec != std::errc() || end != pref.data() + pref.size() || value > 65535)
+                return bad("MX");
+            records_[Key{RecordType::mx, owner}].push_back(std::to_string(value) + " " +
+                                                           absolute(toks[k + 2].text, origin));
+        } else if (type == "ptr") {
+            if (toks.size() != k + 2 || toks[k + 1].quoted)
+                return bad("PTR");
+            records_[Key{RecordType::ptr, owner}].push_back(absolute(toks[k + 1].text, origin));
+        }
+        // Other types only make the owner exist (NODATA for the types above).
     }
     return true;
 }
 
-TxtAnswer ZoneFile::lookup(std::string_view name) const {
+Answer ZoneFile::lookup(std::string_view name) const {
+    return lookup(RecordType::txt, name);
+}
+
+Answer ZoneFile::lookup(RecordType type, std::string_view name) const {
     std::string key = lower(name);
     while (!key.empty() && key.back() == '.')
         key.pop_back();
-    if (auto it = txt_.find(key); it != txt_.end())
-        return TxtAnswer::found(it->second, 300);
+    if (auto it = records_.find(Key{type, key}); it != records_.end())
+        return Answer::found(it->second, 300);
     if (owners_.count(key) != 0)
-        return TxtAnswer::failed(Status::nodata, "no TXT record");
-    return TxtAnswer::failed(Status::nxdomain, "NXDOMAIN");
+        return Answer::failed(Status::nodata, "no " + std::string(to_string(type)) + " record");
+    return Answer::failed(Status::nxdomain, "NXDOMAIN");
+}
+
+std::size_t ZoneFile::size() const {
+    std::size_t n = 0;
+    for (const auto& [key, recs] : records_)
+        n += key.first == RecordType::txt ? 1 : 0;
+    return n;
 }
 
 } // namespace arcf::dns

@@ -107,7 +107,7 @@ bool read_input(const std::string& path, std::string& out, std::string& error) {
     return true;
 }
 
-KeySource make_key_source(const KeySourceOptions& opts) {
+RecordSource make_record_source(const KeySourceOptions& opts) {
     if (opts.zone_file) {
         std::string text, err;
         if (!read_input(*opts.zone_file, text, err))
@@ -115,10 +115,10 @@ KeySource make_key_source(const KeySourceOptions& opts) {
         auto zone = std::make_shared<dns::ZoneFile>();
         if (!zone->parse(text, err))
             throw UsageError{"--dns-zone " + *opts.zone_file + ": " + err};
-        return [zone](const std::vector<std::string>& names) {
-            std::vector<dns::TxtAnswer> out;
-            for (const auto& n : names)
-                out.push_back(zone->lookup(n));
+        return [zone](const std::vector<dns::Question>& qs) {
+            std::vector<dns::Answer> out;
+            for (const auto& q : qs)
+                out.push_back(zone->lookup(q.first, q.second));
             return out;
         };
     }
@@ -140,13 +140,23 @@ KeySource make_key_source(const KeySourceOptions& opts) {
         throw UsageError{std::string("DNS resolver: ") + e.what()};
     }
     unsigned deadline = opts.timeout_ms;
-    return [live, deadline](const std::vector<std::string>& names) {
-        auto answers =
-            dns::lookup_all(live->io, *live->resolver, names, std::chrono::milliseconds(deadline));
-        std::vector<dns::TxtAnswer> out;
-        for (const auto& n : names)
-            out.push_back(answers[n]);
+    return [live, deadline](const std::vector<dns::Question>& qs) {
+        auto answers = dns::lookup_questions(live->io, *live->resolver, qs,
+                                             std::chrono::milliseconds(deadline));
+        std::vector<dns::Answer> out;
+        for (const auto& q : qs)
+            out.push_back(answers[q]);
         return out;
+    };
+}
+
+KeySource make_key_source(const KeySourceOptions& opts) {
+    auto typed = make_record_source(opts);
+    return [typed](const std::vector<std::string>& names) {
+        std::vector<dns::Question> qs;
+        for (const auto& n : names)
+            qs.emplace_back(dns::RecordType::txt, n);
+        return typed(qs);
     };
 }
 

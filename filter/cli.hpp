@@ -58,6 +58,11 @@ struct KeySourceOptions {
 /// Throws UsageError when the zone file cannot be read or parsed.
 KeySource make_key_source(const KeySourceOptions& opts);
 
+/// Lookups of any type (SPF needs A, AAAA, MX, PTR too) from the same places, in parallel
+/// under the deadline; one answer per question, in order.
+using RecordSource = std::function<std::vector<dns::Answer>(const std::vector<dns::Question>&)>;
+RecordSource make_record_source(const KeySourceOptions& opts);
+
 /// Looks every key up with `source` (all at once, so live DNS runs them in parallel) and hands
 /// each answer to `provide`.
 void look_up_keys(const std::vector<arc::KeyName>& names,

@@ -178,8 +178,8 @@ Config load_config(const std::string& path) {
     }
     check_keys(c, root, "",
                {"authserv-id", "trusted-authserv-ids", "mode", "trusted-networks",
-                "trust-authenticated", "trusted-sealers-file", "scrub-forged-results", "seal",
-                "dns", "limits", "smtpd"});
+                "trust-authenticated", "trusted-sealers-file", "scrub-forged-results",
+                "authentication", "seal", "dns", "limits", "smtpd"});
     auto& e = c.engine;
     auto& p = e.policy;
     e.authserv_id = get<std::string>(c, root, "", "authserv-id", "");
@@ -220,6 +220,15 @@ Config load_config(const std::string& path) {
         });
     }
 
+    if (const auto* a = section(c, root, "authentication")) {
+        check_keys(c, *a, "authentication", {"spf", "dkim", "dmarc", "temperror"});
+        e.auth.spf = get<bool>(c, *a, "authentication", "spf", e.auth.spf);
+        e.auth.dkim = get<bool>(c, *a, "authentication", "dkim", e.auth.dkim);
+        e.auth.dmarc = get<bool>(c, *a, "authentication", "dmarc", e.auth.dmarc);
+        e.auth.temperror = get_enum<TempErrorAction>(
+            c, *a, "authentication", "temperror", e.auth.temperror,
+            {{"defer", TempErrorAction::defer}, {"record", TempErrorAction::record}});
+    }
     if (const auto* s = section(c, root, "seal")) {
         check_keys(c, *s, "seal",
                    {"domain", "selector", "key", "keys", "when", "recipient-domains", "domain-from",
@@ -360,6 +369,13 @@ Config load_config(const std::string& path) {
             throw ConfigError{where(c, *m->get("tempfail-reply"), "smtpd.tempfail-reply") +
                               ": must be a 4xx SMTP reply such as \"451 4.7.0 try again later\""};
     }
+    // What sender authentication needs from the rest of the file: the key-size policy for DKIM
+    // (RFC 8301), the trusted sealers for the ARC-aware DMARC override (RFC 8617 §7.2.1), and
+    // the Public Suffix List for organizational domains (RFC 7489 §3.2), read once per load.
+    e.auth.keys = e.keys;
+    e.auth.trusted_sealers.assign(p.trusted_sealers.begin(), p.trusted_sealers.end());
+    if (e.auth.dmarc)
+        e.auth.psl = std::make_shared<const dmarc::OrgDomain>(dmarc::OrgDomain::system());
     return c;
 }
 
@@ -392,6 +408,10 @@ std::string describe(const Config& c) {
     os << "scrub-forged-results = " << (e.scrub_forged ? "true" : "false") << "\n";
     os << "trusted-sealers-file = \"" << c.trusted_sealers_file << "\"  # "
        << p.trusted_sealers.size() << " domains\n";
+    auto flag = [](bool b) { return b ? "true" : "false"; };
+    os << "[authentication]\nspf = " << flag(e.auth.spf) << "\ndkim = " << flag(e.auth.dkim)
+       << "\ndmarc = " << flag(e.auth.dmarc) << "\ntemperror = \"" << to_string(e.auth.temperror)
+       << "\"\n";
     if (!p.keys.empty()) {
         os << "[seal]\nwhen = \"" << to_string(p.seal_when)
            << "\"\nrecipient-domains = " << list(p.seal_recipient_domains) << "\ndomain-from = \""

@@ -15,7 +15,9 @@ struct Engine::Message {
     std::string token;                         ///< the data-line token, echoed back
     Spool spool;
     std::unique_ptr<MessageJob> job;
-    std::size_t pending = 0;
+    std::unique_ptr<SenderAuth> auth; ///< null once the message is too large to matter
+    std::size_t pending = 0;          ///< ARC key lookups outstanding
+    bool deadline_armed = false;
     bool data_done = false;
     bool completed = false;
     bool tempfail = false;
@@ -50,13 +52,26 @@ std::string quote_log(std::string_view v) {
     return out + "\"";
 }
 
-// Responses put SESSION before TOKEN from protocol 0.5 on; 0.4 had TOKEN first.
-std::string dataline(const std::string& version,
-                     std::string_view s,
-                     std::string_view t,
-                     std::string_view line) {
-    return version_before(version, "0.5") ? format_dataline(t, s, line)
-                                          : format_dataline(s, t, line);
+// A log value as is when it is one word, else quoted.
+std::string log_value(std::string_view v) {
+    bool plain = !v.empty() && v.find_first_of(" \"\\=") == std::string_view::npos;
+    for (char c : v)
+        plain =
+            plain && static_cast<unsigned char>(c) >= 0x21 && static_cast<unsigned char>(c) < 0x7f;
+    return plain ? std::string(v) : quote_log(v);
+}
+
+// Responses put SESSION before TOKEN from protocol 0.5 on; 0.4 had TOKEN first. Appended to
+// `out` in place: a message's replay is one such line per message line.
+void append_data(std::string& out,
+                 const std::string& version,
+                 std::string_view s,
+                 std::string_view t,
+                 std::string_view line) {
+    if (version_before(version, "0.5"))
+        append_dataline(out, t, s, line);
+    else
+        append_dataline(out, s, t, line);
 }
 std::string proceed(const std::string& version, std::string_view s, std::string_view t) {
     return version_before(version, "0.5") ? format_proceed(t, s) : format_proceed(s, t);
@@ -151,7 +166,7 @@ void Engine::on_report(const ProtocolLine& l, Actions& out) {
         return;
     }
     Session& s = session(l.session);
-    s.version = std::string(l.version);
+    s.version.assign(l.version);
     const bool v06 = !version_before(l.version, "0.6");
     if (l.event == "link-connect") {
         if (auto f = split_params(l.params, 4))
@@ -196,7 +211,7 @@ void Engine::on_report(const ProtocolLine& l, Actions& out) {
 
 void Engine::on_filter(const ProtocolLine& l, std::uint64_t now, Actions& out) {
     Session& s = session(l.session);
-    s.version = std::string(l.version);
+    s.version.assign(l.version);
     if (l.event == "data-line") {
         on_data_line(s, l.token, l.params, now, out);
         return;
@@ -241,14 +256,25 @@ void Engine::on_data_line(
         jo.max_header_fields = opts_->max_header_fields;
         jo.max_header_bytes = opts_->max_header_bytes;
         m.job = std::make_unique<MessageJob>(std::move(jo));
+        // Sender authentication starts with the data, from what the session reported so far
+        // (client, HELO, MAIL FROM, AUTH); its lookups overlap with the transfer.
+        m.auth = std::make_unique<SenderAuth>(
+            opts_->auth, SenderContext{s.client_ip, s.helo, s.mail_from, s.auth_user, authserv_id_,
+                                       static_cast<std::int64_t>(now)});
+        m.job->set_sender_auth(m.auth.get()); // DKIM and DMARC see the same lines
+        start_auth_queries(m, out);
     }
     Message& m = *s.msg;
-    m.token = std::string(token);
+    m.token.assign(token); // reuses its buffer: no allocation per line
     if (line == ".") {
         m.data_done = true;
         if (m.error.empty() && !m.too_large) {
             try {
                 start_queries(m, m.job->end_of_data(), out);
+                if (m.auth) {
+                    m.auth->end_of_data();
+                    start_auth_queries(m, out);
+                }
             } catch (const std::exception& e) {
                 m.error = e.what();
             }
@@ -264,6 +290,8 @@ void Engine::on_data_line(
         // Too large to hash within our limits: passed through untouched, neither verified
         // nor sealed (and the keys it asked for no longer matter).
         m.too_large = true;
+        m.job->set_sender_auth(nullptr);
+        m.auth.reset();
         for (auto q = queries_.begin(); q != queries_.end();) {
             if (q->second.message == m.id) {
                 out.cancels.push_back(q->first);
@@ -278,7 +306,10 @@ void Engine::on_data_line(
     try {
         // Lines arrive dot-stuffed (RFC 5321 §4.5.2): un-stuff for parsing and hashing only.
         std::string_view plain = (!line.empty() && line[0] == '.') ? line.substr(1) : line;
+        const bool had_headers = m.job->headers_done();
         start_queries(m, m.job->add_line(plain), out);
+        if (m.auth && !had_headers && m.job->headers_done())
+            start_auth_queries(m, out); // DKIM keys and the DMARC record
     } catch (const std::exception& e) {
         m.error = e.what();
     }
@@ -289,14 +320,37 @@ void Engine::start_queries(Message& m, const std::vector<arc::KeyName>& names, A
         return;
     for (const auto& n : names) {
         QueryId q = next_query_++;
-        queries_.emplace(q, QueryRef{m.id, n});
-        out.queries.push_back(Actions::Query{q, n.dns_name()});
+        queries_.emplace(q, QueryRef{m.id, true, n, 0});
+        out.queries.push_back(Actions::Query{q, n.dns_name(), dns::RecordType::txt});
         ++m.pending;
     }
+    arm_deadline(m, out);
+}
+
+void Engine::start_auth_queries(Message& m, Actions& out) {
+    if (!m.auth)
+        return;
+    auto wanted = m.auth->take_queries();
+    if (wanted.empty())
+        return;
+    for (auto& w : wanted) {
+        QueryId q = next_query_++;
+        queries_.emplace(q, QueryRef{m.id, false, {}, w.id});
+        out.queries.push_back(Actions::Query{q, std::move(w.name), w.type});
+    }
+    arm_deadline(m, out);
+}
+
+// One deadline per message, from its first lookup: ARC keys and SPF share it (a new one only for
+// lookups that start after it passed).
+void Engine::arm_deadline(Message& m, Actions& out) {
+    if (m.deadline_armed)
+        return;
+    m.deadline_armed = true;
     out.deadlines.push_back(Actions::Deadline{m.id, m.opts->message_deadline_ms});
 }
 
-void Engine::on_answer(QueryId id, const dns::TxtAnswer& answer, Actions& out) {
+void Engine::on_answer(QueryId id, const dns::Answer& answer, Actions& out) {
     auto q = queries_.find(id);
     if (q == queries_.end())
         return; // cancelled or stale: the message is gone
@@ -309,9 +363,14 @@ void Engine::on_answer(QueryId id, const dns::TxtAnswer& answer, Actions& out) {
     if (it == sessions_.end() || !it->second.msg || it->second.msg->id != ref.message)
         return;
     Message& m = *it->second.msg;
-    m.job->provide_key(ref.key, answer);
-    if (m.pending > 0)
-        --m.pending;
+    if (ref.arc_key) {
+        m.job->provide_key(ref.key, answer);
+        if (m.pending > 0)
+            --m.pending;
+    } else if (m.auth && !m.completed) {
+        m.auth->on_answer(ref.auth_id, answer);
+        start_auth_queries(m, out); // an answer may lead to further lookups (RFC 7208 §5)
+    }
     try_complete(it->second, out);
 }
 
@@ -335,13 +394,19 @@ void Engine::on_deadline(MessageId id, Actions& out) {
         }
     }
     m.pending = 0;
+    if (m.auth)
+        m.auth->on_deadline();
     m.deadline_hit = true;
+    m.deadline_armed = false; // lookups started later (keys of a slow header block) get their own
     try_complete(it->second, out);
 }
 
 void Engine::try_complete(Session& s, Actions& out) {
-    if (s.msg && s.msg->data_done && !s.msg->completed &&
-        (s.msg->pending == 0 || !s.msg->error.empty()))
+    if (!s.msg || !s.msg->data_done || s.msg->completed)
+        return;
+    const Message& m = *s.msg;
+    // Complete when the ARC keys and every sender-authentication method are in.
+    if ((m.pending == 0 && (!m.auth || m.auth->finished())) || !m.error.empty())
         complete(s, out);
 }
 
@@ -352,9 +417,17 @@ void Engine::complete(Session& s, Actions& out) {
     bool have_result = false;
     std::string note;
     Envelope env{s.client_ip, s.auth_user, s.mail_from, s.rcpts};
+    // A method's temperror defers the message when so configured (RFC 7208 §8.6: 451), as
+    // ARC's own temperror always does; otherwise it is written as a result.
+    if (m.auth)
+        m.auth->conclude();
+    const bool auth_defer =
+        m.auth && m.auth->temperror() && m.opts->auth.temperror == TempErrorAction::defer;
     if (m.error.empty() && !m.too_large) {
         std::shared_ptr<const arc::SealKey> key;
-        if (wants_seal(m.opts->policy, env)) {
+        if (auth_defer) {
+            note = "not sealed: sender authentication temperror";
+        } else if (wants_seal(m.opts->policy, env)) {
             key = choose_key(m.opts->policy, env, m.job->header_from());
             if (!key)
                 note = "not sealed: no key for this message";
@@ -370,7 +443,7 @@ void Engine::complete(Session& s, Actions& out) {
                 "not sealed: a line exceeds the 1997 bytes smtpd before 7.4 passes through filters";
         }
         try {
-            r = m.job->complete(key);
+            r = m.job->complete(key, auth_defer ? nullptr : m.auth.get());
             have_result = true;
             if (r.sealed || note.empty())
                 note = r.seal_note;
@@ -383,18 +456,24 @@ void Engine::complete(Session& s, Actions& out) {
             out.cancels.push_back(q.first);
     std::erase_if(queries_, [&](const auto& q) { return q.second.message == m.id; });
 
-    m.tempfail = !m.error.empty() || (have_result && r.tempfail);
+    m.tempfail = !m.error.empty() || (have_result && r.tempfail) || auth_defer;
     std::string& o = out.output;
+    // The whole replay in one allocation (a 10 MiB message must not cost twice its size).
+    const std::size_t per_line = 19 + s.id.size() + m.token.size();
+    std::size_t need = m.spool.bytes() + (m.spool.lines() + 1) * per_line;
+    for (const auto& added : r.added_lines)
+        need += added.size() + 1 + per_line;
+    o.reserve(o.size() + need);
     if (have_result && !m.tempfail)
         for (const auto& added : r.added_lines)
-            o += dataline(s.version, s.id, m.token,
-                          (!added.empty() && added[0] == '.') ? "." + added : added);
+            append_data(o, s.version, s.id, m.token,
+                        (!added.empty() && added[0] == '.') ? "." + added : added);
     std::size_t index = 0;
     const bool scrub = have_result && !m.tempfail;
     bool replayed = m.spool.replay([&](std::string_view raw) {
         // Forged Authentication-Results are left out of what smtpd stores (RFC 8601 §5).
         if (!(scrub && m.job->line_removed(index)))
-            o += dataline(s.version, s.id, m.token, raw);
+            append_data(o, s.version, s.id, m.token, raw);
         ++index;
     });
     if (!replayed) {
@@ -402,7 +481,7 @@ void Engine::complete(Session& s, Actions& out) {
         if (m.error.empty())
             m.error = "cannot read the spooled message back";
     }
-    o += dataline(s.version, s.id, m.token, ".");
+    append_data(o, s.version, s.id, m.token, ".");
 
     std::string log = "session=" + s.id + " msgid=" + (m.msgid.empty() ? "-" : m.msgid);
     if (have_result) {
@@ -426,6 +505,9 @@ void Engine::complete(Session& s, Actions& out) {
     } else {
         log += " arc=error reason=" + quote_log(m.error);
     }
+    if (m.auth)
+        for (const auto& [k, v] : m.auth->log_fields())
+            log += " " + k + "=" + log_value(v);
     if (m.deadline_hit)
         log += " deadline=hit";
     log += std::string(" action=") + (m.tempfail ? "tempfail" : "proceed") +

@@ -3,9 +3,11 @@
 // machine. Lines and DNS answers in; protocol output, queries, deadlines and log lines out.
 #pragma once
 
+#include "dns/answer.hpp"
 #include "filter/message_job.hpp"
 #include "filter/policy.hpp"
 #include "filter/protocol.hpp"
+#include "filter/sender_auth.hpp"
 #include "filter/spool.hpp"
 
 #include <cstdint>
@@ -25,8 +27,11 @@ struct EngineOptions {
     arc::SealOptions seal;
     arc::KeyPolicy keys;
     bool oldest_pass = true;
+    /// SPF (and later DKIM, DMARC) for our Authentication-Results and AAR; temperror policy.
+    SenderAuthOptions auth;
     /// Commit answer for a temporary failure. 421 disconnects; 451 keeps the session.
     std::string tempfail_reply = "421 4.7.0 ARC verification temporarily failed, try again later";
+    /// From the message's first DNS query: answers missing by then are temporary failures.
     std::uint32_t message_deadline_ms = 30000;
     std::size_t spool_memory_limit = 1024 * 1024;
     std::size_t max_message_bytes = 64 * 1024 * 1024; ///< larger messages pass unprocessed
@@ -46,6 +51,7 @@ struct Actions {
     struct Query {
         QueryId id;
         std::string name;
+        dns::RecordType type = dns::RecordType::txt; ///< TXT for keys; SPF asks for all five
     };
     std::vector<Query> queries;
     std::vector<QueryId> cancels;
@@ -64,7 +70,9 @@ class Engine {
 
     /// One line from smtpd (without '\n'); `now` is UNIX time in seconds.
     void on_line(std::string_view line, std::uint64_t now, Actions& out);
-    void on_answer(QueryId id, const dns::TxtAnswer& answer, Actions& out);
+    /// The answer to one of the queries in Actions::queries (of the type asked): ARC keys go to
+    /// the message's verifier, the rest to its sender authentication.
+    void on_answer(QueryId id, const dns::Answer& answer, Actions& out);
     void on_deadline(MessageId id, Actions& out);
 
     /// New options for messages that start from now on (SIGHUP); messages in flight keep theirs.
@@ -85,6 +93,8 @@ class Engine {
     void on_data_line(
         Session& s, std::string_view token, std::string_view line, std::uint64_t now, Actions& out);
     void start_queries(Message& m, const std::vector<arc::KeyName>& names, Actions& out);
+    void start_auth_queries(Message& m, Actions& out);
+    void arm_deadline(Message& m, Actions& out);
     void try_complete(Session& s, Actions& out);
     void complete(Session& s, Actions& out);
     void drop_message(Session& s, Actions& out);
@@ -98,7 +108,9 @@ class Engine {
     std::map<std::string, Session, std::less<>> sessions_;
     struct QueryRef {
         MessageId message;
-        arc::KeyName key;
+        bool arc_key = true;       ///< else a sender-authentication lookup
+        arc::KeyName key;          ///< ARC key
+        std::uint64_t auth_id = 0; ///< SenderAuth's query id
     };
     std::map<QueryId, QueryRef> queries_;
     std::map<MessageId, std::string> message_sessions_;

@@ -6,7 +6,9 @@
 #include "filter/config.hpp"
 #include "filter/message_job.hpp"
 
+#include <algorithm>
 #include <arpa/inet.h>
+#include <chrono>
 #include <ctime>
 #include <iostream>
 #include <syslog.h>
@@ -133,7 +135,9 @@ int run_exim(std::vector<std::string> argv) {
 
         const EngineOptions& eo = cfg.engine;
         JobOptions jo;
-        jo.authserv_id = eo.authserv_id.empty() ? default_authserv_id() : eo.authserv_id;
+        const std::string authserv_id =
+            eo.authserv_id.empty() ? default_authserv_id() : eo.authserv_id;
+        jo.authserv_id = authserv_id;
         jo.trusted_authserv_ids = eo.trusted_authserv_ids;
         jo.seal = eo.seal;
         jo.verify.keys = eo.keys;
@@ -146,6 +150,12 @@ int run_exim(std::vector<std::string> argv) {
         jo.max_header_fields = eo.max_header_fields;
         jo.max_header_bytes = eo.max_header_bytes;
         MessageJob job(std::move(jo));
+        // Sender authentication from what Exim told us in X-ARC-Context (client, HELO, MAIL
+        // FROM, AUTH): the same SPF, DKIM and DMARC as in the OpenSMTPD mode.
+        const auto started = std::chrono::steady_clock::now();
+        SenderAuth auth(eo.auth, SenderContext{ctx.ip, ctx.helo, ctx.from, ctx.auth, authserv_id,
+                                               static_cast<std::int64_t>(std::time(nullptr))});
+        job.set_sender_auth(&auth);
         // Each line with its byte range, so removed fields can be cut from the output exactly.
         std::vector<std::pair<std::size_t, std::size_t>> line_ranges;
         std::vector<arc::KeyName> names;
@@ -162,15 +172,43 @@ int run_exim(std::vector<std::string> argv) {
         }
         auto n = job.end_of_data();
         names.insert(names.end(), n.begin(), n.end());
-        if (!names.empty()) {
+        auth.end_of_data();
+        {
+            // The ARC keys and the first sender-authentication lookups in one round, then the
+            // lookups answers lead to (SPF includes, the DMARC organizational domain), all
+            // within the message deadline; what is missing then is temporary.
             KeySourceOptions ks;
             if (!cfg.resolver.ares.servers.empty())
                 ks.dns_server = cfg.resolver.ares.servers;
             ks.timeout_ms = eo.message_deadline_ms;
-            look_up_keys(
-                names, make_key_source(ks),
-                [&](const arc::KeyName& k, const dns::TxtAnswer& a) { job.provide_key(k, a); });
+            auto source = make_record_source(ks);
+            std::vector<dns::Question> qs;
+            for (const auto& k : names)
+                qs.emplace_back(dns::RecordType::txt, k.dns_name());
+            auto pending = auth.take_queries();
+            bool first = true;
+            while (first || !pending.empty()) {
+                auto used = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::steady_clock::now() - started);
+                if (used.count() >= static_cast<long long>(eo.message_deadline_ms)) {
+                    auth.on_deadline();
+                    break;
+                }
+                for (const auto& q : pending)
+                    qs.emplace_back(q.type, q.name);
+                auto answers = qs.empty() ? std::vector<dns::Answer>{} : source(qs);
+                if (first)
+                    for (std::size_t i = 0; i < names.size() && i < answers.size(); ++i)
+                        job.provide_key(names[i], answers[i]);
+                std::size_t base = first ? names.size() : 0;
+                for (std::size_t i = 0; i < pending.size() && base + i < answers.size(); ++i)
+                    auth.on_answer(pending[i].id, answers[base + i]);
+                first = false;
+                qs.clear();
+                pending = auth.take_queries();
+            }
         }
+        auth.conclude();
         if (!ctx.problem.empty())
             log_to_syslog(LOG_WARNING, "exim: X-ARC-Context: " + ctx.problem);
         Envelope env{ctx.ip, ctx.auth, ctx.from, {}};
@@ -179,7 +217,10 @@ int run_exim(std::vector<std::string> argv) {
         std::shared_ptr<const arc::SealKey> key;
         if (wants_seal(eo.policy, env))
             key = choose_key(eo.policy, env, job.header_from());
-        JobResult r = job.complete(key);
+        const bool auth_defer = auth.temperror() && eo.auth.temperror == TempErrorAction::defer;
+        JobResult r = job.complete(key, auth_defer ? nullptr : &auth);
+        if (auth_defer)
+            r.tempfail = true;
         std::string log = "mode=exim ip=" + (ctx.ip.empty() ? std::string("-") : ctx.ip) +
                           " arc=" + std::string(arc::to_string(r.chain.status)) +
                           " sets=" + std::to_string(r.chain.sets) + " reason=\"" + r.chain.reason +
@@ -187,6 +228,11 @@ int run_exim(std::vector<std::string> argv) {
                           "\"";
         if (r.forged_removed > 0)
             log += " forged_ar_removed=" + std::to_string(r.forged_removed);
+        for (const auto& [k, v] : auth.log_fields()) {
+            std::string shown = v;
+            std::replace(shown.begin(), shown.end(), '"', '\'');
+            log += " " + k + "=\"" + shown + "\"";
+        }
         if (r.tempfail) {
             log_to_syslog(LOG_WARNING, log + " action=defer");
             return exit_tempfail; // Exim defers and retries later

@@ -58,12 +58,16 @@ std::vector<arc::KeyName> MessageJob::finish_headers() {
                 removed_lines_[i] = true;
         }
     }
+    if (auth_)
+        auth_->on_headers(over_limit_ ? std::vector<arc::HeaderField>{} : fields);
     std::vector<arc::KeyName> names;
     if (over_limit_)
         verifier_.begin({});
     else
         names = verifier_.begin(std::move(fields));
-    seal_body_.emplace(opts_.seal.body_canon);
+    // The body hash our seal needs, shared with the newest AMS when it used the same
+    // canonicalization (the body is hashed once).
+    seal_hash_ = verifier_.add_body_hash(opts_.seal.body_canon);
     return names;
 }
 
@@ -83,8 +87,8 @@ std::vector<arc::KeyName> MessageJob::add_line(std::string_view line) {
     }
     ++lines_;
     verifier_.add_body_line(line);
-    if (seal_body_)
-        seal_body_->add_line(line);
+    if (auth_)
+        auth_->add_body_line(line);
     return {};
 }
 
@@ -105,16 +109,39 @@ void append_physical_lines(std::vector<std::string>& out, std::string_view field
     arc::for_each_line(field, [&](std::string_view l) { out.emplace_back(l); });
 }
 
-// Our Authentication-Results, folded between resinfo words, never inside a comment.
+// Where the word starting at `pos` ends: at the next space outside a comment or quoted-string
+// (both are written without nesting or escaped delimiters that matter here: comment_safe() and
+// format_value()).
+std::size_t word_end(const std::string& value, std::size_t pos) {
+    bool quoted = false;
+    bool comment = false;
+    for (std::size_t i = pos; i < value.size(); ++i) {
+        char c = value[i];
+        if (quoted) {
+            if (c == '\\')
+                ++i;
+            else if (c == '"')
+                quoted = false;
+        } else if (comment) {
+            comment = c != ')';
+        } else if (c == '"') {
+            quoted = true;
+        } else if (c == '(') {
+            comment = true;
+        } else if (c == ' ') {
+            return i;
+        }
+    }
+    return std::string::npos;
+}
+
+// Our Authentication-Results, folded between resinfo words, never inside a comment or a
+// quoted-string.
 std::string fold_authentication_results(const std::string& value) {
     std::vector<arc::FoldToken> tokens;
     std::size_t pos = 0;
     while (pos < value.size()) {
-        auto sp = value.find(' ', pos);
-        if (value[pos] == '(') {
-            auto close = value.find(')', pos);
-            sp = close == std::string::npos ? std::string::npos : value.find(' ', close);
-        }
+        auto sp = word_end(value, pos);
         tokens.push_back(
             arc::FoldToken{value.substr(pos, sp == std::string::npos ? sp : sp - pos), true});
         if (sp == std::string::npos)
@@ -124,9 +151,61 @@ std::string fold_authentication_results(const std::string& value) {
     return arc::fold_field("Authentication-Results", tokens);
 }
 
+// RFC 8601 §2.2: "authserv-id; arc=... ; spf=... ; ...", our arc= result first.
+std::string authentication_results_value(const std::string& authserv_id,
+                                         const arc::ChainResult& chain,
+                                         const std::string& remote_ip,
+                                         const std::vector<arc::ResInfo>& others) {
+    std::string value = arc::format_authentication_results(authserv_id, chain, remote_ip);
+    for (const auto& r : others)
+        value += "; " + arc::format_resinfo(r);
+    return value;
+}
+
 } // namespace
 
-JobResult MessageJob::complete(const std::shared_ptr<const arc::SealKey>& key) {
+namespace {
+
+// The results an AAR recorded (RFC 8617 §4.1.1), from the fields as received.
+std::optional<std::vector<arc::ResInfo>> aar_results(const std::vector<arc::HeaderField>& fields,
+                                                     std::uint32_t instance) {
+    for (const auto& f : fields) {
+        if (arc::arc_header_kind(f.name()) != arc::ArcHeaderKind::aar)
+            continue;
+        auto aar = arc::parse_arc_auth_results(f.value());
+        if (!aar || aar->instance != instance)
+            continue;
+        auto ar = arc::parse_authentication_results(aar->payload);
+        if (!ar)
+            return std::nullopt;
+        return std::move(ar->results);
+    }
+    return std::nullopt;
+}
+
+std::string remote_ip_of(const std::vector<arc::ResInfo>& results) {
+    for (const auto& r : results)
+        for (const auto& p : r.properties)
+            if (arc::iequals(p.ptype, "smtp") && arc::iequals(p.property, "remote-ip"))
+                return p.value;
+    return {};
+}
+
+} // namespace
+
+JobResult MessageJob::complete(const std::shared_ptr<const arc::SealKey>& key,
+                               const std::vector<arc::ResInfo>& sender_results) {
+    return complete_impl(key, &sender_results, nullptr);
+}
+
+JobResult MessageJob::complete(const std::shared_ptr<const arc::SealKey>& key,
+                               const SenderAuth* auth) {
+    return complete_impl(key, nullptr, auth);
+}
+
+JobResult MessageJob::complete_impl(const std::shared_ptr<const arc::SealKey>& key,
+                                    const std::vector<arc::ResInfo>* given,
+                                    const SenderAuth* auth) {
     if (!headers_done_)
         end_of_data();
     JobResult r;
@@ -146,13 +225,31 @@ JobResult MessageJob::complete(const std::shared_ptr<const arc::SealKey>& key) {
         r.seal_note = "not sealed: temperror";
         return r;
     }
+    std::vector<arc::ResInfo> sender_results;
+    if (given) {
+        sender_results = *given;
+    } else if (auth) {
+        // The newest set's AAR, for the ARC-aware DMARC override (RFC 8617 §7.2.1), only when
+        // the chain validated (the override checks that again).
+        std::optional<dmarc::SealerResults> newest;
+        if (r.chain.status == arc::ChainStatus::pass && r.chain.sets > 0) {
+            if (auto res = aar_results(verifier_.headers(), r.chain.sets)) {
+                newest.emplace();
+                newest->client_ip = remote_ip_of(*res);
+                newest->results = std::move(*res);
+                if (auto first = aar_results(verifier_.headers(), 1))
+                    newest->origin_ip = remote_ip_of(*first);
+            }
+        }
+        sender_results = auth->results(&r.chain, newest ? &*newest : nullptr);
+    }
     if (leading_fold_) {
         // Whatever we put on top would absorb that line (a seal that cannot verify, or text
         // appended to our Authentication-Results): add nothing.
         r.seal_note = "not sealed: the message starts with a folded line";
         return r;
     }
-    if (key && !over_limit_ && seal_body_) {
+    if (key && !over_limit_ && seal_hash_) {
         // Seal what will be stored: the fields minus the forged ones we take out.
         const auto& all = verifier_.headers();
         std::vector<arc::HeaderField> kept, inside;
@@ -163,8 +260,10 @@ JobResult MessageJob::complete(const std::shared_ptr<const arc::SealKey>& key) {
             if (k < boundary_)
                 inside.push_back(all[k]);
         }
-        // The AAR: our arc= result, then the results our ADMD recorded inside the boundary.
+        // The AAR: our arc= result and our other results, then the results our ADMD recorded
+        // inside the boundary (RFC 8617 §4.1.1).
         std::vector<arc::ResInfo> results{arc::arc_resinfo(r.chain, opts_.remote_ip)};
+        results.insert(results.end(), sender_results.begin(), sender_results.end());
         std::vector<std::string> ids = opts_.trusted_authserv_ids;
         ids.push_back(opts_.authserv_id);
         for (auto& x : arc::trusted_results(inside, ids))
@@ -172,7 +271,8 @@ JobResult MessageJob::complete(const std::shared_ptr<const arc::SealKey>& key) {
         arc::SealOptions so = opts_.seal;
         so.authserv_id = opts_.authserv_id;
         so.now = opts_.verify.now;
-        auto sealed = arc::seal_message(kept, seal_body_->finish(), r.chain, results, *key, so);
+        auto sealed =
+            arc::seal_message(kept, verifier_.body_hash(*seal_hash_), r.chain, results, *key, so);
         r.sealed = sealed.sealed;
         r.seal_note = sealed.reason;
         // AS, AMS, AAR as one block on top (what Microsoft 365 expects).
@@ -183,8 +283,8 @@ JobResult MessageJob::complete(const std::shared_ptr<const arc::SealKey>& key) {
     }
     if (opts_.write_ar)
         append_physical_lines(r.added_lines,
-                              fold_authentication_results(arc::format_authentication_results(
-                                  opts_.authserv_id, r.chain, opts_.remote_ip)));
+                              fold_authentication_results(authentication_results_value(
+                                  opts_.authserv_id, r.chain, opts_.remote_ip, sender_results)));
     return r;
 }
 

@@ -3,8 +3,10 @@
 // key names out, key answers in, the header lines to add and the decision out. Pure.
 #pragma once
 
+#include "arc/auth_results.hpp"
 #include "arc/chain.hpp"
 #include "arc/seal.hpp"
+#include "filter/sender_auth.hpp"
 
 #include <memory>
 #include <optional>
@@ -48,8 +50,16 @@ class MessageJob {
     std::vector<arc::KeyName> end_of_data();
     void provide_key(const arc::KeyName& name, const dns::TxtAnswer& answer);
     /// Verifies, writes the Authentication-Results (if configured) and seals with `key` (null:
-    /// no seal). Keys never provided count as temporary failures.
-    JobResult complete(const std::shared_ptr<const arc::SealKey>& key);
+    /// no seal). Keys never provided count as temporary failures. `sender_results` are our other
+    /// results (spf, dkim, dmarc: filter/sender_auth.hpp), written after arc= in both our
+    /// Authentication-Results and our AAR (before the trusted upstream results there).
+    JobResult complete(const std::shared_ptr<const arc::SealKey>& key,
+                       const std::vector<arc::ResInfo>& sender_results = {});
+    /// The same with the results of `auth` (concluded), which sees the chain's verdict and the
+    /// newest AAR for the ARC-aware DMARC override (RFC 8617 §7.2.1). Null: no other results.
+    JobResult complete(const std::shared_ptr<const arc::SealKey>& key, const SenderAuth* auth);
+    /// Feeds the header block and the body lines to `auth` too (not owned; null to stop).
+    void set_sender_auth(SenderAuth* auth) { auth_ = auth; }
 
     bool headers_done() const { return headers_done_; }
     const std::vector<arc::HeaderField>& headers() const { return verifier_.headers(); }
@@ -63,10 +73,15 @@ class MessageJob {
   private:
     std::vector<arc::KeyName> finish_headers();
 
+    JobResult complete_impl(const std::shared_ptr<const arc::SealKey>& key,
+                            const std::vector<arc::ResInfo>* sender_results,
+                            const SenderAuth* auth);
+
     JobOptions opts_;
+    SenderAuth* auth_ = nullptr;
     arc::HeaderCollector collector_;
     arc::ChainVerifier verifier_;
-    std::optional<arc::BodyHasher> seal_body_;
+    std::optional<std::size_t> seal_hash_; ///< the verifier's body hash for our seal
     std::vector<std::size_t> field_start_; ///< first input line of each header field
     std::vector<bool> removed_lines_;
     std::vector<bool> removed_fields_;

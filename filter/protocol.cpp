@@ -122,10 +122,21 @@ format_reject(std::string_view session, std::string_view token, std::string_view
 std::string
 format_dataline(std::string_view session, std::string_view token, std::string_view line) {
     std::string out;
-    out.reserve(34 + session.size() + token.size() + line.size());
-    out.append("filter-dataline|").append(session).append("|").append(token).append("|");
-    out.append(line).append("\n");
+    out.reserve(19 + session.size() + token.size() + line.size());
+    append_dataline(out, session, token, line);
     return out;
+}
+
+void append_dataline(std::string& out,
+                     std::string_view session,
+                     std::string_view token,
+                     std::string_view line) {
+    out.append("filter-dataline|").append(session);
+    out.push_back('|');
+    out.append(token);
+    out.push_back('|');
+    out.append(line);
+    out.push_back('\n');
 }
 
 bool is_valid_reject_reply(std::string_view reply) {

@@ -46,6 +46,12 @@ std::string format_proceed(std::string_view session, std::string_view token);
 std::string format_reject(std::string_view session, std::string_view token, std::string_view reply);
 std::string
 format_dataline(std::string_view session, std::string_view token, std::string_view line);
+/// Appends what format_dataline() returns to `out`, without a temporary string (the replay of a
+/// message writes one such line per message line).
+void append_dataline(std::string& out,
+                     std::string_view session,
+                     std::string_view token,
+                     std::string_view line);
 
 /// Checks what smtpd's valid_smtp_response() requires: 3 digits, first 4 or 5, then a space,
 /// no CR/LF/'|'. A reply that fails this would make smtpd drop the connection.

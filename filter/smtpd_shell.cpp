@@ -16,6 +16,7 @@
 #include <deque>
 #include <iostream>
 #include <map>
+#include <queue>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
@@ -27,7 +28,13 @@ namespace {
 namespace asio = boost::asio;
 
 constexpr std::size_t read_chunk = 64 * 1024;
-constexpr std::size_t max_pending_output = 16 * 1024 * 1024; // stop reading beyond this
+// Output waiting for smtpd beyond which we stop reading, and stop handing lines already read to
+// the engine: a burst of completed messages costs at most this much memory (plus one message).
+constexpr std::size_t max_pending_output = 4 * 1024 * 1024;
+// Output is queued for writing as soon as this much has accumulated.
+constexpr std::size_t output_batch = 64 * 1024;
+
+using Clock = asio::steady_timer::clock_type;
 
 // epoll accepts sockets (smtpd's socketpair), pipes and terminals; regular files and
 // /dev/null are read and written synchronously instead.
@@ -151,24 +158,40 @@ class Shell {
 
     void on_read(const boost::system::error_code& ec, std::size_t n, const char* data) {
         reading_ = false;
-        if (n > 0) {
+        if (n > 0)
             line_buf_.append(data, n);
-            std::size_t start = 0;
-            Actions acts;
-            auto now = static_cast<std::uint64_t>(std::time(nullptr));
-            while (true) {
-                auto nl = line_buf_.find('\n', start);
-                if (nl == std::string::npos)
-                    break;
-                engine_.on_line(std::string_view(line_buf_).substr(start, nl - start), now, acts);
-                start = nl + 1;
+        if (ec)
+            eof_ = true; // EOF: smtpd is going away; flush what we owe and leave
+        process_lines();
+    }
+
+    // Hands the complete lines read so far to the engine. Pauses, keeping the rest, while more
+    // than max_pending_output waits for smtpd; write_next() resumes once it has been written.
+    void process_lines() {
+        Actions acts;
+        auto now = static_cast<std::uint64_t>(std::time(nullptr));
+        std::size_t start = 0;
+        paused_ = false;
+        while (true) {
+            if (pending_output_ > max_pending_output) {
+                paused_ = true;
+                break;
             }
-            line_buf_.erase(0, start);
-            apply(acts);
+            auto nl = line_buf_.find('\n', start);
+            if (nl == std::string::npos)
+                break;
+            engine_.on_line(std::string_view(line_buf_).substr(start, nl - start), now, acts);
+            start = nl + 1;
+            if (acts.output.size() >= output_batch) {
+                apply(acts);
+                acts = Actions{};
+            }
         }
-        if (ec) {
-            // EOF: smtpd is going away. Flush what we owe and leave.
-            eof_ = true;
+        line_buf_.erase(0, start);
+        apply(acts);
+        if (paused_)
+            return;
+        if (eof_) {
             if (pending_output_ == 0)
                 stop("eof");
             return;
@@ -188,7 +211,7 @@ class Shell {
         }
         for (auto& q : acts.queries) {
             QueryId id = q.id;
-            auto rid = resolver_->query_txt(q.name, [this, id](dns::TxtAnswer a) {
+            auto rid = resolver_->query(q.type, q.name, [this, id](dns::Answer a) {
                 inflight_.erase(id);
                 Actions next;
                 engine_.on_answer(id, a, next);
@@ -196,19 +219,43 @@ class Shell {
             });
             inflight_[id] = rid;
         }
-        for (const auto& d : acts.deadlines) {
-            auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(d.ms));
-            MessageId mid = d.message;
-            timer->async_wait([this, timer, mid](const boost::system::error_code& ec) {
-                if (ec)
-                    return;
-                Actions next;
-                engine_.on_deadline(mid, next);
-                apply(next);
-            });
-        }
+        for (const auto& d : acts.deadlines)
+            add_deadline(d.message, d.ms);
         if (!acts.output.empty())
             write(std::move(acts.output));
+    }
+
+    // Message deadlines wait in a queue under one timer, armed for the earliest: nearly every
+    // message finishes long before its deadline, and a timer object each would stay allocated
+    // for the whole deadline (30 s by default, tens of thousands of them under load).
+    void add_deadline(MessageId mid, std::uint32_t ms) {
+        auto at = Clock::now() + std::chrono::milliseconds(ms);
+        deadlines_.emplace(at, mid);
+        if (at < armed_)
+            arm_deadline_timer(at);
+    }
+
+    void arm_deadline_timer(Clock::time_point at) {
+        armed_ = at;
+        deadline_timer_.expires_at(at); // a wait already pending ends with operation_aborted
+        deadline_timer_.async_wait([this](const boost::system::error_code& ec) {
+            if (!ec)
+                fire_deadlines();
+        });
+    }
+
+    void fire_deadlines() {
+        armed_ = Clock::time_point::max();
+        const auto now = Clock::now();
+        Actions next;
+        while (!deadlines_.empty() && deadlines_.top().first <= now) {
+            MessageId mid = deadlines_.top().second;
+            deadlines_.pop();
+            engine_.on_deadline(mid, next); // a message already finished is ignored
+        }
+        if (!deadlines_.empty())
+            arm_deadline_timer(deadlines_.top().first);
+        apply(next);
     }
 
     void write(std::string data) {
@@ -221,7 +268,9 @@ class Shell {
     void write_next() {
         if (queue_.empty()) {
             writing_ = false;
-            if (eof_)
+            if (paused_)
+                process_lines();
+            else if (eof_)
                 stop("eof");
             else
                 read_more();
@@ -271,8 +320,13 @@ class Shell {
     std::deque<std::string> queue_;
     std::size_t pending_output_ = 0;
     std::map<QueryId, dns::Resolver::QueryId> inflight_;
+    using Deadline = std::pair<Clock::time_point, MessageId>;
+    std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
+    asio::steady_timer deadline_timer_{io_};
+    Clock::time_point armed_ = Clock::time_point::max(); ///< when deadline_timer_ fires
     bool in_regular_ = false, out_regular_ = false;
     bool reading_ = false, writing_ = false, eof_ = false, stopped_ = false;
+    bool paused_ = false; ///< complete lines wait in line_buf_ until the output drains
 };
 
 } // namespace

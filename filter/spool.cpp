@@ -2,15 +2,43 @@
 // Message spool: memory first, an unlinked tmpfile(3) beyond the threshold.
 #include "filter/spool.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <vector>
 
 namespace arcf::filter {
+
+namespace {
+// Bytes of memory (string capacity) held by all spools, and the budget for them.
+std::atomic<std::size_t> resident{0};
+std::atomic<std::size_t> budget{16 * 1024 * 1024};
+} // namespace
+
+void Spool::set_total_memory_limit(std::size_t bytes) {
+    budget.store(bytes, std::memory_order_relaxed);
+}
+std::size_t Spool::total_memory_limit() {
+    return budget.load(std::memory_order_relaxed);
+}
+std::size_t Spool::total_memory() {
+    return resident.load(std::memory_order_relaxed);
+}
 
 Spool::Spool(std::size_t memory_limit) : limit_(memory_limit) {}
 
 Spool::~Spool() {
     if (file_ != nullptr)
         std::fclose(file_);
+    resident.fetch_sub(counted_, std::memory_order_relaxed);
+}
+
+void Spool::account() {
+    const std::size_t now = memory_.capacity();
+    if (now >= counted_)
+        resident.fetch_add(now - counted_, std::memory_order_relaxed);
+    else
+        resident.fetch_sub(counted_ - now, std::memory_order_relaxed);
+    counted_ = now;
 }
 
 bool Spool::spill() {
@@ -20,6 +48,7 @@ bool Spool::spill() {
     if (!memory_.empty() && std::fwrite(memory_.data(), 1, memory_.size(), file_) != memory_.size())
         return false;
     std::string().swap(memory_);
+    account();
     return true;
 }
 
@@ -30,9 +59,22 @@ bool Spool::append(std::string_view line) {
     bytes_ += line.size() + 1;
     if (line.size() > longest_)
         longest_ = line.size();
-    if (file_ == nullptr && bytes_ > limit_ && !spill()) {
-        failed_ = true;
-        return false;
+    std::size_t grow_to = 0; // the capacity memory_ needs for this line, 0 when it has room
+    if (file_ == nullptr) {
+        const std::size_t need = memory_.size() + line.size() + 1;
+        if (need > memory_.capacity()) {
+            // Doubling, but never beyond this message's threshold (it spills there anyway).
+            grow_to = std::max(need, std::min(2 * memory_.capacity(), limit_));
+        }
+        // Over this message's threshold, or growing would take all spools together over
+        // their budget.
+        const bool over_budget =
+            grow_to > 0 && resident.load(std::memory_order_relaxed) + (grow_to - counted_) >
+                               budget.load(std::memory_order_relaxed);
+        if ((bytes_ > limit_ || over_budget) && !spill()) {
+            failed_ = true;
+            return false;
+        }
     }
     if (file_ != nullptr) {
         if (std::fwrite(line.data(), 1, line.size(), file_) != line.size() ||
@@ -41,6 +83,14 @@ bool Spool::append(std::string_view line) {
             return false;
         }
         return true;
+    }
+    if (grow_to > 0) {
+        // A new buffer of exactly that size (reserve() on the old one could double it).
+        std::string grown;
+        grown.reserve(grow_to);
+        grown.append(memory_);
+        memory_.swap(grown);
+        account();
     }
     memory_.append(line);
     memory_.push_back('\n');

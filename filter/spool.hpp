@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: ISC
 // The raw lines of one message, exactly as received, kept for replay: in memory up to a
 // threshold, then in an unlinked temporary file so many large messages cannot exhaust memory.
+// The threshold is per message, and all spools of the process share one memory budget on top:
+// a message that would take the total over it goes to disk, however small it is.
 #pragma once
 
 #include <cstddef>
@@ -30,11 +32,19 @@ class Spool {
     bool spilled() const { return file_ != nullptr; }
     bool failed() const { return failed_; }
 
+    /// The memory budget shared by every spool of the process (default 16 MiB), and what
+    /// they hold in memory now.
+    static void set_total_memory_limit(std::size_t bytes);
+    static std::size_t total_memory_limit();
+    static std::size_t total_memory();
+
   private:
     bool spill();
+    void account(); ///< brings the shared total up to date with memory_'s capacity
 
     std::size_t limit_;
-    std::string memory_; // lines separated by '\n'
+    std::string memory_;      // lines separated by '\n'
+    std::size_t counted_ = 0; ///< memory_'s capacity as counted in the shared total
     std::FILE* file_ = nullptr;
     std::size_t bytes_ = 0;
     std::size_t lines_ = 0;

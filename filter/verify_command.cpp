@@ -1,12 +1,64 @@
 // SPDX-License-Identifier: ISC
 // `filter-arc verify`: one message in, one Authentication-Results verdict out (RFC 8617 §5.2).
 #include "arc/auth_results_format.hpp"
+#include "arc/dkim.hpp"
 #include "filter/cli.hpp"
 
+#include <algorithm>
 #include <ctime>
 #include <iostream>
 
 namespace arcf::filter {
+
+namespace {
+
+// The ARC verdict and every DKIM-Signature's result (RFC 6376 §6.1), with one round of key
+// lookups for both.
+arc::ChainResult verify_with_dkim(std::string_view message,
+                                  const arc::VerifyOptions& opts,
+                                  const KeySource& source,
+                                  std::vector<arc::DkimSignatureResult>& dkim) {
+    auto split = arc::split_message(message);
+    arc::DkimOptions dopts;
+    dopts.keys = opts.keys;
+    dopts.now = opts.now;
+    arc::DkimVerifier dv(dopts);
+    std::vector<arc::KeyName> dkim_names = dv.begin(split.headers);
+    arc::ChainVerifier cv(opts);
+    std::vector<arc::KeyName> names = cv.begin(std::move(split.headers));
+    arc::for_each_line(split.body, [&](std::string_view line) {
+        cv.add_body_line(line);
+        if (dv.needs_body())
+            dv.add_body_line(line);
+    });
+    for (const auto& n : dkim_names)
+        if (std::find(names.begin(), names.end(), n) == names.end())
+            names.push_back(n);
+    look_up_keys(names, source, [&](const arc::KeyName& k, const dns::TxtAnswer& a) {
+        cv.provide_key(k, a);
+        dv.provide_key(k, a);
+    });
+    dkim = dv.finish();
+    return cv.finish();
+}
+
+void print_dkim_json(const std::vector<arc::DkimSignatureResult>& dkim) {
+    std::cout << ",\"dkim\":[";
+    for (std::size_t i = 0; i < dkim.size(); ++i) {
+        const auto& d = dkim[i];
+        std::cout << (i ? "," : "") << "{\"result\":\"" << arc::to_string(d.result)
+                  << "\",\"domain\":\"" << json_escape(d.domain) << "\",\"selector\":\""
+                  << json_escape(d.selector) << "\",\"identity\":\"" << json_escape(d.identity)
+                  << "\",\"algorithm\":\"" << json_escape(d.algorithm) << "\",\"body_length\":"
+                  << (d.body_length ? std::to_string(*d.body_length) : std::string("null"))
+                  << ",\"body_partial\":" << (d.body_partial ? "true" : "false")
+                  << ",\"header_b\":\"" << json_escape(d.header_b) << "\",\"reason\":\""
+                  << json_escape(d.reason) << "\"}";
+    }
+    std::cout << "]";
+}
+
+} // namespace
 
 int run_verify(std::vector<std::string> argv) {
     Args args(
@@ -43,7 +95,10 @@ int run_verify(std::vector<std::string> argv) {
         std::cerr << "filter-arc verify: " << err << "\n";
         return exit_noinput;
     }
-    arc::ChainResult r = verify_with(message, opts, source);
+    // --json also reports each DKIM-Signature; the header-field output stays one arc= line.
+    std::vector<arc::DkimSignatureResult> dkim;
+    arc::ChainResult r = args.flag("--json") ? verify_with_dkim(message, opts, source, dkim)
+                                             : verify_with(message, opts, source);
     std::string id = args.value("--authserv-id").value_or(default_authserv_id());
 
     if (args.flag("--json")) {
@@ -60,7 +115,9 @@ int run_verify(std::vector<std::string> argv) {
                       << json_escape(s.ams_domain) << "\",\"ams_selector\":\""
                       << json_escape(s.ams_selector) << "\"}";
         }
-        std::cout << "]}\n";
+        std::cout << "]";
+        print_dkim_json(dkim);
+        std::cout << "}\n";
     } else {
         std::cout << "Authentication-Results: " << arc::format_authentication_results(id, r)
                   << "\n";

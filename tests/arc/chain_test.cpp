@@ -796,6 +796,37 @@ TEST_CASE("chain: ChainVerifier step by step agrees with verify_message", "[chai
     CHECK(r.sets == 2);
 }
 
+TEST_CASE("chain: a body hash for sealing is shared with an AMS of the same canonicalization",
+          "[chain][rfc8617][rfc6376]") {
+    // The chain's AMSs are relaxed/relaxed without l=: a relaxed hash for our seal is theirs,
+    // a simple one is a second hasher; both digests are those of the body alone.
+    const std::string msg = chain_of(base_message, {origin(), relay()});
+    const Dns dns = dns_for({origin(), relay()});
+    auto split = arc::split_message(msg);
+    arc::ChainVerifier v(options());
+    auto names = v.begin(std::move(split.headers));
+    const std::size_t relaxed = v.add_body_hash(arc::Canon::relaxed);
+    const std::size_t simple = v.add_body_hash(arc::Canon::simple);
+    CHECK(relaxed == 0); // the hasher analyse() made for the AMSs
+    CHECK(simple == 1);
+    CHECK(v.add_body_hash(arc::Canon::relaxed) == relaxed);
+    arc::for_each_line(split.body, [&](std::string_view l) { v.add_body_line(l); });
+    for (const auto& n : names)
+        v.provide_key(n, dns(n));
+    CHECK(v.finish().status == ChainStatus::pass);
+    CHECK(v.body_hash(relaxed) == tests::hash_body(arc::Canon::relaxed, split.body));
+    CHECK(v.body_hash(simple) == tests::hash_body(arc::Canon::simple, split.body));
+
+    // Without a chain there is no AMS hasher: ours is the only one.
+    auto plain = arc::split_message(base_message);
+    arc::ChainVerifier none(options());
+    CHECK(none.begin(std::move(plain.headers)).empty());
+    const std::size_t only = none.add_body_hash(arc::Canon::relaxed);
+    arc::for_each_line(plain.body, [&](std::string_view l) { none.add_body_line(l); });
+    CHECK(none.finish().status == ChainStatus::none);
+    CHECK(none.body_hash(only) == tests::hash_body(arc::Canon::relaxed, plain.body));
+}
+
 // ---------------------------------------------------------------------------------------------
 // The chain builder checked against independent implementations.
 

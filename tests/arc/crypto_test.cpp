@@ -9,8 +9,16 @@
 #include "tests/arc/test_support.hpp"
 
 #include <catch2/catch.hpp>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
+#include <algorithm>
+#include <atomic>
+#include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace arcf;
@@ -391,4 +399,135 @@ TEST_CASE("crypto: RFC 8463 §A.3 signatures verify with the §A.2 keys",
     CHECK_FALSE(rsa.verify(dkim_header_digest(t.headers, 1, s2), s2));
     CHECK(b64(tests::hash_body(arc::Canon::relaxed, split.body)) ==
           "2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=");
+}
+
+namespace {
+
+// What OpenSSL's generic decoders make of `der` as a k=rsa key, in from_der()'s terms: the
+// outcome from_der() had before it decoded RSA keys itself (nullopt: accepted, with `bits`).
+std::optional<Errc> generic_outcome(const std::string& der, unsigned& bits) {
+    const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+    EVP_PKEY* k = d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size()));
+    if (k == nullptr) {
+        p = reinterpret_cast<const unsigned char*>(der.data());
+        k = d2i_PublicKey(EVP_PKEY_RSA, nullptr, &p, static_cast<long>(der.size()));
+    }
+    ERR_clear_error();
+    if (k == nullptr)
+        return Errc::crypto;
+    std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> owned(k, EVP_PKEY_free);
+    if (EVP_PKEY_get_base_id(k) != EVP_PKEY_RSA)
+        return Errc::bad_value;
+    bits = static_cast<unsigned>(std::max(EVP_PKEY_get_bits(k), 0));
+    const KeyPolicy policy;
+    if (bits < policy.min_rsa_bits)
+        return Errc::key_too_small;
+    if (bits > policy.max_rsa_bits)
+        return Errc::key_too_large;
+    return std::nullopt;
+}
+
+} // namespace
+
+TEST_CASE("crypto: RSA keys decode as OpenSSL's generic decoder decodes them, odd DER included",
+          "[crypto][rfc6376]") {
+    const std::string pkcs1 = unb64(tests::keys::rsa1024_pkcs1_pub_b64);
+    const std::string spki = unb64(tests::keys::rsa1024_spki_b64);
+    const std::string oid("\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01", 11);
+    std::string negative = pkcs1; // the modulus INTEGER without its sign octet: negative
+    REQUIRE(negative.substr(3, 4) == std::string("\x02\x81\x81\x00", 4));
+    negative = der(0x30, der(0x02, pkcs1.substr(7, 128)) + pkcs1.substr(7 + 128));
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"SPKI", spki},
+        {"PKCS#1", pkcs1},
+        {"2048-bit SPKI", unb64(tests::keys::rsa2048_spki_b64)},
+        {"512-bit SPKI", unb64(tests::keys::rsa512_spki_b64)},
+        {"synthetic 8193-bit", rsa_spki(synthetic_rsa_pkcs1(8193))},
+        {"Ed25519 SPKI", unb64(tests::keys::ed25519_spki_b64)},
+        {"P-256 SPKI", unb64(tests::keys::ec_p256_spki_b64)},
+        {"SPKI without NULL parameters",
+         der(0x30, der(0x30, oid) + der(0x03, std::string(1, '\0') + pkcs1))},
+        {"SPKI + trailing octet", spki + std::string(1, '\0')},
+        {"PKCS#1 + trailing octet", pkcs1 + std::string(1, '\0')},
+        {"PKCS#1 with a negative modulus", negative},
+        {"PKCS#1 with a long-form length",
+         std::string("\x30\x82\x00", 3) + static_cast<char>(pkcs1.size() - 3) + pkcs1.substr(3)},
+        {"truncated SPKI", spki.substr(0, spki.size() - 1)},
+    };
+    for (const auto& [what, bytes] : cases) {
+        INFO(what);
+        unsigned bits = 0;
+        auto expected = generic_outcome(bytes, bits);
+        // Twice: the second decode comes from the key cache.
+        for (int round = 0; round < 2; ++round) {
+            auto k = PublicKey::from_der(KeyType::rsa, bytes, {});
+            if (expected) {
+                REQUIRE_FALSE(k);
+                CHECK(k.error().code == *expected);
+            } else {
+                REQUIRE(k);
+                CHECK(k->bits() == bits);
+            }
+        }
+    }
+}
+
+TEST_CASE("crypto: a cached key is still checked against each caller's policy",
+          "[crypto][rfc8301]") {
+    const std::string spki = unb64(tests::keys::rsa1024_spki_b64);
+    KeyPolicy strict;
+    strict.min_rsa_bits = 2048;
+    for (int round = 0; round < 2; ++round) {
+        auto ok = PublicKey::from_der(KeyType::rsa, spki, {});
+        REQUIRE(ok);
+        CHECK(ok->verify(digest_of("abc"), unb64(tests::keys::rsa1024_sig_abc_b64)));
+        CHECK(key_error(KeyType::rsa, spki, strict) == Errc::key_too_small);
+        KeyPolicy small_max;
+        small_max.max_rsa_bits = 1023;
+        CHECK(key_error(KeyType::rsa, spki, small_max) == Errc::key_too_large);
+    }
+    // The same bytes under the other key type are not the cached RSA key.
+    CHECK(key_error(KeyType::ed25519, spki) == Errc::bad_value);
+}
+
+TEST_CASE("crypto: one key signs and verifies again and again through its kept context",
+          "[crypto][rfc6376]") {
+    auto priv = tests::load_key(tests::keys::rsa1024_pkcs8);
+    auto pub = public_key(KeyType::rsa, tests::keys::rsa1024_spki_b64);
+    const std::string expected = unb64(tests::keys::rsa1024_sig_abc_b64);
+    for (int i = 0; i < 3; ++i) {
+        auto sig = priv.sign(digest_of("abc"));
+        REQUIRE(sig);
+        CHECK(*sig == expected); // PKCS#1 v1.5 is deterministic
+        // A failed verification leaves the context usable for the next one.
+        std::string bad = expected;
+        bad[10] = static_cast<char>(bad[10] ^ 1);
+        CHECK_FALSE(pub.verify(digest_of("abc"), bad));
+        CHECK_FALSE(pub.verify(digest_of("abd"), expected));
+        CHECK(pub.verify(digest_of("abc"), expected));
+    }
+    // A copy shares the key (and its context).
+    arc::PrivateKey copy = priv;
+    CHECK(*copy.sign(digest_of("abc")) == expected);
+    CHECK(copy.matches(pub));
+}
+
+TEST_CASE("crypto: a shared key verifies and signs from several threads at once", "[crypto]") {
+    auto priv = tests::load_key(tests::keys::rsa1024_pkcs8);
+    auto pub = public_key(KeyType::rsa, tests::keys::rsa1024_spki_b64);
+    const std::string sig = unb64(tests::keys::rsa1024_sig_abc_b64);
+    const auto d = digest_of("abc");
+    std::atomic<int> good{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&] {
+            for (int i = 0; i < 25; ++i) {
+                auto s = priv.sign(d);
+                if (pub.verify(d, sig) && s && *s == sig)
+                    ++good;
+            }
+        });
+    for (auto& t : threads)
+        t.join();
+    CHECK(good == 100);
 }

@@ -67,6 +67,12 @@ def config_errors(d, key):
          ":2: limits.max-arc-sets: 1..50"),
         ("recipient-domains without list", seal + 'when = "recipient-domains"\n',
          ':5: seal.when: "recipient-domains" needs seal.recipient-domains'),
+        ("bad temperror", '[authentication]\ntemperror = "ignore"\n',
+         ':2: authentication.temperror: must be one of "defer", "record"'),
+        ("unknown authentication method", "[authentication]\nspf = true\narc = false\n",
+         ":3: authentication.arc: unknown setting"),
+        ("method switch not a boolean", '[authentication]\nspf = "yes"\n',
+         ":2: authentication.spf: must be true or false"),
     ]
     for name, text, expect in cases:
         path = os.path.join(d, "bad.toml")
@@ -105,6 +111,13 @@ def main():
               and 'algorithm = "ed25519-sha256"' in out, "check-config lists both keys")
         check(rc == 0 and 'authserv-id = "mx.a.example"' in out,
               "check-config shows the authserv-id")
+        check(rc == 0 and "[authentication]\nspf = true\ndkim = true\ndmarc = true\n"
+              'temperror = "defer"' in out, "check-config shows the [authentication] defaults")
+        auth = os.path.join(d, "auth.toml")
+        write(auth, '[authentication]\nspf = false\ntemperror = "record"\n')
+        rc, out, err = run("check-config", "-c", auth)
+        check(rc == 0 and "spf = false" in out and 'temperror = "record"' in out,
+              "check-config reads [authentication]")
 
         # The filter over pipes: seal with a.example, then SIGHUP.
         write(good, f'authserv-id = "mx.a.example"\n[seal]\ndomain = "a.example"\n'

@@ -18,6 +18,7 @@
 
 using arcf::dns::AresOptions;
 using arcf::dns::AresResolver;
+using arcf::dns::RecordType;
 using arcf::dns::Status;
 using arcf::dns::TxtAnswer;
 using arcf::dns::test::key_record;
@@ -48,7 +49,25 @@ std::string zone_text() {
            big_key +
            "\"\n"
            "slowtc 300 TXT \"" +
-           big_key + "\"\n";
+           big_key +
+           "\"\n"
+           // SPF's record types (RFC 7208 §5): A, AAAA, MX, PTR, and CNAMEs in front of them.
+           "mail 300 A 192.0.2.1\n"
+           "mail 200 A 192.0.2.2\n"
+           "mail 300 AAAA 2001:db8:0:0:0:0:0:25\n"
+           "mx 300 MX 10 mail\n"
+           "mx 300 MX 20 backup.example.net.\n"
+           "nullmx 300 MX 0 .\n"
+           "1.2.0.192.in-addr.arpa. 300 PTR mail.example.test.\n"
+           "1.2.0.192.in-addr.arpa. 300 PTR second-name.example.test.\n"
+           "www 100 CNAME mail\n"
+           "outside 300 CNAME elsewhere.example.net.\n"
+           "dangling 300 CNAME nowhere.example.test.\n"
+           "typed 300 TXT \"txt works\"\n"
+           "typed 300 A 192.0.2.77\n"
+           "badmx 300 MX 10 mail\n"
+           "loop1 300 CNAME loop2\n"
+           "loop2 300 CNAME loop1\n";
 }
 
 const std::vector<std::string> faults = {
@@ -63,6 +82,9 @@ const std::vector<std::string> faults = {
     "slow.example.test=slow:500",
     "cancel.example.test=slow:300",
     "slowtc.example.test=truncate,slow:300",
+    "typed.example.test/a=servfail",
+    "badmx.example.test/mx=badrdata",
+    "badrdata.example.test=badrdata",
 };
 
 AresOptions options_for(const LoopbackResponder& r, std::chrono::milliseconds timeout = 250ms) {
@@ -74,9 +96,12 @@ AresOptions options_for(const LoopbackResponder& r, std::chrono::milliseconds ti
 }
 
 /// Resolves one name and runs the loop until the answer arrives (or 5 s pass).
-TxtAnswer resolve(boost::asio::io_context& io, AresResolver& res, const std::string& name) {
+TxtAnswer resolve(boost::asio::io_context& io,
+                  AresResolver& res,
+                  const std::string& name,
+                  RecordType type = RecordType::txt) {
     std::optional<TxtAnswer> got;
-    res.query_txt(name, [&got](TxtAnswer a) { got = std::move(a); });
+    res.query(type, name, [&got](TxtAnswer a) { got = std::move(a); });
     REQUIRE(run_until(io, 5s, [&] { return got.has_value(); }));
     return *got;
 }
@@ -88,7 +113,9 @@ struct Env {
     explicit Env(std::chrono::milliseconds timeout = 250ms) {
         res = std::make_unique<AresResolver>(io, options_for(dns, timeout));
     }
-    TxtAnswer resolve(const std::string& name) { return ::resolve(io, *res, name); }
+    TxtAnswer resolve(const std::string& name, RecordType type = RecordType::txt) {
+        return ::resolve(io, *res, name, type);
+    }
 };
 
 /// A UDP port on 127.0.0.1 with nobody listening (bound, read, released).
@@ -384,4 +411,84 @@ TEST_CASE("ares: nothing blocks the loop while answers are slow", "[ares][loopba
     CHECK(ticks >= total / 20ms); // the 10 ms ticker kept running (half rate allowed)
     CHECK(ticks_at_fast < 25);
     CHECK(dns.counts("slow.example.test").udp == n_slow);
+}
+
+TEST_CASE("ares: A and AAAA records in RFC 5952 text, TTL the minimum", "[ares][loopback][spf]") {
+    Env e;
+    auto a = e.resolve("mail.example.test", RecordType::a);
+    REQUIRE(a.status == Status::ok);
+    CHECK(a.records == std::vector<std::string>{"192.0.2.1", "192.0.2.2"});
+    CHECK(a.ttl == 200);
+    auto v6 = e.resolve("mail.example.test", RecordType::aaaa);
+    REQUIRE(v6.status == Status::ok);
+    CHECK(v6.records == std::vector<std::string>{"2001:db8::25"});
+    CHECK(v6.ttl == 300);
+}
+
+TEST_CASE("ares: MX records as \"preference exchange\", a null MX with an empty exchange",
+          "[ares][loopback][spf][rfc7505]") {
+    Env e;
+    auto mx = e.resolve("mx.example.test", RecordType::mx);
+    REQUIRE(mx.status == Status::ok);
+    CHECK(mx.records == std::vector<std::string>{"10 mail.example.test", "20 backup.example.net"});
+    auto null = e.resolve("nullmx.example.test", RecordType::mx);
+    REQUIRE(null.status == Status::ok);
+    CHECK(null.records == std::vector<std::string>{"0 "});
+}
+
+TEST_CASE("ares: every PTR name, in answer order", "[ares][loopback][spf]") {
+    Env e;
+    auto p = e.resolve("1.2.0.192.in-addr.arpa", RecordType::ptr);
+    REQUIRE(p.status == Status::ok);
+    CHECK(p.records == std::vector<std::string>{"mail.example.test", "second-name.example.test"});
+}
+
+TEST_CASE("ares: CNAME chains inside the answer are followed for every type",
+          "[ares][loopback][spf][rfc1034]") {
+    Env e;
+    auto a = e.resolve("www.example.test", RecordType::a);
+    REQUIRE(a.status == Status::ok);
+    CHECK(a.records == std::vector<std::string>{"192.0.2.1", "192.0.2.2"});
+    CHECK(a.ttl == 100); // the CNAME's
+    auto v6 = e.resolve("WWW.example.test.", RecordType::aaaa);
+    REQUIRE(v6.status == Status::ok);
+    CHECK(v6.records == std::vector<std::string>{"2001:db8::25"});
+    // A chain to a name the zone does not have: NXDOMAIN; out of the zone: only the CNAME.
+    CHECK(e.resolve("dangling.example.test", RecordType::a).status == Status::nxdomain);
+    CHECK(e.resolve("outside.example.test", RecordType::a).status == Status::nodata);
+    // A CNAME loop: the server gives up (SERVFAIL), a temporary failure.
+    CHECK(e.resolve("loop1.example.test", RecordType::a).status == Status::temporary);
+}
+
+TEST_CASE("ares: NXDOMAIN, NODATA and temporary failures are told apart for every type",
+          "[ares][loopback][spf]") {
+    Env e;
+    for (auto type : {RecordType::a, RecordType::aaaa, RecordType::mx, RecordType::ptr}) {
+        auto nx = e.resolve("missing.example.test", type);
+        CHECK(nx.status == Status::nxdomain);
+        CHECK(nx.ttl == 300);
+        // "split" owns a TXT record only.
+        auto nodata = e.resolve("split.example.test", type);
+        CHECK(nodata.status == Status::nodata);
+        CHECK(nodata.detail == "no " + std::string(arcf::dns::to_string(type)) + " record");
+        CHECK(e.resolve("servfail.example.test", type).status == Status::temporary);
+    }
+    // A fault for one type only: the A query fails, TXT at the same name still answers.
+    auto a = e.resolve("typed.example.test", RecordType::a);
+    CHECK(a.status == Status::temporary);
+    CHECK(a.detail == "SERVFAIL");
+    auto t = e.resolve("typed.example.test");
+    REQUIRE(t.status == Status::ok);
+    CHECK(t.records == std::vector<std::string>{"txt works"});
+    // A well-formed answer whose RDATA c-ares' parsers cannot read is a temporary failure,
+    // never an empty success.
+    auto bad = e.resolve("badmx.example.test", RecordType::mx);
+    CHECK(bad.status == Status::temporary);
+    CHECK(bad.detail == "malformed answer: MX record");
+    CHECK(e.dns.counts("badmx.example.test").total == 1);
+    for (auto type : {RecordType::a, RecordType::aaaa, RecordType::ptr}) {
+        auto b = e.resolve("badrdata.example.test", type);
+        CHECK(b.status == Status::temporary);
+        CHECK(b.detail.rfind("malformed answer", 0) == 0);
+    }
 }

@@ -307,3 +307,64 @@ TEST_CASE("static_resolver: programmed answers, fallback, hold and counts", "[st
     CHECK(r.queries("KEY.example") == 3);
     CHECK(r.total_queries() == 5);
 }
+
+TEST_CASE("cache: the type is part of the key, each type cached and joined on its own",
+          "[cache][spf]") {
+    using arcf::dns::Answer;
+    using arcf::dns::RecordType;
+    Fixture f;
+    f.upstream.set(RecordType::a, "mail.example.org", Answer::found({"192.0.2.1"}, 300));
+    f.upstream.set(RecordType::mx, "mail.example.org", Answer::found({"10 mx.example.org"}, 300));
+    f.upstream.set("mail.example.org", TxtAnswer::found({"v=spf1 -all"}, 300));
+    std::vector<std::string> got;
+    auto rec = [&got](Answer a) { got.push_back(a.records.empty() ? "-" : a.records[0]); };
+    // Two A lookups share one upstream query; MX and TXT of the same name are their own.
+    f.cache->query(RecordType::a, "mail.example.org", rec);
+    f.cache->query(RecordType::a, "MAIL.example.org.", rec);
+    f.cache->query(RecordType::mx, "mail.example.org", rec);
+    f.cache->query_txt("mail.example.org", rec);
+    f.loop.drain();
+    CHECK(got ==
+          std::vector<std::string>{"192.0.2.1", "192.0.2.1", "10 mx.example.org", "v=spf1 -all"});
+    CHECK(f.cache->stats().upstream == 3);
+    CHECK(f.cache->stats().joined == 1);
+    CHECK(f.upstream.queries(RecordType::a, "mail.example.org") == 1);
+    CHECK(f.upstream.queries("mail.example.org") == 3);
+    // From the cache now, per type.
+    f.cache->query(RecordType::mx, "mail.example.org", rec);
+    f.cache->query(RecordType::aaaa, "mail.example.org", rec); // never asked: upstream, NXDOMAIN
+    f.loop.drain();
+    CHECK(got.back() == "-");
+    CHECK(got[got.size() - 2] == "10 mx.example.org");
+    CHECK(f.cache->stats().hits == 1);
+    CHECK(f.cache->size() == 4);
+}
+
+TEST_CASE("static_resolver: typed answers and a typed fallback", "[static][spf]") {
+    using arcf::dns::Answer;
+    using arcf::dns::RecordType;
+    Loop loop;
+    StaticResolver r(loop.post(), [](RecordType type, std::string_view name) {
+        if (type == RecordType::ptr && name == "1.2.0.192.in-addr.arpa")
+            return Answer::found({"host.example"});
+        return Answer::failed(Status::nodata, "no record");
+    });
+    r.set(RecordType::aaaa, "host.example", Answer::found({"2001:db8::1"}));
+    std::vector<std::string> seen;
+    auto rec = [&](Answer a) { seen.push_back(a.records.empty() ? "-" : a.records[0]); };
+    r.query(RecordType::aaaa, "host.example", rec);
+    r.query(RecordType::a, "host.example", rec); // a set AAAA answer says nothing about A
+    r.query(RecordType::ptr, "1.2.0.192.in-addr.arpa", rec);
+    loop.drain();
+    CHECK(seen == std::vector<std::string>{"2001:db8::1", "-", "host.example"});
+    CHECK(r.queries(RecordType::aaaa, "HOST.example") == 1);
+    CHECK(r.queries("host.example") == 2);
+
+    // The TXT-only fallback answers nothing but TXT.
+    StaticResolver t(loop.post(), [](std::string_view) { return TxtAnswer::found({"txt"}); });
+    t.query(RecordType::a, "x.example", rec);
+    t.query_txt("x.example", rec);
+    loop.drain();
+    CHECK(seen.at(3) == "-");
+    CHECK(seen.at(4) == "txt");
+}

@@ -307,3 +307,63 @@ TEST_CASE("txt: the packet's RCODE wins over the transport's status", "[txt]") {
     CHECK(classify(Transport::answered, build(ok), qname).status == Status::ok);
     CHECK(classify(Transport::timeout, build(ok), qname).status == Status::temporary);
 }
+
+TEST_CASE("response: other types are classified like TXT, their RDATA left to the transport",
+          "[txt][spf]") {
+    using arcf::dns::parse_response;
+    using arcf::dns::RecordType;
+    const std::string host = "mail.example.org";
+    Msg m;
+    m.qname = host;
+    m.qtype = 1;
+    m.answers = {Rr{{}, 1, 300, {192, 0, 2, 1}}, Rr{{}, 1, 100, {192, 0, 2, 2}}};
+    auto a = parse_response(build(m), host, RecordType::a);
+    CHECK(a.status == Status::ok);
+    CHECK(a.records.empty()); // ares_parse_a_reply fills them in dns/ares_resolver.cpp
+    CHECK(a.ttl == 100);
+
+    // A CNAME chain, as for TXT.
+    Msg chain = m;
+    Bytes target;
+    put_name(target, "relay.example.net");
+    chain.answers = {Rr{{}, 5, 50, target}, Rr{"relay.example.net", 1, 400, {192, 0, 2, 9}}};
+    auto c = parse_response(build(chain), host, RecordType::a);
+    CHECK(c.status == Status::ok);
+    CHECK(c.ttl == 50);
+
+    // NODATA names the type asked; a record of another type does not count.
+    Msg other = m;
+    other.answers = {txt({"v=spf1 -all"})};
+    other.authority = {soa(200, 100)};
+    auto n = parse_response(build(other), host, RecordType::a);
+    CHECK(n.status == Status::nodata);
+    CHECK(n.detail == "no A record");
+    CHECK(n.ttl == 100);
+    Msg nx = m;
+    nx.flags = 0x8183;
+    nx.answers.clear();
+    CHECK(parse_response(build(nx), host, RecordType::a).status == Status::nxdomain);
+    Msg fail = m;
+    fail.flags = 0x8182;
+    CHECK(parse_response(build(fail), host, RecordType::a).status == Status::temporary);
+
+    // The answer must be to the type asked.
+    auto wrong = parse_response(build(m), host, RecordType::aaaa);
+    CHECK(wrong.status == Status::temporary);
+    CHECK(wrong.detail.find("another question") != std::string::npos);
+
+    // MX (type 15), PTR (12) and AAAA (28) the same way.
+    for (auto [type, code] : {std::pair{RecordType::mx, 15}, std::pair{RecordType::ptr, 12},
+                              std::pair{RecordType::aaaa, 28}}) {
+        Msg t;
+        t.qname = host;
+        t.qtype = static_cast<std::uint16_t>(code);
+        t.answers = {Rr{{}, static_cast<std::uint16_t>(code), 60, Bytes(16, 1)}};
+        CHECK(parse_response(build(t), host, type).status == Status::ok);
+        t.answers.clear();
+        auto none = parse_response(build(t), host, type);
+        CHECK(none.status == Status::nodata);
+        CHECK(none.detail == "no " + std::string(arcf::dns::to_string(type)) + " record");
+    }
+    CHECK(transport_failure(Transport::nodata, {}, RecordType::mx).detail == "no MX record");
+}

@@ -26,6 +26,10 @@ Cases:
     or the configured 451, nothing is delivered, smtpd stays up and takes the next message
   6 50 concurrent sessions with interleaved DATA are all delivered and verify
   7 malformed ARC headers, hostile messages and hostile DNS answers never stop smtpd
+  8 SPF (RFC 7208) of the loopback client: MAIL FROM domains publishing "ip4:127.0.0.1 -all"
+    and "ip4:192.0.2.1 -all" give spf=pass and spf=fail in both our A-R and our AAR (the
+    sender of the other cases publishes nothing: spf=none); an SPF lookup answered with
+    SERVFAIL defers the message (421), nothing is delivered
 """
 
 from __future__ import annotations
@@ -68,6 +72,10 @@ HOPS = {
 }
 FAULTS = {"servfail": "servfail", "drop": "drop", "malformed": "malformed",
           "garbage": "garbage", "truncate": "truncate"}
+# SPF (case 8): MAIL FROM domains and their records; the client is smtpd's peer 127.0.0.1.
+SPF_RECORDS = {"spf-pass.example.org": "v=spf1 ip4:127.0.0.1 -all",
+               "spf-fail.example.org": "v=spf1 ip4:192.0.2.1 -all"}
+SPF_SERVFAIL = "spf-servfail.example.org"
 TEMPFAIL_451 = "451 4.7.0 e2e: ARC key lookup failed, try again later"
 
 results: list[tuple[str, bool, str]] = []
@@ -244,6 +252,7 @@ class Fixture:
             self.keys[name] = upstream
             records[f"{selector}._domainkey.{domain}"] = record
         records["s1._domainkey.badkey.example.net"] = "v=DKIM1; k=rsa; p=!!notbase64!!"
+        records.update(SPF_RECORDS)
         self.zone = os.path.join(work, "zone")
         with open(self.zone, "w") as f:
             f.write("; filter-arc e2e zone (generated)\n$TTL 300\n")
@@ -262,6 +271,7 @@ class Fixture:
         for name, mode in FAULTS.items():
             domain, selector = HOPS[name]
             args += ["--fault", f"{selector}._domainkey.{domain}={mode}"]
+        args += ["--fault", f"{SPF_SERVFAIL}/txt=servfail"]
         self.dns_log = open(os.path.join(self.work, "dns.log"), "wb")
         self.dns = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                     stderr=self.dns_log)
@@ -400,6 +410,9 @@ def case_unsigned(mx: H.Smtpd, fx: Fixture):
     for m in got:
         ar = our_auth_results(m)
         assert len(ar) == 1 and re.search(r"\barc=none\b", ar[0]), f"A-R: {ar}"
+        # example.org publishes no SPF record in our zone: SPF is checked, the result is none.
+        assert re.search(r";\s*spf=none\s+smtp\.mailfrom=sender@example\.org\b", ar[0]), \
+            f"A-R: {ar}"
         s = top_seal(m)
         assert s.get("i") == "1" and s.get("cv") == "none", f"ARC-Seal {s}"
         assert s.get("d") == SEAL_DOMAIN and s.get("s") == SEAL_SELECTOR, f"ARC-Seal {s}"
@@ -629,6 +642,32 @@ def case_hostile(mx: H.Smtpd, fx: Fixture):
     assert not problems, "; ".join(problems)
 
 
+@case("8 SPF: spf=pass / spf=fail in the A-R and the AAR; an SPF SERVFAIL defers (421)")
+def case_spf(mx: H.Smtpd, fx: Fixture):
+    got = {}
+    for domain, want in (("spf-pass.example.org", "pass"), ("spf-fail.example.org", "fail")):
+        sender = f"user@{domain}"
+        m = delivered_one(mx, mx.send(sender, RCPT, message(f"spf {want}")))
+        resinfo = re.compile(r"\bspf=" + want + r"\s+smtp\.mailfrom=" + re.escape(sender) + r"\b")
+        ar = our_auth_results(m)
+        assert len(ar) == 1 and resinfo.search(ar[0]), f"{domain}: A-R {ar}"
+        assert ar[0].index("arc=") < ar[0].index("spf="), f"{domain}: arc= not first: {ar}"
+        aar = [v.decode(errors="replace") for v in H.header_values(m, "ARC-Authentication-Results")]
+        assert len(aar) == 1 and resinfo.search(aar[0]), f"{domain}: AAR {aar}"
+        assert fx.dns_queries(domain) > 0, f"{domain}: the filter never asked for its SPF record"
+        got[want] = m
+    assert_pass(fx, list(got.values()))  # the seal covers the AAR with our spf= result
+    # A temporary DNS failure of the SPF lookup: deferred like an ARC temperror (default 421).
+    marker_msg = message("spf servfail")
+    marker = H.header_values(marker_msg, "Message-ID")[0]
+    r = mx.send(f"user@{SPF_SERVFAIL}", RCPT, marker_msg, timeout=60)
+    assert r.code == 421 and r.stage == "dot", f"SPF SERVFAIL: {r!r}"
+    assert fx.dns_queries(SPF_SERVFAIL) > 0, "the filter never asked for the SPF record"
+    assert mx.alive(), "smtpd died after the SPF tempfail"
+    delivered_one(mx, mx.send(SENDER, RCPT, message("after spf servfail")))
+    assert not in_maildir(mx, marker), "the SPF-tempfailed message was delivered"
+
+
 def _send_and_abort(mx: H.Smtpd, msg: bytes, after: int) -> H.Reply:
     """EHLO, MAIL, RCPT, DATA, then `after` bytes of the message and a hard close."""
     import socket
@@ -734,6 +773,7 @@ def main() -> int:
             case_tempfail_default(mx, fx)
             case_concurrent(mx, fx)
             case_hostile(mx, fx)
+            case_spf(mx, fx)
             bad = log_problems(mx.log())
             if not mx.alive():
                 bad.append(f"smtpd not alive at the end (exit {mx.exit_status})")

@@ -27,7 +27,9 @@ struct Harness {
     Engine engine;
     std::string version = "0.6";
 
-    explicit Harness(filter::EngineOptions o = {})
+    /// DKIM and DMARC are off unless `sender_auth`: most cases here count the ARC key lookups
+    /// (SPF stays on: these sessions have no client address unless a case reports one).
+    explicit Harness(filter::EngineOptions o = {}, bool sender_auth = false)
         : key(std::make_shared<arc::SealKey>(
               arc::SealKey{"forwarder.example", "s1", tests::make_ed25519_key()})),
           record(tests::key_record(key->key)), engine([&] {
@@ -36,6 +38,8 @@ struct Harness {
                   o.policy.default_domain = key->domain;
               }
               o.tempfail_reply = "451 4.7.0 try again later";
+              if (!sender_auth)
+                  o.auth.dkim = o.auth.dmarc = false;
               return o;
           }()) {}
 
@@ -71,6 +75,18 @@ struct Harness {
             engine.on_line(data(session, l), now, all);
         engine.on_line(data(session, "."), now, all);
         return all;
+    }
+    /// Answers every query in `a`, and those the answers lead to, with NXDOMAIN (SPF: "none"),
+    /// adding what comes out to `a`.
+    void settle(Actions& a) {
+        for (std::size_t i = 0; i < a.queries.size(); ++i) {
+            Actions next;
+            engine.on_answer(a.queries[i].id,
+                             dns::Answer::failed(dns::Status::nxdomain, "NXDOMAIN"), next);
+            a.output += next.output;
+            a.queries.insert(a.queries.end(), next.queries.begin(), next.queries.end());
+            a.logs.insert(a.logs.end(), next.logs.begin(), next.logs.end());
+        }
     }
 };
 
@@ -429,7 +445,9 @@ TEST_CASE("engine: what gets sealed follows the policy", "[engine][policy]") {
         h.feed(h.report(S1, "tx-begin|35163a36"));
         h.feed(h.report(S1, "tx-mail|35163a36|ok|sender@example.org"));
         h.feed(h.report(S1, "tx-rcpt|35163a36|ok|" + rcpt));
-        return datalines(h.message(S1, plain_message).output, S1);
+        auto a = h.message(S1, plain_message);
+        h.settle(a); // the SPF lookups for sender@example.org (none published: spf=none)
+        return datalines(a.output, S1);
     };
     auto sealed = [](const std::vector<std::string>& lines) {
         return !lines.empty() && lines[0].rfind("ARC-Seal:", 0) == 0;
@@ -537,6 +555,7 @@ TEST_CASE("engine: reconfigure applies to new messages, not to ones in flight", 
         h.engine.on_line(h.data(S2, plain_message[i]), now, started);
     filter::EngineOptions v;
     v.policy.mode = filter::Mode::verify;
+    v.auth.dkim = v.auth.dmarc = false;
     h.engine.reconfigure(v);
     CHECK(h.engine.authserv_id() == "mx.example.test");
     auto lines = datalines(h.message(S1, plain_message).output, S1);
@@ -544,4 +563,325 @@ TEST_CASE("engine: reconfigure applies to new messages, not to ones in flight", 
     std::vector<std::string> rest(plain_message.begin() + 4, plain_message.end());
     auto in_flight = datalines(h.message(S2, rest).output, S2);
     CHECK(in_flight.at(0).rfind("ARC-Seal: i=1;", 0) == 0); // still sealed, as it began
+}
+
+// ---- SPF through the engine (RFC 7208): lookups, results in the A-R and the AAR, temperror ----
+
+namespace {
+
+using DnsTable = std::map<std::pair<dns::RecordType, std::string>, dns::Answer>;
+
+/// A session as smtpd reports it before DATA.
+void spf_session(Harness& h,
+                 const std::string& s,
+                 const std::string& src,
+                 const std::string& mail_from,
+                 const std::string& helo = "client.example.org",
+                 const std::string& auth = "") {
+    h.feed(h.report(s, "link-connect|client.example.org|pass|" + src + "|127.0.0.1:25"));
+    h.feed(h.report(s, "link-identify|EHLO|" + helo));
+    if (!auth.empty())
+        h.feed(h.report(s, "link-auth|" + auth + "|pass"));
+    h.feed(h.report(s, "tx-begin|35163a36"));
+    h.feed(h.report(s, "tx-mail|35163a36|ok|" + mail_from));
+    h.feed(h.report(s, "tx-rcpt|35163a36|ok|arctest@example.test"));
+}
+
+/// Answers every query in `a` (and those the answers lead to) from `table` (NXDOMAIN when
+/// absent), collecting the results into `a`. Returns how many queries were answered.
+std::size_t answer_all(Harness& h, Actions& a, const DnsTable& table) {
+    std::size_t i = 0;
+    for (; i < a.queries.size(); ++i) {
+        const auto& q = a.queries[i];
+        auto it = table.find({q.type, q.name});
+        Actions next;
+        h.engine.on_answer(
+            q.id, it != table.end() ? it->second : dns::Answer::failed(dns::Status::nxdomain, "NX"),
+            next);
+        a.output += next.output;
+        a.queries.insert(a.queries.end(), next.queries.begin(), next.queries.end());
+        a.logs.insert(a.logs.end(), next.logs.begin(), next.logs.end());
+        a.deadlines.insert(a.deadlines.end(), next.deadlines.begin(), next.deadlines.end());
+    }
+    return i;
+}
+
+/// The unfolded value of our Authentication-Results in the stored lines.
+std::string our_ar(const std::vector<std::string>& lines) {
+    std::string ar;
+    bool in = false;
+    for (const auto& l : lines) {
+        if (l.rfind("Authentication-Results: mx.example.test;", 0) == 0)
+            in = true;
+        else if (in && !(l[0] == ' ' || l[0] == '\t'))
+            break;
+        if (in)
+            ar += (ar.empty() ? l : " " + l.substr(1));
+    }
+    return ar;
+}
+
+DnsTable spf_table(const std::string& record) {
+    return {{{dns::RecordType::txt, "example.org"}, dns::Answer::found({record})}};
+}
+
+bool has_query(const Actions& a, dns::RecordType type, const std::string& name) {
+    return std::any_of(a.queries.begin(), a.queries.end(),
+                       [&](const auto& q) { return q.type == type && q.name == name; });
+}
+
+} // namespace
+
+TEST_CASE("engine spf: pass is written after arc= in the A-R and in the AAR", "[engine][spf]") {
+    Harness h;
+    h.handshake();
+    spf_session(h, S1, "192.0.2.7:59658", "sender@example.org");
+    auto a = h.message(S1, plain_message);
+    REQUIRE(has_query(a, dns::RecordType::txt, "example.org"));
+    CHECK(a.deadlines.size() == 1);
+    CHECK(datalines(a.output, S1).empty()); // held until SPF is in
+    CHECK(h.engine.pending_queries() == 1);
+    answer_all(h, a, spf_table("v=spf1 ip4:192.0.2.0/24 -all"));
+    auto lines = datalines(a.output, S1);
+    REQUIRE(!lines.empty());
+    CHECK(lines[0].rfind("ARC-Seal: i=1;", 0) == 0);
+    std::string ar = our_ar(lines);
+    CHECK(ar.find("; arc=none") != std::string::npos);
+    CHECK(ar.find("; spf=pass smtp.mailfrom=sender@example.org") != std::string::npos);
+    CHECK(ar.find("arc=none") < ar.find("spf=pass"));
+    std::string aar = aar_of(lines);
+    CHECK(aar.find("spf=pass smtp.mailfrom=sender@example.org") != std::string::npos);
+    CHECK(aar.find("arc=none") < aar.find("spf=pass"));
+    CHECK(verify_stored(stored_message(lines), h.record).status == arc::ChainStatus::pass);
+    REQUIRE(a.logs.size() == 1);
+    CHECK(a.logs[0].find(" spf=pass spf_identity=mailfrom spf_domain=example.org") !=
+          std::string::npos);
+    CHECK(h.feed(h.commit(S1)).output.find("|proceed") != std::string::npos);
+    CHECK(h.engine.pending_queries() == 0);
+}
+
+TEST_CASE("engine spf: fail, softfail, neutral, none and permerror are recorded and accepted",
+          "[engine][spf]") {
+    struct Row {
+        std::string record; // empty: no TXT record (NXDOMAIN)
+        std::string want;
+    };
+    for (const auto& row : std::vector<Row>{
+             {"v=spf1 ip4:198.51.100.0/24 -all", "spf=fail smtp.mailfrom=sender@example.org"},
+             {"v=spf1 ~all", "spf=softfail smtp.mailfrom=sender@example.org"},
+             {"v=spf1 ?all", "spf=neutral smtp.mailfrom=sender@example.org"},
+             {"", "spf=none smtp.mailfrom=sender@example.org"},
+             {"v=spf1 ip4:300.1.1.1 -all", "spf=permerror reason="},
+         }) {
+        Harness h;
+        h.handshake();
+        spf_session(h, S1, "192.0.2.7:59658", "sender@example.org");
+        auto a = h.message(S1, plain_message);
+        answer_all(h, a, row.record.empty() ? DnsTable{} : spf_table(row.record));
+        auto lines = datalines(a.output, S1);
+        std::string ar = our_ar(lines);
+        INFO(row.record << " -> " << ar);
+        CHECK(ar.find(row.want) != std::string::npos);
+        CHECK(aar_of(lines).find(row.want) != std::string::npos);
+        CHECK(h.feed(h.commit(S1)).output.find("|proceed") != std::string::npos);
+    }
+}
+
+TEST_CASE("engine spf: a temperror defers by default, or is recorded", "[engine][spf]") {
+    DnsTable servfail{{{dns::RecordType::txt, "example.org"},
+                       dns::Answer::failed(dns::Status::temporary, "SERVFAIL")}};
+    SECTION("temperror = defer: the commit gets the tempfail reply, nothing is added") {
+        Harness h;
+        h.handshake();
+        spf_session(h, S1, "192.0.2.7:59658", "sender@example.org");
+        auto a = h.message(S1, plain_message);
+        answer_all(h, a, servfail);
+        auto lines = datalines(a.output, S1);
+        lines.pop_back();
+        CHECK(lines == plain_message); // released unchanged
+        CHECK(a.logs.at(0).find("spf=temperror") != std::string::npos);
+        CHECK(a.logs.at(0).find("action=tempfail") != std::string::npos);
+        CHECK(h.feed(h.commit(S1)).output ==
+              "filter-result|" + S1 + "|" + COMMIT + "|reject|451 4.7.0 try again later\n");
+    }
+    SECTION("temperror = record: spf=temperror with a reason, accepted and sealed") {
+        filter::EngineOptions o;
+        o.auth.temperror = filter::TempErrorAction::record;
+        Harness h(o);
+        h.handshake();
+        spf_session(h, S1, "192.0.2.7:59658", "sender@example.org");
+        auto a = h.message(S1, plain_message);
+        answer_all(h, a, servfail);
+        auto lines = datalines(a.output, S1);
+        CHECK(lines.at(0).rfind("ARC-Seal: i=1;", 0) == 0);
+        CHECK(our_ar(lines).find("spf=temperror reason=") != std::string::npos);
+        CHECK(aar_of(lines).find("spf=temperror") != std::string::npos);
+        CHECK(h.feed(h.commit(S1)).output.find("|proceed") != std::string::npos);
+    }
+}
+
+TEST_CASE("engine spf: missing answers at the deadline are a temperror", "[engine][spf]") {
+    auto run = [](filter::TempErrorAction action) {
+        filter::EngineOptions o;
+        o.auth.temperror = action;
+        Harness h(o);
+        h.handshake();
+        spf_session(h, S1, "192.0.2.7:59658", "sender@example.org");
+        auto a = h.message(S1, plain_message);
+        REQUIRE(a.queries.size() == 1);
+        REQUIRE(a.deadlines.size() == 1);
+        CHECK(datalines(a.output, S1).empty());
+        Actions b;
+        h.engine.on_deadline(a.deadlines[0].message, b);
+        CHECK(b.cancels == std::vector<filter::QueryId>{a.queries[0].id});
+        CHECK(b.logs.at(0).find("spf=temperror") != std::string::npos);
+        CHECK(b.logs.at(0).find("deadline=hit") != std::string::npos);
+        // The late answer changes nothing.
+        Actions c;
+        h.engine.on_answer(a.queries[0].id, dns::Answer::found({"v=spf1 +all"}), c);
+        CHECK(c.output.empty());
+        CHECK(c.queries.empty());
+        return std::make_pair(datalines(b.output, S1), h.feed(h.commit(S1)).output);
+    };
+    auto [deferred, reply] = run(filter::TempErrorAction::defer);
+    CHECK(reply.find("|reject|451 ") != std::string::npos);
+    CHECK(our_ar(deferred).empty());
+    auto [recorded, reply2] = run(filter::TempErrorAction::record);
+    CHECK(reply2.find("|proceed") != std::string::npos);
+    CHECK(our_ar(recorded).find("spf=temperror reason=\"DNS answers missing at the deadline\"") !=
+          std::string::npos);
+}
+
+TEST_CASE("engine spf: local, unix-socket and authenticated clients get no SPF result",
+          "[engine][spf]") {
+    auto run = [](const std::string& src, const std::string& auth) {
+        Harness h;
+        h.handshake();
+        spf_session(h, S1, src, "sender@example.org", "client.example.org", auth);
+        auto a = h.message(S1, plain_message);
+        CHECK(a.queries.empty());
+        auto lines = datalines(a.output, S1);
+        CHECK(!lines.empty()); // complete at once
+        CHECK(our_ar(lines).find("arc=none") != std::string::npos);
+        CHECK(our_ar(lines).find("spf=") == std::string::npos);
+        return a.logs.at(0);
+    };
+    CHECK(run("unix:/var/run/smtpd.sock", "").find("spf=skipped") != std::string::npos);
+    CHECK(run("local", "").find("spf_reason=\"no client address") != std::string::npos);
+    CHECK(run("192.0.2.7:59658", "alice").find("spf_reason=\"authenticated session\"") !=
+          std::string::npos);
+    // Disabled in the configuration.
+    filter::EngineOptions off;
+    off.auth.spf = false;
+    Harness h(off);
+    h.handshake();
+    spf_session(h, S1, "192.0.2.7:59658", "sender@example.org");
+    auto a = h.message(S1, plain_message);
+    CHECK(a.queries.empty());
+    CHECK(our_ar(datalines(a.output, S1)).find("spf=") == std::string::npos);
+}
+
+TEST_CASE("engine spf: the null reverse-path checks the HELO identity", "[engine][spf]") {
+    Harness h;
+    h.handshake();
+    spf_session(h, S1, "[2001:db8::7]:59658", "", "relay.example.net");
+    auto a = h.message(S1, plain_message);
+    REQUIRE(has_query(a, dns::RecordType::txt, "relay.example.net"));
+    DnsTable t{{{dns::RecordType::txt, "relay.example.net"}, dns::Answer::found({"v=spf1 a -all"})},
+               {{dns::RecordType::aaaa, "relay.example.net"}, dns::Answer::found({"2001:db8::7"})}};
+    CHECK(answer_all(h, a, t) == 2); // TXT, then the AAAA of the "a" mechanism
+    auto ar = our_ar(datalines(a.output, S1));
+    CHECK(ar.find("spf=pass smtp.helo=relay.example.net") != std::string::npos);
+    CHECK(ar.find("smtp.remote-ip=2001:db8::7") != std::string::npos);
+    CHECK(a.logs.at(0).find("spf_identity=helo") != std::string::npos);
+}
+
+TEST_CASE("engine spf: interleaved sessions, answers in reverse order, mixed with ARC keys",
+          "[engine][spf]") {
+    Harness h;
+    h.handshake();
+    // S2 carries an ARC chain (one key lookup) and SPF; S1 only SPF.
+    auto first = h.message("0000000000000001", plain_message);
+    auto chained = datalines(first.output, "0000000000000001");
+    chained.pop_back();
+    spf_session(h, S1, "192.0.2.7:1", "one@a.example");
+    spf_session(h, S2, "192.0.2.8:2", "two@b.example");
+    Actions all;
+    for (std::size_t i = 0; i < std::max(plain_message.size(), chained.size()); ++i) {
+        if (i < plain_message.size())
+            h.engine.on_line(h.data(S1, plain_message[i]), now, all);
+        if (i < chained.size())
+            h.engine.on_line(h.data(S2, chained[i]), now, all);
+    }
+    h.engine.on_line(h.data(S1, "."), now, all);
+    h.engine.on_line(h.data(S2, "."), now, all);
+    REQUIRE(all.queries.size() == 3);
+    CHECK(has_query(all, dns::RecordType::txt, "a.example"));
+    CHECK(has_query(all, dns::RecordType::txt, "b.example"));
+    CHECK(has_query(all, dns::RecordType::txt, "s1._domainkey.forwarder.example"));
+    CHECK(all.deadlines.size() == 2); // one per message
+    CHECK(datalines(all.output, S1).empty());
+    CHECK(datalines(all.output, S2).empty());
+    DnsTable t{
+        {{dns::RecordType::txt, "a.example"}, dns::Answer::found({"v=spf1 -all"})},
+        {{dns::RecordType::txt, "b.example"}, dns::Answer::found({"v=spf1 ip4:192.0.2.8 -all"})},
+        {{dns::RecordType::txt, "s1._domainkey.forwarder.example"},
+         dns::Answer::found({h.record})}};
+    Actions answers;
+    answers.queries.assign(all.queries.rbegin(), all.queries.rend());
+    answer_all(h, answers, t);
+    auto l1 = datalines(answers.output, S1), l2 = datalines(answers.output, S2);
+    CHECK(our_ar(l1).find("spf=fail smtp.mailfrom=one@a.example") != std::string::npos);
+    CHECK(our_ar(l2).find("spf=pass smtp.mailfrom=two@b.example") != std::string::npos);
+    CHECK(our_ar(l2).find("arc=pass") != std::string::npos);
+    CHECK(l2.at(0).find("i=2;") != std::string::npos);
+    CHECK(h.engine.pending_queries() == 0);
+}
+
+TEST_CASE("engine spf: a message too large for us drops its SPF lookups", "[engine][spf]") {
+    filter::EngineOptions o;
+    o.max_message_bytes = 200;
+    Harness h(o);
+    h.handshake();
+    spf_session(h, S1, "192.0.2.7:59658", "sender@example.org");
+    auto msg = plain_message;
+    msg.push_back(std::string(300, 'x'));
+    auto a = h.message(S1, msg);
+    REQUIRE(a.queries.size() == 1);
+    CHECK(a.cancels == std::vector<filter::QueryId>{a.queries[0].id});
+    auto lines = datalines(a.output, S1);
+    lines.pop_back();
+    CHECK(lines == msg);
+    CHECK(h.engine.pending_queries() == 0);
+}
+
+TEST_CASE("engine spf: key lookups after a passed deadline get a deadline of their own",
+          "[engine][spf]") {
+    filter::EngineOptions o;
+    o.auth.temperror = filter::TempErrorAction::record;
+    Harness h(o);
+    h.handshake();
+    auto first = h.message("0000000000000001", plain_message);
+    auto chained = datalines(first.output, "0000000000000001");
+    chained.pop_back();
+    spf_session(h, S1, "192.0.2.7:59658", "sender@example.org");
+    Actions a;
+    h.engine.on_line(h.data(S1, chained[0]), now, a); // data starts: the SPF lookup
+    REQUIRE(a.queries.size() == 1);
+    REQUIRE(a.deadlines.size() == 1);
+    Actions late;
+    h.engine.on_deadline(a.deadlines[0].message, late); // a slow client: SPF temperror
+    CHECK(late.cancels.size() == 1);
+    Actions rest;
+    for (std::size_t i = 1; i < chained.size(); ++i)
+        h.engine.on_line(h.data(S1, chained[i]), now, rest);
+    h.engine.on_line(h.data(S1, "."), now, rest);
+    REQUIRE(rest.queries.size() == 1); // the ARC key, asked at the end of the header block
+    CHECK(rest.deadlines.size() == 1);
+    CHECK(datalines(rest.output, S1).empty());
+    Actions done;
+    h.engine.on_answer(rest.queries[0].id, dns::Answer::found({h.record}), done);
+    auto ar = our_ar(datalines(done.output, S1));
+    CHECK(ar.find("arc=pass") != std::string::npos);
+    CHECK(ar.find("spf=temperror") != std::string::npos);
 }

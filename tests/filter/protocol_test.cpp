@@ -73,3 +73,12 @@ TEST_CASE("protocol: client addresses from link-connect", "[protocol]") {
     CHECK(address_of("[2001:db8::1]:25") == "2001:db8::1");
     CHECK(address_of("unix:/var/run/smtpd.sock").empty());
 }
+
+TEST_CASE("protocol: data-lines appended in place equal the formatted ones", "[protocol]") {
+    std::string out = "filter-result|s|t|proceed\n";
+    const std::string before = out;
+    append_dataline(out, "63df94b5b4c4a0c7", "e43f4b5e888d8c53", "Subject: x|y");
+    append_dataline(out, "63df94b5b4c4a0c7", "e43f4b5e888d8c53", "");
+    CHECK(out == before + format_dataline("63df94b5b4c4a0c7", "e43f4b5e888d8c53", "Subject: x|y") +
+                     "filter-dataline|63df94b5b4c4a0c7|e43f4b5e888d8c53|\n");
+}

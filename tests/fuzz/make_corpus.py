@@ -152,6 +152,26 @@ def dns_packet(qname, rcode=0, answers=(), cname=None, soa=False, tc=False, qid=
     return pkt
 
 
+DMARC_SEEDS = (
+    "v=DMARC1; p=reject",
+    "v=DMARC1; p=quarantine; sp=reject; np=none; adkim=s; aspf=r; pct=50; "
+    "rua=mailto:agg@example.com,mailto:x@example.net!10m; ruf=mailto:f@example.com; fo=1:d; "
+    "rf=afrf; ri=3600",
+    "v=DMARC1; rua=mailto:dmarc@example.com",
+    "v=DMARC1; p=bogus; sp=; pct=101; adkim=x;; junk; p=none",
+    "V = DMARC1 ; P = Reject ;",
+    "v=DMARC2; p=reject",
+    "Joe User <user@Mail.Example.COM>",
+    "\"evil@bad.example\" <user@example.com> (comment <x@y>)",
+    "Team: a@example.com, b@example.net;",
+    "Joe <@relay.example,@other.example:user@example.com>",
+    "J\u00f6rg <j@b\u00fccher.example>",
+    "a@good.example <evil@bad.example>",
+    "undisclosed-recipients:;",
+    "user@[192.0.2.1]",
+)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--suite", default=os.path.join(ROOT, "..", "shared", "arc-test-suite"))
@@ -160,7 +180,7 @@ def main():
     w = Writer()
     targets = ["fuzz_header", "fuzz_tag_list", "fuzz_key_record", "fuzz_auth_results",
                "fuzz_arc_headers", "fuzz_verify", "fuzz_seal", "fuzz_protocol", "fuzz_engine",
-               "fuzz_policy", "fuzz_dns_txt", "fuzz_zone_file", "fuzz_config"]
+               "fuzz_policy", "fuzz_dns_txt", "fuzz_zone_file", "fuzz_config", "fuzz_dmarc"]
     for t in targets:
         w.clear(t)
 
@@ -317,6 +337,10 @@ def main():
                            "0.0.0.0/0\n\"a@b\" <c@d.example>, e@f", "1.2.3.4/33\nx@y. ",
                            "fe80::/10%eth0\n(comment@x) a@b.example")):
         w.add("fuzz_policy", f"{i:02d}", v)
+
+    # DMARC: policy records and From values (one input serves both parsers).
+    for i, v in enumerate(DMARC_SEEDS):
+        w.add("fuzz_dmarc", f"{i:02d}", v)
 
     # Configurations: the shipped examples with test keys, and edge cases.
     key = "/tmp/filter-arc-fuzz/ed25519.key"

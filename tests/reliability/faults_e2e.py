@@ -135,7 +135,7 @@ def stdout_unread(cfg, d):
     stalled = not done.is_set()
     check(stalled, f"with stdout unread the filter stops taking input (after {sent[0]} of {n} "
                    "messages)")
-    # It holds at most ~16 MB of unwritten output (smtpd_shell.cpp) plus the message at hand.
+    # It holds at most ~4 MB of unwritten output (smtpd_shell.cpp) plus the message at hand.
     check(peak - base < 80 * 1024, f"memory stays bounded while stdout is not read: RSS "
                                    f"{base // 1024} MB at start, peak {peak // 1024} MB")
     f.resume_reading()

@@ -1,17 +1,25 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: ISC
 """Loopback authoritative DNS responder for the filter-arc tests (RFC 1035 §4.2 over UDP and TCP,
-RFC 6891 EDNS0) serving TXT records from a master file, with per-name fault injection.
+RFC 6891 EDNS0) serving TXT, A, AAAA (RFC 3596), MX, PTR and CNAME records from a master file,
+with per-name (or per-name-and-type) fault injection.
 
 Usage:
   dns_responder.py --zone FILE [--port 0] [--port-file F] [--stats-file F]
                    [--fault NAME=MODE ...] [--rules FILE] [--watch-stdin] [--max-lifetime S]
 
 Modes: servfail, refused, drop (never answers), truncate (UDP: TC=1 and no records; TCP: full
-answer), malformed (right ID and question, then a broken answer record), garbage (right ID, then
-random bytes), nxdomain, empty (NOERROR, no records), slow:MS (normal answer after MS
+answer), malformed (right ID and question, then a broken answer record), badrdata (a well-formed
+answer record of the asked type whose RDATA is no valid A/AAAA/MX/PTR data), garbage
+(right ID, then random bytes), nxdomain, empty (NOERROR, no records), slow:MS (normal answer after MS
 milliseconds, other queries are not held up). Modes combine with commas, e.g. "truncate,slow:300"
-delays both the UDP TC answer and the TCP answer.
+delays both the UDP TC answer and the TCP answer. NAME may end in "/TYPE" (e.g.
+"example.org/MX=servfail") to fault only queries of that type; such a fault wins over one for
+the whole name.
+
+A CNAME at the question name (RFC 1034 §3.6.2) is answered with the CNAME record followed by
+whatever the chain leads to inside the zone (at most 8 hops); a chain leaving the zone ends with
+the CNAME records alone (NOERROR), one ending at a name the zone does not have with NXDOMAIN.
 
 The chosen port is printed as the first line on stdout and written to --port-file (atomically).
 Per-name query counts ("name total udp tcp" lines, names lower case without the final dot) are
@@ -31,14 +39,22 @@ import struct
 import sys
 import time
 
+TYPE_A = 1
+TYPE_CNAME = 5
 TYPE_SOA = 6
+TYPE_PTR = 12
+TYPE_MX = 15
 TYPE_TXT = 16
+TYPE_AAAA = 28
 TYPE_OPT = 41
+TYPES = {"A": TYPE_A, "CNAME": TYPE_CNAME, "PTR": TYPE_PTR, "MX": TYPE_MX, "TXT": TYPE_TXT,
+         "AAAA": TYPE_AAAA}
 CLASS_IN = 1
 RCODE_NOERROR, RCODE_SERVFAIL, RCODE_NXDOMAIN, RCODE_REFUSED = 0, 2, 3, 5
 EDNS_SIZE = 1232  # what we advertise back (RFC 6891 §6.2.5)
 DEFAULT_TTL = 300
-MODES = {"servfail", "refused", "drop", "truncate", "malformed", "garbage", "nxdomain", "empty"}
+MODES = {"servfail", "refused", "drop", "truncate", "malformed", "garbage", "nxdomain", "empty",
+         "badrdata"}
 
 
 # ---- zone file (the subset dns/zone_file.hpp reads, RFC 1035 §5.1) --------------------------
@@ -125,9 +141,35 @@ def norm(name):
     return name.strip().rstrip(".").lower()
 
 
+def _absolute(name, origin):
+    """A name as written in the zone, made absolute (RFC 1035 §5.1); "" is the root."""
+    if name == "@":
+        return origin
+    if name.endswith("."):
+        return norm(name)
+    return name.lower() + ("." + origin if origin else "")
+
+
+def _rdata(rtype, toks, origin):
+    """RDATA on the wire for an A, AAAA, MX, PTR or CNAME record; raises ValueError."""
+    words = [t.decode() for t, quoted in toks if not quoted]
+    if len(words) != len(toks):
+        raise ValueError("quoted string in record data")
+    if rtype == TYPE_A and len(words) == 1:
+        return socket.inet_pton(socket.AF_INET, words[0])
+    if rtype == TYPE_AAAA and len(words) == 1:
+        return socket.inet_pton(socket.AF_INET6, words[0])
+    if rtype == TYPE_MX and len(words) == 2 and words[0].isdigit() and int(words[0]) < 65536:
+        return struct.pack("!H", int(words[0])) + encode_name(_absolute(words[1], origin))
+    if rtype in (TYPE_PTR, TYPE_CNAME) and len(words) == 1:
+        return encode_name(_absolute(words[0], origin))
+    raise ValueError("bad record data")
+
+
 def parse_zone(text):
-    """Returns (txt, owners, origin): txt maps owner -> [(ttl, [character-strings])]."""
-    txt, owners = {}, set()
+    """Returns (txt, owners, origin, rrs): txt maps owner -> [(ttl, [character-strings])];
+    rrs maps (owner, type) -> [(ttl, rdata bytes)] for the other types this responder serves."""
+    txt, owners, rrs = {}, set(), {}
     origin, last_owner, default_ttl = "", None, DEFAULT_TTL
     for lineno, entry in _logical_entries(text):
         starts_blank = entry[:1] in (" ", "\t")
@@ -172,7 +214,14 @@ def parse_zone(text):
         if k >= len(toks):
             raise ValueError(f"line {lineno}: missing record type")
         owners.add(owner)
-        if toks[k][0].decode(errors="replace").lower() != "txt":
+        rtype = TYPES.get(toks[k][0].decode(errors="replace").upper())
+        if rtype is not None and rtype != TYPE_TXT:
+            try:
+                rrs.setdefault((owner, rtype), []).append((ttl, _rdata(rtype, toks[k + 1:], origin)))
+            except (ValueError, OSError, UnicodeDecodeError) as e:
+                raise ValueError(f"line {lineno}: {e}") from None
+            continue
+        if rtype != TYPE_TXT:
             continue
         strings = []
         for data, _ in toks[k + 1:]:
@@ -180,10 +229,20 @@ def parse_zone(text):
             chunks = [data[j:j + 255] for j in range(0, len(data), 255)] or [b""]
             strings.extend(chunks)
         txt.setdefault(owner, []).append((ttl, strings))
-    return txt, owners, origin
+    return txt, owners, origin, rrs
 
 
 # ---- wire format (RFC 1035 §4.1) ---------------------------------------------------------------
+
+def _decode_name(wire):
+    """An uncompressed wire name (as encode_name() writes it) back to text."""
+    labels, pos = [], 0
+    while pos < len(wire) and wire[pos]:
+        n = wire[pos]
+        labels.append(wire[pos + 1:pos + 1 + n].decode("latin-1").lower())
+        pos += 1 + n
+    return ".".join(labels)
+
 
 def encode_name(name):
     out = bytearray()
@@ -234,17 +293,27 @@ class Query:
                 break
 
 
+def txt_rr(ttl, strings, owner=None):
+    """A TXT RR; owner None means a pointer to the question name."""
+    rdata = b"".join(bytes([len(s)]) + s for s in strings)
+    return rr(TYPE_TXT, ttl, rdata, owner)
+
+
+def rr(rtype, ttl, rdata, owner=None):
+    head = struct.pack("!H", 0xC00C) if owner is None else encode_name(owner)
+    return head + struct.pack("!HHIH", rtype, CLASS_IN, ttl, len(rdata)) + rdata
+
+
 def build_response(q, rcode=RCODE_NOERROR, answers=(), authority=(), tc=False):
-    """answers: [(ttl, [bytes])] TXT RRs at the question name; authority: raw RRs."""
+    """answers: raw answer RRs (see rr(), txt_rr()); authority: raw RRs."""
     flags = 0x8000 | (q.flags & 0x7800) | 0x0400 | (q.flags & 0x0100) | rcode
     if tc:
         flags |= 0x0200
     ar = 1 if q.edns_size is not None else 0
     out = bytearray(struct.pack("!HHHHHH", q.id, flags, 1, len(answers), len(authority), ar))
     out += q.question
-    for ttl, strings in answers:
-        rdata = b"".join(bytes([len(s)]) + s for s in strings)
-        out += struct.pack("!HHHIH", 0xC00C, TYPE_TXT, CLASS_IN, ttl, len(rdata)) + rdata
+    for a in answers:
+        out += a
     for rr in authority:
         out += rr
     if ar:
@@ -261,9 +330,38 @@ def soa_rr(owner, ttl, minimum):
 # ---- the responder -----------------------------------------------------------------------------
 
 class Responder:
-    def __init__(self, args, txt, owners, origin, faults):
+    def __init__(self, args, txt, owners, origin, faults, rrs=None):
         self.args, self.txt, self.owners, self.origin, self.faults = args, txt, owners, origin, faults
+        self.rrs = rrs or {}
         self.counts = {}
+
+    def records(self, name, qtype, owner=None):
+        """Raw RRs of qtype at name (owner None: written as a pointer to the question)."""
+        if qtype == TYPE_TXT:
+            return [txt_rr(ttl, strings, owner) for ttl, strings in self.txt.get(name, [])]
+        return [rr(qtype, ttl, rdata, owner) for ttl, rdata in self.rrs.get((name, qtype), [])]
+
+    def lookup(self, q):
+        """(rcode, answer RRs) for a query the zone answers, following CNAMEs inside it."""
+        if q.name not in self.owners:
+            return RCODE_NXDOMAIN, []
+        name, answers = q.name, []
+        for hop in range(9):
+            owner = None if hop == 0 else name  # the question name is written as a pointer
+            found = self.records(name, q.qtype, owner)
+            cname = self.rrs.get((name, TYPE_CNAME))
+            if found or q.qtype == TYPE_CNAME or not cname:
+                return RCODE_NOERROR, answers + found
+            ttl, rdata = cname[0]
+            answers.append(rr(TYPE_CNAME, ttl, rdata, owner))
+            target = _decode_name(rdata)
+            if target not in self.owners:
+                # The chain leaves the zone (NOERROR: a resolver would go on) or ends nowhere.
+                in_zone = bool(self.origin) and (target == self.origin or
+                                                 target.endswith("." + self.origin))
+                return (RCODE_NXDOMAIN if in_zone else RCODE_NOERROR), answers
+            name = target
+        return RCODE_SERVFAIL, []  # a CNAME loop
 
     def count(self, name, transport):
         c = self.counts.setdefault(name, [0, 0])
@@ -295,7 +393,9 @@ class Responder:
             return 0, None
         self.count(q.name, transport)
         mode, delay = "", 0.0
-        for m in self.faults.get(q.name, "").split(","):
+        qtype_name = next((n for n, v in TYPES.items() if v == q.qtype), str(q.qtype))
+        fault = self.faults.get(f"{q.name}/{qtype_name.lower()}", self.faults.get(q.name, ""))
+        for m in fault.split(","):
             if m.startswith("slow:"):
                 delay = int(m[5:]) / 1000.0
             elif m:
@@ -317,17 +417,28 @@ class Responder:
             # but carries 7, so only a parser that checks bounds notices.
             flags = 0x8000 | 0x0400 | (q.flags & 0x0100)
             pkt = struct.pack("!HHHHHH", q.id, flags, 1, 1, 0, 0) + q.question
-            pkt += struct.pack("!HHHIH", 0xC00C, TYPE_TXT, CLASS_IN, 60, 60) + b"\x06broken"
+            pkt += struct.pack("!HHHIH", 0xC00C, q.qtype, CLASS_IN, 60, 60) + b"\x06broken"
             return delay, pkt
+        if mode == "badrdata":
+            # A/AAAA: 3 octets; MX/PTR (and others): a name whose pointer leaves the message.
+            rdata = {TYPE_A: b"\x01\x02\x03", TYPE_AAAA: b"\x01\x02\x03",
+                     TYPE_MX: b"\x00\x0a\xc0\xff"}.get(q.qtype, b"\xc0\xff\x00")
+            return delay, build_response(q, RCODE_NOERROR, answers=[rr(q.qtype, 60, rdata)])
         if mode == "truncate" and transport == "udp":
             return delay, build_response(q, RCODE_NOERROR, tc=True)
         if q.qclass != CLASS_IN:
             return delay, build_response(q, RCODE_REFUSED)
-        if q.name not in self.owners:
-            return delay, self.negative(q, RCODE_NXDOMAIN)
-        records = self.txt.get(q.name, []) if q.qtype == TYPE_TXT else []
-        if not records:
-            return delay, self.negative(q, RCODE_NOERROR)
+        rcode, records = self.lookup(q)
+        if rcode == RCODE_SERVFAIL:
+            return delay, build_response(q, RCODE_SERVFAIL)
+        if not records or rcode != RCODE_NOERROR:
+            pkt = self.negative(q, rcode)
+            if records:  # a CNAME chain ending at a missing name: keep the chain
+                pkt = build_response(q, rcode, answers=records,
+                                     authority=[] if self.args.no_soa else
+                                     [soa_rr(self.origin, self.args.soa_ttl,
+                                             self.args.soa_minimum)])
+            return delay, pkt
         pkt = build_response(q, RCODE_NOERROR, answers=records)
         limit = q.edns_size or 512
         if transport == "udp" and len(pkt) > limit:
@@ -572,10 +683,10 @@ def main():
     args = ap.parse_args()
     with open(args.zone, encoding="utf-8") as f:
         try:
-            txt, owners, origin = parse_zone(f.read())
+            txt, owners, origin, rrs = parse_zone(f.read())
         except ValueError as e:
             raise SystemExit(f"dns_responder: {args.zone}: {e}")
-    responder = Responder(args, txt, owners, origin, parse_faults(args))
+    responder = Responder(args, txt, owners, origin, parse_faults(args), rrs)
     serve(args, responder)
     return 0
 

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: ISC
+// Benchmark input: realistic messages (multipart MIME, folded headers, quoted-printable text,
+// HTML, a base64 attachment) of a chosen size, RSA-2048 keys, and ARC chains of 1..N sets made
+// by our own sealer, each hop under its own domain.
+#pragma once
+
+#include "arc/chain.hpp"
+#include "arc/crypto.hpp"
+#include "arc/seal.hpp"
+#include "dns/answer.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace arcf::bench {
+
+/// A message of about `bytes` octets (CRLF line ends): headers as a real MUA and two MTAs write
+/// them, then multipart/mixed { multipart/alternative { text/plain, text/html }, attachment }.
+std::string make_message(std::size_t bytes, std::uint32_t seed);
+
+/// A body of prose and indented HTML only (no attachment), about `bytes` octets: the worst
+/// realistic case for relaxed canonicalization, which rewrites many of its lines.
+std::string make_text_body(std::size_t bytes, std::uint32_t seed);
+
+/// The fixed time every signature in the corpus carries (t=), and the verifier's "now".
+constexpr std::uint64_t corpus_time = 1715677950;
+
+/// Signing keys and the TXT answers that publish them (what a warm DNS cache holds).
+struct KeyRing {
+    std::vector<std::shared_ptr<const arc::SealKey>> hops; ///< hop i seals set i+1
+    std::map<arc::KeyName, dns::TxtAnswer> answers;
+};
+/// `hops` RSA keys of `bits` bits, domains hop1.example, hop2.example, ... selector "s1".
+KeyRing make_keys(std::size_t hops, unsigned bits);
+
+/// `message` with `sets` ARC sets added by hops 1..sets (each verifies the chain first).
+std::string add_chain(const std::string& message, std::size_t sets, const KeyRing& keys);
+
+/// The message split into lines without line ends, as smtpd hands them to the filter.
+std::vector<std::string> lines_of(const std::string& message);
+
+} // namespace arcf::bench

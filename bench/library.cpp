@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: ISC
+// Library benchmarks; each checks its result once so that a broken path cannot look fast.
+#include "bench/library.hpp"
+
+#include "arc/chain.hpp"
+#include "arc/header.hpp"
+#include "filter/message_job.hpp"
+
+#include <stdexcept>
+
+namespace arcf::bench {
+
+namespace {
+
+filter::JobOptions job_options() {
+    filter::JobOptions o;
+    o.authserv_id = "mx.bench.test";
+    o.verify.now = corpus_time;
+    o.remote_ip = "192.0.2.7";
+    return o;
+}
+
+filter::JobResult seal_once(const std::vector<std::string>& lines,
+                            const std::shared_ptr<const arc::SealKey>& key,
+                            const KeyRing& keys,
+                            const filter::JobOptions& opts) {
+    filter::MessageJob job(opts);
+    std::vector<arc::KeyName> names;
+    for (const auto& l : lines) {
+        auto asked = job.add_line(l);
+        names.insert(names.end(), asked.begin(), asked.end());
+    }
+    auto asked = job.end_of_data();
+    names.insert(names.end(), asked.begin(), asked.end());
+    for (const auto& n : names) {
+        auto it = keys.answers.find(n);
+        job.provide_key(n, it == keys.answers.end()
+                               ? dns::TxtAnswer::failed(dns::Status::nxdomain, "not in the ring")
+                               : it->second);
+    }
+    return job.complete(key);
+}
+
+const dns::TxtAnswer& answer_for(const KeyRing& keys, const arc::KeyName& n) {
+    static const dns::TxtAnswer missing = dns::TxtAnswer::failed(dns::Status::nxdomain, "none");
+    auto it = keys.answers.find(n);
+    return it == keys.answers.end() ? missing : it->second;
+}
+
+} // namespace
+
+double seal_rate(const std::vector<std::string>& lines,
+                 const std::shared_ptr<const arc::SealKey>& key,
+                 const KeyRing& keys,
+                 const RunShape& shape) {
+    const filter::JobOptions opts = job_options();
+    auto first = seal_once(lines, key, keys, opts);
+    if (!first.sealed || first.chain.status == arc::ChainStatus::fail)
+        throw std::runtime_error("seal benchmark: message not sealed (" + first.seal_note + ", " +
+                                 first.chain.reason + ")");
+    return median_rate([&] { seal_once(lines, key, keys, opts); }, shape);
+}
+
+double verify_rate(const std::string& message,
+                   const KeyRing& keys,
+                   bool oldest_pass,
+                   const RunShape& shape) {
+    arc::VerifyOptions vo;
+    vo.now = corpus_time;
+    vo.oldest_pass = oldest_pass;
+    auto lookup = [&](const arc::KeyName& n) -> const dns::TxtAnswer& {
+        return answer_for(keys, n);
+    };
+    auto first = arc::verify_message(message, vo, lookup);
+    if (first.status != arc::ChainStatus::pass)
+        throw std::runtime_error("verify benchmark: chain does not pass: " + first.reason);
+    return median_rate([&] { arc::verify_message(message, vo, lookup); }, shape);
+}
+
+double canon_rate(std::string_view body, arc::Canon canon, const RunShape& shape) {
+    double per_s = median_rate(
+        [&] {
+            arc::BodyHasher h(canon);
+            arc::for_each_line(body, [&](std::string_view l) { h.add_line(l); });
+            h.finish();
+        },
+        shape);
+    return per_s * static_cast<double>(body.size());
+}
+
+} // namespace arcf::bench

@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: ISC
+// Recorded OpenSMTPD filter-protocol traffic (protocol 0.7, as smtpd 7.4+ sends it): the
+// handshake, whole transactions, transactions interleaved line by line, and the commit that
+// smtpd sends once the filter has returned the message.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace arcf::bench {
+
+/// The config lines smtpd sends when the filter starts.
+std::string handshake();
+/// A 16-hex-digit session id, distinct for each `n`.
+std::string session_id(std::size_t n);
+/// link-connect .. tx-rcpt, the message as dot-stuffed data-lines, and the final ".".
+std::string transaction(std::string_view session, const std::vector<std::string>& lines);
+/// The transactions of `sessions` in flight together: every connect first, then the data-lines
+/// round-robin one line per session, then each final "." (what many concurrent clients cause).
+std::string interleaved(const std::vector<std::string>& sessions,
+                        const std::vector<std::string>& lines);
+/// commit and link-disconnect, sent once the filter returned the message of `session`.
+std::string closing(std::string_view session);
+
+} // namespace arcf::bench

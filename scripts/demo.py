@@ -40,6 +40,10 @@ def main():
             path = os.path.join(work, f"{domain}.key")
             zone.append(sh(binary, "keygen", "--domain", domain, "--selector", sel, "--out", path).stdout.strip())
             keys[domain] = path
+        # The author's domain: SPF for the loopback client, and a DMARC policy (the filter
+        # writes spf=pass and dmarc=pass, aligned through SPF).
+        zone.append('example.org. IN TXT "v=spf1 ip4:127.0.0.1 -all"')
+        zone.append('_dmarc.example.org. IN TXT "v=DMARC1; p=reject"')
         zone_file = H.write_private(os.path.join(work, "zone"), "\n".join(zone) + "\n")
         port_file = os.path.join(work, "dns.port")
         dns = subprocess.Popen(["/usr/bin/python3", os.path.join(ROOT, "tests/tools/dns_responder.py"),

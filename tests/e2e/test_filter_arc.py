@@ -30,6 +30,12 @@ Cases:
     and "ip4:192.0.2.1 -all" give spf=pass and spf=fail in both our A-R and our AAR (the
     sender of the other cases publishes nothing: spf=none); an SPF lookup answered with
     SERVFAIL defers the message (421), nothing is delivered
+  9 SPF, DKIM and DMARC computed by the filter (issue 8): a message whose MAIL FROM and From
+    domain publishes "ip4:127.0.0.1 -all" and "p=reject", signed by dkimpy (rsa-sha256 and
+    ed25519-sha256, d= that domain), gets spf=pass, two dkim=pass and dmarc=pass in our A-R,
+    the same results in our AAR (i=1), and an ARC set both peers verify; From a p=reject
+    domain without DKIM and with an unaligned (passing) MAIL FROM: dmarc=fail
+    policy.dmarc=reject, still delivered and sealed
 """
 
 from __future__ import annotations
@@ -76,6 +82,14 @@ FAULTS = {"servfail": "servfail", "drop": "drop", "malformed": "malformed",
 SPF_RECORDS = {"spf-pass.example.org": "v=spf1 ip4:127.0.0.1 -all",
                "spf-fail.example.org": "v=spf1 ip4:192.0.2.1 -all"}
 SPF_SERVFAIL = "spf-servfail.example.org"
+# Sender authentication (case 9): a domain that passes everything, its DKIM selectors (signed
+# by dkimpy), and a p=reject domain that publishes no SPF record and signs nothing.
+AUTH_DOMAIN = "auth-pass.example.org"
+AUTH_SELECTORS = {"rsa": "rsa2026", "ed25519": "ed2026"}
+DMARC_FAIL_DOMAIN = "dmarc-reject.example.net"
+AUTH_RECORDS = {AUTH_DOMAIN: "v=spf1 ip4:127.0.0.1 -all",
+                f"_dmarc.{AUTH_DOMAIN}": "v=DMARC1; p=reject",
+                f"_dmarc.{DMARC_FAIL_DOMAIN}": "v=DMARC1; p=reject"}
 TEMPFAIL_451 = "451 4.7.0 e2e: ARC key lookup failed, try again later"
 
 results: list[tuple[str, bool, str]] = []
@@ -95,6 +109,10 @@ CONFIG_KEYS = {
     "dns_tries": ("dns", "tries"),
     "message_deadline_ms": ("dns", "message-deadline-ms"),
     "tempfail_reply": ("smtpd", "tempfail-reply"),
+    "auth_spf": ("authentication", "spf"),
+    "auth_dkim": ("authentication", "dkim"),
+    "auth_dmarc": ("authentication", "dmarc"),
+    "auth_temperror": ("authentication", "temperror"),
 }
 
 
@@ -184,6 +202,15 @@ def make_key(path: str) -> str:
     return "v=DKIM1; k=rsa; p=" + base64.b64encode(r.stdout).decode()
 
 
+def make_ed25519_key() -> tuple[bytes, str]:
+    """(private key as dkimpy takes it: base64 of the 32-byte seed, DKIM key record)."""
+    import base64
+    import nacl.signing
+    key = nacl.signing.SigningKey.generate()
+    return (base64.b64encode(bytes(key)),
+            "v=DKIM1; k=ed25519; p=" + base64.b64encode(bytes(key.verify_key)).decode())
+
+
 def zone_line(owner: str, text: str) -> str:
     raw = text.encode()
     parts = " ".join('"%s"' % raw[i:i + 255].decode() for i in range(0, len(raw), 255))
@@ -253,6 +280,17 @@ class Fixture:
             records[f"{selector}._domainkey.{domain}"] = record
         records["s1._domainkey.badkey.example.net"] = "v=DKIM1; k=rsa; p=!!notbase64!!"
         records.update(SPF_RECORDS)
+        records.update(AUTH_RECORDS)
+        # DKIM keys of AUTH_DOMAIN (RFC 6376 §3.6.1, RFC 8463 §4): algorithm -> (selector, key)
+        self.dkim: dict[str, tuple[str, bytes]] = {}
+        rsa_key = os.path.join(key_dir, "dkim-rsa.key")
+        records[f"{AUTH_SELECTORS['rsa']}._domainkey.{AUTH_DOMAIN}"] = make_key(rsa_key)
+        with open(rsa_key, "rb") as f:
+            self.dkim["rsa"] = (AUTH_SELECTORS["rsa"], f.read())
+        ed_private, ed_record = make_ed25519_key()
+        records[f"{AUTH_SELECTORS['ed25519']}._domainkey.{AUTH_DOMAIN}"] = ed_record
+        self.dkim["ed25519"] = (AUTH_SELECTORS["ed25519"], ed_private)
+        self.records = records
         self.zone = os.path.join(work, "zone")
         with open(self.zone, "w") as f:
             f.write("; filter-arc e2e zone (generated)\n$TTL 300\n")
@@ -668,6 +706,115 @@ def case_spf(mx: H.Smtpd, fx: Fixture):
     assert not in_maildir(mx, marker), "the SPF-tempfailed message was delivered"
 
 
+def resinfos(value: str) -> list[str]:
+    """The resinfos of an unfolded A-R or AAR value after its authserv-id (and the AAR's i=),
+    whitespace collapsed; split at ';' outside comments and quoted-strings (RFC 8601 §2.2)."""
+    parts, cur, depth, quoted, esc = [], "", 0, False, False
+    for c in value:
+        if esc:
+            esc = False
+        elif quoted:
+            esc, quoted = c == "\\", c != '"'
+        elif c == '"':
+            quoted = True
+        elif c == "(":
+            depth += 1
+        elif c == ")" and depth:
+            depth -= 1
+        elif c == ";" and not depth:
+            parts.append(cur)
+            cur = ""
+            continue
+        cur += c
+    parts.append(cur)
+    parts = [re.sub(r"\s+", " ", p).strip() for p in parts]
+    if parts and re.fullmatch(r"i=\d+", parts[0]):
+        parts = parts[1:]
+    return parts[1:]
+
+
+def dkim_sign(fx: Fixture, msg: bytes) -> bytes:
+    """msg (CRLF) with a DKIM-Signature of AUTH_DOMAIN per key on top, made by dkimpy; checked
+    with dkimpy against our records first, so a bad fixture is not blamed on the filter."""
+    import dkim
+    signed = H.to_crlf(msg)
+    for alg, (selector, key) in fx.dkim.items():
+        sig = dkim.sign(signed, selector.encode(), AUTH_DOMAIN.encode(), key,
+                        canonicalize=(b"relaxed", b"relaxed"),
+                        signature_algorithm=b"ed25519-sha256" if alg == "ed25519"
+                        else b"rsa-sha256",
+                        include_headers=[b"from", b"to", b"subject", b"date", b"message-id"])
+        signed = sig + signed
+
+    def txt(name, timeout=5):
+        return fx.records.get(name.decode().rstrip("."), "").encode() or None
+
+    d = dkim.DKIM(signed)
+    for i in range(len(fx.dkim)):
+        assert d.verify(idx=i, dnsfunc=txt), f"fixture: dkimpy rejects its own signature {i}"
+    return signed
+
+
+@case("9 SPF, DKIM, DMARC: pass/pass/pass and dmarc=fail p=reject, in the A-R and the AAR")
+def case_sender_auth(mx: H.Smtpd, fx: Fixture):
+    # 1: MAIL FROM and From in AUTH_DOMAIN; SPF passes for 127.0.0.1, two dkimpy signatures.
+    sender = f"user@{AUTH_DOMAIN}"
+    sent = dkim_sign(fx, message("sender auth pass").replace(
+        b"From: Sender <sender@example.org>", f"From: Author <author@{AUTH_DOMAIN}>".encode()))
+    good = delivered_one(mx, mx.send(sender, RCPT, sent))
+    ar = our_auth_results(good)
+    assert len(ar) == 1, f"A-R: {ar}"
+    got = resinfos(ar[0])
+    print(f"     pass A-R: {ar[0]}", flush=True)
+    sigs = {tags(v)["s"]: tags(v) for v in H.header_values(sent, "DKIM-Signature")}
+    want = [r"arc=none\b.*",
+            r"spf=pass smtp\.mailfrom=" + re.escape(sender)]
+    for alg in fx.dkim:  # in message order: the last one dkim_sign() added is on top
+        selector = fx.dkim[alg][0]
+        b8 = re.escape(sigs[selector]["b"][:8])
+        want.insert(2, r"dkim=pass header\.d=" + re.escape(AUTH_DOMAIN) +
+                    r" header\.s=" + re.escape(selector) +
+                    r" header\.a=" + re.escape(sigs[selector]["a"]) + r" header\.b=" + b8 + r".*")
+    want.append(r"dmarc=pass \(p=reject sp=reject dis=none\) header\.from=" +
+                re.escape(AUTH_DOMAIN) + r" policy\.dmarc=reject")
+    assert len(got) == len(want) and all(re.fullmatch(w, g) for w, g in zip(want, got)), \
+        f"A-R resinfos {got}, expected {want}"
+    aar = [v.decode(errors="replace") for v in H.header_values(good, "ARC-Authentication-Results")]
+    assert len(aar) == 1 and re.match(r"i=\s*1\s*;\s*" + re.escape(AUTH_ID_RE), aar[0]), \
+        f"AAR: {aar}"
+    print(f"     pass AAR: {aar[0]}", flush=True)
+    # The AAR records exactly what our A-R says (RFC 8617 §4.1.1).
+    assert resinfos(aar[0]) == got, f"AAR {resinfos(aar[0])} != A-R {got}"
+    for name in (f"_dmarc.{AUTH_DOMAIN}", AUTH_DOMAIN,
+                 *(f"{s}._domainkey.{AUTH_DOMAIN}" for s, _ in fx.dkim.values())):
+        assert fx.dns_queries(name) > 0, f"the filter never asked for {name}"
+
+    # 2: From a p=reject domain, no DKIM, MAIL FROM in another organization (SPF passes there,
+    # unaligned, RFC 7489 §3.1.2): dmarc=fail, the policy asks for reject; the filter only
+    # reports (delivery and sealing go on).
+    sender = "user@spf-pass.example.org"
+    sent = message("dmarc fail").replace(b"From: Sender <sender@example.org>",
+                                         f"From: Author <author@{DMARC_FAIL_DOMAIN}>".encode())
+    bad = delivered_one(mx, mx.send(sender, RCPT, sent))
+    ar = our_auth_results(bad)
+    assert len(ar) == 1, f"A-R: {ar}"
+    print(f"     fail A-R: {ar[0]}", flush=True)
+    got = resinfos(ar[0])
+    want = [r"arc=none\b.*", r"spf=pass smtp\.mailfrom=" + re.escape(sender), r"dkim=none",
+            r"dmarc=fail \(p=reject sp=reject dis=reject\) header\.from=" +
+            re.escape(DMARC_FAIL_DOMAIN) + r" policy\.dmarc=reject"]
+    assert len(got) == len(want) and all(re.fullmatch(w, g) for w, g in zip(want, got)), \
+        f"A-R resinfos {got}, expected {want}"
+    aar = [v.decode(errors="replace") for v in H.header_values(bad, "ARC-Authentication-Results")]
+    assert len(aar) == 1 and resinfos(aar[0]) == got, f"AAR {aar}, A-R {got}"
+    print(f"     fail AAR: {aar[0]}", flush=True)
+    assert fx.dns_queries(f"_dmarc.{DMARC_FAIL_DOMAIN}") > 0, "the filter never asked for DMARC"
+    for m in (good, bad):
+        s = top_seal(m)
+        assert s.get("i") == "1" and s.get("cv") == "none" and s.get("d") == SEAL_DOMAIN, s
+    assert_pass(fx, [good, bad])  # the seals cover the AARs with these results
+
+
 def _send_and_abort(mx: H.Smtpd, msg: bytes, after: int) -> H.Reply:
     """EHLO, MAIL, RCPT, DATA, then `after` bytes of the message and a hard close."""
     import socket
@@ -748,7 +895,8 @@ def main() -> int:
         command = os.environ.get("FILTER_ARC_E2E_COMMAND") or staged
         common = dict(authserv_id=AUTHSERV_ID, domain=SEAL_DOMAIN, selector=SEAL_SELECTOR,
                       key_file=fx.seal_key, dns_servers=f"127.0.0.1:{fx.dns_port}",
-                      dns_timeout_ms=500, dns_tries=2)
+                      dns_timeout_ms=500, dns_tries=2,
+                      auth_spf=True, auth_dkim=True, auth_dmarc=True)
         cfg = write_filter_config(os.path.join(work, "filter-arc.toml"), **common)
         cfg451 = write_filter_config(os.path.join(work, "filter-arc-451.toml"),
                                      tempfail_reply=TEMPFAIL_451, **common)
@@ -774,6 +922,7 @@ def main() -> int:
             case_concurrent(mx, fx)
             case_hostile(mx, fx)
             case_spf(mx, fx)
+            case_sender_auth(mx, fx)
             bad = log_problems(mx.log())
             if not mx.alive():
                 bad.append(f"smtpd not alive at the end (exit {mx.exit_status})")

@@ -14,6 +14,7 @@ Set FILTER_ARC_KEEP=1 to keep the test directory.
 """
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -94,6 +95,9 @@ class Environment:
         os.chown(self.seal_key, self.exim.uid, self.exim.gid)  # 0600, Debian-exim's
         self.upstream_key = self.path("keys", "up.upstream.test.key")
         zone.append(exim_env.keygen(self.filter_arc, "upstream.test", "up", self.upstream_key))
+        # The sender's domain (case a1): SPF for the loopback client and a DMARC policy.
+        zone.append('example.net. 300 IN TXT "v=spf1 ip4:127.0.0.1 -all"')
+        zone.append('_dmarc.example.net. 300 IN TXT "v=DMARC1; p=reject"')
         self.tk_good = self.path("keys", "tk-good.key")
         self.tk_good_line = exim_env.keygen(self.filter_arc, "keys.test", "tk-good", self.tk_good)
         zone.append(self.tk_good_line)
@@ -200,6 +204,11 @@ class EximTest(unittest.TestCase):
         aar = [f for f in added if field_name(f) == "arc-authentication-results"][0]
         self.assertIn(b"smtp.remote-ip=127.0.0.1", aar)
         self.assertIn(b"arc=none", aar)
+        # Sender authentication from X-ARC-Context (ip=, from=): SPF, DKIM, DMARC.
+        flat = re.sub(rb"\r?\n[ \t]+", b" ", aar)
+        self.assertIn(b"spf=pass smtp.mailfrom=alice@example.net", flat)
+        self.assertIn(b"dkim=none", flat)
+        self.assertRegex(flat, rb"dmarc=pass .*header\.from=example\.net")
         self.assert_verifies(sealed, 1)
         fac, _sev, text = self.syslog_for(r"filter-arc\[\d+\]: mode=exim ip=127\.0\.0\.1 "
                                           r"arc=none .*sealed=yes.*action=deliver")

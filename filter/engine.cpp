@@ -4,6 +4,7 @@
 
 #include "filter/protocol.hpp"
 
+#include <algorithm>
 #include <exception>
 
 namespace arcf::filter {
@@ -84,6 +85,17 @@ reject(const std::string& version, std::string_view s, std::string_view t, std::
 } // namespace
 
 namespace {
+// A query started in this same batch is withdrawn rather than cancelled: the shell never sees
+// it (a cancel would reach the shell before the query it cancels).
+void cancel_query(Actions& out, QueryId id) {
+    auto it = std::find_if(out.queries.begin(), out.queries.end(),
+                           [&](const Actions::Query& q) { return q.id == id; });
+    if (it != out.queries.end())
+        out.queries.erase(it);
+    else
+        out.cancels.push_back(id);
+}
+
 std::shared_ptr<const EngineOptions> checked(EngineOptions o) {
     if (!is_valid_reject_reply(o.tempfail_reply))
         o.tempfail_reply = "451 4.7.0 ARC verification temporarily failed, try again later";
@@ -294,7 +306,7 @@ void Engine::on_data_line(
         m.auth.reset();
         for (auto q = queries_.begin(); q != queries_.end();) {
             if (q->second.message == m.id) {
-                out.cancels.push_back(q->first);
+                cancel_query(out, q->first);
                 q = queries_.erase(q);
             } else {
                 ++q;
@@ -387,7 +399,7 @@ void Engine::on_deadline(MessageId id, Actions& out) {
     // Missing answers now count as temporary failures (never as a permanent fail).
     for (auto q = queries_.begin(); q != queries_.end();) {
         if (q->second.message == id) {
-            out.cancels.push_back(q->first);
+            cancel_query(out, q->first);
             q = queries_.erase(q);
         } else {
             ++q;
@@ -453,7 +465,7 @@ void Engine::complete(Session& s, Actions& out) {
     }
     for (const auto& q : queries_)
         if (q.second.message == m.id)
-            out.cancels.push_back(q.first);
+            cancel_query(out, q.first);
     std::erase_if(queries_, [&](const auto& q) { return q.second.message == m.id; });
 
     m.tempfail = !m.error.empty() || (have_result && r.tempfail) || auth_defer;
@@ -521,7 +533,7 @@ void Engine::drop_message(Session& s, Actions& out) {
     MessageId id = s.msg->id;
     for (auto q = queries_.begin(); q != queries_.end();) {
         if (q->second.message == id) {
-            out.cancels.push_back(q->first);
+            cancel_query(out, q->first);
             q = queries_.erase(q);
         } else {
             ++q;

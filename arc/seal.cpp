@@ -204,6 +204,33 @@ ResInfo arc_resinfo(const ChainResult& chain, std::string_view remote_ip) {
     return r;
 }
 
+namespace {
+
+// The space-separated words of a resinfo as format_resinfo() writes it; a quoted-string
+// (with its backslash escapes) stays inside one word. Never empty.
+std::vector<std::string> split_words(const std::string& text) {
+    std::vector<std::string> out(1);
+    bool quoted = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (!quoted && c == ' ') {
+            if (!out.back().empty())
+                out.emplace_back();
+            continue;
+        }
+        out.back().push_back(c);
+        if (quoted && c == '\\' && i + 1 < text.size())
+            out.back().push_back(text[++i]);
+        else if (c == '"')
+            quoted = !quoted;
+    }
+    if (out.size() > 1 && out.back().empty())
+        out.pop_back();
+    return out;
+}
+
+} // namespace
+
 std::string fold_field(std::string_view name, const std::vector<FoldToken>& tokens) {
     std::string out = std::string(name) + ":";
     std::size_t line_len = out.size();
@@ -266,8 +293,16 @@ SealResult seal_message(const std::vector<HeaderField>& headers,
     } else {
         std::vector<FoldToken> tokens{{"i=" + inst + ";", true},
                                       {id + (res_text.empty() ? "; none" : ";"), true}};
-        for (std::size_t i = 0; i < res_text.size(); ++i)
-            tokens.push_back(FoldToken{res_text[i] + (i + 1 < res_text.size() ? ";" : ""), true});
+        // Folded between the words of each resinfo (never inside a quoted-string), so long
+        // results (several dkim= with header.b, a dmarc reason) stay near 78 columns (RFC 5322
+        // §2.1.1); the seal covers it in relaxed form, where folding does not count.
+        for (std::size_t i = 0; i < res_text.size(); ++i) {
+            auto words = split_words(res_text[i]);
+            if (i + 1 < res_text.size())
+                words.back() += ";";
+            for (auto& w : words)
+                tokens.push_back(FoldToken{std::move(w), true});
+        }
         aar = fold_field("ARC-Authentication-Results", tokens);
     }
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: ISC
-// Library benchmarks; each checks its result once so that a broken path cannot look fast.
+// Library operations for the benchmark, each checked once before it is timed.
 #include "bench/library.hpp"
 
 #include "arc/chain.hpp"
@@ -20,6 +20,12 @@ filter::JobOptions job_options() {
     return o;
 }
 
+const dns::TxtAnswer& answer_for(const KeyRing& keys, const arc::KeyName& n) {
+    static const dns::TxtAnswer missing = dns::TxtAnswer::failed(dns::Status::nxdomain, "none");
+    auto it = keys.answers.find(n);
+    return it == keys.answers.end() ? missing : it->second;
+}
+
 filter::JobResult seal_once(const std::vector<std::string>& lines,
                             const std::shared_ptr<const arc::SealKey>& key,
                             const KeyRing& keys,
@@ -32,60 +38,43 @@ filter::JobResult seal_once(const std::vector<std::string>& lines,
     }
     auto asked = job.end_of_data();
     names.insert(names.end(), asked.begin(), asked.end());
-    for (const auto& n : names) {
-        auto it = keys.answers.find(n);
-        job.provide_key(n, it == keys.answers.end()
-                               ? dns::TxtAnswer::failed(dns::Status::nxdomain, "not in the ring")
-                               : it->second);
-    }
+    for (const auto& n : names)
+        job.provide_key(n, answer_for(keys, n));
     return job.complete(key);
-}
-
-const dns::TxtAnswer& answer_for(const KeyRing& keys, const arc::KeyName& n) {
-    static const dns::TxtAnswer missing = dns::TxtAnswer::failed(dns::Status::nxdomain, "none");
-    auto it = keys.answers.find(n);
-    return it == keys.answers.end() ? missing : it->second;
 }
 
 } // namespace
 
-double seal_rate(const std::vector<std::string>& lines,
-                 const std::shared_ptr<const arc::SealKey>& key,
-                 const KeyRing& keys,
-                 const RunShape& shape) {
-    const filter::JobOptions opts = job_options();
-    auto first = seal_once(lines, key, keys, opts);
+Operation seal_operation(const std::vector<std::string>& lines,
+                         const std::shared_ptr<const arc::SealKey>& key,
+                         const KeyRing& keys) {
+    auto opts = std::make_shared<const filter::JobOptions>(job_options());
+    auto first = seal_once(lines, key, keys, *opts);
     if (!first.sealed || first.chain.status == arc::ChainStatus::fail)
         throw std::runtime_error("seal benchmark: message not sealed (" + first.seal_note + ", " +
                                  first.chain.reason + ")");
-    return median_rate([&] { seal_once(lines, key, keys, opts); }, shape);
+    return [&lines, key, &keys, opts] { seal_once(lines, key, keys, *opts); };
 }
 
-double verify_rate(const std::string& message,
-                   const KeyRing& keys,
-                   bool oldest_pass,
-                   const RunShape& shape) {
+Operation verify_operation(const std::string& message, const KeyRing& keys, bool oldest_pass) {
     arc::VerifyOptions vo;
     vo.now = corpus_time;
     vo.oldest_pass = oldest_pass;
-    auto lookup = [&](const arc::KeyName& n) -> const dns::TxtAnswer& {
+    auto lookup = [&keys](const arc::KeyName& n) -> const dns::TxtAnswer& {
         return answer_for(keys, n);
     };
     auto first = arc::verify_message(message, vo, lookup);
     if (first.status != arc::ChainStatus::pass)
         throw std::runtime_error("verify benchmark: chain does not pass: " + first.reason);
-    return median_rate([&] { arc::verify_message(message, vo, lookup); }, shape);
+    return [&message, vo, lookup] { arc::verify_message(message, vo, lookup); };
 }
 
-double canon_rate(std::string_view body, arc::Canon canon, const RunShape& shape) {
-    double per_s = median_rate(
-        [&] {
-            arc::BodyHasher h(canon);
-            arc::for_each_line(body, [&](std::string_view l) { h.add_line(l); });
-            h.finish();
-        },
-        shape);
-    return per_s * static_cast<double>(body.size());
+Operation canon_operation(std::string_view body, arc::Canon canon) {
+    return [body, canon] {
+        arc::BodyHasher h(canon);
+        arc::for_each_line(body, [&](std::string_view l) { h.add_line(l); });
+        h.finish();
+    };
 }
 
 } // namespace arcf::bench

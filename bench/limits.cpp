@@ -6,7 +6,6 @@
 #include <openssl/rsa.h>
 
 #include <array>
-#include <memory>
 #include <stdexcept>
 #include <vector>
 
@@ -30,6 +29,10 @@ std::unique_ptr<EVP_PKEY_CTX, Free> rsa_ctx(EVP_PKEY* key, bool sign) {
     return ctx;
 }
 
+// SHA-256 over 1 MiB per digest in 16 KiB updates (openssl speed -evp sha256 -bytes 16384).
+constexpr std::size_t sha_block = 16 * 1024;
+constexpr int sha_blocks = 64;
+
 } // namespace
 
 double Limits::seal_seconds(double bytes) const {
@@ -40,50 +43,71 @@ double Limits::verify_seconds(double bytes, unsigned sets) const {
     return (1.0 + sets) / rsa_verify_per_s + bytes / sha256_bytes_per_s;
 }
 
-Limits measure_limits(const RunShape& shape) {
-    Limits l;
-    std::unique_ptr<EVP_PKEY, Free> key(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048}));
-    if (!key)
-        throw std::runtime_error("RSA-2048 key generation failed");
+struct LimitMeter::State {
+    std::unique_ptr<EVP_PKEY, Free> key;
+    std::unique_ptr<EVP_PKEY_CTX, Free> signer, verifier;
+    std::unique_ptr<EVP_MD, Free> md;
+    std::unique_ptr<EVP_MD_CTX, Free> md_ctx;
     std::array<unsigned char, 32> digest{};
-    digest.fill(0x5a);
-    std::vector<unsigned char> sig(256);
-    std::size_t sig_len = sig.size();
+    std::vector<unsigned char> sig = std::vector<unsigned char>(256);
+    std::size_t sig_len = 0;
+    std::vector<unsigned char> block = std::vector<unsigned char>(sha_block, 0x61);
 
-    auto signer = rsa_ctx(key.get(), true);
-    if (EVP_PKEY_sign(signer.get(), sig.data(), &sig_len, digest.data(), digest.size()) != 1)
-        throw std::runtime_error("EVP_PKEY_sign failed");
-    l.rsa_sign_per_s = median_rate(
-        [&] {
-            std::size_t len = sig.size();
-            EVP_PKEY_sign(signer.get(), sig.data(), &len, digest.data(), digest.size());
-        },
-        shape);
+    void sign() {
+        std::size_t len = sig.size();
+        EVP_PKEY_sign(signer.get(), sig.data(), &len, digest.data(), digest.size());
+    }
+    void verify() {
+        EVP_PKEY_verify(verifier.get(), sig.data(), sig_len, digest.data(), digest.size());
+    }
+    void hash() {
+        unsigned int len = 0;
+        std::array<unsigned char, 32> out{};
+        EVP_DigestInit_ex(md_ctx.get(), md.get(), nullptr);
+        for (int i = 0; i < sha_blocks; ++i)
+            EVP_DigestUpdate(md_ctx.get(), block.data(), block.size());
+        EVP_DigestFinal_ex(md_ctx.get(), out.data(), &len);
+    }
+};
 
-    auto verifier = rsa_ctx(key.get(), false);
-    if (EVP_PKEY_verify(verifier.get(), sig.data(), sig_len, digest.data(), digest.size()) != 1)
-        throw std::runtime_error("EVP_PKEY_verify failed");
-    l.rsa_verify_per_s = median_rate(
-        [&] { EVP_PKEY_verify(verifier.get(), sig.data(), sig_len, digest.data(), digest.size()); },
-        shape);
-
-    // SHA-256 over 1 MiB per digest in 16 KiB updates (openssl speed -evp sha256 -bytes 16384).
-    std::unique_ptr<EVP_MD, Free> md(EVP_MD_fetch(nullptr, "SHA256", nullptr));
-    std::unique_ptr<EVP_MD_CTX, Free> ctx(EVP_MD_CTX_new());
-    if (!md || !ctx)
+LimitMeter::LimitMeter() : s_(std::make_unique<State>()) {
+    s_->key.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048}));
+    if (!s_->key)
+        throw std::runtime_error("RSA-2048 key generation failed");
+    s_->digest.fill(0x5a);
+    s_->signer = rsa_ctx(s_->key.get(), true);
+    s_->verifier = rsa_ctx(s_->key.get(), false);
+    s_->sig_len = s_->sig.size();
+    if (EVP_PKEY_sign(s_->signer.get(), s_->sig.data(), &s_->sig_len, s_->digest.data(),
+                      s_->digest.size()) != 1 ||
+        EVP_PKEY_verify(s_->verifier.get(), s_->sig.data(), s_->sig_len, s_->digest.data(),
+                        s_->digest.size()) != 1)
+        throw std::runtime_error("EVP RSA sign/verify failed");
+    s_->md.reset(EVP_MD_fetch(nullptr, "SHA256", nullptr));
+    s_->md_ctx.reset(EVP_MD_CTX_new());
+    if (!s_->md || !s_->md_ctx)
         throw std::runtime_error("SHA-256 unavailable");
-    std::vector<unsigned char> block(16 * 1024, 0x61);
-    constexpr int blocks = 64;
-    double digests_per_s = median_rate(
-        [&] {
-            unsigned int len = 0;
-            EVP_DigestInit_ex(ctx.get(), md.get(), nullptr);
-            for (int i = 0; i < blocks; ++i)
-                EVP_DigestUpdate(ctx.get(), block.data(), block.size());
-            EVP_DigestFinal_ex(ctx.get(), digest.data(), &len);
-        },
-        shape);
-    l.sha256_bytes_per_s = digests_per_s * static_cast<double>(block.size() * blocks);
+}
+
+LimitMeter::~LimitMeter() = default;
+
+Limits LimitMeter::measure(const RunShape& shape) {
+    State& s = *s_;
+    Limits l;
+    l.rsa_sign_per_s = median_rate([&] { s.sign(); }, shape);
+    l.rsa_verify_per_s = median_rate([&] { s.verify(); }, shape);
+    l.sha256_bytes_per_s =
+        median_rate([&] { s.hash(); }, shape) * static_cast<double>(sha_block * sha_blocks);
+    return l;
+}
+
+Limits LimitMeter::sample(double seconds) {
+    State& s = *s_;
+    Limits l;
+    l.rsa_sign_per_s = rate_for([&] { s.sign(); }, seconds, 1);
+    l.rsa_verify_per_s = rate_for([&] { s.verify(); }, seconds, 16);
+    l.sha256_bytes_per_s =
+        rate_for([&] { s.hash(); }, seconds, 1) * static_cast<double>(sha_block * sha_blocks);
     return l;
 }
 

@@ -4,6 +4,8 @@
 // once, as `openssl speed rsa2048` does) and SHA-256 bytes per second (`openssl speed -evp`).
 #pragma once
 
+#include <memory>
+
 #include "bench/measure.hpp"
 
 namespace arcf::bench {
@@ -20,6 +22,23 @@ struct Limits {
     double verify_seconds(double bytes, unsigned sets) const;
 };
 
-Limits measure_limits(const RunShape& shape);
+/// Takes the three measurements, as often as asked: the key and the contexts are set up once.
+class LimitMeter {
+  public:
+    LimitMeter();
+    ~LimitMeter();
+    LimitMeter(const LimitMeter&) = delete;
+    LimitMeter& operator=(const LimitMeter&) = delete;
+
+    /// Each measurement as the median of `shape`.
+    Limits measure(const RunShape& shape);
+    /// Each measurement once, for `seconds` of CPU: the limit right now, to pair with one
+    /// repetition of a figure.
+    Limits sample(double seconds);
+
+  private:
+    struct State;
+    std::unique_ptr<State> s_;
+};
 
 } // namespace arcf::bench

@@ -76,8 +76,12 @@ void emit(const Figure& f) {
         std::printf(" per_s=%.1f", f.per_s);
     if (f.mb_per_s > 0)
         std::printf(" mb_per_s=%.1f", f.mb_per_s);
-    if (f.limit > 0)
-        std::printf(" limit=%.1f bound=%s ratio=%.3f", f.limit, f.bound.c_str(), f.ratio);
+    if (f.limit > 0) {
+        std::string bound = f.bound; // one token: "2 sign + hash" -> "2_sign_+_hash"
+        for (auto& c : bound)
+            c = c == ' ' ? '_' : c;
+        std::printf(" limit=%.1f bound=%s ratio=%.3f", f.limit, bound.c_str(), f.ratio);
+    }
     if (f.target > 0)
         std::printf(" target=%s%.2f met=%s", f.at_most ? "<=" : ">=", f.target,
                     (f.at_most ? f.ratio <= f.target : f.ratio >= f.target) ? "yes" : "no");
@@ -122,8 +126,8 @@ std::string zone_of(const KeyRing& ring) {
 }
 
 void print_table() {
-    std::printf("\n%-44s %11s %9s %12s  %-22s %6s %s\n", "figure", "msgs/s", "MB/s", "limit",
-                "bound", "ratio", "target");
+    std::printf("\n%-50s %9s %9s %9s  %-24s %6s %s\n", "figure", "msgs/s", "MB/s", "limit", "bound",
+                "ratio", "target");
     for (const auto& f : figures) {
         char per_s[32] = "", mb[32] = "", limit[32] = "", ratio[32] = "", target[32] = "";
         if (f.per_s > 0)
@@ -139,7 +143,7 @@ void print_table() {
             std::snprintf(target, sizeof target, "%s%.2f %s", f.at_most ? "<=" : ">=", f.target,
                           met ? "met" : "NOT MET");
         }
-        std::printf("%-44s %11s %9s %12s  %-22s %6s %s\n", f.label.c_str(), per_s, mb, limit,
+        std::printf("%-50s %9s %9s %9s  %-24s %6s %s\n", f.label.c_str(), per_s, mb, limit,
                     f.bound.c_str(), ratio, target);
     }
 }
@@ -187,28 +191,32 @@ Options parse_args(int argc, char** argv) {
 }
 
 struct FilterFigures {
-    double per_cpu_s = 0, per_wall_s = 0;
+    double per_cpu_s = 0, per_wall_s = 0; ///< messages per CPU second of filter-arc, per second
+    double library_per_s = 0;             ///< the library's rate, measured after each run
+    double ratio = 0;                     ///< median of the per-run ratios
     long rss_kb = 0;
 };
 
+// The whole filter on `messages` copies of a message, `reps` times; after each run the
+// library's own rate on the same message (`library`), for that run's ratio.
 FilterFigures whole_filter(const Options& o,
                            const std::string& name,
                            const std::string& config,
                            const std::string& dir,
                            const std::vector<std::string>& lines,
-                           std::size_t messages,
                            const std::string& marker,
-                           int reps) {
-    std::vector<double> cpu, wall;
+                           const Operation& library) {
+    std::vector<double> cpu, wall, lib, ratios;
     long rss = 0;
-    for (int r = 0; r < reps; ++r) {
+    const std::size_t batch = batch_for(library);
+    for (int r = 0; r < o.filter_reps; ++r) {
         FilterJob job;
         job.argv = {o.filter, "-c", config};
         job.initial = handshake();
-        for (std::size_t i = 0; i < messages; ++i)
+        for (std::size_t i = 0; i < o.messages; ++i)
             job.transactions.push_back(transaction(session_id(i), lines));
         job.window = 8;
-        job.expected = messages;
+        job.expected = o.messages;
         job.seal_marker = marker;
         job.stderr_path = dir + "/filter.log";
         if (r == 0)
@@ -217,14 +225,16 @@ FilterFigures whole_filter(const Options& o,
         if (!run.ok)
             throw std::runtime_error("whole filter: " + run.error + " (log: " + job.stderr_path +
                                      ")");
-        if (run.sealed != messages)
+        if (run.sealed != o.messages)
             throw std::runtime_error("whole filter: " + std::to_string(run.sealed) + " of " +
-                                     std::to_string(messages) + " messages sealed");
-        cpu.push_back(static_cast<double>(messages) / run.cpu_seconds);
-        wall.push_back(static_cast<double>(messages) / run.wall_seconds);
+                                     std::to_string(o.messages) + " messages sealed");
+        cpu.push_back(static_cast<double>(o.messages) / run.cpu_seconds);
+        wall.push_back(static_cast<double>(o.messages) / run.wall_seconds);
+        lib.push_back(rate_for(library, o.shape.min_seconds, batch));
+        ratios.push_back(cpu.back() / lib.back());
         rss = std::max(rss, run.peak_rss_kb);
     }
-    return FilterFigures{median(cpu), median(wall), rss};
+    return FilterFigures{median(cpu), median(wall), median(lib), median(ratios), rss};
 }
 
 long filter_rss(const Options& o,
@@ -247,16 +257,53 @@ long filter_rss(const Options& o,
     return run.peak_rss_kb;
 }
 
+Figure rss_figure(const std::string& name, const std::string& what, long kb, double budget_mib) {
+    char label[96];
+    std::snprintf(label, sizeof label, "filter-arc peak RSS %.1f MiB, %s",
+                  static_cast<double>(kb) / 1024, what.c_str());
+    Figure f{name, label};
+    f.limit = budget_mib;
+    f.ratio = static_cast<double>(kb) / 1024 / budget_mib;
+    f.bound = "RSS / " + std::to_string(static_cast<int>(budget_mib)) + " MiB";
+    f.target = 1.0;
+    f.at_most = true;
+    f.extra = "peak_rss_kb=" + std::to_string(kb);
+    return f;
+}
+
+Figure filter_figure(const std::string& name,
+                     const std::string& label,
+                     double bytes,
+                     const FilterFigures& ff,
+                     std::size_t messages) {
+    Figure f{name, label};
+    f.bytes = bytes;
+    f.per_s = ff.per_cpu_s;
+    f.mb_per_s = f.per_s * f.bytes / 1e6;
+    f.limit = ff.library_per_s;
+    f.ratio = ff.ratio;
+    f.bound = "library msgs/s";
+    f.target = 0.80;
+    f.extra = "wall_per_s=" + std::to_string(ff.per_wall_s) +
+              " peak_rss_kb=" + std::to_string(ff.rss_kb) + " messages=" + std::to_string(messages);
+    return f;
+}
+
 int run(int argc, char** argv) {
     Options o = parse_args(argc, argv);
-    std::printf("filter-arc-bench: %d repetitions of >= %.2f s CPU each, medians; one core\n",
+    std::printf("filter-arc-bench: %d repetitions of >= %.2f s CPU each, each followed by a "
+                "measurement of its limit; medians; one core\n",
                 o.shape.reps, o.shape.min_seconds);
 
-    // The limit.
-    Limits lim = o.limits ? measure_limits(o.shape) : Limits{1, 1, 1};
+    // The limit, once for the record; each figure below measures it again next to each of its
+    // repetitions, and its ratio is the median of those pairs.
+    LimitMeter meter;
+    const Limits lim = o.limits ? meter.measure(o.shape) : Limits{1, 1, 1};
     emit(Figure{"limit_rsa2048_sign", "limit: RSA-2048 sign (EVP)", 0, lim.rsa_sign_per_s});
     emit(Figure{"limit_rsa2048_verify", "limit: RSA-2048 verify (EVP)", 0, lim.rsa_verify_per_s});
     emit(Figure{"limit_sha256", "limit: SHA-256 (EVP)", 0, 0, lim.sha256_bytes_per_s / 1e6});
+    const double sample_seconds = o.shape.min_seconds / 4;
+    auto limit_now = [&] { return o.limits ? meter.sample(sample_seconds) : Limits{1, 1, 1}; };
 
     // The corpus.
     KeyRing ring = make_keys(3, 2048);
@@ -265,87 +312,106 @@ int run(int argc, char** argv) {
     seal_key->selector = "s1";
     seal_key->key = *arc::PrivateKey::generate(arc::KeyType::rsa, 2048);
     const std::vector<std::size_t> sizes = {4 * 1024, 64 * 1024, 1024 * 1024, 10 * 1024 * 1024};
-    const double sha = lim.sha256_bytes_per_s;
 
-    double library_seal_4k = 0, library_reseal_4k = 0;
     for (std::size_t size : sizes) {
         const std::string sn = size_name(size), sl = size_label(size);
         const std::string plain = make_message(size, static_cast<std::uint32_t>(size));
         const auto bytes = static_cast<double>(plain.size());
         const bool big = size >= 10 * 1024 * 1024;
-        auto finish = [&](Figure f, double limit_s) {
+        // One library figure: `seconds(l)` is what one message cannot go below under limit l.
+        // Issue #9 holds a 10 MiB message against SHA-256's speed alone.
+        auto library_figure = [&](const std::string& name, const std::string& label,
+                                  const Operation& op, const std::string& bound,
+                                  const std::function<double(const Limits&)>& seconds,
+                                  double target) {
+            Figure f{name, label};
             f.bytes = bytes;
-            f.mb_per_s = f.per_s * bytes / 1e6;
+            auto bound_now = [&] {
+                Limits l = limit_now();
+                return big ? l.sha256_bytes_per_s / bytes : 1 / seconds(l);
+            };
+            Paired p = paired_rate(op, bound_now, o.shape);
+            f.per_s = p.per_s;
+            f.mb_per_s = p.per_s * bytes / 1e6;
+            f.ratio = p.ratio;
             if (big) {
-                // Issue #9: a 10 MiB message against SHA-256's speed alone.
-                f.limit = sha / 1e6;
-                f.ratio = f.mb_per_s / f.limit;
+                f.limit = p.limit * bytes / 1e6;
                 f.bound = "SHA-256 MB/s";
                 f.target = 0.60;
-                f.extra = "ratio_to_full_limit=" + std::to_string(f.per_s * limit_s);
+                // Against the whole limit (signatures or verifications included), for reference.
+                f.extra = "ratio_to_full_limit=" + std::to_string(p.per_s * seconds(lim));
             } else {
-                f.limit = 1 / limit_s;
-                f.ratio = f.per_s * limit_s;
+                f.limit = p.limit;
+                f.bound = bound;
+                f.target = target;
             }
             emit(f);
         };
+
         if (wanted(o, "seal_" + sn)) {
-            Figure f{"seal_" + sn, "seal i=1, " + sl};
-            f.per_s = seal_rate(lines_of(plain), seal_key, ring, o.shape);
-            f.bound = "2 sign + hash";
-            f.target = size == 4 * 1024 ? 0.90 : 0;
-            if (size == 4 * 1024)
-                library_seal_4k = f.per_s;
-            finish(f, lim.seal_seconds(bytes));
+            const auto lines = lines_of(plain);
+            library_figure(
+                "seal_" + sn, "seal i=1, " + sl, seal_operation(lines, seal_key, ring),
+                "2 sign + hash", [&](const Limits& l) { return l.seal_seconds(bytes); },
+                size == 4 * 1024 ? 0.90 : 0);
         }
         for (unsigned sets : {1u, 3u}) {
             const std::string name = "verify" + std::to_string(sets) + "_" + sn;
             if (!wanted(o, name))
                 continue;
             const std::string chained = add_chain(plain, sets, ring);
-            Figure f{name, "verify " + std::to_string(sets) + "-set chain, " + sl};
-            f.per_s = verify_rate(chained, ring, false, o.shape);
-            f.bound = std::to_string(1 + sets) + " verify + hash";
-            f.target = size == 4 * 1024 ? 0.50 : 0;
-            finish(f, lim.verify_seconds(bytes, sets));
+            library_figure(
+                name, "verify " + std::to_string(sets) + "-set chain, " + sl,
+                verify_operation(chained, ring, false), std::to_string(1 + sets) + " verify + hash",
+                [&](const Limits& l) { return l.verify_seconds(bytes, sets); },
+                size == 4 * 1024 ? 0.50 : 0);
         }
         if (size == 4 * 1024 && wanted(o, "verify3_oldest_pass_4k")) {
             // RFC 8617 §5.2 step 5 (oldest-pass, the filter's default) also checks every
             // older AMS: 2N verifications.
             const std::string chained = add_chain(plain, 3, ring);
-            Figure f{"verify3_oldest_pass_4k", "verify 3-set chain + oldest-pass, 4 KiB"};
-            f.per_s = verify_rate(chained, ring, true, o.shape);
-            f.bound = "6 verify + hash";
-            finish(f, 6 / lim.rsa_verify_per_s + bytes / sha);
+            library_figure(
+                "verify3_oldest_pass_4k", "verify 3-set chain + oldest-pass, 4 KiB",
+                verify_operation(chained, ring, true), "6 verify + hash",
+                [&](const Limits& l) {
+                    return 6 / l.rsa_verify_per_s + bytes / l.sha256_bytes_per_s;
+                },
+                0);
         }
         if (size == 4 * 1024 && wanted(o, "reseal1_4k")) {
             // A forwarder: verify a 1-set chain, then seal i=2.
-            Figure f{"reseal1_4k", "verify 1-set + seal i=2, 4 KiB"};
-            f.per_s = seal_rate(lines_of(add_chain(plain, 1, ring)), seal_key, ring, o.shape);
-            f.bound = "2 sign + 2 verify + hash";
-            library_reseal_4k = f.per_s;
-            finish(f, lim.seal_seconds(bytes) + 2 / lim.rsa_verify_per_s);
+            const auto lines = lines_of(add_chain(plain, 1, ring));
+            library_figure(
+                "reseal1_4k", "verify 1-set + seal i=2, 4 KiB",
+                seal_operation(lines, seal_key, ring), "2 sign + 2 verify + hash",
+                [&](const Limits& l) { return l.seal_seconds(bytes) + 2 / l.rsa_verify_per_s; }, 0);
         }
         if (big) {
             auto split = arc::split_message(plain);
-            for (auto c : {arc::Canon::relaxed, arc::Canon::simple}) {
-                const std::string cn(arc::to_string(c));
-                if (!wanted(o, "canon_" + cn + "_" + sn))
+            const std::string text = make_text_body(size, 7);
+            struct CanonCase {
+                std::string name, label;
+                std::string_view body;
+                arc::Canon canon;
+            };
+            for (const auto& c :
+                 {CanonCase{"canon_relaxed_" + sn, "relaxed body canon + SHA-256, " + sl,
+                            split.body, arc::Canon::relaxed},
+                  CanonCase{"canon_simple_" + sn, "simple body canon + SHA-256, " + sl, split.body,
+                            arc::Canon::simple},
+                  CanonCase{"canon_relaxed_text_" + sn,
+                            "relaxed canon + SHA-256, " + sl + " text only", text,
+                            arc::Canon::relaxed}}) {
+                if (!wanted(o, c.name))
                     continue;
-                Figure f{"canon_" + cn + "_" + sn, cn + " body canon + SHA-256, " + sl};
-                f.mb_per_s = canon_rate(split.body, c, o.shape) / 1e6;
-                f.limit = sha / 1e6;
-                f.ratio = f.mb_per_s / f.limit;
-                f.bound = "SHA-256 MB/s";
-                emit(f);
-            }
-            if (wanted(o, "canon_relaxed_text_" + sn)) {
-                const std::string text = make_text_body(size, 7);
-                Figure f{"canon_relaxed_text_" + sn,
-                         "relaxed canon + SHA-256, " + sl + " text only"};
-                f.mb_per_s = canon_rate(text, arc::Canon::relaxed, o.shape) / 1e6;
-                f.limit = sha / 1e6;
-                f.ratio = f.mb_per_s / f.limit;
+                const auto body_bytes = static_cast<double>(c.body.size());
+                Paired p = paired_rate(
+                    canon_operation(c.body, c.canon),
+                    [&] { return limit_now().sha256_bytes_per_s / body_bytes; }, o.shape);
+                Figure f{c.name, c.label};
+                f.mb_per_s = p.per_s * body_bytes / 1e6;
+                f.limit = p.limit * body_bytes / 1e6;
+                f.ratio = p.ratio;
                 f.bound = "SHA-256 MB/s";
                 emit(f);
             }
@@ -379,57 +445,26 @@ int run(int argc, char** argv) {
                                dir + "/seal.key\"\n[dns]\nservers = [\"" + dns_server.server() +
                                "\"]\n");
         const std::string plain4k = make_message(4 * 1024, 4 * 1024);
+        const auto bytes4k = static_cast<double>(plain4k.size());
         if (wanted(o, "filter_seal_4k")) {
-            if (library_seal_4k == 0)
-                library_seal_4k = seal_rate(lines_of(plain4k), seal_key, ring, o.shape);
-            auto ff = whole_filter(o, "filter_seal_4k", config, dir, lines_of(plain4k), o.messages,
-                                   "|ARC-Seal: i=1;", o.filter_reps);
-            Figure f{"filter_seal_4k", "filter-arc process, seal i=1, 4 KiB"};
-            f.bytes = static_cast<double>(plain4k.size());
-            f.per_s = ff.per_cpu_s;
-            f.mb_per_s = f.per_s * f.bytes / 1e6;
-            f.limit = library_seal_4k;
-            f.ratio = f.per_s / f.limit;
-            f.bound = "library msgs/s";
-            f.target = 0.80;
-            f.extra = "wall_per_s=" + std::to_string(ff.per_wall_s) +
-                      " peak_rss_kb=" + std::to_string(ff.rss_kb) +
-                      " messages=" + std::to_string(o.messages);
-            emit(f);
+            const auto lines = lines_of(plain4k);
+            auto ff = whole_filter(o, "filter_seal_4k", config, dir, lines, "|ARC-Seal: i=1;",
+                                   seal_operation(lines, seal_key, ring));
+            emit(filter_figure("filter_seal_4k", "filter-arc process, seal i=1, 4 KiB", bytes4k, ff,
+                               o.messages));
         }
         if (wanted(o, "filter_reseal1_4k")) {
             const auto lines = lines_of(add_chain(plain4k, 1, ring));
-            if (library_reseal_4k == 0)
-                library_reseal_4k = seal_rate(lines, seal_key, ring, o.shape);
-            auto ff = whole_filter(o, "filter_reseal1_4k", config, dir, lines, o.messages,
-                                   "|ARC-Seal: i=2;", o.filter_reps);
-            Figure f{"filter_reseal1_4k", "filter-arc process, verify 1 + seal i=2, 4 KiB"};
-            f.bytes = static_cast<double>(plain4k.size());
-            f.per_s = ff.per_cpu_s;
-            f.mb_per_s = f.per_s * f.bytes / 1e6;
-            f.limit = library_reseal_4k;
-            f.ratio = f.per_s / f.limit;
-            f.bound = "library msgs/s";
-            f.target = 0.80;
-            f.extra = "wall_per_s=" + std::to_string(ff.per_wall_s) +
-                      " peak_rss_kb=" + std::to_string(ff.rss_kb) +
-                      " messages=" + std::to_string(o.messages);
-            emit(f);
+            auto ff = whole_filter(o, "filter_reseal1_4k", config, dir, lines, "|ARC-Seal: i=2;",
+                                   seal_operation(lines, seal_key, ring));
+            emit(filter_figure("filter_reseal1_4k",
+                               "filter-arc process, verify 1 + seal i=2, 4 KiB", bytes4k, ff,
+                               o.messages));
         }
         if (wanted(o, "rss_10m")) {
             const auto lines = lines_of(make_message(10 * 1024 * 1024, 10));
             long kb = filter_rss(o, "rss_10m", config, dir, transaction(session_id(0), lines), 1);
-            char label[96];
-            std::snprintf(label, sizeof label, "filter-arc peak RSS %.1f MiB, one 10 MiB message",
-                          static_cast<double>(kb) / 1024);
-            Figure f{"rss_10m", label};
-            f.limit = 32;
-            f.ratio = static_cast<double>(kb) / 1024 / 32;
-            f.bound = "RSS / 32 MiB";
-            f.target = 1.0;
-            f.at_most = true;
-            f.extra = "peak_rss_kb=" + std::to_string(kb);
-            emit(f);
+            emit(rss_figure("rss_10m", "one 10 MiB message", kb, 32));
         }
         if (wanted(o, "rss_100x1m")) {
             const auto lines = lines_of(make_message(1024 * 1024, 1));
@@ -438,18 +473,7 @@ int run(int argc, char** argv) {
                 sessions.push_back(session_id(i));
             long kb = filter_rss(o, "rss_100x1m", config, dir, interleaved(sessions, lines),
                                  sessions.size());
-            char label[96];
-            std::snprintf(label, sizeof label,
-                          "filter-arc peak RSS %.1f MiB, 100 x 1 MiB in flight",
-                          static_cast<double>(kb) / 1024);
-            Figure f{"rss_100x1m", label};
-            f.limit = 64;
-            f.ratio = static_cast<double>(kb) / 1024 / 64;
-            f.bound = "RSS / 64 MiB";
-            f.target = 1.0;
-            f.at_most = true;
-            f.extra = "peak_rss_kb=" + std::to_string(kb);
-            emit(f);
+            emit(rss_figure("rss_100x1m", "100 x 1 MiB in flight", kb, 64));
         }
     }
     print_table();

@@ -140,7 +140,9 @@ arc::ResInfo dmarc_resinfo(const Outcome& dmarc, const std::optional<Override>& 
     bool policy = !dmarc.policy_domain.empty() &&
                   (dmarc.result == Result::pass || dmarc.result == Result::fail);
     if (policy) {
-        // What Google and others write as a comment: "(p=REJECT sp=REJECT dis=NONE)".
+        // What Google and others put in a comment, "(p=REJECT sp=REJECT dis=NONE)", goes into
+        // reason= (RFC 8601 §2.7.1): format_resinfo() writes no comments, and a reason is a
+        // value every A-R parser keeps.
         Policy dis = o ? Policy::none : dmarc.disposition;
         std::string reason = "p=" + std::string(to_string(dmarc.p)) +
                              " sp=" + std::string(to_string(dmarc.sp.value_or(dmarc.p))) +

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <optional>
 
 namespace arcf::filter {
 
@@ -25,6 +26,7 @@ struct Engine::Message {
     bool deadline_hit = false;
     bool too_large = false;
     std::string error; ///< internal error: the message is deferred, never lost
+    std::optional<std::string> commit_token; ///< a commit that came before we were done
     explicit Message(std::size_t limit) : spool(limit) {}
 };
 
@@ -231,6 +233,13 @@ void Engine::on_filter(const ProtocolLine& l, std::uint64_t now, Actions& out) {
     if (l.event == "commit") {
         // Exactly one answer per request, always: a message we hold decides; anything else
         // (no message, lost state) proceeds.
+        if (s.msg && s.msg->data_done && !s.msg->completed) {
+            // smtpd asks only after it has our "." back, so this is a peer out of step: the
+            // answer waits for the message (bounded by its deadline), whose data goes first;
+            // answering now would commit a message we never handed back.
+            s.msg->commit_token = std::string(l.token);
+            return;
+        }
         if (s.msg && s.msg->completed && s.msg->tempfail)
             out.output += reject(s.version, s.id, l.token, s.msg->opts->tempfail_reply);
         else
@@ -525,6 +534,15 @@ void Engine::complete(Session& s, Actions& out) {
     log += std::string(" action=") + (m.tempfail ? "tempfail" : "proceed") +
            " size=" + std::to_string(m.spool.bytes()) + (m.spool.spilled() ? " spooled=disk" : "");
     out.logs.push_back(std::move(log));
+    if (m.commit_token) {
+        // The commit that arrived early gets its answer now, after the data.
+        const std::string token = *m.commit_token;
+        if (m.tempfail)
+            out.output += reject(s.version, s.id, token, m.opts->tempfail_reply);
+        else
+            out.output += proceed(s.version, s.id, token);
+        drop_message(s, out);
+    }
 }
 
 void Engine::drop_message(Session& s, Actions& out) {

@@ -209,6 +209,29 @@ TEST_CASE("engine: an existing chain is verified with the looked-up keys, then e
     CHECK(h.feed(h.commit(S2)).output.find("|proceed") != std::string::npos);
 }
 
+TEST_CASE("engine: a commit that comes before the message is done waits for it", "[engine][dns]") {
+    // smtpd asks for commit only after it has our ".": a peer out of step must still never
+    // get "proceed" for a message whose data we have not handed back.
+    Harness h;
+    h.handshake();
+    auto first = h.message(S1, plain_message);
+    h.feed(h.commit(S1));
+    auto chained = datalines(first.output, S1);
+    chained.pop_back();
+    auto a = h.message(S2, chained); // waits for its key
+    REQUIRE(a.queries.size() == 1);
+    CHECK(h.feed(h.commit(S2)).output.empty()); // no answer yet
+    Actions b;
+    h.engine.on_answer(a.queries[0].id, dns::TxtAnswer::found({h.record}), b);
+    auto lines = datalines(b.output, S2);
+    REQUIRE(lines.size() > chained.size());
+    CHECK(lines.back() == ".");
+    const std::string result = "filter-result|" + S2 + "|" + COMMIT + "|proceed\n";
+    REQUIRE(b.output.size() > result.size());
+    CHECK(b.output.substr(b.output.size() - result.size()) == result);        // after the data
+    CHECK(h.feed(h.commit(S2)).output.find("|proceed") != std::string::npos); // a new request
+}
+
 TEST_CASE("engine: a temporary DNS failure defers at commit and adds nothing", "[engine][dns]") {
     Harness h;
     h.handshake();
@@ -399,8 +422,8 @@ std::string aar_of(const std::vector<std::string>& lines) {
             in = true;
         else if (in && !(l[0] == ' ' || l[0] == '\t'))
             break;
-        if (in)
-            aar += l + "\n";
+        if (in) // unfolded: continuation lines joined with one space
+            aar += aar.empty() ? l : " " + l.substr(l.find_first_not_of(" \t"));
     }
     return aar;
 }

@@ -270,7 +270,13 @@ def main():
         fp.write(cfg, cfg_text)
 
         stdin_closed(cfg, d, slow_chain)
-        stdout_unread(cfg, d)
+        # smtpd sends commit only once it has the message back, which it cannot while it does
+        # not read; this case sends commits blind, so nothing may wait for DNS: no sender
+        # authentication (its lookups are asynchronous), no chain in the message.
+        quiet = os.path.join(d, "quiet.toml")
+        fp.write(quiet, fp.config_text(key, dns.port, extra="[authentication]\nspf = false\n"
+                                                           "dkim = false\ndmarc = false\n"))
+        stdout_unread(quiet, d)
         tmp_trouble(cfg_text, d)
         late_dns(cfg_text, d, slow_chain)
         key_gone(cfg_text, key, d)

@@ -14,6 +14,7 @@ Prints one line per sample ("messages=… rss_kb=…") and a summary.
 
 import argparse
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -25,6 +26,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import filterproc as fp  # noqa: E402
 
+
+
+END_OF_DATA = re.compile(rb"^filter-dataline\|[0-9a-f]+\|[0-9a-f]+\|\.$", re.M)
 
 def main():
     ap = argparse.ArgumentParser()
@@ -79,7 +83,7 @@ def main():
         if a.wrap:
             time.sleep(1.0)  # find the filter under the wrapper (valgrind execs in place)
 
-        counts = {"results": 0, "reject": 0, "bad": 0, "sealed": 0}
+        counts = {"results": 0, "reject": 0, "bad": 0, "sealed": 0, "dots": 0}
         cv = threading.Condition()
 
         def reader():
@@ -97,6 +101,8 @@ def main():
                 rj = block.count(b"|reject|")
                 sealed = block.count(b"|ARC-Seal: i=")
                 bad = 0
+                # A message handed back whole ends with its "." data line.
+                dots = len(END_OF_DATA.findall(block))
                 for line in block.split(b"\n")[:-1]:
                     if not (line.startswith(b"filter-dataline|") or
                             line.startswith(b"filter-result|") or line.startswith(b"register|")):
@@ -106,6 +112,7 @@ def main():
                     counts["reject"] += rj
                     counts["bad"] += bad
                     counts["sealed"] += sealed
+                    counts["dots"] += dots
                     cv.notify_all()
 
         t = threading.Thread(target=reader, daemon=True)
@@ -131,8 +138,14 @@ def main():
                 out += [st[k] for st in streams if k < len(st)]
                 k += 1
             ids = [fp.session_id((sent + i) % 100000) for i in range(batch)]
-            out += [fp.commit_line(s) for s in ids] + [fp.disconnect_line(s) for s in ids]
             send(out)
+            proc.stdin.flush()
+            # As smtpd does: commit only once the message came back (sender authentication
+            # and key lookups finish asynchronously).
+            with cv:
+                while counts["dots"] < sent + batch and proc.poll() is None:
+                    cv.wait(1.0)
+            send([fp.commit_line(s) for s in ids] + [fp.disconnect_line(s) for s in ids])
             proc.stdin.flush()
             sent += batch
             # Keep at most two batches in flight.

@@ -237,6 +237,9 @@ void Engine::on_filter(const ProtocolLine& l, std::uint64_t now, Actions& out) {
             // smtpd asks only after it has our "." back, so this is a peer out of step: the
             // answer waits for the message (bounded by its deadline), whose data goes first;
             // answering now would commit a message we never handed back.
+            if (s.msg->commit_token) // a second one: the first is refused, both answered
+                out.output +=
+                    reject(s.version, s.id, *s.msg->commit_token, s.msg->opts->tempfail_reply);
             s.msg->commit_token = std::string(l.token);
             return;
         }
@@ -548,6 +551,10 @@ void Engine::complete(Session& s, Actions& out) {
 void Engine::drop_message(Session& s, Actions& out) {
     if (!s.msg)
         return;
+    // A commit still waiting for this message gets its one answer: never "proceed" for data
+    // we did not hand back.
+    if (s.msg->commit_token && !s.msg->completed)
+        out.output += reject(s.version, s.id, *s.msg->commit_token, s.msg->opts->tempfail_reply);
     MessageId id = s.msg->id;
     for (auto q = queries_.begin(); q != queries_.end();) {
         if (q->second.message == id) {

@@ -2,24 +2,18 @@
 // ARC-aware DMARC local policy (RFC 8617 §7.2.1, §7.2.2) and the dmarc resinfo (RFC 7489 §11.2).
 #include "dmarc/arc_override.hpp"
 
+#include "arc/header.hpp"
+
 #include <algorithm>
 
 namespace arcf::dmarc {
 
 namespace {
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        if (c >= 'A' && c <= 'Z')
-            c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
 const arc::AuthProperty*
 property(const arc::ResInfo& r, std::string_view ptype, std::string_view name) {
     for (const auto& p : r.properties)
-        if (lower(p.ptype) == ptype && lower(p.property) == name)
+        if (arc::to_lower(p.ptype) == ptype && arc::to_lower(p.property) == name)
             return &p;
     return nullptr;
 }
@@ -34,9 +28,9 @@ std::string_view domain_part(std::string_view v) {
 std::string
 evidence(const std::vector<arc::ResInfo>& results, const std::string& from, const OrgDomain& psl) {
     for (const auto& r : results) {
-        if (lower(r.result) != "pass")
+        if (arc::to_lower(r.result) != "pass")
             continue;
-        std::string method = lower(r.method);
+        std::string method = arc::to_lower(r.method);
         if (method == "dmarc") {
             const auto* hf = property(r, "header", "from");
             if (hf == nullptr || normalize_domain(hf->value) == from)

@@ -2,6 +2,8 @@
 // DMARC record parsing (RFC 7489 §6.3, §6.4, §6.6.3 step 6; RFC 9091 §4.2).
 #include "dmarc/record.hpp"
 
+#include "arc/header.hpp"
+
 #include <algorithm>
 
 namespace arcf::dmarc {
@@ -26,14 +28,6 @@ std::string_view trim_wsp(std::string_view s) {
     return s;
 }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        if (c >= 'A' && c <= 'Z')
-            c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
 // For notes: control and 8-bit bytes shown as '?', long values cut.
 std::string printable(std::string_view s) {
     std::string out;
@@ -49,7 +43,7 @@ std::string printable(std::string_view s) {
 // §6.4 dmarc-request: "none" / "quarantine" / "reject" (ABNF strings: any case). An out
 // parameter: g++ 12 sees a std::optional<enum> here as maybe-uninitialized.
 bool parse_policy(std::string_view v, Policy& out) {
-    std::string l = lower(v);
+    std::string l = arc::to_lower(v);
     if (l == "none")
         out = Policy::none;
     else if (l == "quarantine")
@@ -117,7 +111,7 @@ std::vector<Spec> split_specs(std::string_view txt, std::vector<std::string>& no
             if (eq == std::string_view::npos || !valid_name)
                 notes.push_back("ignored \"" + printable(spec) + "\": not a tag=value");
             else
-                out.push_back(Spec{lower(name), trim_wsp(spec.substr(eq + 1))});
+                out.push_back(Spec{arc::to_lower(name), trim_wsp(spec.substr(eq + 1))});
         }
         if (semi == std::string_view::npos)
             break;

@@ -134,11 +134,12 @@ std::vector<std::string> h_list(const std::vector<HeaderField>& headers, const S
             std::string prefix = n.substr(0, n.size() - 1);
             for (const auto& h : headers) {
                 std::string hn = to_lower(h.name());
-                // Only RFC 5322 field names (printable ASCII): anything else would make our
-                // own h= unparseable (tag values are VALCHAR).
+                // Only RFC 5322 field names (printable ASCII) that can stand in a tag value:
+                // ';' is ftext but ends a tag (RFC 6376 §3.2), so "List-I;d" would make our
+                // own h= unparseable; ':' separates the names.
                 bool ftext = std::all_of(hn.begin(), hn.end(), [](char c) {
                     return static_cast<unsigned char>(c) > 32 &&
-                           static_cast<unsigned char>(c) < 127;
+                           static_cast<unsigned char>(c) < 127 && c != ';' && c != ':';
                 });
                 if (!hn.empty() && ftext && hn.rfind(prefix, 0) == 0)
                     add(hn);

@@ -35,6 +35,12 @@ def hwm_kb(pid):
     return 0
 
 
+def asan(pid):
+    """Whether the filter runs with AddressSanitizer (its runtime is mapped)."""
+    with open(f"/proc/{pid}/maps") as maps:
+        return "libasan" in maps.read()
+
+
 def message():
     head = ["Received: from client.example.org (client [192.0.2.7])",
             "\tby mx.example.test (OpenSMTPD) with ESMTP id 35163a36",
@@ -56,7 +62,7 @@ def main():
         cfg = os.path.join(d, "filter.toml")
         fp.write(cfg, fp.config_text(key, dns.port))
         env = dict(os.environ)
-        env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=8").lstrip(":")
+        env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=1").lstrip(":")
         f = fp.Filter([BIN, "-c", cfg], os.path.join(d, "stderr"), env=env)
         f.send(fp.HANDSHAKE)
         time.sleep(0.5)
@@ -89,9 +95,13 @@ def main():
         check(not bad, "the output is well-formed")
         check(intact == SESSIONS, f"every message came through intact ({intact}/{SESSIONS})")
         check(sealed == SESSIONS, f"and sealed ({sealed}/{SESSIONS})")
-        check(peak - base < 40 * 1024,
+        # Measured: +21 MB, and +60 MB when the engine gets every line at once; under
+        # AddressSanitizer (redzones, shadow, quarantine) +57 and +110 MB.
+        bound = 40 * 1024 * (2 if asan(f.p.pid) else 1)
+        check(peak - base < bound,
               f"memory stays bounded: RSS {base // 1024} MB at start, peak {peak // 1024} MB "
-              f"for {SESSIONS * LINES * 100 // 1000000} MB of messages in flight")
+              f"for {SESSIONS * LINES * 100 // 1000000} MB of messages in flight "
+              f"(at most {bound // 1024} MB more)")
         check(f.finish() == 0, "exit 0 at EOF")
     finally:
         if f:

@@ -100,7 +100,8 @@ void cancel_query(Actions& out, QueryId id) {
 
 std::shared_ptr<const EngineOptions> checked(EngineOptions o) {
     if (!is_valid_reject_reply(o.tempfail_reply))
-        o.tempfail_reply = "451 4.7.0 ARC verification temporarily failed, try again later";
+        o.tempfail_reply =
+            "451 4.7.0 Message authentication temporarily failed (DNS), try again later";
     return std::make_shared<const EngineOptions>(std::move(o));
 }
 } // namespace

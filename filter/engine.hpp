@@ -30,7 +30,8 @@ struct EngineOptions {
     /// SPF (and later DKIM, DMARC) for our Authentication-Results and AAR; temperror policy.
     SenderAuthOptions auth;
     /// Commit answer for a temporary failure. 421 disconnects; 451 keeps the session.
-    std::string tempfail_reply = "421 4.7.0 ARC verification temporarily failed, try again later";
+    std::string tempfail_reply =
+        "421 4.7.0 Message authentication temporarily failed (DNS), try again later";
     /// From the message's first DNS query: answers missing by then are temporary failures.
     std::uint32_t message_deadline_ms = 30000;
     std::size_t spool_memory_limit = 1024 * 1024;

@@ -182,7 +182,7 @@ def tmp_trouble(cfg_text, d):
         transaction(f, s1, big)
         transaction(f, s2, PLAIN)
         r1, r2 = result_of(f, s1), result_of(f, s2)
-        check(r1["results"] == ["reject|451 4.7.0 ARC verification temporarily failed, try again "
+        check(r1["results"] == ["reject|451 4.7.0 Message authentication temporarily failed (DNS), try again "
                                 "later"] or (r1["results"] and r1["results"][0].startswith("reject|4")),
               f"/tmp {label}: the spilling message is deferred ({r1['results']})")
         added, ok = fp.split_added(r2["data"], PLAIN)

@@ -128,39 +128,8 @@ Result<ArcMessageSignature> parse_arc_message_signature(std::string_view value) 
     if (!i)
         return tl::unexpected(i.error());
     m.instance = *i;
-    auto a = parse_algorithm_tag(tags->get("a"));
-    if (!a)
-        return tl::unexpected(a.error());
-    m.algorithm = *a;
-    auto b = parse_base64_tag(tags->get("b"), "b");
-    if (!b)
-        return tl::unexpected(b.error());
-    m.signature = std::move(*b);
-    auto bh = parse_base64_tag(tags->get("bh"), "bh");
-    if (!bh)
-        return tl::unexpected(bh.error());
-    if (bh->size() != 32)
-        return fail(Errc::bad_value, "bh= is not a SHA-256 digest");
-    m.body_hash = std::move(*bh);
-    if (auto c = tags->get("c")) {
-        auto canon = parse_canon_tag(*c);
-        if (!canon)
-            return tl::unexpected(canon.error());
-        m.header_canon = canon->first;
-        m.body_canon = canon->second;
-    }
-    auto d = parse_domain_tag(tags->get("d"));
-    if (!d)
-        return tl::unexpected(d.error());
-    m.domain = std::move(*d);
-    auto sel = parse_selector_tag(tags->get("s"));
-    if (!sel)
-        return tl::unexpected(sel.error());
-    m.selector = std::move(*sel);
-    auto h = tags->get("h");
-    if (!h)
-        return fail(Errc::missing_tag, "missing h=");
-    m.signed_headers = parse_header_list(*h);
+    if (auto common = parse_common_signature_tags(*tags, m); !common)
+        return tl::unexpected(common.error());
     for (const auto& name : m.signed_headers)
         if (iequals(name, as_name)) // RFC 8617 §4.1.2: ARC-Seal MUST NOT be signed by the AMS
             return fail(Errc::bad_value, "h= includes ARC-Seal");

@@ -52,40 +52,9 @@ Result<DkimSignature> parse_dkim_signature(std::string_view value) {
     auto a = tags->get("a");
     if (a && *a == "rsa-sha1")
         return fail(Errc::unsupported, "rsa-sha1 refused (RFC 8301)");
-    auto alg = parse_algorithm_tag(a);
-    if (!alg)
-        return tl::unexpected(alg.error());
-    s.algorithm = *alg;
-    auto b = parse_base64_tag(tags->get("b"), "b");
-    if (!b)
-        return tl::unexpected(b.error());
-    s.signature = std::move(*b);
+    if (auto common = parse_common_signature_tags(*tags, s); !common)
+        return tl::unexpected(common.error());
     s.signature_text = strip_fws(*tags->get("b"));
-    auto bh = parse_base64_tag(tags->get("bh"), "bh");
-    if (!bh)
-        return tl::unexpected(bh.error());
-    if (bh->size() != 32)
-        return fail(Errc::bad_value, "bh= is not a SHA-256 digest");
-    s.body_hash = std::move(*bh);
-    if (auto c = tags->get("c")) {
-        auto canon = parse_canon_tag(*c);
-        if (!canon)
-            return tl::unexpected(canon.error());
-        s.header_canon = canon->first;
-        s.body_canon = canon->second;
-    }
-    auto d = parse_domain_tag(tags->get("d"));
-    if (!d)
-        return tl::unexpected(d.error());
-    s.domain = std::move(*d);
-    auto sel = parse_selector_tag(tags->get("s"));
-    if (!sel)
-        return tl::unexpected(sel.error());
-    s.selector = std::move(*sel);
-    auto h = tags->get("h");
-    if (!h)
-        return fail(Errc::missing_tag, "missing h=");
-    s.signed_headers = parse_header_list(*h);
     // RFC 6376 §5.4 / §6.1.1: a signature that does not cover From is ignored (PERMFAIL).
     if (std::find(s.signed_headers.begin(), s.signed_headers.end(), "from") ==
         s.signed_headers.end())

@@ -6,6 +6,7 @@
 #include "arc/canon.hpp"
 #include "arc/crypto.hpp"
 #include "arc/result.hpp"
+#include "arc/tag_list.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -37,5 +38,46 @@ Result<std::pair<Canon, Canon>> parse_canon_tag(std::string_view c);
 std::vector<std::string> parse_header_list(std::string_view h);
 /// l=: 1*76DIGIT (RFC 6376 §3.5), limited to what fits in 64 bits.
 Result<std::uint64_t> parse_length_tag(std::string_view l);
+
+/// The tags an ARC-Message-Signature and a DKIM-Signature read alike (RFC 6376 §3.5, RFC 8617
+/// §4.1.2): a=, b=, bh= (a SHA-256 digest), c=, d=, s= and h= (required), into the members of
+/// the same names of `sig`, in that order of checks.
+template <class Signature>
+Result<void> parse_common_signature_tags(const TagList& tags, Signature& sig) {
+    auto a = parse_algorithm_tag(tags.get("a"));
+    if (!a)
+        return tl::unexpected(a.error());
+    sig.algorithm = *a;
+    auto b = parse_base64_tag(tags.get("b"), "b");
+    if (!b)
+        return tl::unexpected(b.error());
+    sig.signature = std::move(*b);
+    auto bh = parse_base64_tag(tags.get("bh"), "bh");
+    if (!bh)
+        return tl::unexpected(bh.error());
+    if (bh->size() != 32)
+        return fail(Errc::bad_value, "bh= is not a SHA-256 digest");
+    sig.body_hash = std::move(*bh);
+    if (auto c = tags.get("c")) {
+        auto canon = parse_canon_tag(*c);
+        if (!canon)
+            return tl::unexpected(canon.error());
+        sig.header_canon = canon->first;
+        sig.body_canon = canon->second;
+    }
+    auto d = parse_domain_tag(tags.get("d"));
+    if (!d)
+        return tl::unexpected(d.error());
+    sig.domain = std::move(*d);
+    auto sel = parse_selector_tag(tags.get("s"));
+    if (!sel)
+        return tl::unexpected(sel.error());
+    sig.selector = std::move(*sel);
+    auto h = tags.get("h");
+    if (!h)
+        return fail(Errc::missing_tag, "missing h=");
+    sig.signed_headers = parse_header_list(*h);
+    return {};
+}
 
 } // namespace arcf::arc

@@ -174,7 +174,7 @@ DMARC_SEEDS = (
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--suite", default=os.path.join(ROOT, "..", "shared", "arc-test-suite"))
+    ap.add_argument("--suite", default=os.path.join(ROOT, "tests", "data", "arc-test-suite"))
     args = ap.parse_args()
     cases, keys = load_suite(args.suite)
     w = Writer()

@@ -3,7 +3,7 @@
 """Writes tests/fuzz/corpus/fuzz_spf/seed-NNN: every TXT string of the OpenSPF suite's zone
 data (SPF records and exp= explanation texts), de-duplicated, in file order.
 
-    /usr/bin/python3 tests/fuzz/make_spf_corpus.py [../shared/spf-test-suite/rfc7208-tests.yml]
+    /usr/bin/python3 tests/fuzz/make_spf_corpus.py [tests/data/spf-test-suite/rfc7208-tests.yml]
 """
 import os
 import sys
@@ -12,7 +12,7 @@ import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-SUITE = os.path.join(ROOT, "..", "shared", "spf-test-suite", "rfc7208-tests.yml")
+SUITE = os.path.join(ROOT, "tests", "data", "spf-test-suite", "rfc7208-tests.yml")
 
 
 def txt_strings(path):

@@ -265,6 +265,14 @@ void Engine::on_filter(const ProtocolLine& l, std::uint64_t now, Actions& out) {
 
 void Engine::on_data_line(
     Session& s, std::string_view token, std::string_view line, std::uint64_t now, Actions& out) {
+    if (s.msg && s.msg->data_done && !s.msg->completed) {
+        // smtpd sends the next message only after our "." and the commit: a peer out of step.
+        // The message we hold ends now (its "." goes back, every end of data gets one) and is
+        // deferred; these lines start a new message.
+        if (s.msg->error.empty())
+            s.msg->error = "protocol: data-lines after the end of data";
+        complete(s, out);
+    }
     if (!s.msg || s.msg->completed) {
         if (s.msg)
             drop_message(s, out);

@@ -1158,3 +1158,23 @@ TEST_CASE("engine: past max-header-bytes, Authentication-Results are still taken
     CHECK(stored.find("X-Filler: ") != std::string::npos);
     CHECK(stored.find("first body line") != std::string::npos);
 }
+
+TEST_CASE("engine: data after an end of data still waiting for DNS ends that message first",
+          "[engine][issue15][replay]") {
+    // Found by fuzz_engine's "every end of data gets one final dot" property: a peer out of
+    // step (smtpd never does this) used to append to a message already ended, and its "."
+    // was never answered.
+    Harness h;
+    h.handshake();
+    auto first = h.message(S1, plain_message);
+    h.feed(h.commit(S1));
+    auto chained = datalines(output_of(first), S1);
+    chained.pop_back();
+    auto a = h.message(S2, chained); // waits for its key
+    REQUIRE(a.queries.size() == 1);
+    auto b = h.message(S2, plain_message); // the next message, out of step
+    h.settle(b);
+    auto lines = datalines(output_of(b), S2);
+    CHECK(std::count(lines.begin(), lines.end(), ".") == 2);
+    CHECK(h.feed(h.commit(S2)).output.find("|reject|451 ") == std::string::npos); // the second
+}

@@ -10,8 +10,10 @@
 using namespace arcf;
 
 namespace {
+// Bytes allocated: from the heap, and in blocks of their own (large strings are mmapped).
 std::size_t heap_in_use() {
-    return mallinfo2().uordblks;
+    const auto m = mallinfo2();
+    return m.uordblks + m.hblkhd;
 }
 } // namespace
 

@@ -109,6 +109,17 @@ FilterRun run_filter(const FilterJob& job) {
         }
     };
     top_up();
+    bool producing = static_cast<bool>(job.produce);
+    auto produce = [&] {
+        // The next piece of a streamed transaction once the filter has taken the previous one.
+        if (!producing || !pending.empty())
+            return;
+        std::string chunk;
+        producing = job.produce(chunk);
+        if (!chunk.empty())
+            pending.push_back(std::move(chunk));
+    };
+    produce();
     std::string carry;
     std::vector<char> buf(1 << 20);
     int in_fd = in[1];
@@ -116,7 +127,8 @@ FilterRun run_filter(const FilterJob& job) {
     double last_progress = wall_seconds();
     double last_sample = 0;
     while (!eof) {
-        if (in_fd >= 0 && pending.empty() && r.completed >= job.expected &&
+        produce();
+        if (in_fd >= 0 && pending.empty() && !producing && r.completed >= job.expected &&
             next == job.transactions.size()) {
             r.peak_rss_kb = std::max(r.peak_rss_kb, peak_rss_kb(pid));
             close(in_fd); // everything answered: smtpd goes away
@@ -146,6 +158,7 @@ FilterRun run_filter(const FilterJob& job) {
                     break;
                 }
                 offset += static_cast<std::size_t>(w);
+                last_progress = wall_seconds(); // the filter is taking input
                 if (offset == d.size()) {
                     pending.pop_front();
                     offset = 0;

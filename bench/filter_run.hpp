@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,8 @@ namespace arcf::bench {
 struct FilterJob {
     std::vector<std::string> argv; ///< argv[0] is the filter-arc binary
     std::string initial;           ///< sent at once (handshake, interleaved transactions, ...)
+    /// Then, when set, this producer's output as the filter reads it (false: nothing more).
+    std::function<bool(std::string&)> produce;
     std::vector<std::string> transactions; ///< each sent when fewer than `window` are open
     std::size_t window = 8;                ///< transactions in flight (concurrent sessions)
     std::size_t expected = 0;              ///< messages that must come back

@@ -11,6 +11,7 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <string>
 #include <sys/stat.h>
@@ -257,6 +258,25 @@ long filter_rss(const Options& o,
     return run.peak_rss_kb;
 }
 
+// Peak RSS for one message streamed to the filter (the bench never holds it whole).
+long filter_rss_streamed(const Options& o,
+                         const std::string& config,
+                         const std::string& dir,
+                         std::function<bool(std::string&)> produce) {
+    FilterJob job;
+    job.argv = {o.filter, "-c", config};
+    job.initial = handshake();
+    job.produce = std::move(produce);
+    job.expected = 1;
+    job.seal_marker = "|ARC-Seal: i=1;";
+    job.stderr_path = dir + "/filter.log";
+    auto run = run_filter(job);
+    if (!run.ok || run.sealed != 1)
+        throw std::runtime_error("RSS run: " +
+                                 (run.ok ? std::to_string(run.sealed) + " sealed" : run.error));
+    return run.peak_rss_kb;
+}
+
 Figure rss_figure(const std::string& name, const std::string& what, long kb, double budget_mib) {
     char label[96];
     std::snprintf(label, sizeof label, "filter-arc peak RSS %.1f MiB, %s",
@@ -420,7 +440,8 @@ int run(int argc, char** argv) {
 
     // The whole filter, through the protocol, as smtpd drives it.
     bool want_filter = false;
-    for (const char* name : {"filter_seal_4k", "filter_reseal1_4k", "rss_10m", "rss_100x1m"})
+    for (const char* name : {"filter_seal_4k", "filter_reseal1_4k", "rss_10m", "rss_100x1m",
+                             "rss_35m_empty_lines", "rss_35m_text"})
         want_filter = want_filter || wanted(o, name);
     if (want_filter) {
         // A private directory for the key, the configuration and the log; with
@@ -474,6 +495,31 @@ int run(int argc, char** argv) {
             long kb = filter_rss(o, "rss_100x1m", config, dir, interleaved(sessions, lines),
                                  sessions.size());
             emit(rss_figure("rss_100x1m", "100 x 1 MiB in flight", kb, 64));
+        }
+        // Issue 15, class 6a: smtpd's default size limit (35 MiB) of empty lines, against the
+        // same size of ordinary text. The replay streams: both within the spool budget (16 MiB)
+        // plus a constant, and the empty lines no more than the text.
+        const std::vector<std::string> header = {
+            "Received: from client.example.org (client.example.org [192.0.2.7])",
+            "\tby mx.bench.test (OpenSMTPD) with ESMTP id 35163a36",
+            "From: Bob <bob@example.org>",
+            "To: Alice <alice@example.net>",
+            "Subject: 35 MiB",
+            "Message-ID: <big@example.org>",
+            "Date: Tue, 14 May 2024 09:12:30 +0000"};
+        constexpr std::size_t size35 = 35 * 1024 * 1024;
+        if (wanted(o, "rss_35m_empty_lines")) {
+            long kb = filter_rss_streamed(
+                o, config, dir, streamed_transaction(session_id(0), header, "", size35 / 2));
+            emit(rss_figure("rss_35m_empty_lines", "one 35 MiB message of empty lines", kb, 48));
+        }
+        if (wanted(o, "rss_35m_text")) {
+            const std::string text = "Ordinary text of a long message, one line after another, "
+                                     "as people write it.";
+            long kb = filter_rss_streamed(
+                o, config, dir,
+                streamed_transaction(session_id(0), header, text, size35 / (text.size() + 2)));
+            emit(rss_figure("rss_35m_text", "one 35 MiB message of ordinary text", kb, 48));
         }
     }
     print_table();

@@ -45,6 +45,38 @@ void opening(std::string& out, std::string_view session) {
 
 } // namespace
 
+std::function<bool(std::string&)> streamed_transaction(std::string session,
+                                                       std::vector<std::string> header,
+                                                       std::string body_line,
+                                                       std::size_t body_lines) {
+    std::size_t stage = 0, sent = 0;
+    return [=](std::string& out) mutable {
+        if (stage == 0) {
+            opening(out, session);
+            for (const auto& h : header)
+                data_line(out, session, h);
+            data_line(out, session, "");
+            stage = 1;
+            return true;
+        }
+        if (stage == 1) {
+            while (sent < body_lines && out.size() < (1u << 20)) {
+                data_line(out, session, body_line);
+                ++sent;
+            }
+            if (sent == body_lines)
+                stage = 2;
+            return true;
+        }
+        if (stage == 2) {
+            end_of_data(out, session);
+            stage = 3;
+            return true;
+        }
+        return false;
+    };
+}
+
 std::string handshake() {
     return "config|smtpd-version|7.4.0\nconfig|protocol|0.7\nconfig|smtp-session-timeout|300\n"
            "config|subsystem|smtp-in\nconfig|admd|mx.bench.test\nconfig|ready\n";

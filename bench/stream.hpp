@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -21,6 +22,13 @@ std::string transaction(std::string_view session, const std::vector<std::string>
 /// round-robin one line per session, then each final "." (what many concurrent clients cause).
 std::string interleaved(const std::vector<std::string>& sessions,
                         const std::vector<std::string>& lines);
+/// One transaction produced as it is sent (a 35 MB message costs the bench no memory): link-connect
+/// .. tx-rcpt, the `header` lines, the empty line, `body_line` `body_lines` times, and ".". Each
+/// call appends about 1 MiB to `out`; false once everything was produced.
+std::function<bool(std::string&)> streamed_transaction(std::string session,
+                                                       std::vector<std::string> header,
+                                                       std::string body_line,
+                                                       std::size_t body_lines);
 /// commit and link-disconnect, sent once the filter returned the message of `session`.
 std::string closing(std::string_view session);
 

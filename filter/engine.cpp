@@ -15,7 +15,7 @@ struct Engine::Message {
     std::shared_ptr<const EngineOptions> opts; ///< the configuration it started under
     std::string msgid;                         ///< smtpd's transaction id from tx-begin, when known
     std::string token;                         ///< the data-line token, echoed back
-    Spool spool;
+    std::unique_ptr<Spool> spool;              ///< handed to the replay when the message completes
     std::unique_ptr<MessageJob> job;
     std::unique_ptr<SenderAuth> auth; ///< null once the message is too large to matter
     std::size_t pending = 0;          ///< ARC key lookups outstanding
@@ -25,9 +25,11 @@ struct Engine::Message {
     bool tempfail = false;
     bool deadline_hit = false;
     bool too_large = false;
+    bool replay_queued = false;
     std::string error; ///< internal error: the message is deferred, never lost
+    std::string reply; ///< the commit answer once completed: empty proceeds, else reject|reply
     std::optional<std::string> commit_token; ///< a commit that came before we were done
-    explicit Message(std::size_t limit) : spool(limit) {}
+    explicit Message(std::size_t limit) : spool(std::make_unique<Spool>(limit)) {}
 };
 
 struct Engine::Session {
@@ -62,26 +64,6 @@ std::string log_value(std::string_view v) {
         plain =
             plain && static_cast<unsigned char>(c) >= 0x21 && static_cast<unsigned char>(c) < 0x7f;
     return plain ? std::string(v) : quote_log(v);
-}
-
-// Responses put SESSION before TOKEN from protocol 0.5 on; 0.4 had TOKEN first. Appended to
-// `out` in place: a message's replay is one such line per message line.
-void append_data(std::string& out,
-                 const std::string& version,
-                 std::string_view s,
-                 std::string_view t,
-                 std::string_view line) {
-    if (version_before(version, "0.5"))
-        append_dataline(out, t, s, line);
-    else
-        append_dataline(out, s, t, line);
-}
-std::string proceed(const std::string& version, std::string_view s, std::string_view t) {
-    return version_before(version, "0.5") ? format_proceed(t, s) : format_proceed(s, t);
-}
-std::string
-reject(const std::string& version, std::string_view s, std::string_view t, std::string_view reply) {
-    return version_before(version, "0.5") ? format_reject(t, s, reply) : format_reject(s, t, reply);
 }
 
 } // namespace
@@ -129,6 +111,36 @@ Engine::Session& Engine::session(std::string_view id) {
 }
 
 void Engine::on_line(std::string_view line, std::uint64_t now, Actions& out) {
+    try {
+        on_line_impl(line, now, out);
+    } catch (const std::exception& e) {
+        // Issue 15 class 5: a failure (std::bad_alloc included) costs the message of this
+        // line's session, deferred, never the loop or the other sessions.
+        internal_error(line, e.what(), out);
+    }
+}
+
+void Engine::internal_error(std::string_view line, std::string_view why, Actions& out) {
+    try {
+        out.logs.push_back("event=internal-error reason=" + quote_log(why));
+        auto l = parse_line(line);
+        if (!l || l->type == LineType::config)
+            return;
+        auto it = sessions_.find(l->session);
+        if (it == sessions_.end() || !it->second.msg || it->second.msg->completed)
+            return;
+        Message& m = *it->second.msg;
+        if (m.error.empty())
+            m.error = "internal error: " + std::string(why);
+        if (l->type == LineType::filter && l->event == "data-line" && l->params == ".")
+            m.data_done = true;
+        try_complete(it->second, out);
+    } catch (const std::exception&) {
+        // Nothing more can be done for this line; the loop goes on.
+    }
+}
+
+void Engine::on_line_impl(std::string_view line, std::uint64_t now, Actions& out) {
     auto l = parse_line(line);
     if (!l) {
         std::string shown(line.substr(0, 120));
@@ -239,25 +251,28 @@ void Engine::on_filter(const ProtocolLine& l, std::uint64_t now, Actions& out) {
             // answer waits for the message (bounded by its deadline), whose data goes first;
             // answering now would commit a message we never handed back.
             if (s.msg->commit_token) // a second one: the first is refused, both answered
-                out.output +=
-                    reject(s.version, s.id, *s.msg->commit_token, s.msg->opts->tempfail_reply);
+                Responder(s.version, s.id, *s.msg->commit_token)
+                    .reject(out.output, s.msg->opts->tempfail_reply);
             s.msg->commit_token = std::string(l.token);
             return;
         }
-        if (s.msg && s.msg->completed && s.msg->tempfail)
-            out.output += reject(s.version, s.id, l.token, s.msg->opts->tempfail_reply);
-        else
-            out.output += proceed(s.version, s.id, l.token);
-        if (s.msg && s.msg->completed)
-            drop_message(s, out);
+        answer_commit(s, l.token, out);
         return;
     }
     // Phases we did not register still get an answer rather than a hung session.
-    out.output += proceed(s.version, s.id, l.token);
+    Responder(s.version, s.id, l.token).proceed(out.output);
 }
 
 void Engine::on_data_line(
     Session& s, std::string_view token, std::string_view line, std::uint64_t now, Actions& out) {
+    if (s.msg && s.msg->data_done && !s.msg->completed) {
+        // smtpd sends the next message only after our "." and the commit: a peer out of step.
+        // The message we hold ends now (its "." goes back, every end of data gets one) and is
+        // deferred; these lines start a new message.
+        if (s.msg->error.empty())
+            s.msg->error = "protocol: data-lines after the end of data";
+        complete(s, out);
+    }
     if (!s.msg || s.msg->completed) {
         if (s.msg)
             drop_message(s, out);
@@ -307,14 +322,22 @@ void Engine::on_data_line(
         try_complete(s, out);
         return;
     }
-    if (!m.spool.append(line) && m.error.empty())
+    if (!m.spool->append(line) && m.error.empty())
         m.error = "cannot spool the message (temporary directory full or unwritable?)";
-    if (!m.error.empty() || m.too_large)
+    if (!m.error.empty())
         return;
-    if (m.spool.bytes() > m.opts->max_message_bytes) {
-        // Too large to hash within our limits: passed through untouched, neither verified
-        // nor sealed (and the keys it asked for no longer matter).
+    if (m.too_large) {
+        // Still read to the end of the header block (bounded by max-header-bytes): forged
+        // Authentication-Results are taken out of every message we pass (RFC 8601 §5).
+        if (!m.job->headers_done())
+            m.job->add_line((!line.empty() && line[0] == '.') ? line.substr(1) : line);
+        return;
+    }
+    if (m.spool->bytes() > m.opts->max_message_bytes) {
+        // Too large to hash within our limits: passed through neither verified nor sealed (the
+        // keys it asked for no longer matter), but scrubbed and with our verdict "skipped".
         m.too_large = true;
+        m.job->skip_verification("message larger than limits.max-message-bytes");
         m.job->set_sender_auth(nullptr);
         m.auth.reset();
         for (auto q = queries_.begin(); q != queries_.end();) {
@@ -326,6 +349,8 @@ void Engine::on_data_line(
             }
         }
         m.pending = 0;
+        if (!m.job->headers_done())
+            m.job->add_line((!line.empty() && line[0] == '.') ? line.substr(1) : line);
         return;
     }
     try {
@@ -376,6 +401,44 @@ void Engine::arm_deadline(Message& m, Actions& out) {
 }
 
 void Engine::on_answer(QueryId id, const dns::Answer& answer, Actions& out) {
+    MessageId mid = 0;
+    if (auto q = queries_.find(id); q != queries_.end())
+        mid = q->second.message;
+    try {
+        on_answer_impl(id, answer, out);
+    } catch (const std::exception& e) {
+        fail_by_id(mid, e.what(), out);
+    }
+}
+
+void Engine::on_deadline(MessageId id, Actions& out) {
+    try {
+        on_deadline_impl(id, out);
+    } catch (const std::exception& e) {
+        fail_by_id(id, e.what(), out);
+    }
+}
+
+// A failure while handling an answer or a deadline defers that message alone (class 5).
+void Engine::fail_by_id(MessageId id, std::string_view why, Actions& out) {
+    try {
+        out.logs.push_back("event=internal-error reason=" + quote_log(why));
+        auto ms = message_sessions_.find(id);
+        if (ms == message_sessions_.end())
+            return;
+        auto it = sessions_.find(ms->second);
+        if (it == sessions_.end() || !it->second.msg || it->second.msg->id != id ||
+            it->second.msg->completed)
+            return;
+        if (it->second.msg->error.empty())
+            it->second.msg->error = "internal error: " + std::string(why);
+        try_complete(it->second, out);
+    } catch (const std::exception&) {
+        // The loop goes on; the message's own deadline completes it later.
+    }
+}
+
+void Engine::on_answer_impl(QueryId id, const dns::Answer& answer, Actions& out) {
     auto q = queries_.find(id);
     if (q == queries_.end())
         return; // cancelled or stale: the message is gone
@@ -399,7 +462,7 @@ void Engine::on_answer(QueryId id, const dns::Answer& answer, Actions& out) {
     try_complete(it->second, out);
 }
 
-void Engine::on_deadline(MessageId id, Actions& out) {
+void Engine::on_deadline_impl(MessageId id, Actions& out) {
     auto ms = message_sessions_.find(id);
     if (ms == message_sessions_.end())
         return;
@@ -438,19 +501,79 @@ void Engine::try_complete(Session& s, Actions& out) {
 void Engine::complete(Session& s, Actions& out) {
     Message& m = *s.msg;
     m.completed = true;
+    const Responder data(s.version, s.id, m.token);
+    try {
+        if (m.opts->fault_injection)
+            m.opts->fault_injection("complete");
+        finish_message(s, data, out);
+    } catch (const std::exception& e) {
+        // Issue 15 class 5: a failure here (std::bad_alloc included) defers this message alone.
+        fail_message(s, data, e.what(), out);
+    }
+    if (m.commit_token) {
+        // The commit that arrived early gets its answer now, after the data.
+        const std::string token = *m.commit_token;
+        m.commit_token.reset();
+        answer_commit(s, token, out);
+    }
+}
+
+void Engine::fail_message(Session& s, const Responder& data, std::string_view why, Actions& out) {
+    Message& m = *s.msg;
+    m.tempfail = true;
+    m.reply = m.opts->tempfail_reply;
+    for (auto q = queries_.begin(); q != queries_.end();) {
+        if (q->second.message == m.id)
+            q = queries_.erase(q); // answers for it are ignored from now on
+        else
+            ++q;
+    }
+    try {
+        if (!m.replay_queued) {
+            m.replay_queued = true;
+            data.dataline(out.output, "."); // the message ends; its commit is refused
+        }
+        out.logs.push_back(
+            "session=" + s.id + " msgid=" + (m.msgid.empty() ? "-" : m.msgid) +
+            " arc=error reason=" + quote_log(std::string("internal error: ") + std::string(why)) +
+            " action=tempfail");
+    } catch (const std::exception&) {
+        // Out of memory even for that: the loop goes on; the log line is lost.
+    }
+}
+
+void Engine::answer_commit(Session& s, std::string_view token, Actions& out) {
+    const Responder r(s.version, s.id, token);
+    if (s.msg && s.msg->completed && !s.msg->reply.empty())
+        r.reject(out.output, s.msg->reply);
+    else
+        r.proceed(out.output);
+    if (s.msg && s.msg->completed)
+        drop_message(s, out);
+}
+
+void Engine::finish_message(Session& s, const Responder& data, Actions& out) {
+    Message& m = *s.msg;
     JobResult r;
     bool have_result = false;
     std::string note;
     Envelope env{s.client_ip, s.auth_user, s.mail_from, s.rcpts};
+    const bool v07 = !version_before(s.version, "0.7");
+    // From protocol 0.7 a line that does not fit a data-line cannot be handed back intact, and
+    // cutting it would change the message: it is refused at commit with a clear reply. Before
+    // 0.7 smtpd cuts every line to room() itself, so we echo what it will store.
+    const bool refused = v07 && m.spool->longest_line() > data.room();
     // A method's temperror defers the message when so configured (RFC 7208 §8.6: 451), as
     // ARC's own temperror always does; otherwise it is written as a result.
     if (m.auth)
         m.auth->conclude();
-    const bool auth_defer =
-        m.auth && m.auth->temperror() && m.opts->auth.temperror == TempErrorAction::defer;
-    if (m.error.empty() && !m.too_large) {
+    const bool auth_defer = !refused && m.auth && m.auth->temperror() &&
+                            m.opts->auth.temperror == TempErrorAction::defer;
+    if (m.error.empty() && !refused) {
         std::shared_ptr<const arc::SealKey> key;
-        if (auth_defer) {
+        if (m.too_large) {
+            note = "not sealed: message larger than limits.max-message-bytes";
+        } else if (auth_defer) {
             note = "not sealed: sender authentication temperror";
         } else if (wants_seal(m.opts->policy, env)) {
             key = choose_key(m.opts->policy, env, m.job->header_from());
@@ -461,20 +584,15 @@ void Engine::complete(Session& s, Actions& out) {
                        ? "not sealed: mode=verify"
                        : "not sealed: policy (client not trusted or recipient not listed)";
         }
-        if (key && version_before(s.version, "0.7") &&
-            m.spool.longest_line() > m.opts->legacy_max_output_line) {
+        if (key && m.spool->longest_line() > data.room()) {
             key = nullptr;
             note =
                 "not sealed: a line exceeds the 1997 bytes smtpd before 7.4 passes through filters";
         }
-        try {
-            r = m.job->complete(key, auth_defer ? nullptr : m.auth.get());
-            have_result = true;
-            if (r.sealed || note.empty())
-                note = r.seal_note;
-        } catch (const std::exception& e) {
-            m.error = e.what();
-        }
+        r = m.job->complete(key, auth_defer ? nullptr : m.auth.get());
+        have_result = true;
+        if (r.sealed || note.empty())
+            note = r.seal_note;
     }
     for (const auto& q : queries_)
         if (q.second.message == m.id)
@@ -482,34 +600,18 @@ void Engine::complete(Session& s, Actions& out) {
     std::erase_if(queries_, [&](const auto& q) { return q.second.message == m.id; });
 
     m.tempfail = !m.error.empty() || (have_result && r.tempfail) || auth_defer;
-    std::string& o = out.output;
-    // The whole replay in one allocation (a 10 MiB message must not cost twice its size).
-    const std::size_t per_line = 19 + s.id.size() + m.token.size();
-    std::size_t need = m.spool.bytes() + (m.spool.lines() + 1) * per_line;
-    for (const auto& added : r.added_lines)
-        need += added.size() + 1 + per_line;
-    o.reserve(o.size() + need);
-    if (have_result && !m.tempfail)
-        for (const auto& added : r.added_lines)
-            append_data(o, s.version, s.id, m.token,
-                        (!added.empty() && added[0] == '.') ? "." + added : added);
-    std::size_t index = 0;
-    const bool scrub = have_result && !m.tempfail;
-    bool replayed = m.spool.replay([&](std::string_view raw) {
-        // Forged Authentication-Results are left out of what smtpd stores (RFC 8601 §5).
-        if (!(scrub && m.job->line_removed(index)))
-            append_data(o, s.version, s.id, m.token, raw);
-        ++index;
-    });
-    if (!replayed) {
-        m.tempfail = true;
-        if (m.error.empty())
-            m.error = "cannot read the spooled message back";
-    }
-    append_data(o, s.version, s.id, m.token, ".");
+    if (m.tempfail)
+        m.reply = m.opts->tempfail_reply;
+    else if (refused)
+        m.reply = m.opts->line_too_long_reply;
 
     std::string log = "session=" + s.id + " msgid=" + (m.msgid.empty() ? "-" : m.msgid);
-    if (have_result) {
+    if (refused) {
+        log += " arc=skipped reason=" +
+               quote_log("a line of " + std::to_string(m.spool->longest_line()) +
+                         " bytes is longer than a data-line can carry back to smtpd (" +
+                         std::to_string(data.room()) + ")");
+    } else if (have_result) {
         log += " arc=" + std::string(arc::to_string(r.chain.status)) +
                " sets=" + std::to_string(r.chain.sets);
         if (r.chain.oldest_pass)
@@ -525,8 +627,8 @@ void Engine::complete(Session& s, Actions& out) {
             if (m.opts->policy.trusted_sealers.count(newest.seal_domain) != 0)
                 log += " trusted_sealer=yes";
         }
-    } else if (m.too_large) {
-        log += " arc=skipped reason=" + quote_log("message larger than limits.max-message-bytes");
+        if (m.too_large)
+            log += " verify=skipped";
     } else {
         log += " arc=error reason=" + quote_log(m.error);
     }
@@ -535,18 +637,82 @@ void Engine::complete(Session& s, Actions& out) {
             log += " " + k + "=" + log_value(v);
     if (m.deadline_hit)
         log += " deadline=hit";
-    log += std::string(" action=") + (m.tempfail ? "tempfail" : "proceed") +
-           " size=" + std::to_string(m.spool.bytes()) + (m.spool.spilled() ? " spooled=disk" : "");
-    out.logs.push_back(std::move(log));
-    if (m.commit_token) {
-        // The commit that arrived early gets its answer now, after the data.
-        const std::string token = *m.commit_token;
-        if (m.tempfail)
-            out.output += reject(s.version, s.id, token, m.opts->tempfail_reply);
-        else
-            out.output += proceed(s.version, s.id, token);
-        drop_message(s, out);
+    log += std::string(" action=") +
+           (m.tempfail ? "tempfail"
+            : refused  ? "reject"
+                       : "proceed") +
+           " size=" + std::to_string(m.spool->bytes()) +
+           (m.spool->spilled() ? " spooled=disk" : "");
+
+    // The replay: our lines on top, then the message as received minus the forged fields we
+    // take out, then ".". A deferred message goes back unchanged (its commit is refused); a
+    // refused one only as "." (its long line cannot be written).
+    std::vector<std::string> added;
+    std::vector<bool> removed;
+    if (!m.tempfail && !refused && have_result) {
+        added = std::move(r.added_lines);
+        removed = m.job->removed_lines();
     }
+    auto replay = std::make_unique<Replay>(m.id, data, std::move(added),
+                                           refused ? nullptr : std::move(m.spool),
+                                           std::move(removed), m.opts->fault_injection);
+    out.logs.push_back(std::move(log));
+    out.replays.push_back(Actions::PendingReplay{out.output.size(), std::move(replay)});
+    m.replay_queued = true;
+}
+
+bool Engine::pull(Replay& r, std::string& data, std::size_t chunk, Actions& out) {
+    bool more = false;
+    std::string why;
+    try {
+        more = r.next(data, chunk);
+        if (!r.failed())
+            return more;
+        why = "cannot read the spooled message back";
+    } catch (const std::exception& e) {
+        why = e.what();
+    }
+    try {
+        r.abort(data);
+    } catch (const std::exception&) {
+        // Not even "." fits in memory now; nothing more this replay can do.
+    }
+    on_replay_failed(r.message(), why, out);
+    return false;
+}
+
+void Engine::on_replay_failed(MessageId id, std::string_view reason, Actions& out) {
+    try {
+        out.logs.push_back("event=replay-failed reason=" + quote_log(reason) + " action=tempfail");
+        auto ms = message_sessions_.find(id);
+        if (ms == message_sessions_.end())
+            return;
+        auto it = sessions_.find(ms->second);
+        if (it == sessions_.end() || !it->second.msg || it->second.msg->id != id)
+            return;
+        Message& m = *it->second.msg;
+        m.tempfail = true;
+        m.reply = m.opts->tempfail_reply;
+    } catch (const std::exception&) {
+        // The log line is lost; the commit answer below still refuses it when it can.
+    }
+}
+
+void Engine::expand_replays(Actions& a) {
+    if (a.replays.empty())
+        return;
+    std::string merged;
+    std::size_t from = 0;
+    auto replays = std::move(a.replays);
+    a.replays.clear();
+    for (auto& p : replays) {
+        merged.append(a.output, from, p.at - from);
+        from = p.at;
+        while (pull(*p.replay, merged, 64 * 1024, a)) {
+        }
+    }
+    merged.append(a.output, from, std::string::npos);
+    a.output = std::move(merged);
 }
 
 void Engine::drop_message(Session& s, Actions& out) {
@@ -555,7 +721,8 @@ void Engine::drop_message(Session& s, Actions& out) {
     // A commit still waiting for this message gets its one answer: never "proceed" for data
     // we did not hand back.
     if (s.msg->commit_token && !s.msg->completed)
-        out.output += reject(s.version, s.id, *s.msg->commit_token, s.msg->opts->tempfail_reply);
+        Responder(s.version, s.id, *s.msg->commit_token)
+            .reject(out.output, s.msg->opts->tempfail_reply);
     MessageId id = s.msg->id;
     for (auto q = queries_.begin(); q != queries_.end();) {
         if (q->second.message == id) {

@@ -7,10 +7,12 @@
 #include "filter/message_job.hpp"
 #include "filter/policy.hpp"
 #include "filter/protocol.hpp"
+#include "filter/replay.hpp"
 #include "filter/sender_auth.hpp"
 #include "filter/spool.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -35,20 +37,35 @@ struct EngineOptions {
     /// From the message's first DNS query: answers missing by then are temporary failures.
     std::uint32_t message_deadline_ms = 30000;
     std::size_t spool_memory_limit = 1024 * 1024;
-    std::size_t max_message_bytes = 64 * 1024 * 1024; ///< larger messages pass unprocessed
+    /// Larger messages pass unverified and unsealed, but still scrubbed and with our
+    /// Authentication-Results (arc=none, or fail when ARC fields are present, with the reason).
+    std::size_t max_message_bytes = 64 * 1024 * 1024;
     std::size_t max_header_fields = 1000;
     std::size_t max_header_bytes = 1024 * 1024;
     std::uint32_t max_arc_sets = 50;
-    /// smtpd before protocol 0.7 (6.8, 7.3) cuts each filter output line to 1997 bytes: such
-    /// messages are not sealed, so no seal covers bytes smtpd will not store.
-    std::size_t legacy_max_output_line = 1997;
+    /// Commit answer, from protocol 0.7 on, for a message with a line longer than a data-line
+    /// can carry back to smtpd (max_output_line() in filter/protocol.hpp: 64,950 data bytes).
+    /// Before 0.7 smtpd keeps 1997 bytes of each line anyway: such lines are cut to that and the
+    /// message is passed on unsealed.
+    std::string line_too_long_reply =
+        "550 5.6.0 Message refused: a line is too long to pass through the ARC filter";
+    /// Tests only: called at fault-injection points ("complete", "replay"); may throw.
+    std::function<void(std::string_view)> fault_injection;
 };
 
 using QueryId = std::uint64_t;
 using MessageId = std::uint64_t;
 
 struct Actions {
-    std::string output; ///< protocol lines for stdout, written as one buffer
+    std::string output; ///< protocol lines for stdout, in order (with the replays below)
+    /// Messages handed back to smtpd: the lines of `replay` go into `output` before offset
+    /// `at` (offsets never decrease). The shell pulls them in bounded chunks as stdout drains
+    /// (Engine::pull); tests expand them in place (Engine::expand_replays).
+    struct PendingReplay {
+        std::size_t at = 0;
+        std::unique_ptr<Replay> replay;
+    };
+    std::vector<PendingReplay> replays;
     struct Query {
         QueryId id;
         std::string name;
@@ -76,6 +93,16 @@ class Engine {
     void on_answer(QueryId id, const dns::Answer& answer, Actions& out);
     void on_deadline(MessageId id, Actions& out);
 
+    /// Appends the next chunk (about `chunk` bytes of whole lines) of `r` to `data`. A failure
+    /// on the way (an exception such as std::bad_alloc, or a spool read error) ends the message
+    /// with its "." and defers it at commit (on_replay_failed). Returns false once r is done.
+    bool pull(Replay& r, std::string& data, std::size_t chunk, Actions& out);
+    /// The replay of message `id` could not be written whole: its commit gets the tempfail
+    /// reply, never "proceed" (issue 15, class 5).
+    void on_replay_failed(MessageId id, std::string_view reason, Actions& out);
+    /// Writes every replay of `a` into a.output at its place (tests; memory as the old engine).
+    void expand_replays(Actions& a);
+
     /// New options for messages that start from now on (SIGHUP); messages in flight keep theirs.
     void reconfigure(EngineOptions opts);
 
@@ -88,6 +115,11 @@ class Engine {
     struct Message;
     struct Session;
 
+    void on_line_impl(std::string_view line, std::uint64_t now, Actions& out);
+    void internal_error(std::string_view line, std::string_view why, Actions& out);
+    void on_answer_impl(QueryId id, const dns::Answer& answer, Actions& out);
+    void on_deadline_impl(MessageId id, Actions& out);
+    void fail_by_id(MessageId id, std::string_view why, Actions& out);
     void on_config(std::string_view key, std::string_view value, Actions& out);
     void on_report(const ProtocolLine& l, Actions& out);
     void on_filter(const ProtocolLine& l, std::uint64_t now, Actions& out);
@@ -98,6 +130,9 @@ class Engine {
     void arm_deadline(Message& m, Actions& out);
     void try_complete(Session& s, Actions& out);
     void complete(Session& s, Actions& out);
+    void finish_message(Session& s, const Responder& data, Actions& out);
+    void fail_message(Session& s, const Responder& data, std::string_view why, Actions& out);
+    void answer_commit(Session& s, std::string_view token, Actions& out);
     void drop_message(Session& s, Actions& out);
     Session& session(std::string_view id);
 

@@ -36,7 +36,7 @@ std::vector<arc::KeyName> MessageJob::finish_headers() {
             break;
         }
     removed_fields_.assign(fields.size(), false);
-    removed_lines_.assign(lines_, false);
+    removed_lines_.resize(lines_, false); // lines past the limit may already be marked
     if (opts_.scrub_forged) {
         std::vector<std::string> ids = opts_.trusted_authserv_ids;
         ids.push_back(opts_.authserv_id);
@@ -53,7 +53,8 @@ std::vector<arc::KeyName> MessageJob::finish_headers() {
                 continue;
             removed_fields_[k] = true;
             // The last field ends with the header block, never with the empty line after it.
-            std::size_t end = k + 1 < field_start_.size() ? field_start_[k + 1] : header_lines_;
+            std::size_t end = k + 1 < field_start_.size() ? field_start_[k + 1]
+                                                          : std::min(header_lines_, stored_lines_);
             for (std::size_t i = field_start_[k]; i < end && i < removed_lines_.size(); ++i)
                 removed_lines_[i] = true;
         }
@@ -71,19 +72,63 @@ std::vector<arc::KeyName> MessageJob::finish_headers() {
     return names;
 }
 
+namespace {
+// The name of the field a header line starts ("Name:" or "Name :"), empty without a colon.
+std::string_view field_name(std::string_view line) {
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos)
+        return {};
+    std::string_view name = line.substr(0, colon);
+    while (!name.empty() && (name.back() == ' ' || name.back() == '\t'))
+        name.remove_suffix(1);
+    return name;
+}
+} // namespace
+
 std::vector<arc::KeyName> MessageJob::add_line(std::string_view line) {
     if (lines_ == 0 && !line.empty() && (line[0] == ' ' || line[0] == '\t'))
         leading_fold_ = true;
     if (!headers_done_) {
-        if (!line.empty() && !((line[0] == ' ' || line[0] == '\t') && pending_field_))
-            field_start_.push_back(lines_);
-        pending_field_ = !line.empty();
+        if (line.empty()) {
+            ++lines_;
+            if (!over_limit_)
+                collector_.add_line(line);
+            return finish_headers();
+        }
+        const bool starts = !((line[0] == ' ' || line[0] == '\t') && pending_field_);
+        pending_field_ = true;
         ++lines_;
-        if (!line.empty())
-            header_lines_ = lines_;
-        if (collector_.add_line(line))
+        header_lines_ = lines_;
+        if (starts) {
+            ++fields_seen_;
+            std::string_view name = field_name(line);
+            field_is_ar_ = arc::iequals(name, "authentication-results");
+            if (arc::arc_header_kind(name) != arc::ArcHeaderKind::none)
+                has_arc_headers_ = true; // counted even past the limit: a claimed chain
+        }
+        header_bytes_seen_ += line.size() + 2;
+        if (!over_limit_ && (header_bytes_seen_ > opts_.max_header_bytes ||
+                             fields_seen_ > opts_.max_header_fields)) {
+            // Count, don't store, from here on. Authentication-Results past this point cannot
+            // be read whole, so every one is taken out (RFC 8601 §5 allows removing them);
+            // that includes the field cut by the limit.
+            over_limit_ = true;
+            stored_lines_ = lines_ - 1;
+            if (!starts && field_is_ar_ && !field_start_.empty()) {
+                removed_lines_.resize(lines_ - 1, false);
+                for (std::size_t i = field_start_.back(); i + 1 < lines_; ++i)
+                    removed_lines_[i] = true;
+            }
+        }
+        if (over_limit_) {
+            removed_lines_.resize(lines_ - 1, false);
+            removed_lines_.push_back(field_is_ar_);
             return {};
-        return finish_headers();
+        }
+        if (starts)
+            field_start_.push_back(lines_ - 1);
+        collector_.add_line(line);
+        return {};
     }
     ++lines_;
     verifier_.add_body_line(line);
@@ -211,11 +256,11 @@ JobResult MessageJob::complete_impl(const std::shared_ptr<const arc::SealKey>& k
     JobResult r;
     r.forged_removed =
         static_cast<std::size_t>(std::count(removed_fields_.begin(), removed_fields_.end(), true));
-    if (over_limit_) {
-        // We refuse to process a header block this large; whether it claims a chain decides
-        // between "none" and "fail" (we cannot vouch for a chain we did not check).
+    if (over_limit_ || !skipped_.empty()) {
+        // We refuse to process a header block (or message) this large; whether it claims a
+        // chain decides between "none" and "fail" (we cannot vouch for a chain we did not check).
         r.chain.status = has_arc_headers_ ? arc::ChainStatus::fail : arc::ChainStatus::none;
-        r.chain.reason = "header block exceeds the configured limits";
+        r.chain.reason = over_limit_ ? "header block exceeds the configured limits" : skipped_;
     } else {
         r.chain = verifier_.finish();
     }
@@ -249,7 +294,7 @@ JobResult MessageJob::complete_impl(const std::shared_ptr<const arc::SealKey>& k
         r.seal_note = "not sealed: the message starts with a folded line";
         return r;
     }
-    if (key && !over_limit_ && seal_hash_) {
+    if (key && !over_limit_ && skipped_.empty() && seal_hash_) {
         // Seal what will be stored: the fields minus the forged ones we take out.
         const auto& all = verifier_.headers();
         std::vector<arc::HeaderField> kept, inside;
@@ -279,7 +324,9 @@ JobResult MessageJob::complete_impl(const std::shared_ptr<const arc::SealKey>& k
         for (const auto& f : sealed.fields)
             append_physical_lines(r.added_lines, f);
     } else {
-        r.seal_note = over_limit_ ? "not sealed: header limits" : "not sealed: policy";
+        r.seal_note = over_limit_         ? "not sealed: header limits"
+                      : !skipped_.empty() ? "not sealed: " + skipped_
+                                          : "not sealed: policy";
     }
     if (opts_.write_ar)
         append_physical_lines(r.added_lines,

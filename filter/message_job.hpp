@@ -58,6 +58,11 @@ class MessageJob {
     /// The same with the results of `auth` (concluded), which sees the chain's verdict and the
     /// newest AAR for the ARC-aware DMARC override (RFC 8617 §7.2.1). Null: no other results.
     JobResult complete(const std::shared_ptr<const arc::SealKey>& key, const SenderAuth* auth);
+    /// Verification is skipped for `reason` (the message is over max-message-bytes): no seal,
+    /// the verdict says why; the header block is still read, bounded, so scrubbing still runs.
+    void skip_verification(std::string reason) { skipped_ = std::move(reason); }
+    /// One flag per input line of the header block: the line belongs to a removed field.
+    const std::vector<bool>& removed_lines() const { return removed_lines_; }
     /// Feeds the header block and the body lines to `auth` too (not owned; null to stop).
     void set_sender_auth(SenderAuth* auth) { auth_ = auth; }
 
@@ -93,6 +98,13 @@ class MessageJob {
     bool has_arc_headers_ = false;
     bool pending_field_ = false;
     bool leading_fold_ = false; ///< the first line is a continuation line (leading WSP)
+    std::string skipped_;       ///< why verification is skipped (empty: it is not)
+    // The header block is bounded while it is collected (issue 15, class 6b): past
+    // max_header_bytes or max_header_fields nothing more is stored, only counted.
+    std::size_t header_bytes_seen_ = 0;
+    std::size_t fields_seen_ = 0;
+    std::size_t stored_lines_ = static_cast<std::size_t>(-1); ///< lines stored before the limit
+    bool field_is_ar_ = false; ///< the field being read is an Authentication-Results
 };
 
 } // namespace arcf::filter

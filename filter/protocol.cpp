@@ -139,6 +139,35 @@ void append_dataline(std::string& out,
     out.push_back('\n');
 }
 
+std::size_t max_output_line(std::string_view version) {
+    return version_before(version, "0.7") ? legacy_output_line : output_line;
+}
+
+Responder::Responder(std::string_view version, std::string_view session, std::string_view token)
+    : max_(max_output_line(version)) {
+    // Responses put SESSION before TOKEN from protocol 0.5 on; 0.4 had TOKEN first.
+    const bool token_first = version_before(version, "0.5");
+    prefix_.append(token_first ? token : session).append("|");
+    prefix_.append(token_first ? session : token).append("|");
+    const std::size_t used = std::string_view("filter-dataline|").size() + prefix_.size();
+    room_ = used < max_ ? max_ - used : 0;
+}
+
+void Responder::dataline(std::string& out, std::string_view line) const {
+    out.append("filter-dataline|").append(prefix_).append(line.substr(0, room_)).push_back('\n');
+}
+
+void Responder::proceed(std::string& out) const {
+    out.append("filter-result|").append(prefix_).append("proceed\n");
+}
+
+void Responder::reject(std::string& out, std::string_view reply) const {
+    const std::size_t used = std::string_view("filter-result|reject|").size() + prefix_.size();
+    const std::size_t room = used < max_ ? max_ - used : 0;
+    out.append("filter-result|").append(prefix_).append("reject|").append(reply.substr(0, room));
+    out.push_back('\n');
+}
+
 bool is_valid_reject_reply(std::string_view reply) {
     if (reply.size() < 5)
         return false;

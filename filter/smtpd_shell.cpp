@@ -31,7 +31,8 @@ constexpr std::size_t read_chunk = 64 * 1024;
 // Output waiting for smtpd beyond which we stop reading, and stop handing lines already read to
 // the engine: a burst of completed messages costs at most this much memory (plus one message).
 constexpr std::size_t max_pending_output = 4 * 1024 * 1024;
-// Output is queued for writing as soon as this much has accumulated.
+// Output is queued for writing as soon as this much has accumulated; a message's replay is
+// pulled from the engine in chunks of this size as stdout drains (issue 15, class 6a).
 constexpr std::size_t output_batch = 64 * 1024;
 
 using Clock = asio::steady_timer::clock_type;
@@ -78,9 +79,12 @@ class Shell {
                 io_.run();
                 break;
             } catch (const std::exception& e) {
-                // A bug must not take smtpd down with us: log it and keep serving.
+                // A bug (or std::bad_alloc) must not take smtpd down with us, nor leave the
+                // loop deaf: log it, then resume reading and writing where they stopped
+                // (issue 15, class 5). The engine defers the message it concerned itself.
                 log_line(std::string("event=internal-error reason=\"") + e.what() + "\"");
                 io_.restart();
+                resume();
             }
         }
         return 0;
@@ -127,6 +131,16 @@ class Shell {
         }
     }
 
+    // After an exception escaped a handler: whatever was in progress is not anymore.
+    void resume() {
+        if (stopped_)
+            return;
+        asio::post(io_, [this] {
+            if (!write_in_flight_)
+                write_next(); // writes what waits, else reads on (or stops at EOF)
+        });
+    }
+
     void stop(const char* why) {
         if (stopped_)
             return;
@@ -170,24 +184,27 @@ class Shell {
     void process_lines() {
         Actions acts;
         auto now = static_cast<std::uint64_t>(std::time(nullptr));
-        std::size_t start = 0;
         paused_ = false;
         while (true) {
             if (pending_output_ > max_pending_output) {
                 paused_ = true;
                 break;
             }
-            auto nl = line_buf_.find('\n', start);
+            auto nl = line_buf_.find('\n', line_pos_);
             if (nl == std::string::npos)
                 break;
+            // Progress is kept before the engine sees the line: after an exception the loop
+            // resumes with the next line, never hands the same one over twice.
+            const std::size_t start = line_pos_;
+            line_pos_ = nl + 1;
             engine_.on_line(std::string_view(line_buf_).substr(start, nl - start), now, acts);
-            start = nl + 1;
-            if (acts.output.size() >= output_batch) {
+            if (acts.output.size() >= output_batch || !acts.replays.empty()) {
                 apply(acts);
                 acts = Actions{};
             }
         }
-        line_buf_.erase(0, start);
+        line_buf_.erase(0, line_pos_);
+        line_pos_ = 0;
         apply(acts);
         if (paused_)
             return;
@@ -221,8 +238,21 @@ class Shell {
         }
         for (const auto& d : acts.deadlines)
             add_deadline(d.message, d.ms);
-        if (!acts.output.empty())
-            write(std::move(acts.output));
+        if (acts.replays.empty()) {
+            if (!acts.output.empty())
+                write(std::move(acts.output));
+            return;
+        }
+        // Lines before each replay, the replay, and so on: a session's lines stay in order.
+        std::size_t from = 0;
+        for (auto& p : acts.replays) {
+            if (p.at > from)
+                write(acts.output.substr(from, p.at - from));
+            from = p.at;
+            enqueue(std::move(p.replay));
+        }
+        if (from < acts.output.size())
+            write(acts.output.substr(from));
     }
 
     // Message deadlines wait in a queue under one timer, armed for the earliest: nearly every
@@ -258,14 +288,84 @@ class Shell {
         apply(next);
     }
 
+    // A chunk of output: text, or a message's replay pulled from the engine as it drains.
+    struct Item {
+        std::string text;
+        std::unique_ptr<Replay> replay;
+        std::size_t counted = 0; ///< what this item adds to pending_output_ now
+    };
+
     void write(std::string data) {
         pending_output_ += data.size();
-        queue_.push_back(std::move(data));
+        Item it;
+        it.counted = data.size();
+        it.text = std::move(data);
+        queue_.push_back(std::move(it));
         if (!writing_)
             write_next();
     }
 
+    // A replay counts its expected size as pending output, so the back-pressure below (stop
+    // feeding the engine while max_pending_output waits) holds as when it was one string.
+    void enqueue(std::unique_ptr<Replay> r) {
+        Item it;
+        it.counted = r->size_hint();
+        pending_output_ += it.counted;
+        it.replay = std::move(r);
+        queue_.push_back(std::move(it));
+        if (!writing_)
+            write_next();
+    }
+
+    // The front item's next bytes into its text: a replay gives one chunk at a time, so memory
+    // holds one chunk whatever the message's size. False when the front item is used up.
+    bool fill_front() {
+        Item& it = queue_.front();
+        if (!it.text.empty())
+            return true;
+        if (!it.replay)
+            return false;
+        Actions acts;
+        bool more = engine_.pull(*it.replay, it.text, output_batch, acts);
+        if (!more) {
+            pending_output_ -= it.counted; // the estimate is settled by what was written
+            it.counted = 0;
+            it.replay.reset();
+        }
+        pending_output_ += it.text.size();
+        it.counted += it.text.size();
+        apply(acts); // logs, when the replay failed
+        return !it.text.empty();
+    }
+
+    // Written bytes of the front item leave the pending count; the item leaves when used up.
+    void written_front() {
+        Item& it = queue_.front();
+        std::size_t n = it.text.size();
+        it.text.clear();
+        std::size_t take = std::min(n, it.counted);
+        pending_output_ -= take;
+        it.counted -= take;
+        if (it.replay) {
+            // What this chunk was worth of the replay's estimate also leaves the count.
+            std::size_t hint = it.replay->size_hint();
+            if (it.counted > hint) {
+                pending_output_ -= it.counted - hint;
+                it.counted = hint;
+            }
+            return;
+        }
+        pending_output_ -= it.counted;
+        queue_.pop_front();
+    }
+
     void write_next() {
+        writing_ = true; // also while a chunk is pulled: nothing re-enters here meanwhile
+        while (!queue_.empty() && !fill_front()) {
+            Item& it = queue_.front();
+            pending_output_ -= it.counted;
+            queue_.pop_front();
+        }
         if (queue_.empty()) {
             writing_ = false;
             if (paused_)
@@ -276,9 +376,8 @@ class Shell {
                 read_more();
             return;
         }
-        writing_ = true;
         if (out_regular_) {
-            const std::string& d = queue_.front();
+            const std::string& d = queue_.front().text;
             std::size_t off = 0;
             while (off < d.size()) {
                 ssize_t n = ::write(1, d.data() + off, d.size() - off);
@@ -288,19 +387,19 @@ class Shell {
                 }
                 off += static_cast<std::size_t>(n);
             }
-            pending_output_ -= d.size();
-            queue_.pop_front();
+            written_front();
             asio::post(io_, [this] { write_next(); });
             return;
         }
-        asio::async_write(out_, asio::buffer(queue_.front()),
+        write_in_flight_ = true;
+        asio::async_write(out_, asio::buffer(queue_.front().text),
                           [this](const boost::system::error_code& ec, std::size_t) {
+                              write_in_flight_ = false;
                               if (ec) {
                                   stop("write error"); // smtpd is gone
                                   return;
                               }
-                              pending_output_ -= queue_.front().size();
-                              queue_.pop_front();
+                              written_front();
                               write_next();
                           });
     }
@@ -317,7 +416,7 @@ class Shell {
     std::vector<std::unique_ptr<dns::Resolver>> retired_;
     std::array<char, read_chunk> read_buf_{};
     std::string line_buf_;
-    std::deque<std::string> queue_;
+    std::deque<Item> queue_;
     std::size_t pending_output_ = 0;
     std::map<QueryId, dns::Resolver::QueryId> inflight_;
     using Deadline = std::pair<Clock::time_point, MessageId>;
@@ -326,7 +425,9 @@ class Shell {
     Clock::time_point armed_ = Clock::time_point::max(); ///< when deadline_timer_ fires
     bool in_regular_ = false, out_regular_ = false;
     bool reading_ = false, writing_ = false, eof_ = false, stopped_ = false;
-    bool paused_ = false; ///< complete lines wait in line_buf_ until the output drains
+    bool write_in_flight_ = false; ///< an async_write is outstanding
+    std::size_t line_pos_ = 0;     ///< lines of line_buf_ before this were handed to the engine
+    bool paused_ = false;          ///< complete lines wait in line_buf_ until the output drains
 };
 
 } // namespace

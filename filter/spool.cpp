@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <vector>
 
 namespace arcf::filter {
@@ -98,44 +99,69 @@ bool Spool::append(std::string_view line) {
 }
 
 bool Spool::replay(const std::function<void(std::string_view)>& fn) const {
-    if (failed_)
-        return false;
-    if (file_ == nullptr) {
-        std::size_t pos = 0;
-        while (pos < memory_.size()) {
-            auto nl = memory_.find('\n', pos);
-            fn(std::string_view(memory_).substr(pos, nl - pos));
-            pos = nl + 1;
-        }
-        return true;
-    }
-    if (std::fflush(file_) != 0 || std::fseek(file_, 0, SEEK_SET) != 0)
-        return false;
-    std::vector<char> buf(64 * 1024);
-    std::string partial;
-    std::size_t n;
-    while ((n = std::fread(buf.data(), 1, buf.size(), file_)) > 0) {
-        std::string_view chunk(buf.data(), n);
-        std::size_t pos = 0;
-        while (true) {
-            auto nl = chunk.find('\n', pos);
-            if (nl == std::string_view::npos) {
-                partial.append(chunk.substr(pos));
-                break;
-            }
-            if (partial.empty()) {
-                fn(chunk.substr(pos, nl - pos));
-            } else {
-                partial.append(chunk.substr(pos, nl - pos));
-                fn(partial);
-                partial.clear();
-            }
-            pos = nl + 1;
+    SpoolReader r(*this);
+    std::string_view line;
+    while (true) {
+        switch (r.next(line)) {
+        case SpoolReader::Status::line:
+            fn(line);
+            break;
+        case SpoolReader::Status::end:
+            return true;
+        case SpoolReader::Status::error:
+            return false;
         }
     }
-    bool ok = std::ferror(file_) == 0;
-    std::fseek(file_, 0, SEEK_END);
-    return ok;
+}
+
+SpoolReader::Status SpoolReader::next(std::string_view& line) {
+    if (spool_.failed_)
+        return Status::error;
+    if (spool_.file_ == nullptr) {
+        const std::string& m = spool_.memory_;
+        if (pos_ >= m.size())
+            return Status::end;
+        auto nl = m.find('\n', pos_);
+        line = std::string_view(m).substr(pos_, nl - pos_);
+        pos_ = nl + 1;
+        return Status::line;
+    }
+    std::FILE* f = spool_.file_;
+    if (!started_) {
+        started_ = true;
+        if (std::fflush(f) != 0 || std::fseek(f, 0, SEEK_SET) != 0)
+            return Status::error;
+        buf_.resize(64 * 1024);
+    }
+    partial_.clear();
+    while (true) {
+        if (begin_ < end_) {
+            const char* from = buf_.data() + begin_;
+            const void* nl = std::memchr(from, '\n', end_ - begin_);
+            if (nl != nullptr) {
+                std::size_t n = static_cast<std::size_t>(static_cast<const char*>(nl) - from);
+                begin_ += n + 1;
+                if (partial_.empty()) {
+                    line = std::string_view(from, n);
+                } else {
+                    partial_.append(from, n);
+                    line = partial_;
+                }
+                return Status::line;
+            }
+            partial_.append(from, end_ - begin_); // a line that crosses the buffer
+        }
+        begin_ = end_ = 0;
+        if (eof_)
+            return partial_.empty() ? Status::end : Status::error; // every line ends in '\n'
+        std::size_t n = std::fread(buf_.data(), 1, buf_.size(), f);
+        if (n == 0) {
+            if (std::ferror(f) != 0)
+                return Status::error;
+            eof_ = true;
+        }
+        end_ = n;
+    }
 }
 
 } // namespace arcf::filter

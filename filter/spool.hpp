@@ -10,6 +10,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace arcf::filter {
 
@@ -39,6 +40,7 @@ class Spool {
     static std::size_t total_memory();
 
   private:
+    friend class SpoolReader;
     bool spill();
     void account(); ///< brings the shared total up to date with memory_'s capacity
 
@@ -50,6 +52,26 @@ class Spool {
     std::size_t lines_ = 0;
     std::size_t longest_ = 0;
     bool failed_ = false;
+};
+
+/// Reads a complete spool's lines back one at a time, in order (no append() meanwhile): the
+/// replay of a message pulls them as stdout drains. Holds one 64 KiB read buffer and, for a line
+/// that crosses it, that line.
+class SpoolReader {
+  public:
+    explicit SpoolReader(const Spool& spool) : spool_(spool) {}
+    enum class Status { line, end, error };
+    /// The next line (valid until the next call), the end, or a read error.
+    Status next(std::string_view& line);
+
+  private:
+    const Spool& spool_;
+    std::size_t pos_ = 0; ///< in memory: offset of the next line
+    bool started_ = false;
+    bool eof_ = false;
+    std::vector<char> buf_;
+    std::size_t begin_ = 0, end_ = 0; ///< unread bytes of buf_
+    std::string partial_;
 };
 
 } // namespace arcf::filter

@@ -7,8 +7,11 @@
 //   !x<k>     deliver an answer for query id k whether or not it is outstanding (stale answers)
 //   !r        reconfigure (SIGHUP) with the other option set
 // At the end every outstanding query is answered, every deadline fires and every session
-// disconnects. Properties: every output line is one smtpd accepts; every filter request other
-// than data-line got exactly one filter-result; nothing is left in the engine.
+// disconnects. Properties: every output line is one smtpd accepts and fits the line limit of the
+// protocol its session spoke (filter::max_output_line: 1997 data bytes before 0.7); in every
+// session each filter request other than data-line got exactly one filter-result, and each
+// end of data (".") exactly one final "." back (unless smtpd dropped the transaction first);
+// nothing is left in the engine.
 #include "filter/engine.hpp"
 #include "tests/fuzz/fuzz.hpp"
 #include "tests/fuzz/fuzz_keys.hpp"
@@ -80,8 +83,17 @@ struct Run {
     std::set<filter::QueryId> cancelled;
     std::vector<filter::MessageId> deadlines;
     std::string output;
-    std::size_t requests = 0; // filter requests that need a filter-result
+    std::size_t requests = 0;                   // filter requests that need a filter-result
+    std::size_t answered_before_disconnect = 0; ///< output size once everything was answered
     std::set<std::string> sessions;
+    struct PerSession {
+        std::size_t requests = 0; ///< filter requests that need a filter-result
+        std::size_t dots = 0;     ///< end-of-data data-lines
+        bool modern = false;      ///< some line said protocol 0.7 or later
+        bool dropped = false;     ///< tx-reset, tx-rollback or link-disconnect was seen
+        bool ancient = false;     ///< some line said protocol 0.4 (token first in responses)
+    };
+    std::map<std::string, PerSession, std::less<>> per;
 
     void take(filter::Actions& a) {
         for (auto id : a.cancels) {
@@ -103,6 +115,7 @@ struct Run {
         }
         for (const auto& l : a.logs)
             check(l.find('\n') == std::string::npos, "log line with a newline", l);
+        engine.expand_replays(a);
         output += a.output;
         a = filter::Actions{};
     }
@@ -134,8 +147,23 @@ struct Run {
             return;
         }
         if (auto p = filter::parse_line(l)) {
-            if (p->type != filter::LineType::config)
+            if (p->type != filter::LineType::config) {
                 sessions.insert(std::string(p->session));
+                auto& ps = per[std::string(p->session)];
+                if (!filter::version_before(p->version, "0.7"))
+                    ps.modern = true;
+                if (filter::version_before(p->version, "0.5"))
+                    ps.ancient = true;
+                if (p->type == filter::LineType::report &&
+                    (p->event == "tx-reset" || p->event == "tx-rollback" ||
+                     p->event == "link-disconnect"))
+                    ps.dropped = true;
+                if (p->type == filter::LineType::filter && p->event != "data-line")
+                    ++ps.requests;
+                if (p->type == filter::LineType::filter && p->event == "data-line" &&
+                    p->params == ".")
+                    ++ps.dots;
+            }
             if (p->type == filter::LineType::filter && p->event != "data-line")
                 ++requests;
         }
@@ -157,6 +185,7 @@ struct Run {
             engine.on_deadline(deadlines[i], a);
             take(a);
         }
+        answered_before_disconnect = output.size();
         for (const auto& s : sessions) {
             engine.on_line("report|0.6|0|smtp-in|link-disconnect|" + s, 1795918548, a);
             take(a);
@@ -166,14 +195,20 @@ struct Run {
     }
 };
 
-void check_output(const std::string& out, std::size_t requests) {
+void check_output(const Run& run) {
+    const std::string& out = run.output;
+    const std::size_t requests = run.requests;
     check(out.empty() || out.back() == '\n', "output does not end with a newline");
     std::size_t results = 0;
     std::size_t pos = 0;
+    std::map<std::string, std::size_t, std::less<>> results_of, dots_of;
+    std::set<std::string, std::less<>> lax; ///< sessions whose lines cannot be attributed
     while (pos < out.size()) {
         auto nl = out.find('\n', pos);
         std::string_view l = std::string_view(out).substr(pos, nl - pos);
+        const bool settled = pos < run.answered_before_disconnect;
         pos = nl + 1;
+        check(l.size() <= filter::output_line, "output line over the 0.7 limit", l.substr(0, 80));
         if (l.rfind("register|", 0) == 0)
             continue;
         bool result = l.rfind("filter-result|", 0) == 0;
@@ -182,7 +217,27 @@ void check_output(const std::string& out, std::size_t requests) {
         auto f = filter::split_params(l, 4);
         check(f.has_value(), "output line with too few fields", l);
         check(is_hex((*f)[1]) && is_hex((*f)[2]), "output line without session and token", l);
+        // Protocol 0.4 put the token first in responses: which field is the session is then
+        // ambiguous when a token is also some session's id; such lines are not counted.
+        auto first = run.per.find((*f)[1]), second = run.per.find((*f)[2]);
+        const bool ambiguous = first != run.per.end() && second != run.per.end() &&
+                               (first->second.ancient || second->second.ancient);
+        std::string_view session = first != run.per.end() ? (*f)[1] : (*f)[2];
+        if (ambiguous) {
+            lax.insert(std::string((*f)[1]));
+            lax.insert(std::string((*f)[2]));
+        }
+        auto ps = run.per.find(session);
+        check(ps != run.per.end(), "output for a session that never spoke", l);
+        if (ps->second.ancient)
+            lax.insert(std::string(session));
+        if (!ps->second.modern)
+            check(l.size() <= filter::legacy_output_line, "output line over the 0.6 limit",
+                  l.substr(0, 80));
+        if (dataline && (*f)[3] == "." && settled)
+            ++dots_of[std::string(session)];
         if (result) {
+            ++results_of[std::string(session)];
             ++results;
             std::string_view rest = (*f)[3];
             check(rest == "proceed" || (rest.rfind("reject|", 0) == 0 &&
@@ -191,6 +246,17 @@ void check_output(const std::string& out, std::size_t requests) {
         }
     }
     check(results == requests, "filter requests and filter-results do not match one to one");
+    for (const auto& [session, ps] : run.per) {
+        if (lax.count(session) != 0 || ps.ancient)
+            continue;
+        check(results_of[session] == ps.requests, "a session's requests and results differ",
+              session);
+        // Each end of data gets one "." back, never two; one may be missing only when smtpd
+        // dropped the transaction (then nobody waits for it).
+        check(dots_of[session] <= ps.dots, "more final dots than ends of data", session);
+        check(ps.dropped || dots_of[session] == ps.dots, "an end of data got no final dot",
+              session);
+    }
 }
 
 } // namespace
@@ -207,6 +273,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         pos = nl + 1;
     }
     run.finish();
-    check_output(run.output, run.requests);
+    check_output(run);
     return 0;
 }

@@ -197,6 +197,7 @@ class Driver {
             deadlines.push_back(d.message);
         for (auto& l : a.logs)
             logs.push_back(std::move(l));
+        engine.expand_replays(a);
         output += a.output;
     }
 };

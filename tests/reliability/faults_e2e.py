@@ -13,7 +13,11 @@ loopback DNS server.
   * DNS answers that arrive after the message deadline: the message is deferred, the late
     answer changes nothing, the next message is fine;
   * a key file that disappears before a reload: the reload fails, the running configuration
-    keeps sealing; once the file is back a reload succeeds.
+    keeps sealing; once the file is back a reload succeeds;
+  * a client line of 65,500 bytes (issue 15, class 1): no output line exceeds what smtpd reads
+    back (2047 bytes before protocol 0.7, 65,000 from 0.7); 0.6 gets the line cut at 1997 bytes
+    and "proceed", 0.7 only "." and a 550 at commit; the next message goes through; exit 0 at
+    EOF.
 
 Usage: faults_e2e.py /path/to/filter-arc SOURCE_ROOT
 """
@@ -245,6 +249,37 @@ def key_gone(cfg_text, key, d):
     check(f.finish() == 0, "exit 0 at EOF")
 
 
+def long_lines(cfg, d):
+    for version, limit, answer in (("0.6", 2047, "proceed"), ("0.7", 65000, "reject|550 ")):
+        f = start(cfg, d, "long" + version)
+        s1, s2 = fp.session_id(1), fp.session_id(2)
+        f.send(fp.session_lines(s1, PLAIN[:-1] + ["L" * 65500, "after"], version))
+        f.wait_for(lambda b: f"filter-dataline|{s1}|{fp.TOK}|.\n".encode() in b, 30)
+        f.send([fp.commit_line(s1, version)])
+        f.wait_for(lambda b: f"filter-result|{s1}|{fp.COMMIT}|".encode() in b, 30)
+        f.send(fp.session_lines(s2, PLAIN, version))
+        f.wait_for(lambda b: f"filter-dataline|{s2}|{fp.TOK}|.\n".encode() in b, 30)
+        f.send([fp.commit_line(s2, version), fp.disconnect_line(s1, version),
+                fp.disconnect_line(s2, version)])
+        f.wait_for(lambda b: f"filter-result|{s2}|{fp.COMMIT}|".encode() in b, 30)
+        rc = f.finish(timeout=10)
+        out = f.output()
+        longest = max(len(l) for l in out.split(b"\n"))
+        per, bad = fp.parse_output(out)
+        check(longest <= limit and not bad,
+              f"{version}: a 65,500-byte client line, longest output line {longest} <= {limit}")
+        r1 = per.get(s1, {"results": [""]})["results"]
+        check(len(r1) == 1 and r1[0].startswith(answer), f"{version}: its commit gets {answer}")
+        data1 = per.get(s1, {"data": []})["data"]
+        if version == "0.6":
+            check("L" * 1997 in data1, "0.6: the line comes back as smtpd 6.8 stores it")
+        else:
+            check(data1 == ["."], "0.7: only the final dot comes back")
+        r2 = per.get(s2, {"results": [""]})["results"]
+        check(r2 == ["proceed"], f"{version}: the next message goes through")
+        check(rc == 0, f"{version}: exit 0 at EOF")
+
+
 def main():
     d = tempfile.mkdtemp(prefix="filter-arc-faults-", dir="/var/tmp")
     dns = None
@@ -280,6 +315,7 @@ def main():
         tmp_trouble(cfg_text, d)
         late_dns(cfg_text, d, slow_chain)
         key_gone(cfg_text, key, d)
+        long_lines(quiet, d)
     finally:
         if dns:
             dns.stop()

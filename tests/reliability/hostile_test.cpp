@@ -55,7 +55,12 @@ TEST_CASE("hostile: a 1 MB ARC header through the engine does not stall it", "[h
     d.message(s1, msg);
     d.message(s2, plain_message());
     CHECK(seconds_since(t0) < 10.0);
-    CHECK(is_input_plus_added(d.output_of(s1).datalines, msg));
+    // Protocol 0.6: each line comes back as smtpd 6.8 stores it, cut at 1997 bytes (a whole
+    // 900 KB line would not fit smtpd's 64 KiB read buffer: issue 15, class 1).
+    auto stored = msg;
+    for (auto& l : stored)
+        l.resize(std::min<std::size_t>(l.size(), 1997));
+    CHECK(is_input_plus_added(d.output_of(s1).datalines, stored));
     CHECK(is_input_plus_added(d.output_of(s2).datalines, plain_message()));
 }
 

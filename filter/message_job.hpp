@@ -30,6 +30,10 @@ struct JobOptions {
     std::size_t max_header_bytes = 1024 * 1024;
 };
 
+/// RFC 5322 §2.1.1: the longest line we add (octets, without CRLF). Values that would make a line
+/// longer are left out by the write budgets (arc/auth_results.hpp WriteBudget).
+constexpr std::size_t max_added_line = 998;
+
 struct JobResult {
     arc::ChainResult chain;
     bool tempfail = false; ///< defer the message: a key answer was temporary
@@ -37,6 +41,9 @@ struct JobResult {
     std::string seal_note;                ///< why sealed or not
     std::vector<std::string> added_lines; ///< physical header lines to put on top, no EOL
     std::size_t forged_removed = 0;       ///< forged Authentication-Results taken out
+    /// What the write budgets left out of our Authentication-Results and AAR (logged as
+    /// "omitted_values=" and "omitted_results=").
+    arc::WriteStats written;
 };
 
 class MessageJob {
@@ -67,11 +74,14 @@ class MessageJob {
     bool line_removed(std::size_t index) const {
         return index < removed_lines_.size() && removed_lines_[index];
     }
-    /// The value of the first From: field, for key choice.
+    /// The value of the From: field, for key choice; empty unless there is exactly one.
     std::string_view header_from() const;
 
   private:
     std::vector<arc::KeyName> finish_headers();
+    /// Whether `field` (below the boundary) is, or hides behind a bare CR, an
+    /// Authentication-Results field bearing one of `ids`.
+    static bool forged(const arc::HeaderField& field, const std::vector<std::string>& ids);
 
     JobResult complete_impl(const std::shared_ptr<const arc::SealKey>& key,
                             const std::vector<arc::ResInfo>* sender_results,
@@ -89,8 +99,11 @@ class MessageJob {
     std::size_t header_lines_ = 0; ///< input lines of the header block (not its empty line)
     std::size_t boundary_ = 0;     ///< index of the first Received field
     bool headers_done_ = false;
+    std::size_t header_bytes_ = 0; ///< octets of the header block, CRLF counted
     bool over_limit_ = false;
-    bool has_arc_headers_ = false;
+    std::string limits_reason_;    ///< which header limit was exceeded, by how much
+    bool has_arc_headers_ = false; ///< an ARC field name was seen (limits or not)
+    bool has_dkim_signature_ = false;
     bool pending_field_ = false;
     bool leading_fold_ = false; ///< the first line is a continuation line (leading WSP)
 };

@@ -85,9 +85,10 @@ struct FoldToken {
     std::string text;
     bool space_before = true;
 };
-/// Lays out "Name: value" so that no line exceeds 78 columns when the tokens allow it (and no
-/// token is longer than 900 bytes, so no line reaches 998). Folds only between tokens, with
-/// CRLF TAB, i.e. only where FWS is allowed.
+/// Lays out "Name: value" so that no line exceeds 78 columns when the tokens allow it. Folds only
+/// between tokens, with CRLF TAB, i.e. only where FWS is allowed. Callers keep every token short
+/// enough for RFC 5322's 998 octets: the write budgets (auth_results.hpp WriteBudget) bound
+/// result words, max_signed_name bounds h= words; MessageJob checks every added line.
 std::string fold_field(std::string_view name, const std::vector<FoldToken>& tokens);
 
 } // namespace arcf::arc

@@ -362,6 +362,17 @@ JobResult MessageJob::complete_impl(const std::shared_ptr<const arc::SealKey>& k
             ++r.written.results_omitted;
         }
     }
+    // The total budget (max_added_total), also held by construction: checked the same way.
+    std::size_t total = 0;
+    for (const auto& l : r.added_lines)
+        total += l.size() + 2;
+    if (total > max_added_total) {
+        r.added_lines.clear();
+        r.sealed = false;
+        r.seal_note = "not sealed: the fields to add would exceed " +
+                      std::to_string(max_added_total) + " octets";
+        ++r.written.results_omitted;
+    }
     return r;
 }
 

@@ -226,6 +226,37 @@ TEST_CASE("message job: the results written are bounded in number and size",
     CHECK(verify_stored(r.stored).status == arc::ChainStatus::pass);
 }
 
+TEST_CASE("message job: everything we add stays within its documented total",
+          "[message_job][issue15][limits]") {
+    // Values just inside the per-value budget, as many as the per-method and per-field budgets
+    // let through, 100 List- fields for h=, 60 long results from our ADMD for the AAR.
+    std::vector<std::string> mid;
+    for (int i = 0; i < 20; ++i)
+        mid.push_back("DKIM-Signature: v=1; a=rsa-sha256; d=" + std::string(240, 'd') +
+                      std::to_string(i) + ".example; s=" + std::string(60, 's') +
+                      "; i=" + std::string(60, 'l') + "@" + std::string(240, 'd') +
+                      "; h=from; bh=AAAA; b=AAAA");
+    for (int i = 0; i < 100; ++i)
+        mid.push_back("List-" + std::string(55, 'x') + std::to_string(i) + ": v");
+    auto msg = message(mid);
+    for (int i = 0; i < 60; ++i) {
+        std::string ar = "Authentication-Results: mx.example.test; x-m" + std::to_string(i) +
+                         "=pass reason=\"" + std::string(250, 'r') + "\"";
+        for (int k = 0; k < 3; ++k)
+            ar += " header.p" + std::to_string(k) + "=" + std::string(240, 'v');
+        msg.insert(msg.begin(), ar);
+    }
+    auto r = run(msg);
+    REQUIRE(r.result.sealed);
+    std::size_t total = 0;
+    for (const auto& l : r.result.added_lines)
+        total += l.size() + 2;
+    CHECK(total <= max_added_total);
+    CHECK(longest(r.result.added_lines) <= max_added_line);
+    CHECK(r.result.written.results_omitted > 0);
+    CHECK(verify_stored(r.stored).status == arc::ChainStatus::pass);
+}
+
 // ---- Issue 15 class 7: the trust boundary ----
 
 TEST_CASE("message job: a forged Authentication-Results behind a bare CR is removed",

@@ -4,6 +4,9 @@
 
 #include "arc/header.hpp"
 
+#include <algorithm>
+#include <utility>
+
 namespace arcf::arc {
 
 namespace {
@@ -220,18 +223,122 @@ std::string format_value(std::string_view v) {
     return out;
 }
 
-std::string format_resinfo(const ResInfo& r) {
-    std::string out = is_token(r.method) ? r.method : "x-invalid";
-    if (!r.method_version.empty() && is_token(r.method_version))
+std::string comment_safe(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+        auto u = static_cast<unsigned char>(c);
+        if (c == '(')
+            out.push_back('[');
+        else if (c == ')')
+            out.push_back(']');
+        else if (c == ';')
+            out.push_back(',');
+        else if (c == '\\' || u < 0x20 || u == 0x7f)
+            out.push_back(' ');
+        else
+            out.push_back(c);
+    }
+    return out;
+}
+
+namespace {
+
+// Cuts `text` to at most `max` octets ending in "...", never inside a UTF-8 sequence.
+std::string cut(std::string text, std::size_t max) {
+    if (text.size() <= max)
+        return text;
+    std::size_t keep = max > 3 ? max - 3 : 0;
+    while (keep > 0 && (static_cast<unsigned char>(text[keep]) & 0xC0) == 0x80)
+        --keep; // text[keep] continues a sequence: cut before its lead octet
+    text.resize(keep);
+    return text + "...";
+}
+
+bool short_token(std::string_view v) {
+    return v.size() <= WriteBudget::max_name && is_token(v);
+}
+
+} // namespace
+
+std::string bounded_comment(std::string_view text, std::size_t max, WriteStats* stats) {
+    std::string out = comment_safe(text);
+    if (out.size() > max && stats)
+        ++stats->values_omitted;
+    return cut(std::move(out), max);
+}
+
+std::string format_resinfo(const ResInfo& r, WriteStats* stats) {
+    WriteStats local;
+    std::string out = short_token(r.method) ? r.method : "x-invalid";
+    if (!r.method_version.empty() && short_token(r.method_version))
         out += "/" + r.method_version;
-    out += "=" + (is_token(r.result) ? r.result : std::string("neutral"));
-    if (r.reason)
-        out += " reason=" + format_value(*r.reason);
+    out += "=" + (short_token(r.result) ? r.result : std::string("neutral"));
+    if (!r.comment.empty())
+        out += " (" + bounded_comment(r.comment, WriteBudget::max_reason, &local) + ")";
+    if (r.reason) {
+        // A reason is prose (RFC 8601 §2.7): shortened, marked, rather than left out.
+        std::string reason = *r.reason;
+        if (reason.size() > WriteBudget::max_reason) {
+            ++local.values_omitted;
+            reason = cut(std::move(reason), WriteBudget::max_reason);
+        }
+        out += " reason=" + format_value(reason);
+    }
+    // Room kept for the note below, so the whole resinfo stays within max_resinfo.
+    constexpr std::size_t note_room = 40;
+    std::size_t omitted = 0;
     for (const auto& p : r.properties) {
         if (!is_token(p.ptype) || !is_token(p.property))
+            continue; // not a property at all (never written, as before)
+        std::string v = format_value(p.value);
+        std::string word = " " + p.ptype + "." + p.property + "=" + v;
+        if (p.ptype.size() > WriteBudget::max_name || p.property.size() > WriteBudget::max_name ||
+            v.size() > WriteBudget::max_value ||
+            out.size() + word.size() + note_room > WriteBudget::max_resinfo) {
+            ++omitted;
             continue;
-        out += " " + p.ptype + "." + p.property + "=" + format_value(p.value);
+        }
+        out += word;
     }
+    if (omitted > 0) {
+        out += " (" + std::to_string(omitted) + (omitted == 1 ? " property" : " properties") +
+               " omitted: too long)";
+        local.values_omitted += omitted;
+    }
+    if (stats)
+        stats->add(local);
+    return out;
+}
+
+std::vector<std::string> format_results(const std::vector<ResInfo>& results, WriteStats* stats) {
+    std::vector<std::string> out;
+    std::vector<std::pair<std::string, std::size_t>> per_method;
+    std::size_t total = 0, omitted = 0;
+    constexpr std::size_t note_room = 48; // "(N results omitted: over budget)"
+    for (const auto& r : results) {
+        auto it = std::find_if(per_method.begin(), per_method.end(),
+                               [&](const auto& m) { return m.first == r.method; });
+        if (it == per_method.end())
+            it = per_method.insert(per_method.end(), {r.method, 0});
+        WriteStats local;
+        std::string text = format_resinfo(r, &local);
+        if (it->second >= WriteBudget::max_per_method ||
+            total + text.size() + 2 + note_room > WriteBudget::max_results) {
+            ++omitted;
+            continue;
+        }
+        ++it->second;
+        total += text.size() + 2;
+        out.push_back(std::move(text));
+        if (stats)
+            stats->add(local);
+    }
+    if (omitted > 0 && !out.empty())
+        out.back() += " (" + std::to_string(omitted) + (omitted == 1 ? " result" : " results") +
+                      " omitted: over budget)";
+    if (stats)
+        stats->results_omitted += omitted;
     return out;
 }
 

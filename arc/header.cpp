@@ -75,6 +75,46 @@ void HeaderCollector::finish() {
     }
 }
 
+bool has_bare_cr(std::string_view text) {
+    for (std::size_t i = text.find('\r'); i != std::string_view::npos; i = text.find('\r', i + 1))
+        if (i + 1 >= text.size() || text[i + 1] != '\n')
+            return true;
+    return false;
+}
+
+std::vector<HeaderField> fields_with_bare_cr_breaks(std::string_view raw) {
+    std::vector<HeaderField> out;
+    std::string pending;
+    bool have = false;
+    auto flush = [&] {
+        if (have)
+            out.emplace_back(std::move(pending));
+        pending.clear();
+        have = false;
+    };
+    std::size_t pos = 0;
+    while (pos <= raw.size()) {
+        // The next line break: CRLF, a bare CR, or a bare LF (never in HeaderField, but cheap).
+        std::size_t end = raw.find_first_of("\r\n", pos);
+        std::string_view line = raw.substr(pos, end == std::string_view::npos ? end : end - pos);
+        if (!line.empty()) {
+            if ((line[0] == ' ' || line[0] == '\t') && have) {
+                pending.append("\r\n");
+                pending.append(line);
+            } else {
+                flush();
+                pending.assign(line);
+                have = true;
+            }
+        }
+        if (end == std::string_view::npos)
+            break;
+        pos = end + (raw[end] == '\r' && end + 1 < raw.size() && raw[end + 1] == '\n' ? 2 : 1);
+    }
+    flush();
+    return out;
+}
+
 SplitMessage split_message(std::string_view message) {
     SplitMessage out;
     HeaderCollector hc;

@@ -49,6 +49,16 @@ class HeaderCollector {
     std::size_t bytes_ = 0;
 };
 
+/// The header fields a reader that takes a bare CR (a CR not followed by LF) for a line break
+/// finds in one field's `raw` text (CRLF between its physical lines, as HeaderField keeps
+/// it), in order; a line starting with WSP continues the field before it, empty lines are
+/// skipped. RFC 5322 §2.2 and §2.3: CR and LF MUST only occur together as CRLF, so text with a
+/// bare CR is not a message and readers disagree on it; this is the reading that sees the most
+/// fields, used to find forged ones (issue 15 class 7). Without a bare CR: the field itself.
+std::vector<HeaderField> fields_with_bare_cr_breaks(std::string_view raw);
+/// Whether `text` has a CR that is not followed by LF.
+bool has_bare_cr(std::string_view text);
+
 /// Calls `fn(line)` for each line of `text`, splitting at LF and dropping one CR before it; the
 /// last line is passed even without a terminator. Returns whether the text ended with LF.
 template <class Fn>

@@ -125,8 +125,14 @@ std::vector<std::string> h_list(const std::vector<HeaderField>& headers, const S
                 ++count;
         if (count == 0)
             return; // never sign an absent header: smtpd may add Date/Message-ID later
-        for (std::size_t i = 0; i < count + (opts.oversign ? 1 : 0); ++i)
+        // A bounded h= (max_signed_fields): the names come first in configured order, and a
+        // name listed fewer times than it occurs signs its bottom-most instances (RFC 6376
+        // §5.4.2), which a verifier selects the same way.
+        for (std::size_t i = 0; i < count + (opts.oversign ? 1 : 0); ++i) {
+            if (out.size() >= max_signed_fields)
+                return;
             out.push_back(lname);
+        }
     };
     for (const auto& configured : opts.signed_headers) {
         std::string n = to_lower(configured);
@@ -141,7 +147,10 @@ std::vector<std::string> h_list(const std::vector<HeaderField>& headers, const S
                     return static_cast<unsigned char>(c) > 32 &&
                            static_cast<unsigned char>(c) < 127 && c != ';' && c != ':';
                 });
-                if (!hn.empty() && ftext && hn.rfind(prefix, 0) == 0)
+                // A name longer than max_signed_name is not one a list uses (RFC 2369/2919
+                // names are short); it would make one h= word longer than a line.
+                if (!hn.empty() && hn.size() <= max_signed_name && ftext &&
+                    hn.rfind(prefix, 0) == 0)
                     add(hn);
             }
         } else {
@@ -282,10 +291,18 @@ SealResult seal_message(const std::vector<HeaderField>& headers,
     const std::string t = std::to_string(opts.now);
     const std::string alg(to_string(key.key.algorithm()));
 
-    // ARC-Authentication-Results (RFC 8617 §4.1.1): i=N; authserv-id; results.
+    // ARC-Authentication-Results (RFC 8617 §4.1.1): i=N; authserv-id; results, within the
+    // write budgets (auth_results.hpp: no line over 998 octets, a bounded total).
     std::vector<std::string> res_text;
-    for (const auto& r : results)
-        res_text.push_back(opts.standardized ? r.raw : format_resinfo(r));
+    if (opts.standardized) {
+        for (const auto& r : results)
+            res_text.push_back(r.raw);
+    } else {
+        WriteStats ws;
+        res_text = format_results(results, &ws);
+        out.values_omitted = ws.values_omitted;
+        out.results_omitted = ws.results_omitted;
+    }
     std::string aar;
     std::string id = format_value(opts.authserv_id);
     if (opts.standardized) {

@@ -19,6 +19,12 @@ namespace arcf::arc {
 /// header. ARC headers are never signed (RFC 8617 §4.1.2).
 std::vector<std::string> default_signed_headers();
 
+/// Budgets of the AMS h= list (issue 15 class 2): at most max_signed_fields entries, and a
+/// header matched by a "list-*" pattern is signed only when its name has at most
+/// max_signed_name octets. Ordinary mail signs about 15 fields.
+constexpr std::size_t max_signed_fields = 100;
+constexpr std::size_t max_signed_name = 64;
+
 struct SealKey {
     std::string domain;
     std::string selector;
@@ -48,6 +54,9 @@ struct SealResult {
     /// they go on top of the message: ARC-Seal, ARC-Message-Signature,
     /// ARC-Authentication-Results.
     std::vector<std::string> fields;
+    /// What the write budgets left out of the AAR (auth_results.hpp WriteStats).
+    std::size_t values_omitted = 0;
+    std::size_t results_omitted = 0;
 };
 
 /// Results for the AAR: every resinfo of the Authentication-Results fields whose authserv-id is
@@ -76,9 +85,10 @@ struct FoldToken {
     std::string text;
     bool space_before = true;
 };
-/// Lays out "Name: value" so that no line exceeds 78 columns when the tokens allow it (and no
-/// token is longer than 900 bytes, so no line reaches 998). Folds only between tokens, with
-/// CRLF TAB, i.e. only where FWS is allowed.
+/// Lays out "Name: value" so that no line exceeds 78 columns when the tokens allow it. Folds only
+/// between tokens, with CRLF TAB, i.e. only where FWS is allowed. Callers keep every token short
+/// enough for RFC 5322's 998 octets: the write budgets (auth_results.hpp WriteBudget) bound
+/// result words, max_signed_name bounds h= words; MessageJob checks every added line.
 std::string fold_field(std::string_view name, const std::vector<FoldToken>& tokens);
 
 } // namespace arcf::arc

@@ -621,6 +621,9 @@ void Engine::finish_message(Session& s, const Responder& data, Actions& out) {
         log += " seal=" + quote_log(note);
         if (r.forged_removed > 0)
             log += " forged_ar_removed=" + std::to_string(r.forged_removed);
+        if (r.written.total() > 0) // values too long for a header line (issue 15 class 2)
+            log += " omitted_values=" + std::to_string(r.written.values_omitted) +
+                   " omitted_results=" + std::to_string(r.written.results_omitted);
         if (!r.chain.chain.empty()) {
             const auto& newest = r.chain.chain.back();
             log += " newest_sealer=" + newest.seal_domain;

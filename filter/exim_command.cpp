@@ -228,6 +228,9 @@ int run_exim(std::vector<std::string> argv) {
                           "\"";
         if (r.forged_removed > 0)
             log += " forged_ar_removed=" + std::to_string(r.forged_removed);
+        if (r.written.total() > 0) // values too long for a header line (issue 15 class 2)
+            log += " omitted_values=" + std::to_string(r.written.values_omitted) +
+                   " omitted_results=" + std::to_string(r.written.results_omitted);
         for (const auto& [k, v] : auth.log_fields()) {
             std::string shown = v;
             std::replace(shown.begin(), shown.end(), '"', '\'');

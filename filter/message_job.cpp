@@ -13,19 +13,62 @@ namespace arcf::filter {
 MessageJob::MessageJob(JobOptions opts) : opts_(std::move(opts)), verifier_(opts_.verify) {}
 
 std::string_view MessageJob::header_from() const {
+    // RFC 5322 §3.6: exactly one From field. With several, key choice has no author domain,
+    // as DMARC has none (RFC 7489 §6.6.1): the same rule as dmarc::author_domain().
+    std::string_view from;
+    std::size_t count = 0;
     for (const auto& h : verifier_.headers())
-        if (h.is("from"))
-            return h.value();
-    return {};
+        if (h.is("from") && count++ == 0)
+            from = h.value();
+    return count == 1 ? from : std::string_view{};
+}
+
+namespace {
+
+// Whether an Authentication-Results field bears one of `ids` as its authserv-id.
+bool bears_id(const arc::HeaderField& f, const std::vector<std::string>& ids) {
+    if (!f.is("authentication-results"))
+        return false;
+    auto ar = arc::parse_authentication_results(f.value());
+    return ar && std::any_of(ids.begin(), ids.end(), [&](const std::string& id) {
+               return arc::iequals(id, ar->authserv_id);
+           });
+}
+
+} // namespace
+
+bool MessageJob::forged(const arc::HeaderField& field, const std::vector<std::string>& ids) {
+    if (bears_id(field, ids))
+        return true;
+    // Issue 15 class 7, bare CR (RFC 5322 §2.2/§2.3: CR and LF occur only together as CRLF):
+    // smtpd stores a bare CR as is, and common parsers take it for a line break, so
+    // "X-Foo: a<CR>Authentication-Results: ourid; arc=pass" reads as our own result there. One
+    // rule for every mode (this job serves smtpd, Exim and the CLI): for scrubbing, a bare CR
+    // in the header block breaks lines, and a field carrying a forged field that way is
+    // removed whole. Verification and canonicalization keep the bytes as they are.
+    if (!arc::has_bare_cr(field.raw()))
+        return false;
+    auto seen = arc::fields_with_bare_cr_breaks(field.raw());
+    return std::any_of(seen.begin(), seen.end(),
+                       [&](const arc::HeaderField& f) { return bears_id(f, ids); });
 }
 
 std::vector<arc::KeyName> MessageJob::finish_headers() {
     headers_done_ = true;
     collector_.finish();
     auto& fields = collector_.fields();
-    if (fields.size() > opts_.max_header_fields ||
-        collector_.total_bytes() > opts_.max_header_bytes)
-        over_limit_ = true;
+    // RFC 8617 §5.2 has no verdict for a chain we refuse to examine: with ARC fields present the
+    // result is fail with this reason (complete_impl), never none; without them, none is true
+    // (every field name was seen by add_line).
+    // add_line counted every field and octet, including those past the limit it stopped storing.
+    if (fields_seen_ > opts_.max_header_fields)
+        limits_reason_ = "header block over limits: " + std::to_string(fields_seen_) +
+                         " header fields, max-header-fields is " +
+                         std::to_string(opts_.max_header_fields);
+    else if (header_bytes_seen_ > opts_.max_header_bytes)
+        limits_reason_ = "header block over limits: " + std::to_string(header_bytes_seen_) +
+                         " octets, max-header-bytes is " + std::to_string(opts_.max_header_bytes);
+    over_limit_ = over_limit_ || !limits_reason_.empty();
 
     // The trust boundary: the MTA's own Received field is the first line it hands us; fields
     // above it were added inside our MTA, fields below it came from the client.
@@ -41,15 +84,7 @@ std::vector<arc::KeyName> MessageJob::finish_headers() {
         std::vector<std::string> ids = opts_.trusted_authserv_ids;
         ids.push_back(opts_.authserv_id);
         for (std::size_t k = boundary_; k < fields.size(); ++k) {
-            if (!fields[k].is("authentication-results"))
-                continue;
-            auto ar = arc::parse_authentication_results(fields[k].value());
-            if (!ar)
-                continue;
-            bool ours = std::any_of(ids.begin(), ids.end(), [&](const std::string& id) {
-                return arc::iequals(id, ar->authserv_id);
-            });
-            if (!ours)
+            if (!forged(fields[k], ids))
                 continue;
             removed_fields_[k] = true;
             // The last field ends with the header block, never with the empty line after it.
@@ -59,8 +94,12 @@ std::vector<arc::KeyName> MessageJob::finish_headers() {
                 removed_lines_[i] = true;
         }
     }
-    if (auth_)
-        auth_->on_headers(over_limit_ ? std::vector<arc::HeaderField>{} : fields);
+    if (auth_) {
+        if (over_limit_)
+            auth_->on_headers_over_limits(limits_reason_, has_dkim_signature_);
+        else
+            auth_->on_headers(fields);
+    }
     std::vector<arc::KeyName> names;
     if (over_limit_)
         verifier_.begin({});
@@ -105,6 +144,8 @@ std::vector<arc::KeyName> MessageJob::add_line(std::string_view line) {
             field_is_ar_ = arc::iequals(name, "authentication-results");
             if (arc::arc_header_kind(name) != arc::ArcHeaderKind::none)
                 has_arc_headers_ = true; // counted even past the limit: a claimed chain
+            else if (arc::iequals(name, "dkim-signature"))
+                has_dkim_signature_ = true;
         }
         header_bytes_seen_ += line.size() + 2;
         if (!over_limit_ && (header_bytes_seen_ > opts_.max_header_bytes ||
@@ -196,15 +237,25 @@ std::string fold_authentication_results(const std::string& value) {
     return arc::fold_field("Authentication-Results", tokens);
 }
 
-// RFC 8601 §2.2: "authserv-id; arc=... ; spf=... ; ...", our arc= result first.
+// RFC 8601 §2.2: "authserv-id; arc=... ; spf=... ; ...", our arc= result first; the others
+// within the write budgets (arc/auth_results.hpp), what they left out counted in `stats`.
 std::string authentication_results_value(const std::string& authserv_id,
                                          const arc::ChainResult& chain,
                                          const std::string& remote_ip,
-                                         const std::vector<arc::ResInfo>& others) {
-    std::string value = arc::format_authentication_results(authserv_id, chain, remote_ip);
-    for (const auto& r : others)
-        value += "; " + arc::format_resinfo(r);
+                                         const std::vector<arc::ResInfo>& others,
+                                         arc::WriteStats& stats) {
+    std::string value = arc::format_authentication_results(authserv_id, chain, remote_ip, &stats);
+    for (const auto& text : arc::format_results(others, &stats))
+        value += "; " + text;
     return value;
+}
+
+// RFC 5322 §2.1.1: no line of a field we add may exceed 998 octets (smtpd 6.8 cuts output
+// lines at 1997, and a cut line breaks our own seal). The budgets make this hold by
+// construction; this is the check that keeps it so.
+bool lines_fit(const std::vector<std::string>& lines, std::size_t from) {
+    return std::all_of(lines.begin() + static_cast<std::ptrdiff_t>(from), lines.end(),
+                       [](const std::string& l) { return l.size() <= max_added_line; });
 }
 
 } // namespace
@@ -257,10 +308,11 @@ JobResult MessageJob::complete_impl(const std::shared_ptr<const arc::SealKey>& k
     r.forged_removed =
         static_cast<std::size_t>(std::count(removed_fields_.begin(), removed_fields_.end(), true));
     if (over_limit_ || !skipped_.empty()) {
-        // We refuse to process a header block (or message) this large; whether it claims a
-        // chain decides between "none" and "fail" (we cannot vouch for a chain we did not check).
+        // We refuse to process a header block (or message) this large. A chain it claims is one
+        // we cannot vouch for: fail (RFC 8617 §5.2; ARC has no permerror), with the limit as the
+        // reason; without ARC fields there is no chain, and none is the truth.
         r.chain.status = has_arc_headers_ ? arc::ChainStatus::fail : arc::ChainStatus::none;
-        r.chain.reason = over_limit_ ? "header block exceeds the configured limits" : skipped_;
+        r.chain.reason = over_limit_ ? limits_reason_ : skipped_;
     } else {
         r.chain = verifier_.finish();
     }
@@ -320,18 +372,45 @@ JobResult MessageJob::complete_impl(const std::shared_ptr<const arc::SealKey>& k
             arc::seal_message(kept, verifier_.body_hash(*seal_hash_), r.chain, results, *key, so);
         r.sealed = sealed.sealed;
         r.seal_note = sealed.reason;
+        r.written.values_omitted += sealed.values_omitted;
+        r.written.results_omitted += sealed.results_omitted;
         // AS, AMS, AAR as one block on top (what Microsoft 365 expects).
         for (const auto& f : sealed.fields)
             append_physical_lines(r.added_lines, f);
+        if (!lines_fit(r.added_lines, 0)) {
+            r.added_lines.clear();
+            r.sealed = false;
+            r.seal_note = "not sealed: a line of the new ARC set would exceed 998 octets";
+        }
     } else {
         r.seal_note = over_limit_         ? "not sealed: header limits"
                       : !skipped_.empty() ? "not sealed: " + skipped_
                                           : "not sealed: policy";
     }
-    if (opts_.write_ar)
-        append_physical_lines(r.added_lines,
-                              fold_authentication_results(authentication_results_value(
-                                  opts_.authserv_id, r.chain, opts_.remote_ip, sender_results)));
+    if (opts_.write_ar) {
+        std::size_t first = r.added_lines.size();
+        append_physical_lines(
+            r.added_lines,
+            fold_authentication_results(authentication_results_value(
+                opts_.authserv_id, r.chain, opts_.remote_ip, sender_results, r.written)));
+        if (!lines_fit(r.added_lines, first)) {
+            // Not reachable within the budgets; if it were, our results would go unreported
+            // rather than out as a line smtpd cuts.
+            r.added_lines.resize(first);
+            ++r.written.results_omitted;
+        }
+    }
+    // The total budget (max_added_total), also held by construction: checked the same way.
+    std::size_t total = 0;
+    for (const auto& l : r.added_lines)
+        total += l.size() + 2;
+    if (total > max_added_total) {
+        r.added_lines.clear();
+        r.sealed = false;
+        r.seal_note = "not sealed: the fields to add would exceed " +
+                      std::to_string(max_added_total) + " octets";
+        ++r.written.results_omitted;
+    }
     return r;
 }
 

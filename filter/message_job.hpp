@@ -30,6 +30,16 @@ struct JobOptions {
     std::size_t max_header_bytes = 1024 * 1024;
 };
 
+/// RFC 5322 §2.1.1: the longest line we add (octets, without CRLF). Values that would make a line
+/// longer are left out by the write budgets (arc/auth_results.hpp WriteBudget).
+constexpr std::size_t max_added_line = 998;
+
+/// The most we add to one message, CRLFs counted: our Authentication-Results and the AAR (each at
+/// most WriteBudget::max_results octets of results plus the arc= result and folding), the AMS
+/// (h= at most arc::max_signed_fields names) and the ARC-Seal. Measured worst case within the
+/// budgets: about 39 KB (tests/filter/message_job_test.cpp).
+constexpr std::size_t max_added_total = 64 * 1024;
+
 struct JobResult {
     arc::ChainResult chain;
     bool tempfail = false; ///< defer the message: a key answer was temporary
@@ -37,6 +47,9 @@ struct JobResult {
     std::string seal_note;                ///< why sealed or not
     std::vector<std::string> added_lines; ///< physical header lines to put on top, no EOL
     std::size_t forged_removed = 0;       ///< forged Authentication-Results taken out
+    /// What the write budgets left out of our Authentication-Results and AAR (logged as
+    /// "omitted_values=" and "omitted_results=").
+    arc::WriteStats written;
 };
 
 class MessageJob {
@@ -72,11 +85,14 @@ class MessageJob {
     bool line_removed(std::size_t index) const {
         return index < removed_lines_.size() && removed_lines_[index];
     }
-    /// The value of the first From: field, for key choice.
+    /// The value of the From: field, for key choice; empty unless there is exactly one.
     std::string_view header_from() const;
 
   private:
     std::vector<arc::KeyName> finish_headers();
+    /// Whether `field` (below the boundary) is, or hides behind a bare CR, an
+    /// Authentication-Results field bearing one of `ids`.
+    static bool forged(const arc::HeaderField& field, const std::vector<std::string>& ids);
 
     JobResult complete_impl(const std::shared_ptr<const arc::SealKey>& key,
                             const std::vector<arc::ResInfo>* sender_results,
@@ -95,7 +111,9 @@ class MessageJob {
     std::size_t boundary_ = 0;     ///< index of the first Received field
     bool headers_done_ = false;
     bool over_limit_ = false;
-    bool has_arc_headers_ = false;
+    std::string limits_reason_;    ///< which header limit was exceeded, by how much
+    bool has_arc_headers_ = false; ///< an ARC field name was seen (limits or not)
+    bool has_dkim_signature_ = false;
     bool pending_field_ = false;
     bool leading_fold_ = false; ///< the first line is a continuation line (leading WSP)
     std::string skipped_;       ///< why verification is skipped (empty: it is not)

@@ -3,6 +3,7 @@
 #include "filter/policy.hpp"
 
 #include "arc/header.hpp"
+#include "dmarc/from_domain.hpp"
 
 #include <arpa/inet.h>
 
@@ -75,25 +76,6 @@ std::string domain_of(std::string_view address) {
     return arc::to_lower(d);
 }
 
-std::string from_domain(std::string_view v) {
-    // Prefer the angle-addr; otherwise the addr-spec. Comments and quoted display names may
-    // contain '@', so look inside <...> first.
-    auto lt = v.find('<');
-    if (lt != std::string_view::npos) {
-        auto gt = v.find('>', lt);
-        return domain_of(v.substr(lt + 1, gt == std::string_view::npos ? gt : gt - lt - 1));
-    }
-    std::string_view s = v;
-    auto comma = s.find(',');
-    s = s.substr(0, comma);
-    auto paren = s.find('(');
-    s = s.substr(0, paren);
-    while (!s.empty() &&
-           (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-        s.remove_suffix(1);
-    return domain_of(s);
-}
-
 bool is_trusted_client(const Policy& p, const Envelope& e) {
     if (p.trust_authenticated && !e.auth_user.empty())
         return true;
@@ -148,7 +130,11 @@ choose_key(const Policy& p, const Envelope& e, std::string_view header_from) {
         k = lookup(domain_of(e.mail_from));
         break;
     case DomainSource::header_from:
-        k = lookup(from_domain(header_from));
+        // The author domain exactly as DMARC determines it (RFC 7489 §6.6.1 with the RFC 5322
+        // §3.4 address grammar): one parser, so the key we seal with always names the domain
+        // DMARC evaluates. A From that DMARC cannot use (no single domain) picks no key here.
+        if (auto d = dmarc::author_domain(header_from))
+            k = lookup(*d);
         break;
     case DomainSource::recipient:
         for (const auto& r : e.rcpts)

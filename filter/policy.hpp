@@ -59,14 +59,14 @@ struct Policy {
 bool is_trusted_client(const Policy& p, const Envelope& e);
 /// Whether this message gets an ARC set (before key choice and chain state).
 bool wants_seal(const Policy& p, const Envelope& e);
-/// The key for this message, or null when none applies.
+/// The key for this message, or null when none applies. `header_from` is the value of the
+/// message's one From field (empty when it has none or several); with DomainSource::header_from
+/// its domain is dmarc::author_domain()'s, the one DMARC evaluates.
 std::shared_ptr<const arc::SealKey>
 choose_key(const Policy& p, const Envelope& e, std::string_view header_from);
 
 /// The domain of an address ("a@Example.ORG" -> "example.org"); empty when there is none.
 std::string domain_of(std::string_view address);
-/// The domain of the first address in a From: field value (RFC 5322 §3.6.2).
-std::string from_domain(std::string_view from_value);
 std::string_view to_string(Mode m);
 std::string_view to_string(SealWhen s);
 std::string_view to_string(DomainSource d);

@@ -102,6 +102,15 @@ void SenderAuth::on_headers(const std::vector<arc::HeaderField>& fields) {
     }
 }
 
+void SenderAuth::on_headers_over_limits(std::string reason, bool dkim_signatures) {
+    if (headers_seen_)
+        return;
+    headers_seen_ = true;
+    limits_ = std::move(reason);
+    limits_dkim_ = dkim_signatures;
+    dkim_.reset(); // nothing to verify: no key lookups, no body hashing
+}
+
 void SenderAuth::add_body_line(std::string_view line) {
     if (dkim_ && dkim_->needs_body())
         dkim_->add_body_line(line);
@@ -234,6 +243,13 @@ void SenderAuth::conclude() {
         dkim_results_ = dkim_->finish();
     if (!want_dmarc_ || !headers_seen_)
         return;
+    if (!limits_.empty()) {
+        dmarc::Outcome o;
+        o.result = dmarc::Result::permerror;
+        o.reason = "not evaluated: " + limits_;
+        dmarc_outcome_ = std::move(o);
+        return;
+    }
     if (!dmarc_) {
         dmarc::Outcome o;
         o.result = dmarc::Result::permerror;
@@ -288,9 +304,19 @@ std::vector<arc::ResInfo> SenderAuth::results(const arc::ChainResult* chain,
         r.raw = arc::format_resinfo(r);
         out.push_back(std::move(r));
     }
-    if (want_dkim_ && headers_seen_)
+    if (want_dkim_ && headers_seen_ && !limits_.empty()) {
+        // RFC 8601 §2.7.1 "policy": signed, but not acceptable to the ADMD (not examined).
+        arc::ResInfo r = arc::dkim_none_resinfo();
+        if (limits_dkim_) {
+            r.result = "policy";
+            r.reason = "not checked: " + limits_;
+        }
+        r.raw = arc::format_resinfo(r);
+        out.push_back(std::move(r));
+    } else if (want_dkim_ && headers_seen_) {
         for (auto& r : arc::dkim_resinfos(dkim_results_)) // dkim=none without signatures
             out.push_back(std::move(r));
+    }
     if (dmarc_outcome_) {
         std::optional<dmarc::Override> o;
         if (chain && newest_aar)
@@ -304,6 +330,8 @@ std::vector<arc::ResInfo> SenderAuth::results(const arc::ChainResult* chain,
 
 std::vector<std::pair<std::string, std::string>> SenderAuth::log_fields() const {
     std::vector<std::pair<std::string, std::string>> f;
+    if (concluded_ && !limits_.empty() && want_dkim_)
+        f.emplace_back("dkim", limits_dkim_ ? "policy" : "none"); // not checked: header limits
     if (concluded_ && dkim_ && headers_seen_) {
         std::string v;
         for (const auto& r : dkim_results_)

@@ -74,6 +74,12 @@ class SenderAuth {
     /// The header block as received (message order): DKIM key lookups and DMARC policy
     /// discovery start here. Call once; without it DKIM and DMARC report nothing.
     void on_headers(const std::vector<arc::HeaderField>& fields);
+    /// Instead of on_headers(): the header block is over the configured limits and is not
+    /// examined (issue 15 class 7). DKIM and DMARC then say so rather than anything false
+    /// ("no From field"): dkim=policy with `reason` when `dkim_signatures` (else dkim=none, which
+    /// is true), dmarc=permerror with `reason` (RFC 7489 §11.2: retrying cannot help). SPF
+    /// does not read the header and runs as usual.
+    void on_headers_over_limits(std::string reason, bool dkim_signatures);
     /// One body line without its line ending (DKIM body hashes).
     void add_body_line(std::string_view line);
     /// The message data is complete (no more body lines).
@@ -134,6 +140,8 @@ class SenderAuth {
     std::string dmarc_error_; ///< From unusable (RFC 7489 §6.6.1): permerror with this reason
     std::optional<dmarc::Outcome> dmarc_outcome_;
     std::vector<std::string> trusted_sealers_;
+    std::string limits_;       ///< non-empty: the header block was over the limits
+    bool limits_dkim_ = false; ///< ... and had a DKIM-Signature
     bool want_dkim_ = false, want_dmarc_ = false;
     bool headers_seen_ = false, data_done_ = false, deadline_ = false, concluded_ = false;
 

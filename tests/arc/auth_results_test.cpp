@@ -58,3 +58,94 @@ TEST_CASE("auth_results: format_resinfo never lets a value break the header", "[
                "smtp.remote-ip=\"2001:db8::1\"");
     CHECK(arc::format_value("a@example.org") == "a@example.org");
 }
+
+// Issue 15 class 2: the write budgets (arc::WriteBudget). RFC 5322 §2.1.1 allows 998 octets per
+// line and we fold only between words, so no word may come near that.
+TEST_CASE("auth_results: format_resinfo leaves out values too long to write, and says so",
+          "[auth_results][issue15]") {
+    arc::ResInfo r;
+    r.method = "dkim";
+    r.result = "fail";
+    r.properties = {{"header", "d", std::string(600, 'd')},
+                    {"header", "s", "sel"},
+                    {"header", "a", std::string(70000, 'a')},
+                    {"header", std::string(100, 'p'), "x"}};
+    arc::WriteStats st;
+    std::string s = arc::format_resinfo(r, &st);
+    CHECK(s == "dkim=fail header.s=sel (3 properties omitted: too long)");
+    CHECK(st.values_omitted == 3);
+    // A value of exactly max_value octets is written.
+    r.properties = {{"header", "d", std::string(arc::WriteBudget::max_value, 'd')}};
+    CHECK(arc::format_resinfo(r).size() == 19 + arc::WriteBudget::max_value);
+}
+
+TEST_CASE("auth_results: long reasons and comments are shortened, marked with ...",
+          "[auth_results][issue15]") {
+    arc::ResInfo r;
+    r.method = "spf";
+    r.result = "permerror";
+    r.reason = std::string(1000, 'x');
+    r.comment = std::string(1000, 'y');
+    arc::WriteStats st;
+    std::string s = arc::format_resinfo(r, &st);
+    CHECK(s == "spf=permerror (" + std::string(253, 'y') + "...) reason=" + std::string(253, 'x') +
+                   "...");
+    CHECK(st.values_omitted == 2);
+    // Never inside a UTF-8 sequence: the cut backs off to the sequence's first octet.
+    r.comment.clear();
+    r.reason = std::string(252, 'x') + "\xC3\xBC" + "tail";
+    s = arc::format_resinfo(r);
+    CHECK(s == "spf=permerror reason=" + std::string(252, 'x') + "...");
+}
+
+TEST_CASE("auth_results: many properties stay within one resinfo budget",
+          "[auth_results][issue15]") {
+    arc::ResInfo r;
+    r.method = "x-many";
+    r.result = "pass";
+    for (int i = 0; i < 1000; ++i)
+        r.properties.push_back({"header", "p" + std::to_string(i), std::string(40, 'v')});
+    arc::WriteStats st;
+    std::string s = arc::format_resinfo(r, &st);
+    CHECK(s.size() <= arc::WriteBudget::max_resinfo);
+    CHECK(st.values_omitted > 900);
+    CHECK(s.find("properties omitted: too long)") != std::string::npos);
+}
+
+TEST_CASE("auth_results: format_results bounds results per method and in total",
+          "[auth_results][issue15]") {
+    std::vector<arc::ResInfo> list;
+    arc::ResInfo arc_r{"arc", "", "pass", std::nullopt, {}, "", ""};
+    list.push_back(arc_r);
+    for (int i = 0; i < 30; ++i)
+        list.push_back(arc::ResInfo{"dkim",
+                                    "",
+                                    "pass",
+                                    std::nullopt,
+                                    {{"header", "d", "d" + std::to_string(i) + ".example"}},
+                                    "",
+                                    ""});
+    list.push_back(arc::ResInfo{"dmarc", "", "pass", std::nullopt, {}, "", ""});
+    arc::WriteStats st;
+    auto out = arc::format_results(list, &st);
+    REQUIRE(out.size() == 1 + arc::WriteBudget::max_per_method + 1);
+    CHECK(out.front() == "arc=pass");
+    CHECK(out.back() == "dmarc=pass (14 results omitted: over budget)");
+    CHECK(st.results_omitted == 14);
+    // The total: resinfos of ~1000 octets each; later ones that no longer fit are left out.
+    std::vector<arc::ResInfo> big;
+    for (int i = 0; i < 60; ++i) {
+        arc::ResInfo r{"m" + std::to_string(i), "", "pass", std::string(200, 'r'), {}, "", ""};
+        for (int k = 0; k < 3; ++k)
+            r.properties.push_back({"header", "p" + std::to_string(k), std::string(250, 'v')});
+        big.push_back(r);
+    }
+    st = {};
+    out = arc::format_results(big, &st);
+    std::size_t total = 0;
+    for (const auto& s : out)
+        total += s.size() + 2;
+    CHECK(total <= arc::WriteBudget::max_results);
+    CHECK(out.size() + st.results_omitted == 60);
+    CHECK(st.results_omitted > 0);
+}

@@ -199,3 +199,26 @@ TEST_CASE("header: a continuation line at the very start is not glued to anythin
     CHECK(s.headers[1].is("from"));
     CHECK(s.body == "body\r\n");
 }
+
+// Issue 15 class 7: RFC 5322 §2.2/§2.3, CR and LF only as CRLF. A reader that takes a bare CR
+// for a line break sees these fields; the filter scrubs by that reading.
+TEST_CASE("header: fields seen when a bare CR breaks lines", "[header][issue15]") {
+    auto names = [](const std::vector<arc::HeaderField>& v) {
+        std::vector<std::string> out;
+        for (const auto& f : v)
+            out.emplace_back(f.raw());
+        return out;
+    };
+    CHECK(names(arc::fields_with_bare_cr_breaks("X-Foo: a\r\n\tb")) ==
+          std::vector<std::string>{"X-Foo: a\r\n\tb"});
+    CHECK(names(arc::fields_with_bare_cr_breaks("X-Foo: a\rAuthentication-Results: x; arc=pass")) ==
+          std::vector<std::string>{"X-Foo: a", "Authentication-Results: x; arc=pass"});
+    CHECK(names(arc::fields_with_bare_cr_breaks("X-Foo: a\r\n\tb\rA-R: x\r\n\tmore\r\r\tend\r")) ==
+          std::vector<std::string>{"X-Foo: a\r\n\tb", "A-R: x\r\n\tmore\r\n\tend"});
+    CHECK(arc::fields_with_bare_cr_breaks("X-Foo: a\rAuthentication-Results: x")[1].is(
+        "authentication-results"));
+    CHECK(arc::has_bare_cr("a\rb"));
+    CHECK(arc::has_bare_cr("a\r"));
+    CHECK_FALSE(arc::has_bare_cr("a\r\n\tb"));
+    CHECK_FALSE(arc::has_bare_cr(""));
+}

@@ -239,3 +239,53 @@ TEST_CASE("seal: simple/simple canonicalization is honoured", "[seal][rfc6376]")
     CHECK(field(s, "ARC-Message-Signature").find("c=simple/simple") != std::string::npos);
     CHECK(verify(s.message).status == arc::ChainStatus::pass);
 }
+
+// Issue 15 class 2: the AMS h= list is bounded (arc::max_signed_fields entries, list-* names of
+// at most arc::max_signed_name octets), so a message with many or long List- fields cannot
+// make h= long or one of its words longer than a line.
+TEST_CASE("seal: h= is bounded in entries and in name length", "[seal][issue15]") {
+    std::string msg = base_message;
+    std::string extra = "List-" + std::string(2000, 'N') + ": long name\r\n";
+    for (int i = 0; i < 300; ++i)
+        extra += "List-X" + std::to_string(i) + ": v\r\n";
+    msg.insert(msg.find("Subject:"), extra);
+    auto s = seal(msg, none_chain());
+    REQUIRE(s.result.sealed);
+    std::string ams = field(s, "ARC-Message-Signature");
+    auto h = ams.find("h=");
+    REQUIRE(h != std::string::npos);
+    std::string list = ams.substr(h + 2, ams.find(';', h) - h - 2);
+    list.erase(
+        std::remove_if(list.begin(), list.end(),
+                       [](char c) { return c == '\r' || c == '\n' || c == '\t' || c == ' '; }),
+        list.end());
+    CHECK(static_cast<std::size_t>(std::count(list.begin(), list.end(), ':')) + 1 ==
+          arc::max_signed_fields);
+    CHECK(list.rfind("from:to:subject:", 0) == 0); // configured order: the important ones first
+    CHECK(list.find("nnnnnnnn") == std::string::npos);
+    for (const auto& f : s.result.fields)
+        for (std::size_t pos = 0, nl; pos < f.size(); pos = nl + 2) {
+            nl = f.find("\r\n", pos);
+            if (nl == std::string::npos)
+                nl = f.size();
+            CHECK(nl - pos <= 78);
+        }
+    CHECK(verify(s.message).status == arc::ChainStatus::pass);
+}
+
+// Issue 15 class 2: results copied into the AAR are written within the budgets; a value too
+// long for a line is left out with a note, never written across the 998-octet line limit.
+TEST_CASE("seal: a 70 KB trusted result value is left out of the AAR", "[seal][issue15]") {
+    std::string msg = base_message;
+    msg.insert(0, "Authentication-Results: mx.example; dkim=pass header.d=" +
+                      std::string(70000, 'd') + " header.s=sel\r\n");
+    auto s = seal(msg, none_chain());
+    REQUIRE(s.result.sealed);
+    std::string aar = field(s, "ARC-Authentication-Results");
+    for (auto fold = aar.find("\r\n\t"); fold != std::string::npos; fold = aar.find("\r\n\t"))
+        aar.replace(fold, 3, " ");
+    CHECK(aar.find("dkim=pass header.s=sel (1 property omitted: too long)") != std::string::npos);
+    CHECK(aar.find("ddddd") == std::string::npos);
+    CHECK(s.result.values_omitted == 1);
+    CHECK(verify(s.message).status == arc::ChainStatus::pass);
+}

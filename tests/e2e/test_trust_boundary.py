@@ -23,7 +23,7 @@ smtpd runs four times, once per configuration:
      `Authentication-Results: upstream.example.test; spf=pass smtp.mailfrom=...` above the
      boundary; filter-arc trusts upstream.example.test, seals when="trusted" with
      trusted-networks = ["127.0.0.0/8"], domain-from = "header-from", keys for one.example and
-     two.example                                              -> cases 1, 2a, 3, 4a
+     two.example                                              -> cases 1, 1b, 2a, 3, 4a
   B  as A without trusted-authserv-ids                        -> case 2b
   C  no chain, when="trusted" with trusted-networks = ["192.0.2.0/24"]    -> case 4b
   D  no chain, one inline key (old.example); its config is then broken and later replaced, each
@@ -33,6 +33,8 @@ Cases (each checks the delivered Maildir files):
   1  client-supplied Authentication-Results with our authserv-id (also in mixed case and folded)
      and with the trusted upstream id are gone from the stored message and the AAR, a foreign
      one stays, the log says forged_ar_removed=3, and the stored message verifies
+  1b an Authentication-Results with our id hidden behind a bare CR in another field: that field
+     is gone (issue 15 class 7), the next one stays, the stored message verifies
   2a the results of the trusted upstream id (added above the boundary) are in the AAR
   2b with that id not trusted they are not (and the client's copy of it is not "forged")
   3  two signing domains seal with their own keys (domain-from = "header-from")
@@ -325,6 +327,26 @@ def case_forged(mx: H.Smtpd, kx: Keys):
     print(f"     log: {log.strip()[:200]}", flush=True)
 
 
+# Issue 15 class 7: smtpd stores a bare CR as is, and common parsers read it as a line break,
+# so this carries our own "arc=pass" to them. filter-arc treats a bare CR in the header block as
+# a line break when looking for forged results and removes the field carrying one.
+BARE_CR = (f"X-Innocent: a\rAuthentication-Results: {AUTHSERV_ID}; arc=pass\n"
+           "X-Kept: b\n").encode()
+
+
+@case("1b a forged A-R behind a bare CR is removed with the field carrying it")
+def case_bare_cr(mx: H.Smtpd, kx: Keys):
+    sent = message("bare cr", extra=BARE_CR)
+    m, log = send_one(mx, sent)
+    head, body = H.split_message(m)
+    assert b"arc=pass" not in head and b"X-Innocent" not in head, \
+        f"the field hiding a forged Authentication-Results was stored: {head!r}"
+    assert b"X-Kept: b" in head, "a field after it went missing"
+    assert re.search(r"\bforged_ar_removed=1\b", log), f"log line: {log}"
+    assert body == H.split_message(sent)[1], "body changed in transit"
+    assert_verifies(kx, [m], "case 1b")
+
+
 @case("2a results of the trusted upstream id (above the boundary) are in the AAR")
 def case_upstream_trusted(mx: H.Smtpd, kx: Keys):
     sender = "list-bounces@example.org"
@@ -539,6 +561,7 @@ def main() -> int:
             print(f"smtpd A (chain pre+arc, {UPSTREAM_ID} trusted) up on port {mx.port}",
                   flush=True)
             case_forged(mx, kx)
+            case_bare_cr(mx, kx)
             case_upstream_trusted(mx, kx)
             case_two_domains(mx, kx)
             case_trusted_sealed(mx, kx)

@@ -32,12 +32,35 @@ TEST_CASE("policy: networks in CIDR notation, IPv4, IPv6 and mapped", "[policy]"
     CHECK_FALSE(lo->contains(""));
 }
 
-TEST_CASE("policy: domains of addresses and From fields", "[policy]") {
+TEST_CASE("policy: domains of envelope addresses", "[policy]") {
     CHECK(domain_of("User@Example.ORG") == "example.org");
     CHECK(domain_of("") == "");
-    CHECK(from_domain(" \"Doe, J@ne\" <jane@Lists.Example.net>") == "lists.example.net");
-    CHECK(from_domain(" jane@example.net (Jane)") == "example.net");
-    CHECK(from_domain(" a@one.example, b@two.example") == "one.example");
+}
+
+// Issue 15 class 7: key choice and DMARC read the From field with one parser (RFC 5322 §3.4
+// through dmarc::author_domain), so a display name that looks like an address never picks the
+// key.
+TEST_CASE("policy: header-from key choice uses the RFC 5322 From parser", "[policy][issue15]") {
+    auto lists = std::make_shared<arc::SealKey>(
+        arc::SealKey{"lists.example", "s", tests::make_ed25519_key()});
+    auto evil = std::make_shared<arc::SealKey>(
+        arc::SealKey{"evil.example", "s", tests::make_ed25519_key()});
+    auto fallback = std::make_shared<arc::SealKey>(
+        arc::SealKey{"default.example", "s", tests::make_ed25519_key()});
+    Policy p;
+    p.domain_source = DomainSource::header_from;
+    p.keys = {{"lists.example", lists}, {"default.example", fallback}};
+    p.default_domain = "default.example";
+    Envelope e{"192.0.2.1", "", "", {"x@rcpt.example"}};
+    // The address is attacker@evil.example; the quoted display name is not an address.
+    CHECK(choose_key(p, e, " \"Lists <x@lists.example>\" <attacker@evil.example>") == fallback);
+    p.keys["evil.example"] = evil;
+    CHECK(choose_key(p, e, " \"Lists <x@lists.example>\" <attacker@evil.example>") == evil);
+    CHECK(choose_key(p, e, " \"Doe, J@ne\" <jane@Lists.Example>") == lists);
+    CHECK(choose_key(p, e, " jane@lists.example (Jane <a@evil.example>)") == lists);
+    // No single author domain (RFC 7489 §6.6.1): no key from the header, the default one.
+    CHECK(choose_key(p, e, " a@lists.example, b@evil.example") == fallback);
+    CHECK(choose_key(p, e, " \"unterminated <a@lists.example>") == fallback);
 }
 
 TEST_CASE("policy: key choice by source, parent domains, default", "[policy]") {

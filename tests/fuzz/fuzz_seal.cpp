@@ -45,8 +45,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         job.provide_key(k, fuzz::lookup(k));
     auto r = job.complete(fuzz::seal_key());
 
-    for (const auto& l : r.added_lines)
+    std::size_t added = 0;
+    for (const auto& l : r.added_lines) {
         check(l.find_first_of("\r\n") == std::string::npos, "added line with CR or LF", l);
+        // RFC 5322 §2.1.1 (issue 15 class 2): smtpd cuts longer lines and our seal breaks.
+        check(l.size() <= filter::max_added_line, "added line over 998 octets", l);
+        added += l.size() + 2;
+    }
+    check(added <= filter::max_added_total, "added fields over their total budget");
     if (r.tempfail) {
         check(r.added_lines.empty() && !r.sealed, "tempfail with output");
         return 0;

@@ -2,6 +2,7 @@
 // OpenSMTPD filter engine (shared notes, opensmtpd-filter-protocol.md §2–§6, §11).
 #include "filter/engine.hpp"
 
+#include "filter/log.hpp"
 #include "filter/protocol.hpp"
 
 #include <algorithm>
@@ -43,26 +44,6 @@ struct Engine::Session {
 };
 
 namespace {
-
-std::string quote_log(std::string_view v) {
-    std::string out = "\"";
-    for (char c : v) {
-        auto u = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\')
-            out.push_back('\\');
-        out.push_back(u < 0x20 ? ' ' : c);
-    }
-    return out + "\"";
-}
-
-// A log value as is when it is one word, else quoted.
-std::string log_value(std::string_view v) {
-    bool plain = !v.empty() && v.find_first_of(" \"\\=") == std::string_view::npos;
-    for (char c : v)
-        plain =
-            plain && static_cast<unsigned char>(c) >= 0x21 && static_cast<unsigned char>(c) < 0x7f;
-    return plain ? std::string(v) : quote_log(v);
-}
 
 // Responses put SESSION before TOKEN from protocol 0.5 on; 0.4 had TOKEN first. Appended to
 // `out` in place: a message's replay is one such line per message line.
@@ -521,7 +502,7 @@ void Engine::complete(Session& s, Actions& out) {
             log += " forged_ar_removed=" + std::to_string(r.forged_removed);
         if (!r.chain.chain.empty()) {
             const auto& newest = r.chain.chain.back();
-            log += " newest_sealer=" + newest.seal_domain;
+            log += " newest_sealer=" + log_value(newest.seal_domain);
             if (m.opts->policy.trusted_sealers.count(newest.seal_domain) != 0)
                 log += " trusted_sealer=yes";
         }

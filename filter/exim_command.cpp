@@ -225,6 +225,7 @@ int run_exim(std::vector<std::string> argv) {
             if (auth)
                 return;
             conclude_context();
+            job.set_remote_ip(ctx.ip);
             auth = std::make_unique<SenderAuth>(
                 eo.auth, SenderContext{ctx.ip, ctx.helo, ctx.from, ctx.auth, authserv_id,
                                        static_cast<std::int64_t>(std::time(nullptr))});

@@ -58,6 +58,9 @@ class MessageJob {
     /// The same with the results of `auth` (concluded), which sees the chain's verdict and the
     /// newest AAR for the ARC-aware DMARC override (RFC 8617 §7.2.1). Null: no other results.
     JobResult complete(const std::shared_ptr<const arc::SealKey>& key, const SenderAuth* auth);
+    /// The client's address for smtp.remote-ip, when it is known only after the job started
+    /// (Exim: X-ARC-Context is the last header field).
+    void set_remote_ip(std::string ip) { opts_.remote_ip = std::move(ip); }
     /// Feeds the header block and the body lines to `auth` too (not owned; null to stop).
     void set_sender_auth(SenderAuth* auth) { auth_ = auth; }
 

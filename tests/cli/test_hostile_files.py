@@ -89,9 +89,17 @@ class Filter:
         self.p = subprocess.Popen([BIN, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                   stderr=stderr)
 
-    def send(self, line):
-        self.p.stdin.write((line + "\n").encode())
-        self.p.stdin.flush()
+    def send(self, line, timeout=10):
+        """Writes one line; a filter that stopped reading raises TimeoutError (never hangs)."""
+        data = (line + "\n").encode()
+        fd = self.p.stdin.fileno()
+        end = time.time() + timeout
+        while data:
+            _, w, _ = select.select([], [fd], [], max(0, end - time.time()))
+            if not w:
+                raise TimeoutError("the filter stopped reading its input")
+            n = os.write(fd, data[:4096])
+            data = data[n:]
 
     def read_until(self, pred, timeout=10):
         buf = b""
@@ -120,7 +128,10 @@ class Filter:
 
     def stop(self):
         if self.p.poll() is None:
-            self.p.stdin.close()
+            try:
+                self.p.stdin.close()
+            except OSError:
+                pass
             try:
                 self.p.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -167,9 +178,12 @@ def unread_stderr(d):
         # log buffer hold.
         junk = "x" * 150
         start = time.time()
-        for i in range(4000):
-            f.send(f"garbage-{i}-{junk}")
-        out = f.message("00000000000000aa")
+        try:
+            for i in range(4000):
+                f.send(f"garbage-{i}-{junk}")
+            out = f.message("00000000000000aa")
+        except TimeoutError as e:
+            out = str(e)
         took = time.time() - start
         check("00000000000000aa|e43f4b5e888d8c53|." in out and took < 10,
               f"the filter answers while nobody reads its stderr ({took:.1f}s)")

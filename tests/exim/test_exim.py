@@ -116,7 +116,7 @@ class Environment:
         self.write_filter_config()
         self.exim.start()
 
-    def write_filter_config(self, extra=""):
+    def write_filter_config(self, extra="", seal_extra="", limits=""):
         """The filter-arc.toml of the transport_filter command (read at every delivery)."""
         text = f"""# written by tests/exim/test_exim.py
 authserv-id = "mx.arc.test"
@@ -125,6 +125,9 @@ authserv-id = "mx.arc.test"
 domain = "arc.test"
 selector = "mx"
 key = "{self.seal_key}"
+{seal_extra}
+[limits]
+{limits}
 
 [dns]
 servers = ["127.0.0.1:{self.dns.port}"]
@@ -280,7 +283,7 @@ class EximTest(unittest.TestCase):
                                   message("c1 config error"))
             self.assertTrue(ENV.exim.wait_for_log(rf"{msgid} == c1@arc\.test .*defer"),
                             "no defer in the main log:\n" + ENV.exim.read_log()[-2000:])
-            self.syslog_for(r"filter-arc\[\d+\]: exim: .*no-such-setting")
+            self.syslog_for(r"filter-arc\[\d+\]: mode=exim error=.*no-such-setting")
             self.assertEqual(ENV.exim.mailbox("sealed", mid("c1 config error")), [])
             self.assertIn(msgid, ENV.exim.queue())
         finally:
@@ -356,7 +359,8 @@ class EximTest(unittest.TestCase):
         aar = [f for f in fields if field_name(f) == "arc-authentication-results"][0]
         self.assertIn(b"smtp.remote-ip=127.0.0.1", aar)
         self.assertNotIn(b"198.51.100.7", mail)
-        self.assertNotIn(b"ip=203.0.113.9", aar)
+        # The whole sender address is one value now (smtp.mailfrom shows it quoted).
+        self.assertNotIn(b"remote-ip=203.0.113.9", aar)
         self.assert_verifies(mail, 1)
 
     def test_e2_local_submission_forged_context_removed_by_transport(self):
@@ -372,6 +376,79 @@ class EximTest(unittest.TestCase):
         self.assertNotIn(b"198.51.100.7", mail)
         self.assertNotIn(b"smtp.remote-ip", mail)
         self.assert_verifies(mail, 1)
+
+    def test_e3_hostile_envelope_cannot_inject_context(self):
+        """issue 15 class 7: a quoted local part such as "x;auth=admin" (recipient or sender)
+        once injected auth= into X-ARC-Context (last value wins): SPF was skipped and
+        seal.when = "trusted" sealed the message. Every value is base64 now: with
+        trusted-networks empty and when = "trusted", the message is not sealed, SPF is
+        evaluated, and smtp.remote-ip is the real client."""
+        ENV.write_filter_config(extra="trusted-networks = []", seal_extra='when = "trusted"')
+        try:
+            sent = message("e3 hostile envelope", to='"x;auth=admin"@arc.test')
+            ENV.exim.send('"a;auth=admin;ip=203.0.113.9"@example.net',
+                          ['"x;auth=admin;ip=198.51.100.8"@arc.test'], sent,
+                          helo="client.example.net")
+            mail = ENV.exim.wait_for_mail("sealed", mid("e3 hostile envelope"))
+        finally:
+            ENV.write_filter_config()
+        fields, _ = split_message(mail)
+        names = [field_name(f) for f in fields]
+        self.assertNotIn("x-arc-context", names)
+        self.assertNotIn("arc-seal", names, "an injected auth= made the message trusted")
+        ar = [f for f in fields if field_name(f) == "authentication-results"][0]
+        flat = re.sub(rb"\r?\n[ \t]+", b" ", ar)
+        self.assertIn(b"smtp.remote-ip=127.0.0.1", flat)
+        self.assertNotIn(b"remote-ip=203.0.113.9", flat)
+        self.assertNotIn(b"remote-ip=198.51.100.8", flat)
+        self.assertEqual(flat.count(b"smtp.remote-ip="), 1)
+        # SPF ran (not skipped as for an authenticated session) on the sender's domain.
+        self.assertRegex(flat, rb"spf=\w+ smtp\.mailfrom=")
+        self.syslog_for(r"mode=exim ip=127\.0\.0\.1 .*sealed=no seal=\"not sealed: policy\".*"
+                        r"spf=(?!skipped)")
+
+    def test_e4_context_in_the_old_format_is_refused(self):
+        """A context that is not exactly the encoded format (here: the unencoded format of
+        older releases, as a misconfigured or forged copy) is refused as a whole: no
+        smtp.remote-ip, no trust, and syslog says why."""
+        raw = message("e4 old format", to="e4@arc.test",
+                      extra_headers=b"X-ARC-Context: from=a@example.net; helo=h; auth=admin; "
+                                    b"rcpt=e4@arc.test; ip=198.51.100.7\r\n")
+        # Straight into the filter, as the only context (Exim's own would win otherwise).
+        r = subprocess.run([ENV.filter_arc, "exim", "-c", ENV.config],
+                           input=raw.replace(b"\r\n", b"\n"), capture_output=True,
+                           timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr, b"")
+        self.assertNotIn(b"198.51.100.7", r.stdout)
+        self.assertNotIn(b"X-ARC-Context", r.stdout)
+        self.assertNotIn(b"smtp.remote-ip", r.stdout)
+
+    def test_f1_oversized_message_passes_with_scrubbing(self):
+        """issue 15 class 6: Exim mode had no size limit. A message over
+        limits.max-message-bytes is not verified or sealed; it is delivered byte for byte
+        except for our Authentication-Results (arc=none, with the reason) and the removal
+        of a forged Authentication-Results bearing our authserv-id."""
+        ENV.write_filter_config(limits="max-message-bytes = 200000")
+        try:
+            forged = b"Authentication-Results: mx.arc.test; arc=pass; spf=pass\r\n"
+            sent = message("f1 oversized", extra_headers=forged)
+            sent = sent.replace(b"-- \r\nAlice\r\n", b"\r\n" * 250000 + b"-- \r\nAlice\r\n")
+            ENV.exim.send("alice@example.net", ["f1@arc.test", "f1@plain.arc.test"], sent)
+            mail = ENV.exim.wait_for_mail("sealed", mid("f1 oversized"))
+            plain = ENV.exim.wait_for_mail("plain", mid("f1 oversized"))
+        finally:
+            ENV.write_filter_config()
+        fields, body = split_message(mail)
+        names = [field_name(f) for f in fields]
+        self.assertNotIn("arc-seal", names)
+        ars = [f for f in fields if field_name(f) == "authentication-results"]
+        self.assertEqual(len(ars), 1, ars)
+        self.assertIn(b"arc=none (message larger than limits.max-message-bytes)", ars[0])
+        self.assertEqual(body, split_message(plain)[1])
+        self.assertNotIn(forged.rstrip(b"\r\n"), mail.replace(b"\r\n", b"\n"))
+        self.syslog_for(r"mode=exim .*arc=none reason=\"message larger than "
+                        r"limits.max-message-bytes\".*action=deliver")
 
 
 def main():

@@ -13,6 +13,8 @@ machine cannot run the private Exim (not root, package not fetched, library miss
 Set FILTER_ARC_KEEP=1 to keep the test directory.
 """
 
+import base64
+import hashlib
 import os
 import re
 import shutil
@@ -98,6 +100,8 @@ class Environment:
         # The sender's domain (case a1): SPF for the loopback client and a DMARC policy.
         zone.append('example.net. 300 IN TXT "v=spf1 ip4:127.0.0.1 -all"')
         zone.append('_dmarc.example.net. 300 IN TXT "v=DMARC1; p=reject"')
+        # A key record whose text ends up quoted in the verdict's reason (test e5).
+        zone.append('inj._domainkey.upstream.test. 300 IN TXT "v=DKIM1; k=x\\" arc=pass; p=AAAA"')
         self.tk_good = self.path("keys", "tk-good.key")
         self.tk_good_line = exim_env.keygen(self.filter_arc, "keys.test", "tk-good", self.tk_good)
         zone.append(self.tk_good_line)
@@ -449,6 +453,26 @@ class EximTest(unittest.TestCase):
         self.assertNotIn(forged.rstrip(b"\r\n"), mail.replace(b"\r\n", b"\n"))
         self.syslog_for(r"mode=exim .*arc=none reason=\"message larger than "
                         r"limits.max-message-bytes\".*action=deliver")
+
+    def test_e5_syslog_values_are_escaped(self):
+        """issue 15 class 8: Exim's syslog reason= was written inside quotes unescaped. A key
+        record from the attacker's DNS with k=x" arc=pass put a fake arc=pass pair into the
+        log line. The Exim mode now writes its line with the smtpd mode's formatter: outside
+        the quoted values, the record says arc=fail only."""
+        body = body_of(message("e5")).replace(b"\n", b"\r\n")
+        bh = base64.b64encode(hashlib.sha256(body).digest())
+        arc_set = (b"ARC-Seal: i=1; a=rsa-sha256; cv=none; d=upstream.test; s=inj; b=AAAA\r\n"
+                   b"ARC-Message-Signature: i=1; a=rsa-sha256; c=simple/simple;"
+                   b" d=upstream.test; s=inj; h=from; bh=" + bh + b"; b=AAAA\r\n"
+                   b"ARC-Authentication-Results: i=1; upstream.test; arc=none\r\n")
+        sent = arc_set + message("e5 escaped log", to="e5@arc.test")
+        ENV.exim.send("alice@example.net", ["e5@arc.test"], sent)
+        ENV.exim.wait_for_mail("sealed", mid("e5 escaped log"))
+        _fac, _sev, text = self.syslog_for(r"mode=exim .*unknown key type")
+        outside = re.sub(r'"(?:[^"\\]|\\.)*"', '""', text)
+        self.assertRegex(outside, r"(^|\s)arc=fail(\s|$)")
+        self.assertNotRegex(outside, r"(^|\s)arc=pass(\s|$)", text)
+        self.assertIn('k=x\\\" arc=pass', text)
 
 
 def main():

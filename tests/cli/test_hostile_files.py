@@ -78,6 +78,10 @@ def check_config_cases(d, key):
     rc, _, err, took = run("check-config", "-c", big)
     check(rc is not None and rc != 0 and took < 5 and big in err and "limit" in err,
           f"check-config refuses a 2 MB configuration file: {err.strip()!r}")
+    rc, _, err, took = run("seal", "--domain", "a.example", "--selector", "s", "--key", fifo,
+                           "/dev/null")
+    check(rc is not None and rc != 0 and took < 5 and fifo in err and "FIFO" in err,
+          f"seal refuses a FIFO as the key file: {err.strip()!r}")
     rc, _, err, took = run("check-config", "-c", fifo)
     check(rc is not None and rc != 0 and took < 5 and fifo in err and "FIFO" in err,
           f"check-config refuses a FIFO as the configuration file: {err.strip()!r}")

@@ -4,6 +4,7 @@
 
 #include "arc/arc_headers.hpp"
 #include "filter/cli.hpp"
+#include "filter/config_file.hpp"
 #include "filter/protocol.hpp"
 
 #include <toml++/toml.h>
@@ -120,17 +121,16 @@ std::shared_ptr<const arc::SealKey> load_key(const Config& c,
     if (!arc::is_valid_domain(domain) || !arc::is_valid_domain(selector))
         throw ConfigError{where(c, where_node, setting) +
                           ": domain and selector must be domain names"};
+    // Bounded and non-blocking: a FIFO or a device here must not hang a reload.
     struct stat st {};
-    if (stat(file.c_str(), &st) != 0)
-        throw ConfigError{where(c, where_node, setting) + ": cannot read " + file};
+    std::string pem, err;
+    if (!read_config_file(file, pem, err, &st))
+        throw ConfigError{where(c, where_node, setting) + ": " + err};
     // A private key others can read is a leaked key (OpenDKIM's RequireSafeKeys, same idea).
     if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0 && !allow_readable)
         throw ConfigError{where(c, where_node, setting) + ": " + file +
                           " is readable by group or others; chmod 600 it or set "
                           "seal.allow-readable-keys = true"};
-    std::string pem, err;
-    if (!read_input(file, pem, err))
-        throw ConfigError{where(c, where_node, setting) + ": " + err};
     auto key = arc::PrivateKey::from_pem(pem);
     if (!key)
         throw ConfigError{where(c, where_node, setting) + ": " + file + ": " + key.error().detail};
@@ -169,8 +169,11 @@ Config load_config(const std::string& path) {
     Config c = default_config();
     c.file = path;
     toml::table root;
+    std::string toml_text, read_error;
+    if (!read_config_file(path, toml_text, read_error))
+        throw ConfigError{read_error};
     try {
-        root = toml::parse_file(path);
+        root = toml::parse(toml_text, path);
     } catch (const toml::parse_error& e) {
         std::ostringstream os;
         os << path << ":" << e.source().begin.line << ": " << e.description();
@@ -199,7 +202,7 @@ Config load_config(const std::string& path) {
     c.trusted_sealers_file = get<std::string>(c, root, "", "trusted-sealers-file", "");
     if (!c.trusted_sealers_file.empty()) {
         std::string text, err;
-        if (!read_input(c.trusted_sealers_file, text, err))
+        if (!read_config_file(c.trusted_sealers_file, text, err))
             throw ConfigError{where(c, *root.get("trusted-sealers-file"), "trusted-sealers-file") +
                               ": " + err};
         std::size_t lineno = 0;

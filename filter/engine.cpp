@@ -2,6 +2,7 @@
 // OpenSMTPD filter engine (shared notes, opensmtpd-filter-protocol.md §2–§6, §11).
 #include "filter/engine.hpp"
 
+#include "filter/log.hpp"
 #include "filter/protocol.hpp"
 
 #include <algorithm>
@@ -43,30 +44,6 @@ struct Engine::Session {
     std::vector<std::string> rcpts;
     std::unique_ptr<Message> msg;
 };
-
-namespace {
-
-std::string quote_log(std::string_view v) {
-    std::string out = "\"";
-    for (char c : v) {
-        auto u = static_cast<unsigned char>(c);
-        if (c == '"' || c == '\\')
-            out.push_back('\\');
-        out.push_back(u < 0x20 ? ' ' : c);
-    }
-    return out + "\"";
-}
-
-// A log value as is when it is one word, else quoted.
-std::string log_value(std::string_view v) {
-    bool plain = !v.empty() && v.find_first_of(" \"\\=") == std::string_view::npos;
-    for (char c : v)
-        plain =
-            plain && static_cast<unsigned char>(c) >= 0x21 && static_cast<unsigned char>(c) < 0x7f;
-    return plain ? std::string(v) : quote_log(v);
-}
-
-} // namespace
 
 namespace {
 // A query started in this same batch is withdrawn rather than cancelled: the shell never sees
@@ -626,7 +603,7 @@ void Engine::finish_message(Session& s, const Responder& data, Actions& out) {
                    " omitted_results=" + std::to_string(r.written.results_omitted);
         if (!r.chain.chain.empty()) {
             const auto& newest = r.chain.chain.back();
-            log += " newest_sealer=" + newest.seal_domain;
+            log += " newest_sealer=" + log_value(newest.seal_domain);
             if (m.opts->policy.trusted_sealers.count(newest.seal_domain) != 0)
                 log += " trusted_sealer=yes";
         }

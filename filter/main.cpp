@@ -2,6 +2,7 @@
 // filter-arc entry point: the OpenSMTPD filter by default, or one of the tools.
 #include "filter/cli.hpp"
 #include "filter/config.hpp"
+#include "filter/log.hpp"
 #include "filter/smtpd_shell.hpp"
 
 #include <exception>
@@ -81,13 +82,13 @@ int main(int argc, char** argv) {
         usage(std::cerr);
         return arcf::filter::exit_usage;
     } catch (const arcf::filter::UsageError& e) {
-        std::cerr << "filter-arc: " << e.message << "\n";
+        std::cerr << arcf::filter::bound_log_line("filter-arc: " + e.message) << "\n";
         return arcf::filter::exit_usage;
     } catch (const arcf::filter::ConfigError& e) {
-        std::cerr << "filter-arc: " << e.message << "\n";
+        std::cerr << arcf::filter::bound_log_line("filter-arc: " + e.message) << "\n";
         return 78; // EX_CONFIG
     } catch (const std::exception& e) {
-        std::cerr << "filter-arc: " << e.what() << "\n";
+        std::cerr << arcf::filter::bound_log_line(std::string("filter-arc: ") + e.what()) << "\n";
         return arcf::filter::exit_software;
     }
 }

@@ -76,6 +76,9 @@ class MessageJob {
     void skip_verification(std::string reason) { skipped_ = std::move(reason); }
     /// One flag per input line of the header block: the line belongs to a removed field.
     const std::vector<bool>& removed_lines() const { return removed_lines_; }
+    /// The client's address for smtp.remote-ip, when it is known only after the job started
+    /// (Exim: X-ARC-Context is the last header field).
+    void set_remote_ip(std::string ip) { opts_.remote_ip = std::move(ip); }
     /// Feeds the header block and the body lines to `auth` too (not owned; null to stop).
     void set_sender_auth(SenderAuth* auth) { auth_ = auth; }
 

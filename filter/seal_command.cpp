@@ -2,6 +2,7 @@
 // `filter-arc seal`: verify the chain once, then add a new ARC set on top (RFC 8617 §5.1).
 #include "arc/seal.hpp"
 #include "filter/cli.hpp"
+#include "filter/config_file.hpp"
 
 #include <ctime>
 #include <iostream>
@@ -34,7 +35,7 @@ int run_seal(std::vector<std::string> argv) {
     std::string path = args.positional().empty() ? "-" : args.positional()[0];
 
     std::string pem, err;
-    if (!read_input(*keyfile, pem, err)) {
+    if (!read_config_file(*keyfile, pem, err)) { // bounded; a FIFO or device is refused
         std::cerr << "filter-arc seal: key: " << err << "\n";
         return exit_noinput;
     }

@@ -3,6 +3,8 @@
 #include "filter/smtpd_shell.hpp"
 
 #include "dns/lookup.hpp"
+#include "filter/log.hpp"
+#include "filter/log_writer.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -46,19 +48,14 @@ bool is_regular(int fd) {
     return !(S_ISSOCK(st.st_mode) || S_ISFIFO(st.st_mode) || isatty(fd));
 }
 
-void log_line(const std::string& line) {
-    std::string l = line + "\n";
-    // stderr is a socket smtpd relays to its log, one line per event.
-    ssize_t ignored = ::write(2, l.data(), l.size());
-    (void)ignored;
-}
-
 class Shell {
   public:
     Shell(const Config& cfg, std::string path)
         : path_(std::move(path)), resolver_options_(cfg.resolver), engine_(cfg.engine),
           resolver_(dns::make_resolver(io_, cfg.resolver)), in_(io_), out_(io_),
-          signals_(io_, SIGTERM, SIGINT), hup_(io_, SIGHUP) {
+          signals_(io_, SIGTERM, SIGINT), hup_(io_, SIGHUP), log_(2), log_fd_(io_) {
+        if (log_.nonblocking())
+            log_fd_.assign(::dup(2));
         in_regular_ = is_regular(0);
         out_regular_ = is_regular(1);
         if (!in_regular_)
@@ -82,15 +79,37 @@ class Shell {
                 // A bug (or std::bad_alloc) must not take smtpd down with us, nor leave the
                 // loop deaf: log it, then resume reading and writing where they stopped
                 // (issue 15, class 5). The engine defers the message it concerned itself.
-                log_line(std::string("event=internal-error reason=\"") + e.what() + "\"");
+                log_line("event=internal-error reason=" + quote_log(e.what()));
                 io_.restart();
                 resume();
             }
         }
+        log_.drain(1000); // what smtpd has not read yet, if it reads within a second
         return 0;
     }
 
   private:
+    // stderr is a socket smtpd relays to its log, one line per event. The line is bounded and
+    // queued; a reader that does not keep up never blocks the loop (filter/log_writer.hpp).
+    void log_line(const std::string& line) {
+        log_.write_line(line);
+        wait_log_writable();
+    }
+
+    void wait_log_writable() {
+        if (log_waiting_ || !log_fd_.is_open() || log_.pending() == 0)
+            return;
+        log_waiting_ = true;
+        log_fd_.async_wait(asio::posix::stream_descriptor::wait_write,
+                           [this](const boost::system::error_code& ec) {
+                               log_waiting_ = false;
+                               if (ec)
+                                   return;
+                               log_.flush();
+                               wait_log_writable();
+                           });
+    }
+
     void wait_hup() {
         hup_.async_wait([this](const boost::system::error_code& ec, int) {
             if (ec)
@@ -121,13 +140,13 @@ class Shell {
                 resolver_options_ = next.resolver;
             }
             engine_.reconfigure(next.engine);
-            log_line("event=reload status=ok file=\"" + path_ + "\"");
+            log_line("event=reload status=ok file=" + quote_log(path_));
         } catch (const ConfigError& e) {
-            log_line("event=reload status=failed reason=\"" + e.message +
-                     "\" (keeping the running configuration)");
+            log_line("event=reload status=failed reason=" + quote_log(e.message) +
+                     " kept=running-configuration");
         } catch (const std::exception& e) {
-            log_line(std::string("event=reload status=failed reason=\"") + e.what() +
-                     "\" (keeping the running configuration)");
+            log_line("event=reload status=failed reason=" + quote_log(e.what()) +
+                     " kept=running-configuration");
         }
     }
 
@@ -428,6 +447,9 @@ class Shell {
     bool write_in_flight_ = false; ///< an async_write is outstanding
     std::size_t line_pos_ = 0;     ///< lines of line_buf_ before this were handed to the engine
     bool paused_ = false;          ///< complete lines wait in line_buf_ until the output drains
+    LogWriter log_;                ///< stderr
+    asio::posix::stream_descriptor log_fd_; ///< a dup of stderr, to wait until it is writable
+    bool log_waiting_ = false;
 };
 
 } // namespace

@@ -13,6 +13,8 @@ machine cannot run the private Exim (not root, package not fetched, library miss
 Set FILTER_ARC_KEEP=1 to keep the test directory.
 """
 
+import base64
+import hashlib
 import os
 import re
 import shutil
@@ -98,6 +100,8 @@ class Environment:
         # The sender's domain (case a1): SPF for the loopback client and a DMARC policy.
         zone.append('example.net. 300 IN TXT "v=spf1 ip4:127.0.0.1 -all"')
         zone.append('_dmarc.example.net. 300 IN TXT "v=DMARC1; p=reject"')
+        # A key record whose text ends up quoted in the verdict's reason (test e5).
+        zone.append('inj._domainkey.upstream.test. 300 IN TXT "v=DKIM1; k=x\\" arc=pass; p=AAAA"')
         self.tk_good = self.path("keys", "tk-good.key")
         self.tk_good_line = exim_env.keygen(self.filter_arc, "keys.test", "tk-good", self.tk_good)
         zone.append(self.tk_good_line)
@@ -116,7 +120,7 @@ class Environment:
         self.write_filter_config()
         self.exim.start()
 
-    def write_filter_config(self, extra=""):
+    def write_filter_config(self, extra="", seal_extra="", limits=""):
         """The filter-arc.toml of the transport_filter command (read at every delivery)."""
         text = f"""# written by tests/exim/test_exim.py
 authserv-id = "mx.arc.test"
@@ -125,6 +129,9 @@ authserv-id = "mx.arc.test"
 domain = "arc.test"
 selector = "mx"
 key = "{self.seal_key}"
+{seal_extra}
+[limits]
+{limits}
 
 [dns]
 servers = ["127.0.0.1:{self.dns.port}"]
@@ -280,7 +287,7 @@ class EximTest(unittest.TestCase):
                                   message("c1 config error"))
             self.assertTrue(ENV.exim.wait_for_log(rf"{msgid} == c1@arc\.test .*defer"),
                             "no defer in the main log:\n" + ENV.exim.read_log()[-2000:])
-            self.syslog_for(r"filter-arc\[\d+\]: exim: .*no-such-setting")
+            self.syslog_for(r"filter-arc\[\d+\]: mode=exim error=.*no-such-setting")
             self.assertEqual(ENV.exim.mailbox("sealed", mid("c1 config error")), [])
             self.assertIn(msgid, ENV.exim.queue())
         finally:
@@ -356,7 +363,8 @@ class EximTest(unittest.TestCase):
         aar = [f for f in fields if field_name(f) == "arc-authentication-results"][0]
         self.assertIn(b"smtp.remote-ip=127.0.0.1", aar)
         self.assertNotIn(b"198.51.100.7", mail)
-        self.assertNotIn(b"ip=203.0.113.9", aar)
+        # The whole sender address is one value now (smtp.mailfrom shows it quoted).
+        self.assertNotIn(b"remote-ip=203.0.113.9", aar)
         self.assert_verifies(mail, 1)
 
     def test_e2_local_submission_forged_context_removed_by_transport(self):
@@ -372,6 +380,99 @@ class EximTest(unittest.TestCase):
         self.assertNotIn(b"198.51.100.7", mail)
         self.assertNotIn(b"smtp.remote-ip", mail)
         self.assert_verifies(mail, 1)
+
+    def test_e3_hostile_envelope_cannot_inject_context(self):
+        """issue 15 class 7: a quoted local part such as "x;auth=admin" (recipient or sender)
+        once injected auth= into X-ARC-Context (last value wins): SPF was skipped and
+        seal.when = "trusted" sealed the message. Every value is base64 now: with
+        trusted-networks empty and when = "trusted", the message is not sealed, SPF is
+        evaluated, and smtp.remote-ip is the real client."""
+        ENV.write_filter_config(extra="trusted-networks = []", seal_extra='when = "trusted"')
+        try:
+            sent = message("e3 hostile envelope", to='"x;auth=admin"@arc.test')
+            ENV.exim.send('"a;auth=admin;ip=203.0.113.9"@example.net',
+                          ['"x;auth=admin;ip=198.51.100.8"@arc.test'], sent,
+                          helo="client.example.net")
+            mail = ENV.exim.wait_for_mail("sealed", mid("e3 hostile envelope"))
+        finally:
+            ENV.write_filter_config()
+        fields, _ = split_message(mail)
+        names = [field_name(f) for f in fields]
+        self.assertNotIn("x-arc-context", names)
+        self.assertNotIn("arc-seal", names, "an injected auth= made the message trusted")
+        ar = [f for f in fields if field_name(f) == "authentication-results"][0]
+        flat = re.sub(rb"\r?\n[ \t]+", b" ", ar)
+        self.assertIn(b"smtp.remote-ip=127.0.0.1", flat)
+        self.assertNotIn(b"remote-ip=203.0.113.9", flat)
+        self.assertNotIn(b"remote-ip=198.51.100.8", flat)
+        self.assertEqual(flat.count(b"smtp.remote-ip="), 1)
+        # SPF ran (not skipped as for an authenticated session) on the sender's domain.
+        self.assertRegex(flat, rb"spf=\w+ smtp\.mailfrom=")
+        self.syslog_for(r"mode=exim ip=127\.0\.0\.1 .*sealed=no seal=\"not sealed: policy\".*"
+                        r"spf=(?!skipped)")
+
+    def test_e4_context_in_the_old_format_is_refused(self):
+        """A context that is not exactly the encoded format (here: the unencoded format of
+        older releases, as a misconfigured or forged copy) is refused as a whole: no
+        smtp.remote-ip, no trust, and syslog says why."""
+        raw = message("e4 old format", to="e4@arc.test",
+                      extra_headers=b"X-ARC-Context: from=a@example.net; helo=h; auth=admin; "
+                                    b"rcpt=e4@arc.test; ip=198.51.100.7\r\n")
+        # Straight into the filter, as the only context (Exim's own would win otherwise).
+        r = subprocess.run([ENV.filter_arc, "exim", "-c", ENV.config],
+                           input=raw.replace(b"\r\n", b"\n"), capture_output=True,
+                           timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr, b"")
+        self.assertNotIn(b"198.51.100.7", r.stdout)
+        self.assertNotIn(b"X-ARC-Context", r.stdout)
+        self.assertNotIn(b"smtp.remote-ip", r.stdout)
+
+    def test_f1_oversized_message_passes_with_scrubbing(self):
+        """issue 15 class 6: Exim mode had no size limit. A message over
+        limits.max-message-bytes is not verified or sealed; it is delivered byte for byte
+        except for our Authentication-Results (arc=none, with the reason) and the removal
+        of a forged Authentication-Results bearing our authserv-id."""
+        ENV.write_filter_config(limits="max-message-bytes = 200000")
+        try:
+            forged = b"Authentication-Results: mx.arc.test; arc=pass; spf=pass\r\n"
+            sent = message("f1 oversized", extra_headers=forged)
+            sent = sent.replace(b"-- \r\nAlice\r\n", b"\r\n" * 250000 + b"-- \r\nAlice\r\n")
+            ENV.exim.send("alice@example.net", ["f1@arc.test", "f1@plain.arc.test"], sent)
+            mail = ENV.exim.wait_for_mail("sealed", mid("f1 oversized"))
+            plain = ENV.exim.wait_for_mail("plain", mid("f1 oversized"))
+        finally:
+            ENV.write_filter_config()
+        fields, body = split_message(mail)
+        names = [field_name(f) for f in fields]
+        self.assertNotIn("arc-seal", names)
+        ars = [f for f in fields if field_name(f) == "authentication-results"]
+        self.assertEqual(len(ars), 1, ars)
+        self.assertIn(b"arc=none (message larger than limits.max-message-bytes)", ars[0])
+        self.assertEqual(body, split_message(plain)[1])
+        self.assertNotIn(forged.rstrip(b"\r\n"), mail.replace(b"\r\n", b"\n"))
+        self.syslog_for(r"mode=exim .*arc=none reason=\"message larger than "
+                        r"limits.max-message-bytes\".*action=deliver")
+
+    def test_e5_syslog_values_are_escaped(self):
+        """issue 15 class 8: Exim's syslog reason= was written inside quotes unescaped. A key
+        record from the attacker's DNS with k=x" arc=pass put a fake arc=pass pair into the
+        log line. The Exim mode now writes its line with the smtpd mode's formatter: outside
+        the quoted values, the record says arc=fail only."""
+        body = body_of(message("e5")).replace(b"\n", b"\r\n")
+        bh = base64.b64encode(hashlib.sha256(body).digest())
+        arc_set = (b"ARC-Seal: i=1; a=rsa-sha256; cv=none; d=upstream.test; s=inj; b=AAAA\r\n"
+                   b"ARC-Message-Signature: i=1; a=rsa-sha256; c=simple/simple;"
+                   b" d=upstream.test; s=inj; h=from; bh=" + bh + b"; b=AAAA\r\n"
+                   b"ARC-Authentication-Results: i=1; upstream.test; arc=none\r\n")
+        sent = arc_set + message("e5 escaped log", to="e5@arc.test")
+        ENV.exim.send("alice@example.net", ["e5@arc.test"], sent)
+        ENV.exim.wait_for_mail("sealed", mid("e5 escaped log"))
+        _fac, _sev, text = self.syslog_for(r"mode=exim .*unknown key type")
+        outside = re.sub(r'"(?:[^"\\]|\\.)*"', '""', text)
+        self.assertRegex(outside, r"(^|\s)arc=fail(\s|$)")
+        self.assertNotRegex(outside, r"(^|\s)arc=pass", text)
+        self.assertIn('k=x\\\" arc=pass', text)
 
 
 def main():

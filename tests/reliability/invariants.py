@@ -145,8 +145,9 @@ def exim_mode(cfg, messages):
                       f"byte for byte (not: {broken[:5]})")
     check(sealed >= runs // 2, f"exim mode: {sealed} of {runs} sealed")
     # The private context header is taken out, wherever it is and however folded.
-    text = b"From: a@example.org\nX-ARC-Context: ip=192.0.2.9;\n helo=client.example\n" \
-           b"Subject: s\n\nbody\n"
+    # (Exim's snippet encodes every value, etc/exim4/filter-arc.conf.example.)
+    text = b"From: a@example.org\nX-ARC-Context: v=2; from=;\n helo=Y2xpZW50LmV4YW1wbGU=;" \
+           b" auth=; rcpt=; ip=MTkyLjAuMi45\nSubject: s\n\nbody\n"
     rc, out, err = exim_one(cfg, text)
     want = b"From: a@example.org\nSubject: s\n\nbody\n"
     check(rc == 0 and out.endswith(want) and b"X-ARC-Context" not in out

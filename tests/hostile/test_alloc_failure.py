@@ -1,0 +1,64 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: ISC
+"""Class 5 (issue 15): an allocation failure must not stop the filter for good.
+
+On the old code a std::bad_alloc during the replay was logged, but the shell never read from
+smtpd again (and did not exit on EOF): every later session hung. Here the filter runs under
+`prlimit --as=AS_LIMIT_MIB` (RLIMIT_AS), and the attack is a message whose processing needed a
+lot of memory on the old code (a body of EMPTY_LINES_MIB of empty lines: ~26-30x its size).
+Properties: the attack is accepted or deferred (4xx), never left hanging; the ordinary message
+of another session, sent while the attack runs and again afterwards, is delivered within the
+deadline; smtpd and the same filter process alive.
+
+SKIP (exit 77) under ASan: RLIMIT_AS cannot be used with its shadow memory.
+
+  /usr/bin/python3 tests/hostile/test_alloc_failure.py BUILD/filter/filter-arc   (as root)
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hostile_lib as L  # noqa: E402
+
+# The address-space limit: the filter's own footprint (VSZ ~ 20-60 MiB incl. libraries and
+# thread stacks) plus room for the spool budget, far below the ~100+ MiB the old replay of this
+# message needed.
+AS_LIMIT_MIB = 160
+EMPTY_LINES_MIB = 4.0
+ATTACK_TIMEOUT_S = 90.0
+PRLIMIT = "/usr/bin/prlimit"
+
+
+def run(exe: str) -> int:
+    if L.sanitized(exe):
+        L.log("SKIP: ASan build (ASAN_OPTIONS set or libasan linked): RLIMIT_AS cannot be used")
+        return L.SKIP
+    if not os.access(PRLIMIT, os.X_OK):
+        L.log(f"SKIP: {PRLIMIT} missing (util-linux)")
+        return L.SKIP
+    ck = L.Checks("hostile class 5: an allocation failure must not stop the filter")
+
+    def go():
+        wrapper = [PRLIMIT, f"--as={AS_LIMIT_MIB * 1024 * 1024}", "--"]
+        with L.Rig(exe, "alloc", wrapper=wrapper) as rig:
+            L.log(f"filter VmSize at start {L.vm_kib(rig.filter_pid, 'VmSize') / 1024:.1f} MiB, "
+                  f"RLIMIT_AS {AS_LIMIT_MIB} MiB")
+            n = int(EMPTY_LINES_MIB * 1024 * 1024 / 2)
+            data = L.H.to_crlf(L.message("alloc failure", b""))
+            data += b"\r\n" * n + b".\r\n"
+            res, ordinary = L.run_with_ordinary(
+                rig, lambda: rig.send(data, raw=True, timeout=ATTACK_TIMEOUT_S), delay=2.0,
+                attack_timeout=ATTACK_TIMEOUT_S + 10)
+            ok = isinstance(res, L.H.Reply) and L.attack_reply_ok(res)
+            ck(ok, f"the attack got 250 or 4xx, never a hang ({res!r})")
+            L.check_ordinary(ck, rig, ordinary, "ordinary message during the attack")
+            L.check_ordinary(ck, rig, rig.ordinary("after"), "ordinary message after the attack")
+            L.check_alive(ck, rig)
+
+    ck.guard(go)
+    return ck.summary()
+
+
+if __name__ == "__main__":
+    L.main_wrapper(run)

@@ -8,7 +8,8 @@ Authentication-Results field:
 
 Above smtpd's Received: (the first data-line) it puts
     Authentication-Results: AUTHSERV-ID; spf=pass smtp.mailfrom=a@example.org
-    <TAB>policy.huge=xxxx... (folded over as many lines as TOTAL-BYTES needs)
+    <TAB>reason="start
+    <TAB>xxxx... (the quoted string folded over as many lines as TOTAL-BYTES needs)"
 for messages whose MAIL FROM starts with "attacker" (others get nothing), so filter-arc, trusting
 AUTHSERV-ID, copies those results into its ARC-Authentication-Results
 (issue 15 class 2). Every other line is echoed unchanged. Protocol 0.6; exits at EOF.
@@ -20,16 +21,17 @@ LINE = 900
 
 
 def huge_field(authserv: bytes, total: int) -> list[bytes]:
-    lines = [b"Authentication-Results: " + authserv + b"; spf=pass smtp.mailfrom=a@example.org"]
-    size = len(lines[0])
-    n = 0
+    """The field's lines: a reason= whose quoted-string (RFC 5322 §3.2.4, which may hold FWS)
+    is folded over as many 900-octet lines as total needs (RFC 8601 §2.7: reason is free
+    text), so the field is conforming while its unfolded value is total octets."""
+    lines = [b"Authentication-Results: " + authserv + b"; spf=pass smtp.mailfrom=a@example.org",
+             b'\treason="start']
+    size = sum(len(x) + 1 for x in lines)
     while size < total:
-        # a property value is a single token (RFC 8601 §2.2 pvalue), so the fold goes between
-        # properties: each line carries one more policy.N=xxx
-        chunk = b"\tpolicy.p%d=" % n + b"x" * (LINE - 20)
+        chunk = b"\t" + b"x" * (LINE - 2)
         lines.append(chunk)
         size += len(chunk) + 1
-        n += 1
+    lines[-1] += b'"'
     return lines
 
 

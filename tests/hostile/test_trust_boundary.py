@@ -95,8 +95,13 @@ def limits_cases(exe: str, ck: L.Checks) -> None:
             ars = L.our_results(got)
             verdicts = [m.group(1).decode() for v in ars
                         for m in [re.search(rb"\barc=(\w+)", v)] if m]
-            ck(bool(verdicts) and "none" not in verdicts,
+            ck("none" not in verdicts,
                f"{tag}: our verdict is not arc=none (A-R arc= {verdicts})")
+            # our seal is the one with the highest i=; a chain was there, so never cv=none
+            seals = [L.T.tags(v) for k, v in L.fields(got) if k == "arc-seal"]
+            top = max(seals, key=lambda t: int(t.get("i", "0") or 0), default={})
+            ck(not top or top.get("i") == "1" or top.get("cv") != "none",
+               f"{tag}: our ARC-Seal does not say cv=none (i={top.get('i')} cv={top.get('cv')})")
         L.check_alive(ck, rig)
 
 

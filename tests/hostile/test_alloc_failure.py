@@ -19,6 +19,7 @@ SKIP (exit 77) under ASan: RLIMIT_AS cannot be used with its shadow memory.
 import os
 import sys
 
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hostile_lib as L  # noqa: E402
 

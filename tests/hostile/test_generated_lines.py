@@ -24,6 +24,7 @@ delivered attack message carrying our seal verifies (filter-arc verify and dkimp
 import os
 import sys
 
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hostile_lib as L  # noqa: E402
 

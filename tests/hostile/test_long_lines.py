@@ -22,6 +22,7 @@ added is <= 998 octets a line; when the attack is delivered with our seal, the s
 import os
 import sys
 
+sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hostile_lib as L  # noqa: E402
 

@@ -280,6 +280,7 @@ class Rig:
             opts = self.smtpd_opts(self) if callable(self.smtpd_opts) else self.smtpd_opts
             self.mx = H.Smtpd(cmd, workdir=os.path.join(self.work, "smtpd"),
                               hostname="mx.example.test", keep=False, **opts)
+            self._failures_at_start = _failures
             self.mx.__enter__()
             self.filter_pid = self._find_filter()
             st = proc_stat(self.filter_pid)
@@ -312,8 +313,8 @@ class Rig:
             time.sleep(0.1)
 
     def __exit__(self, exc_type, exc, tb):
-        if exc_type is not None:
-            self.failed = True
+        if exc_type is not None or _failures > getattr(self, "_failures_at_start", _failures):
+            self.failed = True  # keep the work dir (smtpd.log has the filter's lines)
         try:
             if self.mx is not None:
                 if self.failed:
@@ -394,6 +395,9 @@ class Rig:
 
 # ---- checks ---------------------------------------------------------------------------------
 
+_failures = 0  # failed checks so far in this process (a rig keeps its work dir when it saw one)
+
+
 class Checks:
     def __init__(self, title: str):
         self.title = title
@@ -406,6 +410,8 @@ class Checks:
             self.passes += 1
             log(f"ok   {what}")
         else:
+            global _failures
+            _failures += 1
             self.fails.append(what)
             log(f"FAIL {what}")
         return bool(cond)

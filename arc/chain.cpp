@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <set>
+#include <utility>
 
 namespace arcf::arc {
 
 namespace {
-enum Outcome { ok = 0, bad = 1, temporary = 2 };
+// stopped: the public-key operation budget ran out before this signature was checked.
+enum Outcome { ok = 0, bad = 1, temporary = 2, stopped = 3 };
 } // namespace
 
 std::string_view to_string(ChainStatus s) {
@@ -34,7 +36,10 @@ struct ChainVerifier::Set {
     std::size_t hasher = 0;
 };
 
-ChainVerifier::ChainVerifier(VerifyOptions opts) : opts_(opts) {}
+ChainVerifier::ChainVerifier(VerifyOptions opts)
+    : opts_(std::move(opts)),
+      budget_(opts_.budget ? opts_.budget
+                           : std::make_shared<KeyOperationBudget>(opts_.keys.max_key_operations)) {}
 ChainVerifier::~ChainVerifier() = default;
 
 ChainResult ChainVerifier::fail_result(std::string reason) const {
@@ -196,14 +201,16 @@ int ChainVerifier::check_signature(const KeyName& name,
                                    Algorithm alg,
                                    std::string& why) {
     auto it = keys_.find(name);
-    auto v =
-        arc::check_signature(it == keys_.end() ? nullptr : &it->second, name, digest, sig, alg);
+    auto v = arc::check_signature(it == keys_.end() ? nullptr : &it->second, name, digest, sig, alg,
+                                  false, budget_.get());
     why = std::move(v.why);
     switch (v.outcome) {
     case SignatureCheck::pass:
         return ok;
     case SignatureCheck::temporary:
         return temporary;
+    case SignatureCheck::over_budget:
+        return stopped;
     case SignatureCheck::bad_signature:
     case SignatureCheck::no_key:
     case SignatureCheck::unusable_key:
@@ -269,7 +276,9 @@ ChainResult ChainVerifier::finish() {
     // Step 4: the newest AMS.
     std::string why;
     int ams = verify_ams(sets_[n - 1], why);
-    if (ams == bad) {
+    // A signature the budget kept us from checking leaves a chain we cannot vouch for: fail,
+    // as for any other chain we refuse to validate (RFC 8617 §4.2.1 treats too many sets so).
+    if (ams == bad || ams == stopped) {
         r.status = ChainStatus::fail;
         r.reason = why;
         return r;
@@ -280,7 +289,7 @@ ChainResult ChainVerifier::finish() {
     for (std::uint32_t i = n; i >= 1; --i) {
         std::string seal_why;
         int res = verify_seal(i, seal_why);
-        if (res == bad) {
+        if (res == bad || res == stopped) {
             r.status = ChainStatus::fail;
             r.reason = seal_why;
             return r;
@@ -293,14 +302,15 @@ ChainResult ChainVerifier::finish() {
         r.reason = first_temp;
         return r;
     }
-    // Step 5 (optional): oldest-pass, informational; a temporary failure only withholds it.
+    // Step 5 (optional): oldest-pass, informational; a temporary failure or a spent budget
+    // only withholds it.
     if (opts_.oldest_pass) {
         std::uint32_t oldest = 0;
         bool known = true;
         for (std::uint32_t i = n - 1; i >= 1; --i) {
             std::string older_why;
             int res = verify_ams(sets_[i - 1], older_why);
-            if (res == temporary) {
+            if (res == temporary || res == stopped) {
                 known = false;
                 break;
             }

@@ -58,8 +58,14 @@ class MessageJob {
     /// The same with the results of `auth` (concluded), which sees the chain's verdict and the
     /// newest AAR for the ARC-aware DMARC override (RFC 8617 §7.2.1). Null: no other results.
     JobResult complete(const std::shared_ptr<const arc::SealKey>& key, const SenderAuth* auth);
-    /// Feeds the header block and the body lines to `auth` too (not owned; null to stop).
-    void set_sender_auth(SenderAuth* auth) { auth_ = auth; }
+    /// Feeds the header block and the body lines to `auth` too (not owned; null to stop), and
+    /// gives its DKIM verifier this message's public-key operation budget (one for ARC and
+    /// DKIM together: arc/key_budget.hpp).
+    void set_sender_auth(SenderAuth* auth) {
+        auth_ = auth;
+        if (auth != nullptr)
+            auth->share_key_budget(verifier_.key_budget());
+    }
 
     bool headers_done() const { return headers_done_; }
     const std::vector<arc::HeaderField>& headers() const { return verifier_.headers(); }

@@ -355,8 +355,12 @@ Config load_config(const std::string& path) {
             get<std::size_t>(c, *l, "limits", "max-key-records", e.keys.max_key_records);
         e.keys.max_key_operations =
             get<std::size_t>(c, *l, "limits", "max-key-operations", e.keys.max_key_operations);
+        if (e.keys.max_rsa_bits > 16384) // OpenSSL's own ceiling (OPENSSL_RSA_MAX_MODULUS_BITS)
+            throw ConfigError{where(c, *l->get("max-rsa-bits"), "limits.max-rsa-bits") +
+                              ": at most 16384"};
         if (e.keys.max_key_records < 1)
-            throw ConfigError{path + ": limits.max-key-records must be at least 1"};
+            throw ConfigError{where(c, *l->get("max-key-records"), "limits.max-key-records") +
+                              ": at least 1 (RFC 6376 §3.6.2.2)"};
         e.spool_memory_limit =
             get<std::size_t>(c, *l, "limits", "spool-memory-bytes", e.spool_memory_limit);
         e.max_message_bytes =

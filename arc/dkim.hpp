@@ -10,7 +10,8 @@
 //              unsupported or refused algorithm (rsa-sha1, RFC 8301), h= without From,
 //              i= outside d=, expired (x=), l= beyond the body, no key (NXDOMAIN/NODATA), or a
 //              key record that cannot verify it (syntax, revoked p=, k= not matching a=, h=
-//              without sha256, t=s with a subdomain i=, RSA key outside KeyPolicy [RFC 8301])
+//              without sha256, t=s with a subdomain i=, RSA key outside KeyPolicy [RFC 8301]:
+//              size, public exponent, record length; only the first max_key_records records)
 //   temperror  the key lookup failed temporarily (or was never answered)
 //   policy     not checked: beyond DkimOptions::max_signatures, or the message's public-key
 //              operation budget (KeyPolicy::max_key_operations, shared with ARC) was spent

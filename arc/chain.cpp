@@ -241,22 +241,37 @@ int ChainVerifier::verify_ams(const Set& s, std::string& why) {
     return r;
 }
 
-int ChainVerifier::verify_seal(std::uint32_t instance, std::string& why) {
-    // RFC 8617 §5.1.1: the seal signs every set 1..i in order, AAR, AMS, AS, relaxed, with its
-    // own b= emptied and no CRLF after it.
-    std::string data;
-    for (std::uint32_t i = 1; i <= instance; ++i) {
-        const Set& s = sets_[i - 1];
-        append_canon_header(data, Canon::relaxed, s.aar_field->raw());
-        append_canon_header(data, Canon::relaxed, s.ams_field->raw());
-        if (i < instance)
-            append_canon_header(data, Canon::relaxed, s.seal_field->raw());
-        else
-            append_canon_header(data, Canon::relaxed, strip_b_value(s.seal_field->raw()), false);
+std::vector<Digest> ChainVerifier::seal_digests() const {
+    // RFC 8617 §5.1.1: seal i signs every set 1..i in order, AAR, AMS, AS, relaxed, with its
+    // own b= emptied and no CRLF after it. Seal i's input is therefore sets 1..i-1 whole, then
+    // AAR i and AMS i, then its own emptied AS: one running digest over the whole sets, forked
+    // for each seal, canonicalizes and hashes every field once (linear in the header bytes;
+    // seal by seal it was quadratic: 50 sets hashed 1275 sets).
+    std::vector<Digest> out;
+    out.reserve(sets_.size());
+    Sha256 running;
+    std::string canon;
+    for (const Set& s : sets_) {
+        canon.clear();
+        append_canon_header(canon, Canon::relaxed, s.aar_field->raw());
+        append_canon_header(canon, Canon::relaxed, s.ams_field->raw());
+        running.update(canon);
+        Sha256 own = running.fork();
+        canon.clear();
+        append_canon_header(canon, Canon::relaxed, strip_b_value(s.seal_field->raw()), false);
+        own.update(canon);
+        out.push_back(own.finish());
+        canon.clear();
+        append_canon_header(canon, Canon::relaxed, s.seal_field->raw());
+        running.update(canon);
     }
+    return out;
+}
+
+int ChainVerifier::verify_seal(std::uint32_t instance, const Digest& digest, std::string& why) {
     const ArcSeal& seal = sets_[instance - 1].seal;
     std::string detail;
-    int r = check_signature(KeyName{seal.selector, seal.domain}, sha256(data), seal.signature,
+    int r = check_signature(KeyName{seal.selector, seal.domain}, digest, seal.signature,
                             seal.algorithm, detail);
     if (r != ok)
         why = "ARC-Seal i=" + std::to_string(instance) + ": " + detail;
@@ -286,9 +301,10 @@ ChainResult ChainVerifier::finish() {
     if (ams == temporary)
         first_temp = why;
     // Step 6: every seal, newest first. A certain failure wins over a temporary one.
+    const std::vector<Digest> seal_digest = seal_digests();
     for (std::uint32_t i = n; i >= 1; --i) {
         std::string seal_why;
-        int res = verify_seal(i, seal_why);
+        int res = verify_seal(i, seal_digest[i - 1], seal_why);
         if (res == bad || res == stopped) {
             r.status = ChainStatus::fail;
             r.reason = seal_why;

@@ -93,7 +93,9 @@ class ChainVerifier {
     std::optional<ChainResult> analyse();
     /// pass / fail / temporary for one AMS.
     int verify_ams(const Set& set, std::string& why);
-    int verify_seal(std::uint32_t instance, std::string& why);
+    int verify_seal(std::uint32_t instance, const Digest& digest, std::string& why);
+    /// The digest each ARC-Seal signs, for instances 1..N (RFC 8617 §5.1.1).
+    std::vector<Digest> seal_digests() const;
     int check_signature(const KeyName& key,
                         const Digest& digest,
                         const std::string& sig,

@@ -248,6 +248,12 @@ void Sha256::update(std::string_view data) {
     if (!data.empty())
         EVP_DigestUpdate(ctx_, data.data(), data.size());
 }
+Sha256 Sha256::fork() const {
+    Sha256 copy;
+    if (ctx_ != nullptr)
+        EVP_MD_CTX_copy_ex(copy.ctx_, ctx_);
+    return copy;
+}
 Digest Sha256::finish() {
     Digest d{};
     unsigned int len = 0;

@@ -43,6 +43,8 @@ class Sha256 {
 
     void update(std::string_view data);
     Digest finish();
+    /// A second context in the same state: the digest of a common prefix, continued twice.
+    Sha256 fork() const;
 
   private:
     evp_md_ctx_st* ctx_;

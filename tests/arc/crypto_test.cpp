@@ -596,3 +596,13 @@ TEST_CASE("crypto: a key with a huge public exponent is refused at once, not ver
         }
     }
 }
+
+TEST_CASE("crypto: a forked SHA-256 continues the common prefix independently", "[crypto]") {
+    arc::Sha256 running;
+    running.update("prefix, ");
+    arc::Sha256 a = running.fork();
+    a.update("then a");
+    running.update("then b");
+    CHECK(a.finish() == arc::sha256("prefix, then a"));
+    CHECK(running.finish() == arc::sha256("prefix, then b"));
+}

@@ -465,6 +465,9 @@ int run(int argc, char** argv) {
             const double once = thread_cpu_seconds() - t0;
             if (v.chain == arc::ChainStatus::pass && v.dkim_pass == 10)
                 std::printf("attack_exponent: every signature verified (no CPU bound)\n");
+            std::printf("attack_exponent: arc=%s (%s); first dkim: %s\n",
+                        std::string(arc::to_string(v.chain)).c_str(), v.chain_reason.c_str(),
+                        v.dkim_reason.c_str());
             double per_s = 1 / once, limit = bound_now(), ratio = per_s / limit;
             if (once < 0.5) {
                 Paired p = paired_rate([&m] { verify_as_filter(m); }, bound_now, o.shape);

@@ -7,6 +7,7 @@
 #include "arc/canon.hpp"
 #include "arc/crypto.hpp"
 #include "arc/header.hpp"
+#include "arc/key_budget.hpp"
 #include "arc/key_name.hpp"
 #include "arc/key_record.hpp"
 #include "arc/signature_check.hpp"
@@ -22,7 +23,9 @@
 namespace arcf::arc {
 
 /// The verdict for the whole chain; `temperror` only when a key answer was temporary and nothing
-/// failed for certain (a temporary DNS failure is never reported as fail).
+/// failed for certain (a temporary DNS failure is never reported as fail). A chain whose
+/// verification the public-key operation budget stopped is `fail`: we cannot vouch for it, as
+/// for a chain longer than max_sets (RFC 8617 §4.2.1).
 enum class ChainStatus { none, pass, fail, temperror };
 std::string_view to_string(ChainStatus s);
 
@@ -44,7 +47,10 @@ struct ChainResult {
 };
 
 struct VerifyOptions {
-    KeyPolicy keys;
+    KeyPolicy keys; ///< also max_key_operations, the size of the budget made when none is given
+    /// The message's public-key operation budget, shared with its DKIM verifier; null: the
+    /// verifier makes its own of keys.max_key_operations.
+    SharedKeyBudget budget;
     std::uint64_t now = 0;                 ///< UNIX time, for x= expiry
     bool oldest_pass = true;               ///< also validate older AMSs (costs their key lookups)
     std::uint32_t max_sets = max_instance; ///< longer chains fail (RFC 8617 §4.2.1 caps at 50)
@@ -76,6 +82,9 @@ class ChainVerifier {
     const std::vector<HeaderField>& headers() const { return headers_; }
     /// The verdict is already known from the headers alone (no body or keys needed).
     bool settled() const { return settled_.has_value(); }
+    /// The public-key operation budget this verifier draws from (never null), to share with
+    /// the message's DKIM verifier.
+    const SharedKeyBudget& key_budget() const { return budget_; }
 
   private:
     struct Set;
@@ -84,7 +93,9 @@ class ChainVerifier {
     std::optional<ChainResult> analyse();
     /// pass / fail / temporary for one AMS.
     int verify_ams(const Set& set, std::string& why);
-    int verify_seal(std::uint32_t instance, std::string& why);
+    int verify_seal(std::uint32_t instance, const Digest& digest, std::string& why);
+    /// The digest each ARC-Seal signs, for instances 1..N (RFC 8617 §5.1.1).
+    std::vector<Digest> seal_digests() const;
     int check_signature(const KeyName& key,
                         const Digest& digest,
                         const std::string& sig,
@@ -97,6 +108,7 @@ class ChainVerifier {
     std::map<KeyName, KeyLookup> keys_;
     BodyHashes hashes_;
     std::optional<ChainResult> settled_;
+    SharedKeyBudget budget_;
 };
 
 /// Convenience for tools and tests: verifies a whole message, asking `lookup` for each key.

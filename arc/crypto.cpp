@@ -163,6 +163,53 @@ class PublicKeyCache {
     std::array<std::unordered_map<std::string, Entry, Hash, std::equal_to<>>, 2> maps_;
 };
 
+// The public exponent's magnitude (big-endian, no leading zero octet) against
+// max_rsa_exponent_bits: why it is refused, or nothing.
+std::optional<Error> exponent_problem(std::string_view e) {
+    while (!e.empty() && e.front() == '\0')
+        e.remove_prefix(1);
+    if (e.size() * 8 > max_rsa_exponent_bits) {
+        unsigned bits = static_cast<unsigned>(e.size() * 8);
+        for (auto top = static_cast<unsigned char>(e.front()); (top & 0x80) == 0; top <<= 1)
+            --bits;
+        return Error{Errc::key_too_large, "public exponent too large (" + std::to_string(bits) +
+                                              " bits, at most " +
+                                              std::to_string(max_rsa_exponent_bits) + ")"};
+    }
+    std::uint64_t value = 0;
+    for (char c : e)
+        value = (value << 8) | static_cast<unsigned char>(c);
+    if (value < 3 || value % 2 == 0)
+        return Error{Errc::bad_value, "public exponent " + std::to_string(value) +
+                                          " is not an odd number of at least 3"};
+    return std::nullopt;
+}
+
+// The modulus size in bits from its magnitude.
+unsigned modulus_bits(std::string_view n) {
+    while (!n.empty() && n.front() == '\0')
+        n.remove_prefix(1);
+    if (n.empty())
+        return 0;
+    unsigned bits = static_cast<unsigned>(n.size() * 8);
+    for (auto top = static_cast<unsigned char>(n.front()); (top & 0x80) == 0; top <<= 1)
+        --bits;
+    return bits;
+}
+
+// The exponent of a key OpenSSL's generic decoder made, as a magnitude.
+std::string exponent_of(EVP_PKEY* key) {
+    BIGNUM* raw = nullptr;
+    if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &raw) != 1) {
+        ERR_clear_error();
+        return {};
+    }
+    std::unique_ptr<BIGNUM, CtxFree> e(raw);
+    std::string out(static_cast<std::size_t>(BN_num_bytes(e.get())), '\0');
+    BN_bn2bin(e.get(), reinterpret_cast<unsigned char*>(out.data()));
+    return out;
+}
+
 PublicKeyCache& key_cache() {
     static PublicKeyCache cache;
     return cache;
@@ -200,6 +247,12 @@ Sha256& Sha256::operator=(Sha256&& o) noexcept {
 void Sha256::update(std::string_view data) {
     if (!data.empty())
         EVP_DigestUpdate(ctx_, data.data(), data.size());
+}
+Sha256 Sha256::fork() const {
+    Sha256 copy;
+    if (ctx_ != nullptr)
+        EVP_MD_CTX_copy_ex(copy.ctx_, ctx_);
+    return copy;
 }
 Digest Sha256::finish() {
     Digest d{};
@@ -250,8 +303,14 @@ Result<PublicKey> PublicKey::from_der(KeyType type, std::string_view der, const 
         pk.bits_ = hit->bits;
     } else {
         EVP_PKEY* raw = nullptr;
-        if (auto numbers = parse_rsa_public_der(der))
+        if (auto numbers = parse_rsa_public_der(der)) {
+            // Refused before OpenSSL builds the key: the checks cost nothing, the key would.
+            if (auto bad = exponent_problem(numbers->exponent))
+                return tl::unexpected(*bad);
+            if (const unsigned bits = modulus_bits(numbers->modulus); bits > policy.max_rsa_bits)
+                return fail(Errc::key_too_large, std::to_string(bits) + "-bit RSA key");
             raw = rsa_from_numbers(*numbers);
+        }
         if (raw == nullptr)
             raw = decode_generic(der);
         if (raw == nullptr)
@@ -259,6 +318,10 @@ Result<PublicKey> PublicKey::from_der(KeyType type, std::string_view der, const 
         pk.key_ = own(raw);
         if (EVP_PKEY_get_base_id(raw) != EVP_PKEY_RSA)
             return fail(Errc::bad_value, "k=rsa record holds a non-RSA key");
+        // The same exponent rule for keys only the generic decoder read; a refused key is not
+        // cached, so a cached key always passed it.
+        if (auto bad = exponent_problem(exponent_of(raw)))
+            return tl::unexpected(*bad);
         int bits = EVP_PKEY_get_bits(raw);
         pk.bits_ = bits > 0 ? static_cast<unsigned>(bits) : 0;
         key_cache().insert(type, der, PublicKeyCache::Entry{pk.key_, pk.bits_});

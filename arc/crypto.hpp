@@ -6,6 +6,7 @@
 #include "arc/result.hpp"
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -42,16 +43,41 @@ class Sha256 {
 
     void update(std::string_view data);
     Digest finish();
+    /// A second context in the same state: the digest of a common prefix, continued twice.
+    Sha256 fork() const;
 
   private:
     evp_md_ctx_st* ctx_;
 };
 Digest sha256(std::string_view data);
 
-/// Key size policy (RFC 8301 §3.2: verifiers MUST NOT consider RSA keys under 1024 bits valid).
+/// The public exponent of an RSA key we verify with is odd, at least 3 and at most 32 bits
+/// long. RSA verification costs about one modular squaring per exponent bit: e = 65537 (what
+/// every DKIM key generator uses, RFC 8301 §3.2 keys included) costs 17, a 3000-bit exponent
+/// (which OpenSSL accepts for moduli up to 3072 bits) about 180 times as much. 32 bits keep
+/// every exponent seen in practice (3, 17, 65537) with a worst case of about 4x e = 65537; Go's
+/// crypto/rsa draws the same line (2^31 - 1).
+inline constexpr unsigned max_rsa_exponent_bits = 32;
+
+/// What keys we accept and how much verification work they may cost (issue 15, class 4).
 struct KeyPolicy {
+    /// RFC 8301 §3.2: verifiers MUST NOT consider RSA keys under 1024 bits valid.
     unsigned min_rsa_bits = 1024;
-    unsigned max_rsa_bits = 8192; ///< bounds the CPU a hostile key can cost
+    /// RFC 8301 §3.2: verifiers MUST accept 1024..4096 bits; larger keys cost CPU (RSA
+    /// verification grows with the square of the modulus), 8192 is the most we verify with.
+    unsigned max_rsa_bits = 8192;
+    /// RFC 6376 §3.6.2.2 lets a verifier use one record of a multi-record answer or try them
+    /// all; we consider at most this many records of one key answer, in answer order (the
+    /// others are ignored), so a signature costs at most this many verifications.
+    std::size_t max_key_records = 3;
+    /// A key record (one TXT RR, its strings joined) longer than this is refused: an RSA-4096
+    /// record is under 1 KB, an RSA-8192 one about 1.5 KB.
+    std::size_t max_record_bytes = 8192;
+    /// Public-key operations (verifications, every record tried counts) for one message:
+    /// ARC-Seals, ARC-Message-Signatures and DKIM-Signatures together (arc/key_budget.hpp).
+    /// The worst legal message with sane keys needs 110 (50 seals, 50 AMSs with oldest-pass,
+    /// 10 DKIM signatures); 0 means no limit.
+    std::size_t max_key_operations = 256;
 };
 
 /// A verification key; cheap to copy (shared, immutable).

@@ -4,6 +4,8 @@
 
 #include "arc/dkim_signature.hpp"
 
+#include <utility>
+
 namespace arcf::arc {
 
 namespace {
@@ -16,6 +18,8 @@ DkimResult result_of(SignatureCheck c) {
         return DkimResult::fail;
     case SignatureCheck::temporary:
         return DkimResult::temperror;
+    case SignatureCheck::over_budget:
+        return DkimResult::policy; // RFC 8601 §2.7.1: not accepted due to local policy
     case SignatureCheck::no_key:
     case SignatureCheck::unusable_key:
         break;
@@ -61,7 +65,10 @@ struct DkimVerifier::Pending {
     bool subdomain_identity = false;
 };
 
-DkimVerifier::DkimVerifier(DkimOptions opts) : opts_(opts) {}
+DkimVerifier::DkimVerifier(DkimOptions opts)
+    : opts_(std::move(opts)),
+      budget_(opts_.budget ? opts_.budget
+                           : std::make_shared<KeyOperationBudget>(opts_.keys.max_key_operations)) {}
 DkimVerifier::~DkimVerifier() = default;
 
 std::vector<KeyName> DkimVerifier::begin(const std::vector<HeaderField>& headers) {
@@ -167,7 +174,7 @@ std::vector<DkimSignatureResult> DkimVerifier::finish() {
             continue;
         }
         auto v = check_signature(lookup, p.key, p.header_digest, p.signature, p.algorithm,
-                                 p.subdomain_identity);
+                                 p.subdomain_identity, budget_.get());
         r.result = result_of(v.outcome);
         r.reason = std::move(v.why);
         // RFC 6376 §8.2: content after l= is unsigned; say so (the caller may distrust it).

@@ -10,15 +10,18 @@
 //              unsupported or refused algorithm (rsa-sha1, RFC 8301), h= without From,
 //              i= outside d=, expired (x=), l= beyond the body, no key (NXDOMAIN/NODATA), or a
 //              key record that cannot verify it (syntax, revoked p=, k= not matching a=, h=
-//              without sha256, t=s with a subdomain i=, RSA key outside KeyPolicy [RFC 8301])
+//              without sha256, t=s with a subdomain i=, RSA key outside KeyPolicy [RFC 8301]:
+//              size, public exponent, record length; only the first max_key_records records)
 //   temperror  the key lookup failed temporarily (or was never answered)
-//   policy     not checked: beyond DkimOptions::max_signatures
+//   policy     not checked: beyond DkimOptions::max_signatures, or the message's public-key
+//              operation budget (KeyPolicy::max_key_operations, shared with ARC) was spent
 //   neutral    never produced (RFC 8601 allows it for syntax errors; we say permerror)
 // No DKIM-Signature field at all gives an empty result list: the caller writes dkim=none.
 #pragma once
 
 #include "arc/crypto.hpp"
 #include "arc/header.hpp"
+#include "arc/key_budget.hpp"
 #include "arc/key_name.hpp"
 #include "arc/signature_check.hpp"
 #include "dns/answer.hpp"
@@ -29,6 +32,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace arcf::arc {
@@ -38,6 +42,7 @@ std::string_view to_string(DkimResult r);
 
 struct DkimOptions {
     KeyPolicy keys;                  ///< RSA size bounds (RFC 8301 §3.2: at least 1024 bits)
+    SharedKeyBudget budget;          ///< null: a budget of keys.max_key_operations of its own
     std::uint64_t now = 0;           ///< UNIX time, for x= expiry (RFC 6376 §3.5)
     std::size_t max_signatures = 10; ///< signatures checked at most, in message order; later
                                      ///< ones get `policy` and cost no lookup and no hashing
@@ -78,6 +83,12 @@ class DkimVerifier {
 
     /// Some signature still depends on the body (otherwise add_body_line may be skipped).
     bool needs_body() const { return !pending_.empty(); }
+    /// Draws from `budget` (the message's, shared with its ARC chain verifier) from now on;
+    /// null keeps the current one. Call before finish().
+    void share_budget(SharedKeyBudget budget) {
+        if (budget)
+            budget_ = std::move(budget);
+    }
 
   private:
     struct Pending;
@@ -87,6 +98,7 @@ class DkimVerifier {
     std::vector<Pending> pending_;
     std::map<KeyName, KeyLookup> keys_;
     BodyHashes hashes_;
+    SharedKeyBudget budget_;
     bool finished_ = false;
 };
 

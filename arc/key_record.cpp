@@ -34,6 +34,11 @@ void for_each_item(std::string_view list, Fn&& fn) {
 } // namespace
 
 Result<KeyRecord> parse_key_record(std::string_view txt, const KeyPolicy& policy) {
+    // Our bound (KeyPolicy::max_record_bytes): no usable key record is this long.
+    if (txt.size() > policy.max_record_bytes)
+        return fail(Errc::key_too_large, "key record of " + std::to_string(txt.size()) +
+                                             " bytes (at most " +
+                                             std::to_string(policy.max_record_bytes) + ")");
     auto tags = parse_tag_list(txt);
     if (!tags)
         return tl::unexpected(tags.error());
@@ -96,7 +101,14 @@ std::vector<KeyRecord> parse_key_records(const std::vector<std::string>& records
                                          Error* first_error) {
     std::vector<KeyRecord> out;
     bool have_error = false;
-    for (const auto& r : records) {
+    // RFC 6376 §3.6.2.2: the verifier may choose which records to use; we take the first
+    // max_key_records of the answer (0: all), so that a selector with many records cannot
+    // multiply the verifications of every signature that names it.
+    std::size_t count = records.size();
+    if (policy.max_key_records != 0 && count > policy.max_key_records)
+        count = policy.max_key_records;
+    for (std::size_t i = 0; i < count; ++i) {
+        const std::string& r = records[i];
         auto rec = parse_key_record(r, policy);
         if (rec) {
             out.push_back(std::move(*rec));

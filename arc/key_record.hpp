@@ -18,11 +18,12 @@ struct KeyRecord {
 
 /// Parses one TXT record into a usable key. Fails for syntax errors, v= other than DKIM1 (or
 /// not first), unknown k=, h= without sha256, s= without "email" or "*", an empty p= (revoked),
-/// and keys outside `policy`.
+/// records longer than policy.max_record_bytes and keys outside `policy` (RSA size, exponent).
 Result<KeyRecord> parse_key_record(std::string_view txt, const KeyPolicy& policy);
 
-/// Parses every record of a TXT answer; the usable keys, in order (RFC 6376 §3.6.2.2 lets a
-/// verifier try each record). `first_error` receives the first failure when none is usable.
+/// Parses the first policy.max_key_records records of a TXT answer (the rest are ignored); the
+/// usable keys, in order (RFC 6376 §3.6.2.2 lets a verifier choose one record or try several).
+/// `first_error` receives the first failure when none is usable.
 std::vector<KeyRecord> parse_key_records(const std::vector<std::string>& records,
                                          const KeyPolicy& policy,
                                          Error* first_error);

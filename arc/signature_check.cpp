@@ -111,7 +111,8 @@ SignatureVerdict check_signature(const KeyLookup* k,
                                  const Digest& digest,
                                  std::string_view signature,
                                  Algorithm alg,
-                                 bool subdomain_identity) {
+                                 bool subdomain_identity,
+                                 KeyOperationBudget* budget) {
     if (auto problem = key_problem(k, name))
         return *problem;
     // RFC 6376 §3.6.2.2: several records at a selector; try each usable one of the right type.
@@ -123,6 +124,8 @@ SignatureVerdict check_signature(const KeyLookup* k,
         // RFC 6376 §3.6.1 t=s: the i= domain must equal d=, not be a subdomain of it.
         if (rec.strict_identity && subdomain_identity)
             continue;
+        if (budget != nullptr && !budget->take())
+            return SignatureVerdict{SignatureCheck::over_budget, budget_exhausted_reason(*budget)};
         tried = true;
         if (rec.key.verify(digest, signature))
             return SignatureVerdict{SignatureCheck::pass, {}};
@@ -134,6 +137,11 @@ SignatureVerdict check_signature(const KeyLookup* k,
                                 "key at " + name.dns_name() +
                                     " has t=s but i= is in a subdomain of d="};
     return SignatureVerdict{SignatureCheck::bad_signature, "signature did not verify"};
+}
+
+std::string budget_exhausted_reason(const KeyOperationBudget& budget) {
+    return "not verified: per-message signature budget exhausted (" +
+           std::to_string(budget.limit()) + " public-key operations)";
 }
 
 } // namespace arcf::arc

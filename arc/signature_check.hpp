@@ -8,6 +8,7 @@
 #include "arc/canon.hpp"
 #include "arc/crypto.hpp"
 #include "arc/header.hpp"
+#include "arc/key_budget.hpp"
 #include "arc/key_name.hpp"
 #include "arc/key_record.hpp"
 #include "arc/result.hpp"
@@ -73,6 +74,7 @@ enum class SignatureCheck {
     no_key,        ///< NXDOMAIN or NODATA at the key name
     unusable_key,  ///< records exist but none can verify this signature (syntax, revoked, k=, t=s)
     temporary,     ///< no answer yet, or a temporary DNS failure
+    over_budget,   ///< not checked: the message's public-key operation budget is spent
 };
 
 struct SignatureVerdict {
@@ -86,12 +88,17 @@ std::optional<SignatureVerdict> key_problem(const KeyLookup* lookup, const KeyNa
 
 /// RFC 6376 §6.1.2/§6.1.3: verifies `signature` over `digest` with each record of `lookup` of
 /// the type `alg` needs. `subdomain_identity` (the i= domain is a subdomain of d=) excludes
-/// records with t=s (RFC 6376 §3.6.1).
+/// records with t=s (RFC 6376 §3.6.1). Each verification takes one operation from `budget`
+/// (null: no limit); when none is left the outcome is over_budget.
 SignatureVerdict check_signature(const KeyLookup* lookup,
                                  const KeyName& name,
                                  const Digest& digest,
                                  std::string_view signature,
                                  Algorithm alg,
-                                 bool subdomain_identity = false);
+                                 bool subdomain_identity = false,
+                                 KeyOperationBudget* budget = nullptr);
+
+/// The reason given for an over_budget outcome.
+std::string budget_exhausted_reason(const KeyOperationBudget& budget);
 
 } // namespace arcf::arc

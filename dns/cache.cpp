@@ -70,8 +70,7 @@ CachingResolver::query(RecordType type, const std::string& name, Completion done
             schedule(id, std::move(a));
             return id;
         }
-        lru_.erase(it->second.lru);
-        entries_.erase(it);
+        erase(it);
     }
 
     waiters_.emplace(id, Waiter{std::move(done), key, true});
@@ -114,6 +113,22 @@ void CachingResolver::cancel(QueryId id) {
 void CachingResolver::clear() {
     entries_.clear();
     lru_.clear();
+    bytes_ = 0;
+}
+
+std::size_t CachingResolver::entry_bytes(const std::string& key, const Answer& answer) {
+    // Allowances for node, bucket and string headers (64-bit libstdc++ sizes, rounded up).
+    constexpr std::size_t per_entry = 256, per_record = 48;
+    std::size_t n = per_entry + 2 * key.size() + answer.detail.size();
+    for (const auto& r : answer.records)
+        n += per_record + r.size();
+    return n;
+}
+
+void CachingResolver::erase(std::unordered_map<std::string, Entry>::iterator it) {
+    bytes_ -= it->second.bytes;
+    lru_.erase(it->second.lru);
+    entries_.erase(it);
 }
 
 void CachingResolver::on_upstream(const std::string& key, Answer answer) {
@@ -132,7 +147,7 @@ void CachingResolver::on_upstream(const std::string& key, Answer answer) {
 }
 
 void CachingResolver::store(const std::string& key, const Answer& answer) {
-    if (opts_.max_entries == 0)
+    if (opts_.max_entries == 0 || opts_.max_bytes == 0)
         return;
     std::chrono::seconds ttl{answer.ttl};
     if (answer.status == Status::temporary) {
@@ -145,17 +160,20 @@ void CachingResolver::store(const std::string& key, const Answer& answer) {
         ttl = std::clamp(ttl, opts_.min_ttl, opts_.max_ttl);
     }
     auto expires = clock_() + ttl;
-    if (auto it = entries_.find(key); it != entries_.end()) {
-        it->second.answer = answer;
-        it->second.expires = expires;
-        lru_.splice(lru_.begin(), lru_, it->second.lru);
+    // Bounded in bytes too: an answer too large for one entry is not kept (the caller still
+    // gets it), and older entries make room for a new one, least recently used first.
+    const std::size_t cost = entry_bytes(key, answer);
+    if (auto it = entries_.find(key); it != entries_.end())
+        erase(it); // replaced below, counted afresh
+    if (cost > opts_.max_entry_bytes || cost > opts_.max_bytes) {
+        ++stats_.too_large;
         return;
     }
     lru_.push_front(key);
-    entries_.emplace(key, Entry{answer, expires, lru_.begin()});
-    while (entries_.size() > opts_.max_entries) {
-        entries_.erase(lru_.back());
-        lru_.pop_back();
+    entries_.emplace(key, Entry{answer, expires, lru_.begin(), cost});
+    bytes_ += cost;
+    while (entries_.size() > opts_.max_entries || bytes_ > opts_.max_bytes) {
+        erase(entries_.find(lru_.back()));
         ++stats_.evictions;
     }
 }

@@ -17,7 +17,14 @@
 namespace arcf::dns {
 
 struct CacheOptions {
-    std::size_t max_entries = 10000;         ///< LRU bound; 0 disables storing answers
+    std::size_t max_entries = 10000; ///< LRU bound; 0 disables storing answers
+    /// LRU bound on the bytes the entries hold (entry_bytes(): names, records, bookkeeping);
+    /// 0 disables storing answers. Issue 15 class 6: 100 selectors x 60 KB TXT per message
+    /// must not grow the process without bound.
+    std::size_t max_bytes = 8 * 1024 * 1024;
+    /// An answer costing more than this is used but not stored (a DKIM key record is under
+    /// 1 KB; a 64 KB answer is an attacker's, and would evict hundreds of real ones).
+    std::size_t max_entry_bytes = 16 * 1024;
     std::chrono::seconds min_ttl{30};        ///< floor for positive and negative TTLs
     std::chrono::seconds max_ttl{24 * 3600}; ///< ceiling for positive and negative TTLs
     std::chrono::seconds temporary_ttl{0};   ///< how long temporary failures stay; 0 = never
@@ -35,8 +42,14 @@ class CachingResolver final : public Resolver {
         std::size_t hits = 0;      ///< answered from the cache
         std::size_t joined = 0;    ///< attached to an upstream query already in flight
         std::size_t upstream = 0;  ///< upstream queries started
-        std::size_t evictions = 0; ///< entries dropped by the LRU bound
+        std::size_t evictions = 0; ///< entries dropped by the LRU bounds (entries or bytes)
+        std::size_t too_large = 0; ///< answers not stored: over max_entry_bytes
     };
+
+    /// What one stored answer counts against max_bytes: its key twice (map and LRU list),
+    /// every record and the detail text, plus a fixed allowance per entry and per record for
+    /// the containers' own memory.
+    static std::size_t entry_bytes(const std::string& key, const Answer& answer);
 
     /// `upstream` must outlive this object. An empty `clock` means steady_clock::now.
     CachingResolver(Resolver& upstream, Post post, CacheOptions opts = {}, Clock clock = {});
@@ -53,6 +66,8 @@ class CachingResolver final : public Resolver {
     void cancel(QueryId id) override;
 
     std::size_t size() const { return entries_.size(); }
+    /// The sum of entry_bytes() over the stored answers (at most max_bytes).
+    std::size_t bytes() const { return bytes_; }
     const Stats& stats() const { return stats_; }
     void clear();
 
@@ -61,6 +76,7 @@ class CachingResolver final : public Resolver {
         Answer answer;
         std::chrono::steady_clock::time_point expires;
         std::list<std::string>::iterator lru;
+        std::size_t bytes = 0; ///< entry_bytes() when stored
     };
     struct Flight {
         QueryId upstream_id = 0;
@@ -76,6 +92,7 @@ class CachingResolver final : public Resolver {
     void store(const std::string& key, const Answer& answer);
     void schedule(QueryId id, Answer answer);
     void deliver(QueryId id, Answer answer);
+    void erase(std::unordered_map<std::string, Entry>::iterator it);
 
     std::unique_ptr<Resolver> owned_; // declared first: destroyed last
     Resolver& upstream_;
@@ -88,6 +105,7 @@ class CachingResolver final : public Resolver {
     std::map<std::string, Flight> flights_;
     std::unordered_map<QueryId, Waiter> waiters_;
     QueryId next_id_ = 1;
+    std::size_t bytes_ = 0;
     Stats stats_;
 };
 

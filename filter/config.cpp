@@ -328,7 +328,8 @@ Config load_config(const std::string& path) {
     }
     if (const auto* d = section(c, root, "dns")) {
         check_keys(c, *d, "dns",
-                   {"servers", "timeout-ms", "tries", "message-deadline-ms", "cache-entries"});
+                   {"servers", "timeout-ms", "tries", "message-deadline-ms", "cache-entries",
+                    "cache-bytes"});
         auto servers = get_list(c, *d, "dns", "servers", {});
         std::string csv;
         for (const auto& sv : servers)
@@ -341,15 +342,28 @@ Config load_config(const std::string& path) {
             get<std::uint32_t>(c, *d, "dns", "message-deadline-ms", e.message_deadline_ms);
         c.resolver.cache_options.max_entries =
             get<std::size_t>(c, *d, "dns", "cache-entries", 10000);
+        c.resolver.cache_options.max_bytes =
+            get<std::size_t>(c, *d, "dns", "cache-bytes", c.resolver.cache_options.max_bytes);
         if (c.resolver.ares.tries < 1 || c.resolver.ares.timeout.count() < 1)
             throw ConfigError{where(c, *d, "dns") + ": timeout-ms and tries must be at least 1"};
     }
     if (const auto* l = section(c, root, "limits")) {
         check_keys(c, *l, "limits",
                    {"min-rsa-bits", "max-rsa-bits", "spool-memory-bytes", "max-message-bytes",
-                    "max-header-fields", "max-header-bytes", "max-arc-sets"});
+                    "max-header-fields", "max-header-bytes", "max-arc-sets", "max-key-records",
+                    "max-key-operations"});
         e.keys.min_rsa_bits = get<unsigned>(c, *l, "limits", "min-rsa-bits", e.keys.min_rsa_bits);
         e.keys.max_rsa_bits = get<unsigned>(c, *l, "limits", "max-rsa-bits", e.keys.max_rsa_bits);
+        e.keys.max_key_records =
+            get<std::size_t>(c, *l, "limits", "max-key-records", e.keys.max_key_records);
+        e.keys.max_key_operations =
+            get<std::size_t>(c, *l, "limits", "max-key-operations", e.keys.max_key_operations);
+        if (e.keys.max_rsa_bits > 16384) // OpenSSL's own ceiling (OPENSSL_RSA_MAX_MODULUS_BITS)
+            throw ConfigError{where(c, *l->get("max-rsa-bits"), "limits.max-rsa-bits") +
+                              ": at most 16384"};
+        if (e.keys.max_key_records < 1)
+            throw ConfigError{where(c, *l->get("max-key-records"), "limits.max-key-records") +
+                              ": at least 1 (RFC 6376 §3.6.2.2)"};
         e.spool_memory_limit =
             get<std::size_t>(c, *l, "limits", "spool-memory-bytes", e.spool_memory_limit);
         e.max_message_bytes =
@@ -438,9 +452,12 @@ std::string describe(const Config& c) {
        << "\"\ntimeout-ms = " << c.resolver.ares.timeout.count()
        << "\ntries = " << c.resolver.ares.tries
        << "\nmessage-deadline-ms = " << e.message_deadline_ms
-       << "\ncache-entries = " << c.resolver.cache_options.max_entries << "\n";
+       << "\ncache-entries = " << c.resolver.cache_options.max_entries
+       << "\ncache-bytes = " << c.resolver.cache_options.max_bytes << "\n";
     os << "[limits]\nmin-rsa-bits = " << e.keys.min_rsa_bits
        << "\nmax-rsa-bits = " << e.keys.max_rsa_bits
+       << "\nmax-key-records = " << e.keys.max_key_records
+       << "\nmax-key-operations = " << e.keys.max_key_operations
        << "\nspool-memory-bytes = " << e.spool_memory_limit
        << "\nmax-message-bytes = " << e.max_message_bytes
        << "\nmax-header-fields = " << e.max_header_fields

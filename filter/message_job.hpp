@@ -79,8 +79,14 @@ class MessageJob {
     /// The client's address for smtp.remote-ip, when it is known only after the job started
     /// (Exim: X-ARC-Context is the last header field).
     void set_remote_ip(std::string ip) { opts_.remote_ip = std::move(ip); }
-    /// Feeds the header block and the body lines to `auth` too (not owned; null to stop).
-    void set_sender_auth(SenderAuth* auth) { auth_ = auth; }
+    /// Feeds the header block and the body lines to `auth` too (not owned; null to stop), and
+    /// gives its DKIM verifier this message's public-key operation budget (one for ARC and
+    /// DKIM together: arc/key_budget.hpp).
+    void set_sender_auth(SenderAuth* auth) {
+        auth_ = auth;
+        if (auth != nullptr)
+            auth->share_key_budget(verifier_.key_budget());
+    }
 
     bool headers_done() const { return headers_done_; }
     const std::vector<arc::HeaderField>& headers() const { return verifier_.headers(); }

@@ -108,6 +108,13 @@ class SenderAuth {
     /// key=value pairs for the log line ("spf", "spf_identity", "spf_domain", "spf_reason").
     std::vector<std::pair<std::string, std::string>> log_fields() const;
 
+    /// DKIM draws from `budget` (the message's public-key operation budget, shared with its
+    /// ARC verifier: arc/key_budget.hpp) instead of a budget of its own.
+    void share_key_budget(arc::SharedKeyBudget budget) {
+        if (dkim_)
+            dkim_->share_budget(std::move(budget));
+    }
+
     /// The SPF verdict, when SPF ran and finished.
     const std::optional<spf::Verdict>& spf_verdict() const { return spf_verdict_; }
 

@@ -132,7 +132,9 @@ class Shell {
                 next.resolver.ares.timeout != resolver_options_.ares.timeout ||
                 next.resolver.ares.tries != resolver_options_.ares.tries ||
                 next.resolver.cache_options.max_entries !=
-                    resolver_options_.cache_options.max_entries) {
+                    resolver_options_.cache_options.max_entries ||
+                next.resolver.cache_options.max_bytes !=
+                    resolver_options_.cache_options.max_bytes) {
                 auto fresh = dns::make_resolver(io_, next.resolver);
                 // Queries in flight still complete through the old resolver.
                 retired_.push_back(std::move(resolver_));

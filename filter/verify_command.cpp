@@ -25,6 +25,7 @@ arc::ChainResult verify_with_dkim(std::string_view message,
     arc::DkimVerifier dv(dopts);
     std::vector<arc::KeyName> dkim_names = dv.begin(split.headers);
     arc::ChainVerifier cv(opts);
+    dv.share_budget(cv.key_budget()); // one public-key operation budget, as in the filter
     std::vector<arc::KeyName> names = cv.begin(std::move(split.headers));
     arc::for_each_line(split.body, [&](std::string_view line) {
         cv.add_body_line(line);

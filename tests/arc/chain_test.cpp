@@ -1039,3 +1039,77 @@ TEST_CASE("chain: the builder reproduces the ARC suite's signing vectors", "[cha
     }
     CHECK(checked == 3);
 }
+
+// ---------------------------------------------------------------------------------------------
+// CPU bounds (issue 15, class 4): records tried per key, public-key operations per message.
+
+TEST_CASE("chain: a selector with 50 records costs at most 3 verifications per signature",
+          "[chain][rfc6376][issue15]") {
+    const std::string msg = chain_of(base_message, {origin()});
+    // 49 records of another key, the right one last: every signature would try all 50.
+    std::vector<std::string> records(49, relay().key_record());
+    records.push_back(origin().key_record());
+    Dns dns;
+    dns.set(origin(), dns::TxtAnswer::found(records));
+    auto split = arc::split_message(msg);
+    arc::ChainVerifier v(options());
+    for (const auto& n : v.begin(std::move(split.headers)))
+        v.provide_key(n, dns(n));
+    arc::for_each_line(split.body, [&](std::string_view l) { v.add_body_line(l); });
+    auto r = v.finish();
+    // Only the first three records are keys to us (RFC 6376 §3.6.2.2): the 50th never is.
+    CHECK(r.status == ChainStatus::fail);
+    CHECK_THAT(r.reason, Contains("signature did not verify"));
+    CHECK(v.key_budget()->used() <= 3);
+    // The right key among the first three verifies.
+    std::swap(records.front(), records.back());
+    dns.set(origin(), dns::TxtAnswer::found(records));
+    CHECK(verify(msg, dns).status == ChainStatus::pass);
+}
+
+TEST_CASE("chain: a spent public-key operation budget fails the chain and says so",
+          "[chain][rfc8617][issue15]") {
+    const std::string msg = chain_of(base_message, {origin(), relay(), list()});
+    const Dns dns = dns_for({origin(), relay(), list()});
+    auto opts = options();
+    // Newest AMS and three seals: 4 operations; the older AMSs (oldest-pass) 2 more.
+    opts.keys.max_key_operations = 3;
+    auto r = verify(msg, dns, opts);
+    CHECK(r.status == ChainStatus::fail);
+    CHECK_THAT(r.reason, Contains("ARC-Seal i=1") &&
+                             Contains("per-message signature budget exhausted (3 public-key"));
+    // Enough for the verdict but not for oldest-pass: pass, oldest-pass withheld.
+    opts.keys.max_key_operations = 4;
+    r = verify(msg, dns, opts);
+    CHECK(r.status == ChainStatus::pass);
+    CHECK_FALSE(r.oldest_pass);
+    opts.keys.max_key_operations = 6;
+    r = verify(msg, dns, opts);
+    CHECK(r.status == ChainStatus::pass);
+    CHECK(r.oldest_pass == std::optional<std::uint32_t>(0));
+    // A budget given in the options is the one drawn from (shared with DKIM in the filter).
+    opts.budget = std::make_shared<arc::KeyOperationBudget>(10);
+    for (int i = 0; i < 7; ++i)
+        REQUIRE(opts.budget->take());
+    r = verify(msg, dns, opts);
+    CHECK(r.status == ChainStatus::fail);
+    CHECK(opts.budget->exhausted());
+    CHECK(opts.budget->used() == 10);
+}
+
+TEST_CASE("chain: the default budget verifies a 50-set chain fully", "[chain][rfc8617][issue15]") {
+    std::string msg = base_message;
+    for (int i = 0; i < 50; ++i)
+        msg = tests::seal_message(msg, hop(list(), i == 0 ? Cv::none : Cv::pass));
+    auto split = arc::split_message(msg);
+    arc::ChainVerifier v(options());
+    const Dns dns = dns_for({list()});
+    for (const auto& n : v.begin(std::move(split.headers)))
+        v.provide_key(n, dns(n));
+    arc::for_each_line(split.body, [&](std::string_view l) { v.add_body_line(l); });
+    auto r = v.finish();
+    CHECK(r.status == ChainStatus::pass);
+    CHECK(r.oldest_pass == std::optional<std::uint32_t>(0));
+    CHECK(v.key_budget()->used() == 100); // 50 seals + 50 AMSs
+    CHECK_FALSE(v.key_budget()->exhausted());
+}

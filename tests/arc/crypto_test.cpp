@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -530,4 +531,78 @@ TEST_CASE("crypto: a shared key verifies and signs from several threads at once"
     for (auto& t : threads)
         t.join();
     CHECK(good == 100);
+}
+
+namespace {
+
+// The 1024-bit test key's modulus with another public exponent (big-endian magnitude), as
+// PKCS#1 (the hand-decoded path) and as SPKI without NULL parameters (which only OpenSSL's
+// generic decoder reads).
+std::string with_exponent(const std::string& e, bool generic) {
+    const std::string pkcs1 = unb64(tests::keys::rsa1024_pkcs1_pub_b64);
+    REQUIRE(pkcs1.substr(3, 4) == std::string("\x02\x81\x81\x00", 4));
+    const std::string n = pkcs1.substr(7, 128);
+    const std::string key = der(0x30, der_uint(n) + der_uint(e));
+    if (!generic)
+        return key;
+    const std::string oid("\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01", 11);
+    return der(0x30, der(0x30, oid) + der(0x03, std::string(1, '\0') + key));
+}
+
+std::string magnitude(std::uint64_t v) {
+    std::string out;
+    for (; v != 0; v >>= 8)
+        out.insert(out.begin(), static_cast<char>(v & 0xff));
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("crypto: RSA public exponents must be odd, at least 3 and at most 32 bits",
+          "[crypto][issue15]") {
+    for (bool generic : {false, true}) {
+        INFO((generic ? "generic decoder" : "hand decoder"));
+        // A key only the generic decoder reads must still decode (else this tests nothing).
+        REQUIRE(PublicKey::from_der(KeyType::rsa, with_exponent(magnitude(65537), generic), {}));
+        for (std::uint64_t e : {3ull, 17ull, 65537ull, 0xffffffffull}) {
+            INFO("e = " << e);
+            auto k = PublicKey::from_der(KeyType::rsa, with_exponent(magnitude(e), generic), {});
+            REQUIRE(k);
+            CHECK(k->bits() == 1024);
+        }
+        for (std::uint64_t e : {1ull, 2ull, 65536ull, 0x100000001ull, 0xffffffffffffffffull}) {
+            INFO("e = " << e);
+            auto k = PublicKey::from_der(KeyType::rsa, with_exponent(magnitude(e), generic), {});
+            REQUIRE_FALSE(k);
+            CHECK(k.error().code == (e > 0xffffffffull ? Errc::key_too_large : Errc::bad_value));
+        }
+    }
+}
+
+TEST_CASE("crypto: a key with a huge public exponent is refused at once, not verified with",
+          "[crypto][issue15]") {
+    // The attack of issue 15 class 4: e nearly as long as n makes every verification cost
+    // about as much as a private-key operation without CRT.
+    std::string e(127, '\xa7');
+    e.back() = '\x01';
+    for (bool generic : {false, true}) {
+        const std::string key = with_exponent(e, generic);
+        for (int round = 0; round < 2; ++round) { // refused keys are not cached as usable
+            auto k = PublicKey::from_der(KeyType::rsa, key, {});
+            REQUIRE_FALSE(k);
+            CHECK(k.error().code == Errc::key_too_large);
+            CHECK_THAT(k.error().detail,
+                       Catch::Matchers::Contains("public exponent too large (1016 bits"));
+        }
+    }
+}
+
+TEST_CASE("crypto: a forked SHA-256 continues the common prefix independently", "[crypto]") {
+    arc::Sha256 running;
+    running.update("prefix, ");
+    arc::Sha256 a = running.fork();
+    a.update("then a");
+    running.update("then b");
+    CHECK(a.finish() == arc::sha256("prefix, then a"));
+    CHECK(running.finish() == arc::sha256("prefix, then b"));
 }

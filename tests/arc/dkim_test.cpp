@@ -3,6 +3,7 @@
 // signatures made in the test, and their RFC 8601 resinfo.
 #include "arc/auth_results.hpp"
 #include "arc/base64.hpp"
+#include "arc/chain.hpp"
 #include "arc/dkim.hpp"
 #include "arc/dkim_resinfo.hpp"
 #include "arc/signature_check.hpp"
@@ -683,4 +684,105 @@ TEST_CASE("dkim_resinfo: RFC 8601 properties and reasons", "[dkim_resinfo][rfc86
     }
     CHECK(arc::to_string(DkimResult::neutral) == "neutral");
     CHECK(arc::to_string(DkimResult::policy) == "policy");
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU bounds (issue 15, class 4).
+
+TEST_CASE("dkim: signatures beyond the public-key operation budget are policy, with a reason",
+          "[dkim][rfc8601][issue15]") {
+    const std::string msg =
+        sign(sign(sign(base_message, spec(list())), spec(esp())), spec(author()));
+    const Dns dns = dns_for({author(), esp(), list()});
+    auto opts = options();
+    opts.keys.max_key_operations = 2;
+    auto rs = verify(msg, dns, opts);
+    REQUIRE(rs.size() == 3);
+    CHECK(rs[0].result == DkimResult::pass);
+    CHECK(rs[1].result == DkimResult::pass);
+    CHECK(rs[2].result == DkimResult::policy);
+    CHECK_THAT(rs[2].reason, Contains("per-message signature budget exhausted"));
+    opts.keys.max_key_operations = 3;
+    for (const auto& r : verify(msg, dns, opts))
+        CHECK(r.result == DkimResult::pass);
+}
+
+TEST_CASE("dkim: 50 records at a selector are not all tried", "[dkim][rfc6376][issue15]") {
+    const std::string msg = sign(base_message, spec(author()));
+    std::vector<std::string> records(49, list().key_record()); // RSA-1024, another key
+    records.push_back(author().key_record());
+    Dns dns;
+    dns.set(author(), dns::TxtAnswer::found(records));
+    auto opts = options();
+    opts.budget = std::make_shared<arc::KeyOperationBudget>(0);
+    CHECK(verify_one(msg, dns, opts).result == DkimResult::fail);
+    CHECK(opts.budget->used() == 3);
+}
+
+namespace {
+
+// One message verified as the filter does: DKIM first, then ARC, one budget for both.
+struct BothVerdicts {
+    std::vector<arc::DkimSignatureResult> dkim;
+    arc::ChainResult chain;
+    std::size_t used = 0;
+};
+
+BothVerdicts verify_both(const std::string& msg, const Dns& dns, std::size_t max_operations) {
+    auto split = arc::split_message(msg);
+    arc::VerifyOptions vo;
+    vo.now = now;
+    vo.keys.max_key_operations = max_operations;
+    arc::ChainVerifier cv(vo);
+    arc::DkimVerifier dv(options());
+    dv.share_budget(cv.key_budget());
+    auto names = dv.begin(split.headers);
+    for (const auto& n : cv.begin(std::move(split.headers)))
+        names.push_back(n);
+    arc::for_each_line(split.body, [&](std::string_view l) {
+        cv.add_body_line(l);
+        dv.add_body_line(l);
+    });
+    for (const auto& n : names) {
+        cv.provide_key(n, dns(n));
+        dv.provide_key(n, dns(n));
+    }
+    BothVerdicts b;
+    b.dkim = dv.finish();
+    b.chain = cv.finish();
+    b.used = cv.key_budget()->used();
+    return b;
+}
+
+} // namespace
+
+TEST_CASE("dkim + arc: the worst legal message is fully verified under the default budget",
+          "[dkim][chain][rfc8617][issue15]") {
+    // 10 DKIM signatures (DkimOptions::max_signatures) and 50 ARC sets (RFC 8617 §4.2.1):
+    // 110 public-key operations with oldest-pass.
+    std::string msg = base_message;
+    for (int i = 0; i < 10; ++i)
+        msg = sign(msg, spec(i % 2 == 0 ? esp() : list()));
+    const tests::Signer hop{&keys().ed25519, "hop.example", "h"};
+    for (int i = 0; i < 50; ++i) {
+        tests::SealOptions o;
+        o.ams = o.seal = hop;
+        o.cv = i == 0 ? arc::Cv::none : arc::Cv::pass;
+        msg = tests::seal_message(msg, o);
+    }
+    Dns dns = dns_for({esp(), list(), hop});
+    auto both = verify_both(msg, dns, arc::KeyPolicy{}.max_key_operations);
+    REQUIRE(both.dkim.size() == 10);
+    for (const auto& r : both.dkim)
+        CHECK(r.result == DkimResult::pass);
+    CHECK(both.chain.status == arc::ChainStatus::pass);
+    CHECK(both.chain.oldest_pass == std::optional<std::uint32_t>(0));
+    CHECK(both.used == 110);
+    // The budget is shared: with 60 operations DKIM (first, as in the filter) takes 10 and
+    // the chain, which needs 51 for its verdict, cannot be vouched for.
+    both = verify_both(msg, dns, 60);
+    for (const auto& r : both.dkim)
+        CHECK(r.result == DkimResult::pass);
+    CHECK(both.chain.status == arc::ChainStatus::fail);
+    CHECK_THAT(both.chain.reason, Contains("budget exhausted"));
 }

@@ -157,7 +157,9 @@ TEST_CASE("key_record: parse_key_records keeps the usable keys in order", "[key_
         "v=DKIM1; k=ed25519; p=" + ed_p,
     };
     arc::Error err;
-    auto keys = arc::parse_key_records(records, {}, &err);
+    arc::KeyPolicy all;
+    all.max_key_records = 0; // every record
+    auto keys = arc::parse_key_records(records, all, &err);
     REQUIRE(keys.size() == 3);
     CHECK(keys[0].key.bits() == 2048);
     CHECK(is_rsa_test_key(keys[1]));
@@ -175,4 +177,45 @@ TEST_CASE("key_record: parse_key_records with nothing usable reports the first e
     // A null error pointer is allowed.
     CHECK(arc::parse_key_records({"garbage", "p=" + rsa_p}, {}, nullptr).size() == 1);
     CHECK(arc::parse_key_records({}, {}, &err).empty());
+}
+
+TEST_CASE("key_record: only the first max_key_records records of an answer are considered",
+          "[key_record][rfc6376][issue15]") {
+    // RFC 6376 §3.6.2.2 leaves the choice to the verifier: a selector with 50 records must not
+    // cost 50 verifications per signature (issue 15, class 4).
+    const std::string usable = "v=DKIM1; p=" + rsa_p;
+    std::vector<std::string> records(49,
+                                     std::string("v=DKIM1; p=") + tests::keys::rsa2048_spki_b64);
+    records.push_back(usable);
+    arc::Error err;
+    auto keys = arc::parse_key_records(records, {}, &err);
+    CHECK(keys.size() == 3); // the default: 3
+    for (const auto& k : keys)
+        CHECK(k.key.bits() == 2048);
+    arc::KeyPolicy one;
+    one.max_key_records = 1;
+    CHECK(arc::parse_key_records(records, one, &err).size() == 1);
+    // Unusable records count too: nothing usable among the first three.
+    err = {};
+    CHECK(arc::parse_key_records({"v=spf1 -all", "x", "v=DKIM1; p=", usable}, {}, &err).empty());
+    CHECK(err.code == Errc::unsupported); // v=spf1
+    arc::KeyPolicy all;
+    all.max_key_records = 0;
+    CHECK(arc::parse_key_records(records, all, &err).size() == 50);
+}
+
+TEST_CASE("key_record: a record longer than max_record_bytes is refused", "[key_record][issue15]") {
+    const std::string usable = "v=DKIM1; p=" + rsa_p;
+    // Padded with an unknown tag (which RFC 6376 §3.6.1 says to ignore) to just the bound.
+    const std::string pad = "; n=";
+    std::string at_bound = usable + pad + std::string(8192 - usable.size() - pad.size(), 'x');
+    REQUIRE(at_bound.size() == 8192);
+    CHECK(is_rsa_test_key(parse_ok(at_bound)));
+    auto r = arc::parse_key_record(at_bound + "x", {});
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == Errc::key_too_large);
+    CHECK(r.error().detail == "key record of 8193 bytes (at most 8192)");
+    arc::KeyPolicy small;
+    small.max_record_bytes = 128;
+    CHECK(parse_error(usable, small) == Errc::key_too_large);
 }

@@ -65,6 +65,10 @@ def config_errors(d, key):
          ":4: seal.key: cannot read /nonexistent.key"),
         ("max-arc-sets bound", "[limits]\nmax-arc-sets = 51\n",
          ":2: limits.max-arc-sets: 1..50"),
+        ("max-key-records bound", "[limits]\nmax-key-records = 0\n",
+         ":2: limits.max-key-records: at least 1"),
+        ("max-rsa-bits bound", "[limits]\nmax-rsa-bits = 16385\n",
+         ":2: limits.max-rsa-bits: at most 16384"),
         ("recipient-domains without list", seal + 'when = "recipient-domains"\n',
          ':5: seal.when: "recipient-domains" needs seal.recipient-domains'),
         ("bad temperror", '[authentication]\ntemperror = "ignore"\n',
@@ -113,6 +117,9 @@ def main():
               "check-config shows the authserv-id")
         check(rc == 0 and "[authentication]\nspf = true\ndkim = true\ndmarc = true\n"
               'temperror = "defer"' in out, "check-config shows the [authentication] defaults")
+        check(rc == 0 and "\nmax-key-records = 3\nmax-key-operations = 256\n" in out
+              and "\ncache-bytes = 8388608\n" in out,
+              "check-config shows the issue-15 CPU and cache bounds")
         auth = os.path.join(d, "auth.toml")
         write(auth, '[authentication]\nspf = false\ntemperror = "record"\n')
         rc, out, err = run("check-config", "-c", auth)

@@ -368,3 +368,69 @@ TEST_CASE("static_resolver: typed answers and a typed fallback", "[static][spf]"
     CHECK(seen.at(3) == "-");
     CHECK(seen.at(4) == "txt");
 }
+
+TEST_CASE("cache: an answer over max_entry_bytes is delivered but not kept", "[cache][issue15]") {
+    // Issue 15 class 6: 100 selectors x 60 KB TXT per message held 585 MiB after 100 messages.
+    Fixture f;
+    for (int i = 0; i < 100; ++i) {
+        const std::string name = "s" + std::to_string(i) + "._domainkey.evil.example";
+        f.upstream.set(name, TxtAnswer::found({std::string(60 * 1024, 'p')}, 3600));
+        auto a = f.lookup(name);
+        REQUIRE(a);
+        CHECK(a->records.at(0).size() == 60 * 1024);
+    }
+    CHECK(f.cache->size() == 0);
+    CHECK(f.cache->bytes() == 0);
+    CHECK(f.cache->stats().too_large == 100);
+    // Asked again: upstream again, never from a cache that would hold 6 MB.
+    f.lookup("s0._domainkey.evil.example");
+    CHECK(f.upstream.queries("s0._domainkey.evil.example") == 2);
+}
+
+TEST_CASE("cache: bounded in bytes, least recently used evicted first", "[cache][issue15]") {
+    const TxtAnswer four_k = TxtAnswer::found({std::string(4096, 'k')}, 300);
+    const std::size_t cost = CachingResolver::entry_bytes("TXT a.example", four_k);
+    CHECK(cost > 4096);
+    CacheOptions opts;
+    opts.max_bytes = 3 * cost;
+    Fixture f(opts);
+    for (const char* n : {"a.example", "b.example", "c.example", "d.example"})
+        f.upstream.set(n, four_k);
+    f.lookup("a.example");
+    f.lookup("b.example");
+    f.lookup("c.example");
+    CHECK(f.cache->size() == 3);
+    CHECK(f.cache->bytes() == 3 * cost);
+    f.lookup("a.example"); // a is now the most recent
+    f.lookup("d.example"); // evicts b, the least recently used
+    CHECK(f.cache->size() == 3);
+    CHECK(f.cache->bytes() <= opts.max_bytes);
+    CHECK(f.cache->stats().evictions == 1);
+    f.lookup("a.example");
+    f.lookup("c.example");
+    f.lookup("d.example");
+    CHECK(f.upstream.queries("a.example") == 1);
+    CHECK(f.upstream.queries("c.example") == 1);
+    CHECK(f.upstream.queries("d.example") == 1);
+    f.lookup("b.example");
+    CHECK(f.upstream.queries("b.example") == 2);
+    // A replaced entry (expired, fetched again) is counted once.
+    f.clock.now += 301s;
+    f.lookup("a.example");
+    CHECK(f.cache->bytes() <= opts.max_bytes);
+    f.cache->clear();
+    CHECK(f.cache->bytes() == 0);
+}
+
+TEST_CASE("cache: many answers under the per-entry cap stay within max_bytes", "[cache][issue15]") {
+    Fixture f; // defaults: 8 MiB, 16 KiB per entry, 10000 entries
+    for (int i = 0; i < 1000; ++i) {
+        const std::string name = "k" + std::to_string(i) + ".example";
+        f.upstream.set(name, TxtAnswer::found({std::string(12 * 1024, 'x')}, 3600));
+        f.lookup(name);
+        REQUIRE(f.cache->bytes() <= CacheOptions{}.max_bytes);
+    }
+    CHECK(f.cache->size() < 1000);
+    CHECK(f.cache->size() > 600);
+    CHECK(f.cache->stats().evictions == 1000 - f.cache->size());
+}

@@ -4,6 +4,7 @@
 #include "arc/base64.hpp"
 #include "arc/canon.hpp"
 #include "arc/header.hpp"
+#include "filter/message_job.hpp"
 #include "filter/sender_auth.hpp"
 #include "tests/filter/test_keys.hpp"
 
@@ -237,4 +238,30 @@ TEST_CASE("sender_auth: a trusted sealer's recorded pass overrides a DMARC failu
         run(a, message, zone);
         CHECK(written(a.results(&chain, &aar)).find("local_policy") == std::string::npos);
     }
+}
+
+TEST_CASE("sender_auth: DKIM draws from the message's public-key operation budget",
+          "[sender_auth][dkim][issue15]") {
+    // Issue 15 class 4: one budget per message for ARC and DKIM. MessageJob hands its chain
+    // verifier's budget to the SenderAuth it feeds; here that budget is already spent.
+    Signer s;
+    const std::string signed_msg = dkim_sign(message, s);
+    const Zone zone{{"k1._domainkey.example.com", dns::Answer::found({s.record()})}};
+    filter::JobOptions jo;
+    jo.authserv_id = "mx.example.net";
+    jo.verify.budget = std::make_shared<arc::KeyOperationBudget>(1);
+    REQUIRE(jo.verify.budget->take());
+    auto spent = jo.verify.budget;
+    filter::MessageJob job(std::move(jo));
+    SenderAuth a(options(), SenderContext{"192.0.2.1", "h", "a@example.com", "", "mx", now});
+    job.set_sender_auth(&a);
+    run(a, signed_msg, zone);
+    auto rs = a.results();
+    CHECK_THAT(written(rs), Catch::Matchers::Contains("dkim=policy"));
+    CHECK_THAT(written(rs), Catch::Matchers::Contains("budget exhausted"));
+    CHECK(spent->exhausted());
+    // With a budget of its own (no MessageJob) the same signature passes.
+    SenderAuth alone(options(), SenderContext{"192.0.2.1", "h", "a@example.com", "", "mx", now});
+    run(alone, signed_msg, zone);
+    CHECK_THAT(written(alone.results()), Catch::Matchers::Contains("dkim=pass"));
 }

@@ -86,8 +86,11 @@ std::optional<ChainResult> ChainVerifier::analyse() {
             // The reason says what is wrong with the field (issue 18 item 5): only a missing or
             // out-of-range i= is "no valid instance".
             if (bad_instance.empty()) {
+                // An AAR's prefix is all instance; in a tag list, a missing or bad i= is
+                // missing_tag / bad_value, anything else a syntax or duplicate-tag error.
                 const auto& e = inst.error();
-                bool instance_problem = e.detail.find("i=") != std::string::npos;
+                bool instance_problem = kind == ArcHeaderKind::aar || e.code == Errc::missing_tag ||
+                                        e.code == Errc::bad_value;
                 bad_instance = std::string(f.name()) +
                                (instance_problem ? " has no valid instance (i=1..50): "
                                                  : " cannot be parsed: ") +

@@ -14,6 +14,26 @@ bool is_fws(char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+// RFC 5322 §3.2.2 CFWS from `p`: FWS and comments, nested, with quoted-pairs. Returns false on
+// an unterminated comment. Iterative: nesting depth costs no stack.
+bool skip_cfws(std::string_view v, std::size_t& p) {
+    std::size_t depth = 0;
+    while (p < v.size()) {
+        char c = v[p];
+        if (depth == 0 && !is_fws(c) && c != '(')
+            return true;
+        if (c == '(') {
+            ++depth;
+        } else if (c == ')' && depth > 0) {
+            --depth;
+        } else if (c == '\\' && depth > 0) {
+            ++p; // quoted-pair: the next byte is literal
+        }
+        ++p;
+    }
+    return depth == 0;
+}
+
 Result<std::uint32_t> parse_instance_tag(std::optional<std::string_view> v) {
     if (!v)
         return fail(Errc::missing_tag, "missing i=");
@@ -151,21 +171,29 @@ Result<ArcMessageSignature> parse_arc_message_signature(std::string_view value) 
 }
 
 Result<ArcAuthResults> parse_arc_auth_results(std::string_view value) {
-    // RFC 8617 §4.1.1: arc-info = instance [CFWS] ";" authres-payload, instance = "i=" 1*2DIGIT
+    // RFC 8617 §4.1.1: arc-info = instance [CFWS] ";" authres-payload,
+    // instance = [CFWS] %s"i" [CFWS] "=" [CFWS] position (comments allowed everywhere there).
     std::size_t p = 0;
-    while (p < value.size() && is_fws(value[p]))
-        ++p;
-    if (value.substr(p, 2) != "i=")
+    if (!skip_cfws(value, p))
+        return fail(Errc::syntax, "ARC-Authentication-Results has an unterminated comment");
+    if (p >= value.size() || value[p] != 'i')
         return fail(Errc::syntax, "ARC-Authentication-Results does not start with i=");
-    p += 2;
+    ++p;
+    if (!skip_cfws(value, p))
+        return fail(Errc::syntax, "ARC-Authentication-Results has an unterminated comment");
+    if (p >= value.size() || value[p] != '=')
+        return fail(Errc::syntax, "ARC-Authentication-Results does not start with i=");
+    ++p;
+    if (!skip_cfws(value, p))
+        return fail(Errc::syntax, "ARC-Authentication-Results has an unterminated comment");
     std::size_t digits = p;
     while (p < value.size() && value[p] >= '0' && value[p] <= '9')
         ++p;
     auto inst = parse_instance(value.substr(digits, p - digits));
     if (!inst)
         return fail(Errc::bad_value, "ARC-Authentication-Results i= is not 1..50");
-    while (p < value.size() && is_fws(value[p]))
-        ++p;
+    if (!skip_cfws(value, p))
+        return fail(Errc::syntax, "ARC-Authentication-Results has an unterminated comment");
     if (p >= value.size() || value[p] != ';')
         return fail(Errc::syntax, "ARC-Authentication-Results i= not followed by ';'");
     ArcAuthResults r;
@@ -174,16 +202,24 @@ Result<ArcAuthResults> parse_arc_auth_results(std::string_view value) {
     return r;
 }
 
-std::optional<std::uint32_t> peek_instance(ArcHeaderKind kind, std::string_view value) {
+Result<std::uint32_t> read_instance(ArcHeaderKind kind, std::string_view value) {
     if (kind == ArcHeaderKind::aar) {
         auto r = parse_arc_auth_results(value);
-        return r ? std::optional<std::uint32_t>(r->instance) : std::nullopt;
+        if (!r)
+            return tl::unexpected(r.error());
+        return r->instance;
     }
+    // The reason names what is wrong: a tag-list syntax error (say a bare CR in b=) is reported
+    // as such, not as a missing instance (issue 18 item 5).
     auto tags = parse_tag_list(value);
     if (!tags)
-        return std::nullopt;
-    auto i = tags->get("i");
-    return i ? parse_instance(*i) : std::nullopt;
+        return tl::unexpected(tags.error());
+    return parse_instance_tag(tags->get("i"));
+}
+
+std::optional<std::uint32_t> peek_instance(ArcHeaderKind kind, std::string_view value) {
+    auto r = read_instance(kind, value);
+    return r ? std::optional<std::uint32_t>(*r) : std::nullopt;
 }
 
 } // namespace arcf::arc

@@ -69,10 +69,13 @@ Result<ArcSeal> parse_arc_seal(std::string_view value);
 /// RFC 6376 §3.5 without v=). A missing c= means simple/simple (RFC 6376 §3.5).
 Result<ArcMessageSignature> parse_arc_message_signature(std::string_view value);
 /// Parses the value of an ARC-Authentication-Results field: "i=" instance ";" authres-payload
-/// (RFC 8617 §4.1.1).
+/// (RFC 8617 §4.1.1), with CFWS (comments too) allowed around "i", "=" and the number.
 Result<ArcAuthResults> parse_arc_auth_results(std::string_view value);
 
-/// The i= value of any ARC header, for grouping into sets before full parsing.
+/// The i= value of any ARC header, for grouping into sets before full parsing; the error names
+/// what is wrong (tag-list syntax, missing or invalid i=).
+Result<std::uint32_t> read_instance(ArcHeaderKind kind, std::string_view value);
+/// read_instance without the reason.
 std::optional<std::uint32_t> peek_instance(ArcHeaderKind kind, std::string_view value);
 
 /// A syntactically valid domain name for d= (RFC 6376 §3.5: sub-domain of RFC 5321).

@@ -125,7 +125,9 @@ void append_canon_header(std::string& out, Canon c, std::string_view raw, bool w
         return;
     }
     // RFC 6376 §3.4.2: lower-case name, unfold, collapse WSP, strip WSP at the end and around
-    // the colon.
+    // the colon. Unfolding removes CRLF pairs only; a CR or LF on its own is an ordinary byte and
+    // stays (issue 18 item 3: deleting it let a bare CR be inserted into a sealed field, and
+    // made our seals over such a field verify nowhere else).
     std::size_t colon = raw.find(':');
     std::string_view name = raw.substr(0, colon);
     while (!name.empty() && is_wsp(name.back()))
@@ -147,7 +149,7 @@ void append_canon_header(std::string& out, Canon c, std::string_view raw, bool w
     while (p < end) {
         // A run of bytes that stay as they are, appended at once.
         const char* q = p;
-        while (q < end && *q != ' ' && *q != '\t' && *q != '\r' && *q != '\n')
+        while (q < end && *q != ' ' && *q != '\t' && !(*q == '\r' && q + 1 < end && q[1] == '\n'))
             ++q;
         if (q != p) {
             if (pending_space)
@@ -158,9 +160,12 @@ void append_canon_header(std::string& out, Canon c, std::string_view raw, bool w
         }
         if (q == end)
             break;
-        if (is_wsp(*q))
-            pending_space = started; // CR and LF just unfold
-        p = q + 1;
+        if (is_wsp(*q)) {
+            pending_space = started;
+            p = q + 1;
+        } else {
+            p = q + 2; // CRLF: unfold
+        }
     }
     if (with_crlf)
         out.append("\r\n");

@@ -33,6 +33,7 @@ struct ChainVerifier::Set {
     const HeaderField* seal_field = nullptr;
     ArcMessageSignature ams;
     ArcSeal seal;
+    std::string ams_error; ///< why an older AMS could not be parsed (it then fails oldest-pass)
     std::size_t hasher = 0;
 };
 
@@ -61,7 +62,7 @@ std::vector<KeyName> ChainVerifier::begin(std::vector<HeaderField> headers) {
     for (std::size_t i = 0; i < n; ++i) {
         const Set& s = sets_[i];
         unique.insert(KeyName{s.seal.selector, s.seal.domain});
-        if (i + 1 == n || opts_.oldest_pass)
+        if ((i + 1 == n || opts_.oldest_pass) && s.ams_error.empty())
             unique.insert(KeyName{s.ams.selector, s.ams.domain});
     }
     names.assign(unique.begin(), unique.end());
@@ -85,10 +86,21 @@ std::optional<ChainResult> ChainVerifier::analyse() {
         if (kind == ArcHeaderKind::none)
             continue;
         any_arc = true;
-        auto inst = peek_instance(kind, f.value());
+        auto inst = read_instance(kind, f.value());
         if (!inst) {
-            if (bad_instance.empty())
-                bad_instance = std::string(f.name()) + " has no valid instance (i=1..50)";
+            // The reason says what is wrong with the field (issue 18 item 5): only a missing or
+            // out-of-range i= is "no valid instance".
+            if (bad_instance.empty()) {
+                // An AAR's prefix is all instance; in a tag list, a missing or bad i= is
+                // missing_tag / bad_value, anything else a syntax or duplicate-tag error.
+                const auto& e = inst.error();
+                bool instance_problem = kind == ArcHeaderKind::aar || e.code == Errc::missing_tag ||
+                                        e.code == Errc::bad_value;
+                bad_instance = std::string(f.name()) +
+                               (instance_problem ? " has no valid instance (i=1..50): "
+                                                 : " cannot be parsed: ") +
+                               e.detail;
+            }
             continue;
         }
         found.push_back(Found{kind, &f, *inst});
@@ -147,11 +159,20 @@ std::optional<ChainResult> ChainVerifier::analyse() {
                                                         : nullptr;
         if (missing != nullptr)
             return fail_result(std::string("missing ") + missing + " i=" + std::to_string(i));
+        // RFC 8617 §5.2: the verdict rests on the newest AMS and every seal; an older AMS only
+        // decides oldest-pass (step 5). So a tag-level problem in an older AMS (unknown c= or
+        // a=, bad t= or l=, missing bh= or h=, bad b= or d=) makes that AMS fail, like an
+        // expired x= or a wrong key type, not the chain (issue 18 item 2).
         auto ams = parse_arc_message_signature(s.ams_field->value());
-        if (!ams)
+        if (ams) {
+            s.ams = std::move(*ams);
+        } else if (i == n) {
             return fail_result("ARC-Message-Signature i=" + std::to_string(i) + ": " +
                                ams.error().detail);
-        s.ams = std::move(*ams);
+        } else {
+            s.ams.instance = i;
+            s.ams_error = ams.error().detail;
+        }
         auto seal = parse_arc_seal(s.seal_field->value());
         if (!seal)
             return fail_result("ARC-Seal i=" + std::to_string(i) + ": " + seal.error().detail);
@@ -170,7 +191,7 @@ std::optional<ChainResult> ChainVerifier::analyse() {
     // Body hashers: the newest AMS always, older ones only for oldest-pass.
     for (std::uint32_t i = n; i >= 1; --i) {
         Set& s = sets_[i - 1];
-        if (i == n || opts_.oldest_pass)
+        if ((i == n || opts_.oldest_pass) && s.ams_error.empty())
             s.hasher = hashes_.add(s.ams.body_canon, s.ams.body_length);
     }
     return std::nullopt;
@@ -222,6 +243,10 @@ int ChainVerifier::check_signature(const KeyName& name,
 int ChainVerifier::verify_ams(const Set& s, std::string& why) {
     const ArcMessageSignature& m = s.ams;
     const std::string label = "ARC-Message-Signature i=" + std::to_string(m.instance);
+    if (!s.ams_error.empty()) {
+        why = label + ": " + s.ams_error;
+        return bad;
+    }
     if (m.expiration && *m.expiration < opts_.now) {
         why = label + " expired";
         return bad;

@@ -66,27 +66,33 @@ Result<TagList> parse_tag_list(std::string_view text) {
             return fail(Errc::syntax, "tag without '='");
         std::string_view name = trim_fws(trimmed.substr(0, eq));
         std::string_view value = trim_fws(trimmed.substr(eq + 1));
-        // tag-name = ALPHA *ALNUMPUNC
+        // tag-name = ALPHA *ALNUMPUNC (RFC 6376 §3.2), and also "-" after the first character:
+        // a decision (issue 18 item 6, README "Conformance decisions"). Names such as x-trace=
+        // in signatures and key records are extensions that dkimpy and Mail::DKIM accept; no
+        // tag we read has a "-", so such a tag is unrecognized and ignored (§3.2: unrecognized
+        // tags MUST be ignored) instead of failing a signature that is otherwise valid.
         if (name.empty() || !is_alpha(name[0]))
             return fail(Errc::syntax, "invalid tag name");
         for (char c : name)
-            if (!is_alpha(c) && !is_digit(c) && c != '_')
-                return fail(Errc::syntax, "invalid tag name");
+            if (!is_alpha(c) && !is_digit(c) && c != '_' && c != '-')
+                return fail(Errc::syntax, "invalid tag name " + std::string(name));
         // tag-value = [ tval *( 1*(WSP / FWS) tval ) ]; FWS inside must be followed by WSP.
         for (std::size_t i = 0; i < value.size(); ++i) {
             char c = value[i];
             if (c == '\r' || c == '\n') {
                 if (c == '\r' && (i + 1 >= value.size() || value[i + 1] != '\n'))
-                    return fail(Errc::syntax, "bare CR in tag value");
+                    return fail(Errc::syntax, "bare CR in the value of " + std::string(name) + "=");
                 if (c == '\n' &&
                     (i + 1 >= value.size() || (value[i + 1] != ' ' && value[i + 1] != '\t')))
-                    return fail(Errc::syntax, "line break in tag value not followed by WSP");
+                    return fail(Errc::syntax, "line break not followed by WSP in the value of " +
+                                                  std::string(name) + "=");
                 continue;
             }
             if (c == ' ' || c == '\t')
                 continue;
             if (!is_valchar(c))
-                return fail(Errc::syntax, "invalid character in tag value");
+                return fail(Errc::syntax,
+                            "invalid character in the value of " + std::string(name) + "=");
         }
         // Short lists (every real one) are checked as they grow; long ones once, sorted, below:
         // a linear scan per tag would let one hostile 1 MB header cost O(n^2) CPU.

@@ -328,6 +328,45 @@ TEST_CASE("arc_headers: AAR must start with i=N;", "[arc_headers][rfc8617]") {
     CHECK(c->payload.empty());
 }
 
+TEST_CASE("arc_headers: AAR instance allows CFWS around i, = and the number",
+          "[arc_headers][rfc8617]") {
+    // RFC 8617 §4.1.1: instance = [CFWS] %s"i" [CFWS] "=" [CFWS] position (issue 18 item 1).
+    for (std::string_view v :
+         {" i=1 (comment); mx.example.org; spf=pass", " (comment) i=1; mx.example.org; spf=pass",
+          " i = 1 ; mx.example.org; spf=pass",
+          " (a (nested \\) comment)) i\r\n =\t(c)1(d);mx.example.org; spf=pass"}) {
+        INFO("ARC-Authentication-Results:" << v);
+        auto r = arc::parse_arc_auth_results(v);
+        REQUIRE(r);
+        CHECK(r->instance == 1);
+        CHECK_THAT(std::string(r->payload), Catch::Matchers::EndsWith("mx.example.org; spf=pass"));
+        CHECK(arc::peek_instance(arc::ArcHeaderKind::aar, v) == std::optional<std::uint32_t>(1));
+    }
+}
+
+TEST_CASE("arc_headers: AAR with an unterminated comment or a quoted i rejected",
+          "[arc_headers][rfc8617]") {
+    for (std::string_view v : {" (comment i=1; spf=pass", " i=1 (x; spf=pass", " i=(1; spf=pass",
+                               " I=1; spf=pass", " (x\\) i=1; spf=pass"}) {
+        INFO("ARC-Authentication-Results:" << v);
+        auto r = arc::parse_arc_auth_results(v);
+        CHECK_FALSE(r);
+    }
+}
+
+TEST_CASE("arc_headers: read_instance names what is wrong", "[arc_headers][rfc8617]") {
+    // Issue 18 item 5: a bare CR in b= is a syntax error of b=, not a missing instance.
+    using K = arc::ArcHeaderKind;
+    auto r = arc::read_instance(K::seal, " i=1; a=rsa-sha256; b=AB\rCD; cv=none");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().detail == "bare CR in the value of b=");
+    auto m = arc::read_instance(K::ams, " a=rsa-sha256; b=AB");
+    REQUIRE_FALSE(m);
+    CHECK(m.error().detail == "missing i=");
+    REQUIRE(arc::read_instance(K::seal, " i = 2 ; a=x"));
+    CHECK(*arc::read_instance(K::seal, " i = 2 ; a=x") == 2);
+}
+
 TEST_CASE("arc_headers: AAR without a leading valid i= rejected", "[arc_headers][rfc8617]") {
     auto code = [](std::string_view v) {
         auto r = arc::parse_arc_auth_results(v);

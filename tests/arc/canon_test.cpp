@@ -57,6 +57,16 @@ TEST_CASE("canon: relaxed header lower-cases the name only and collapses WSP run
     CHECK(canon_header(Canon::relaxed, "X-U: \xC3\x84  x") == "x-u:\xC3\x84 x\r\n");
 }
 
+TEST_CASE("canon: relaxed header unfolds CRLF only; a lone CR or LF is kept", "[canon][rfc6376]") {
+    // RFC 6376 §3.4.2 unfolds (removes CRLF before WSP); it deletes no other CR or LF (issue 18
+    // item 3).
+    CHECK(canon_header(Canon::relaxed, "Subject: a\rb\r\n c") == "subject:a\rb c\r\n");
+    CHECK(canon_header(Canon::relaxed, "Subject: a\r\r\n\tb") == "subject:a\r b\r\n");
+    CHECK(canon_header(Canon::relaxed, "Subject: a\nb") == "subject:a\nb\r\n");
+    CHECK(canon_header(Canon::relaxed, "Subject:\r") == "subject:\r\r\n");
+    CHECK(canon_header(Canon::relaxed, "Subject: x \r\n\r\n y") == "subject:x y\r\n");
+}
+
 TEST_CASE("canon: append_canon_header appends and honours with_crlf", "[canon]") {
     std::string out = "prefix|";
     arc::append_canon_header(out, Canon::relaxed, "A: 1", false);

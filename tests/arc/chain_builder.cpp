@@ -73,6 +73,13 @@ std::string algorithm_of(const Signer& s) {
     return std::string(arc::to_string(s.key->algorithm()));
 }
 
+void replace_first(std::string& s, const std::string& from, const std::string& to) {
+    auto pos = s.find(from);
+    if (pos == std::string::npos)
+        throw std::logic_error("chain_builder: no \"" + from + "\" to replace");
+    s.replace(pos, from.size(), to);
+}
+
 // Index of tag `name` in `tags` (it must be there).
 std::size_t index_of(const std::vector<TagSpec>& tags, std::string_view name) {
     for (std::size_t i = 0; i < tags.size(); ++i)
@@ -118,6 +125,8 @@ ArcSet make_arc_set(std::string_view message, const SealOptions& o) {
     set.instance = newest + 1;
     const std::string inst = std::to_string(set.instance);
     set.aar = "ARC-Authentication-Results: i=" + inst + "; " + o.aar_payload;
+    for (const auto& [from, to] : o.aar_edits)
+        replace_first(set.aar, from, to);
 
     // ARC-Message-Signature: DKIM-Signature rules (RFC 6376 §3.7, §5.4.2) with i= for the set.
     arc::BodyHasher body(o.body_canon, o.body_length);
@@ -162,6 +171,8 @@ ArcSet make_arc_set(std::string_view message, const SealOptions& o) {
     arc::append_canon_header(data, o.header_canon, ams_template, false);
     ams[index_of(ams, "b")].value = fold_base64(sign_base64(o.ams, data), o.fold);
     set.ams = "ARC-Message-Signature: " + join_tags(ams, o.fold);
+    for (const auto& [from, to] : o.ams_edits)
+        replace_first(set.ams, from, to);
 
     // ARC-Seal (RFC 8617 §5.1.1): every set 1..N, AAR, AMS, AS, relaxed; only the new set for
     // cv=fail (§5.1.2).
@@ -171,6 +182,8 @@ ArcSet make_arc_set(std::string_view message, const SealOptions& o) {
     };
     if (o.timestamp)
         seal.push_back({"t", std::to_string(*o.timestamp)});
+    for (const auto& [name, value] : o.extra_seal_tags)
+        seal.push_back({name, value});
     data.clear();
     if (o.cv != arc::Cv::fail) {
         for (std::uint32_t i = 1; i <= newest; ++i) {

@@ -10,6 +10,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace arcf::tests {
 
@@ -37,6 +39,12 @@ struct SealOptions {
     std::optional<std::uint64_t> expiration;  ///< x= of the AMS
     std::optional<std::uint64_t> body_length; ///< l= of the AMS
     bool fold = false;                        ///< fold both signatures after each ';' and inside b=
+    /// Text replacements (first occurrence) in the new AAR before anything signs it, and in the
+    /// new AMS after it is signed and before the seal signs it: a set whose seal is valid over
+    /// fields a normal signer would not write.
+    std::vector<std::pair<std::string, std::string>> aar_edits, ams_edits;
+    /// Tags (name, value) added after the standard ones to the ARC-Seal before it is signed.
+    std::vector<std::pair<std::string, std::string>> extra_seal_tags;
 };
 
 /// One ARC set as complete header fields ("Name: value", CRLF inside folds, no final CRLF).

@@ -1112,4 +1112,120 @@ TEST_CASE("chain: the default budget verifies a 50-set chain fully", "[chain][rf
     CHECK(r.oldest_pass == std::optional<std::uint32_t>(0));
     CHECK(v.key_budget()->used() == 100); // 50 seals + 50 AMSs
     CHECK_FALSE(v.key_budget()->exhausted());
+
+// Issue 18: conformance with RFC 8617 and RFC 6376 where peers agreed and we did not.
+
+TEST_CASE("chain: CFWS around the AAR instance passes", "[chain][rfc8617]") {
+    // RFC 8617 §4.1.1: instance = [CFWS] %s"i" [CFWS] "=" [CFWS] position (issue 18 item 1).
+    for (const char* instance : {"i=1 (comment);", "(comment) i=1;", "i = 1;"}) {
+        INFO(instance);
+        auto o = hop(origin(), Cv::none);
+        o.aar_edits = {{"i=1;", instance}};
+        std::string msg = tests::seal_message(base_message, o);
+        REQUIRE_THAT(msg, Contains(instance));
+        auto r = verify(msg, dns_for({origin()}));
+        CHECK(r.status == ChainStatus::pass);
+        msg = tests::seal_message(msg, hop(relay(), Cv::pass));
+        auto r2 = verify(msg, dns_for({origin(), relay()}));
+        CHECK(r2.status == ChainStatus::pass);
+        CHECK(r2.sets == 2);
+    }
+}
+
+TEST_CASE("chain: a tag-level problem in an older AMS only moves oldest-pass", "[chain][rfc8617]") {
+    // RFC 8617 §5.2: the verdict comes from the newest AMS and every seal; older AMSs decide
+    // oldest-pass only (issue 18 item 2). The seals here are valid over the edited AMS.
+    const std::vector<std::pair<std::string, std::string>> edits = {
+        {"c=relaxed/relaxed", "c=relaxed/bogus"},
+        {"a=rsa-sha256", "a=rsa-sha1"},
+        {"a=rsa-sha256", "a=foo-sha256"},
+        {"; t=", "; t=x"},
+        {"; l=", "; l=1x"},
+        {"; bh=", "; xbh="},
+        {"; h=", "; xh="},
+        {"; b=", "; b=!!"},
+        {"d=origin.example", "d=origin..example"},
+        {"; x=", "; x=soon"},
+    };
+    const Dns dns = dns_for({origin(), relay()});
+    for (const auto& [from, to] : edits) {
+        INFO(from << " -> " << to);
+        auto o = hop(origin(), Cv::none);
+        o.timestamp = now - 100;
+        o.expiration = now + 100;
+        o.body_length = 10000;
+        o.ams_edits = {{from, to}};
+        std::string one = tests::seal_message(base_message, o);
+        // The same problem in the newest (only) AMS fails the chain.
+        auto newest = verify(one, dns);
+        CHECK(newest.status == ChainStatus::fail);
+        CHECK_THAT(newest.reason, Contains("ARC-Message-Signature i=1"));
+        // In an older AMS it does not.
+        std::string two = tests::seal_message(one, hop(relay(), Cv::pass));
+        auto r = verify(two, dns);
+        CHECK(r.status == ChainStatus::pass);
+        CHECK(r.oldest_pass == std::optional<std::uint32_t>(2));
+        REQUIRE(r.chain.size() == 2);
+        CHECK(r.chain[1].ams_domain == "relay.example");
+        // Without oldest-pass, the older AMS is not looked at at all.
+        auto opts = options();
+        opts.oldest_pass = false;
+        CHECK(verify(two, dns, opts).status == ChainStatus::pass);
+    }
+}
+
+TEST_CASE("chain: a bare CR inserted into a sealed field fails; one that was sealed passes",
+          "[chain][rfc6376]") {
+    // RFC 6376 §3.4.2 relaxed header canonicalization unfolds CRLF and keeps any other CR
+    // (issue 18 item 3).
+    const std::string msg = chain_of(base_message, {origin(), relay()});
+    for (std::uint32_t i : {1u, 2u}) {
+        auto r = verify(edit_field(msg, ArcHeaderKind::aar, i, "spf=pass", "spf=\rpass"),
+                        dns_for({origin(), relay()}));
+        CHECK(r.status == ChainStatus::fail);
+        CHECK_THAT(r.reason, Contains("ARC-Seal i=2: signature did not verify"));
+    }
+    auto o = hop(origin(), Cv::none);
+    o.aar_edits = {{"spf=pass", "spf=\rpass"}};
+    const std::string sealed = tests::seal_message(base_message, o);
+    CHECK(verify(sealed, dns_for({origin()})).status == ChainStatus::pass);
+    CHECK(verify(edit(sealed, "spf=\rpass", "spf=pass"), dns_for({origin()})).status ==
+          ChainStatus::fail);
+}
+
+TEST_CASE("chain: a bare CR in the newest seal's b= is reported as such", "[chain][rfc6376]") {
+    // Issue 18 item 5: the reason names what is wrong, not "no valid instance".
+    const std::string msg = chain_of(base_message, {origin(), relay()});
+    const std::string b = tests::b_value(field_of(msg, ArcHeaderKind::seal, 2));
+    const std::string bad = edit_field(msg, ArcHeaderKind::seal, 2, "b=" + b.substr(0, 4),
+                                       "b=" + b.substr(0, 2) + "\r" + b.substr(2, 2));
+    check_settled_fail(bad, "ARC-Seal cannot be parsed: bare CR in the value of b=");
+    auto r = verify(bad, dns_for({origin(), relay()}));
+    CHECK_THAT(r.reason, !Contains("instance"));
+    check_settled_fail(edit_field(msg, ArcHeaderKind::ams, 1, "; d=", "; d=\x01"),
+                       "ARC-Message-Signature cannot be parsed: invalid character in the value "
+                       "of d=");
+}
+
+TEST_CASE("chain: an x-trace= tag in a seal is ignored (issue 18 item 6 decision)",
+          "[chain][rfc6376]") {
+    // RFC 6376 §3.2: unrecognized tags MUST be ignored; a '-' in a tag name is accepted
+    // (README "Conformance decisions").
+    auto o = hop(origin(), Cv::none);
+    o.extra_seal_tags = {{"x-trace", "hop1"}};
+    const std::string msg = tests::seal_message(base_message, o);
+    REQUIRE_THAT(msg, Contains("x-trace=hop1"));
+    CHECK(verify(msg, dns_for({origin()})).status == ChainStatus::pass);
+}
+
+TEST_CASE("chain: a t= in the future is not checked (issue 18 item 6 decision)",
+          "[chain][rfc6376]") {
+    // RFC 6376 §3.5: verifiers MAY ignore signatures with a timestamp in the future; we do not
+    // (README "Conformance decisions"), minutes or decades ahead.
+    for (std::uint64_t ahead : {std::uint64_t{600}, std::uint64_t{40} * 365 * 86400}) {
+        auto o = hop(origin(), Cv::none);
+        o.timestamp = now + ahead;
+        const std::string msg = tests::seal_message(base_message, o);
+        CHECK(verify(msg, dns_for({origin()})).status == ChainStatus::pass);
+    }
 }

@@ -160,3 +160,12 @@ TEST_CASE("dkim_signature: identification of a field that did not parse", "[dkim
     CHECK(broken.domain.empty());
     CHECK(broken.identity.empty());
 }
+
+TEST_CASE("dkim_signature: x-trace= is ignored and a future t= is kept (issue 18 item 6)",
+          "[dkim_signature][rfc6376]") {
+    // The same decisions as for ARC (README "Conformance decisions"): a '-' in a tag name is an
+    // unrecognized tag (RFC 6376 §3.2), and a t= decades ahead is not a parse error (§3.5 MAY).
+    auto s = arc::parse_dkim_signature(sig("x-trace=hop1; t=4102444800"));
+    REQUIRE(s);
+    CHECK(s->timestamp == std::optional<std::uint64_t>(4102444800));
+}

@@ -51,6 +51,12 @@ TEST_CASE("key_record: minimal RSA record; v= and k= are optional", "[key_record
     CHECK(is_rsa_test_key(parse_ok("v=DKIM1; p=" + rsa_p + ";")));
 }
 
+TEST_CASE("key_record: an x-rotation= tag is ignored (issue 18 item 6 decision)",
+          "[key_record][rfc6376]") {
+    auto r = parse_ok("v=DKIM1; k=rsa; x-rotation=2026-12; p=" + rsa_p);
+    CHECK(r.key.type() == arc::KeyType::rsa);
+}
+
 TEST_CASE("key_record: v= must be DKIM1 and the first tag", "[key_record][rfc6376]") {
     CHECK(parse_error("v=DKIM2; p=" + rsa_p) == Errc::unsupported);
     CHECK(parse_error("v=dkim1; p=" + rsa_p) == Errc::unsupported); // case-sensitive

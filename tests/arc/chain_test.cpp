@@ -1112,7 +1112,9 @@ TEST_CASE("chain: the default budget verifies a 50-set chain fully", "[chain][rf
     CHECK(r.oldest_pass == std::optional<std::uint32_t>(0));
     CHECK(v.key_budget()->used() == 100); // 50 seals + 50 AMSs
     CHECK_FALSE(v.key_budget()->exhausted());
+}
 
+// ---------------------------------------------------------------------------------------------
 // Issue 18: conformance with RFC 8617 and RFC 6376 where peers agreed and we did not.
 
 TEST_CASE("chain: CFWS around the AAR instance passes", "[chain][rfc8617]") {

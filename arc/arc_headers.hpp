@@ -75,7 +75,4 @@ Result<ArcAuthResults> parse_arc_auth_results(std::string_view value);
 /// The i= value of any ARC header, for grouping into sets before full parsing.
 std::optional<std::uint32_t> peek_instance(ArcHeaderKind kind, std::string_view value);
 
-/// A syntactically valid domain name for d= (RFC 6376 §3.5: sub-domain of RFC 5321).
-bool is_valid_domain(std::string_view d);
-
 } // namespace arcf::arc

@@ -18,6 +18,8 @@
 #include <utility>
 #include <vector>
 
+#include "text/ascii.hpp"
+
 using namespace arcf;
 using arc::DkimResult;
 using Catch::Matchers::Contains;
@@ -113,7 +115,7 @@ std::vector<std::string> names_of(const std::string& h) {
     while (true) {
         auto colon = h.find(':', pos);
         out.push_back(
-            arc::to_lower(h.substr(pos, colon == std::string::npos ? colon : colon - pos)));
+            text::to_lower(h.substr(pos, colon == std::string::npos ? colon : colon - pos)));
         if (colon == std::string::npos)
             return out;
         pos = colon + 1;

@@ -164,7 +164,7 @@ class Shell {
         if (stopped_)
             return;
         stopped_ = true;
-        log_line(std::string("event=stop reason=") + quote_log(why));
+        log_line(std::string("event=stop reason=") + log_value(why));
         io_.stop();
     }
 

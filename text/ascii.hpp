@@ -3,6 +3,8 @@
 // dns/) and the filter. Header names, tag names, SPF terms and DNS names compare without regard
 // to ASCII case only (RFC 5322 §1.2.2, RFC 6376 §3.2, RFC 7208 §4.6.1, RFC 4343 §3); bytes
 // outside A-Z are never changed, whatever the locale. No dependencies beyond the standard library.
+// A folder of its own, below every core folder: dns/, spf/ and dmarc/ use these without
+// depending on arc/ (dmarc/ depends on arc/ only for ChainResult, RFC 8617 §7.2.1).
 #pragma once
 
 #include <cstddef>

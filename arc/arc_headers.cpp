@@ -6,6 +6,8 @@
 #include "arc/signature_tags.hpp"
 #include "arc/tag_list.hpp"
 
+#include "text/ascii.hpp"
+
 namespace arcf::arc {
 
 namespace {
@@ -58,33 +60,13 @@ std::string_view to_string(Cv cv) {
 }
 
 ArcHeaderKind arc_header_kind(std::string_view name) {
-    if (iequals(name, as_name))
+    if (text::iequals(name, as_name))
         return ArcHeaderKind::seal;
-    if (iequals(name, ams_name))
+    if (text::iequals(name, ams_name))
         return ArcHeaderKind::ams;
-    if (iequals(name, aar_name))
+    if (text::iequals(name, aar_name))
         return ArcHeaderKind::aar;
     return ArcHeaderKind::none;
-}
-
-bool is_valid_domain(std::string_view d) {
-    if (d.empty() || d.size() > 253)
-        return false;
-    std::size_t label = 0;
-    for (std::size_t i = 0; i < d.size(); ++i) {
-        auto c = static_cast<unsigned char>(d[i]);
-        if (c == '.') {
-            if (label == 0)
-                return false;
-            label = 0;
-            continue;
-        }
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  c == '-' || c == '_' || c >= 0x80; // U-labels (RFC 8616)
-        if (!ok || ++label > 63)
-            return false;
-    }
-    return label != 0;
 }
 
 std::optional<std::uint32_t> parse_instance(std::string_view v) {
@@ -151,7 +133,7 @@ Result<ArcMessageSignature> parse_arc_message_signature(std::string_view value) 
     if (auto common = parse_common_signature_tags(*tags, m); !common)
         return tl::unexpected(common.error());
     for (const auto& name : m.signed_headers)
-        if (iequals(name, as_name)) // RFC 8617 §4.1.2: ARC-Seal MUST NOT be signed by the AMS
+        if (text::iequals(name, as_name)) // RFC 8617 §4.1.2: ARC-Seal MUST NOT be signed by the AMS
             return fail(Errc::bad_value, "h= includes ARC-Seal");
     auto t = parse_time_tag(tags->get("t"), "t");
     if (!t)

@@ -78,7 +78,4 @@ Result<std::uint32_t> read_instance(ArcHeaderKind kind, std::string_view value);
 /// read_instance without the reason.
 std::optional<std::uint32_t> peek_instance(ArcHeaderKind kind, std::string_view value);
 
-/// A syntactically valid domain name for d= (RFC 6376 §3.5: sub-domain of RFC 5321).
-bool is_valid_domain(std::string_view d);
-
 } // namespace arcf::arc

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "text/ascii.hpp"
+
 namespace arcf::arc {
 
 namespace {
@@ -149,7 +151,7 @@ Result<AuthResults> parse_authentication_results(std::string_view value) {
         auto id = lx.value();
         if (!id)
             return fail(Errc::syntax, "no authserv-id");
-        ar.authserv_id = to_lower(*id);
+        ar.authserv_id = text::to_lower(*id);
         // Optional authres-version: digits right after the authserv-id.
         if (!lx.at_end() && !lx.peek(';')) {
             auto v = lx.value();
@@ -176,13 +178,13 @@ Result<AuthResults> parse_authentication_results(std::string_view value) {
             continue;
         }
         ResInfo r;
-        std::string m = to_lower(*method);
+        std::string m = text::to_lower(*method);
         if (auto slash = m.find('/'); slash != std::string::npos) {
             r.method_version = m.substr(slash + 1);
             m.resize(slash);
         }
         r.method = m;
-        r.result = to_lower(*result);
+        r.result = text::to_lower(*result);
         while (!lx.at_end() && !lx.peek(';')) {
             auto word = lx.value();
             if (!word) {
@@ -194,7 +196,7 @@ Result<AuthResults> parse_authentication_results(std::string_view value) {
             auto v = lx.value();
             if (!v)
                 v = std::string();
-            std::string w = to_lower(*word);
+            std::string w = text::to_lower(*word);
             if (w == "reason") {
                 r.reason = *v;
             } else if (auto dot = w.find('.'); dot != std::string::npos && dot > 0) {

@@ -7,6 +7,8 @@
 #include <bit>
 #include <cstring>
 
+#include "text/ascii.hpp"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -133,7 +135,7 @@ void append_canon_header(std::string& out, Canon c, std::string_view raw, bool w
     while (!name.empty() && is_wsp(name.back()))
         name.remove_suffix(1);
     for (char ch : name)
-        out.push_back((ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch);
+        out.push_back(text::to_lower(ch));
     out.push_back(':');
     if (colon == std::string_view::npos) {
         if (with_crlf)

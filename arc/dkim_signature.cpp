@@ -9,6 +9,8 @@
 
 #include <algorithm>
 
+#include "text/ascii.hpp"
+
 namespace arcf::arc {
 
 namespace {
@@ -16,9 +18,9 @@ namespace {
 // i= domain is d= or one of its subdomains (RFC 6376 §3.5 i=, §6.1.1), case-insensitive.
 bool in_domain(std::string_view sub, std::string_view domain) {
     if (sub.size() == domain.size())
-        return iequals(sub, domain);
+        return text::iequals(sub, domain);
     return sub.size() > domain.size() && sub[sub.size() - domain.size() - 1] == '.' &&
-           iequals(sub.substr(sub.size() - domain.size()), domain);
+           text::iequals(sub.substr(sub.size() - domain.size()), domain);
 }
 
 // q= is a colon-separated list of methods; dns/txt is the only one defined (RFC 6376 §3.5).
@@ -65,13 +67,13 @@ Result<DkimSignature> parse_dkim_signature(std::string_view value) {
         if (at == std::string_view::npos)
             return fail(Errc::bad_value, "i= has no '@'");
         std::string_view idomain = i->substr(at + 1);
-        if (!is_valid_domain(idomain))
+        if (!text::is_domain_name(idomain))
             return fail(Errc::bad_value, "i= domain is not a domain name");
         if (!in_domain(idomain, s.domain))
             return fail(Errc::bad_value,
                         "i= domain is not d= or a subdomain of it (RFC 6376 §6.1.1)");
         s.identity = std::string(*i);
-        s.identity_domain = to_lower(idomain);
+        s.identity_domain = text::to_lower(idomain);
     } else {
         s.identity = "@" + s.domain;
         s.identity_domain = s.domain;
@@ -104,7 +106,7 @@ DkimSignatureIds peek_dkim_ids(std::string_view value) {
     if (!tags)
         return ids;
     auto get = [&](const char* name) { return std::string(tags->get(name).value_or("")); };
-    ids.domain = to_lower(get("d"));
+    ids.domain = text::to_lower(get("d"));
     ids.selector = get("s");
     ids.identity = get("i");
     if (ids.identity.empty() && !ids.domain.empty())

@@ -2,29 +2,9 @@
 // Header field splitting per RFC 5322 §2.2 (field = name ":" value, folded with leading WSP).
 #include "arc/header.hpp"
 
+#include "text/ascii.hpp"
+
 namespace arcf::arc {
-
-namespace {
-char lower_ascii(char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-} // namespace
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size())
-        return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (lower_ascii(a[i]) != lower_ascii(b[i]))
-            return false;
-    return true;
-}
-
-std::string to_lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        c = lower_ascii(c);
-    return out;
-}
 
 HeaderField::HeaderField(std::string raw) : raw_(std::move(raw)) {
     colon_ = raw_.find(':');
@@ -47,7 +27,7 @@ std::string_view HeaderField::value() const {
 }
 
 bool HeaderField::is(std::string_view lower_name) const {
-    return iequals(name(), lower_name);
+    return text::iequals(name(), lower_name);
 }
 
 bool HeaderCollector::add_line(std::string_view line) {

@@ -87,8 +87,4 @@ struct SplitMessage {
 };
 SplitMessage split_message(std::string_view message);
 
-/// ASCII case-insensitive comparison.
-bool iequals(std::string_view a, std::string_view b);
-std::string to_lower(std::string_view s);
-
 } // namespace arcf::arc

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 
+#include "text/ascii.hpp"
+
 namespace arcf::arc {
 
 namespace {
@@ -113,7 +115,7 @@ std::vector<std::string> h_list(const std::vector<HeaderField>& headers, const S
     std::vector<std::string> out;
     if (opts.standardized) {
         for (const auto& n : opts.signed_headers)
-            out.push_back(to_lower(n));
+            out.push_back(text::to_lower(n));
         return out;
     }
     auto add = [&](const std::string& lname) {
@@ -135,11 +137,11 @@ std::vector<std::string> h_list(const std::vector<HeaderField>& headers, const S
         }
     };
     for (const auto& configured : opts.signed_headers) {
-        std::string n = to_lower(configured);
+        std::string n = text::to_lower(configured);
         if (n.size() > 1 && n.back() == '*') {
             std::string prefix = n.substr(0, n.size() - 1);
             for (const auto& h : headers) {
-                std::string hn = to_lower(h.name());
+                std::string hn = text::to_lower(h.name());
                 // Only RFC 5322 field names (printable ASCII) that can stand in a tag value:
                 // ';' is ftext but ends a tag (RFC 6376 §3.2), so "List-I;d" would make our
                 // own h= unparseable; ':' separates the names.
@@ -190,7 +192,7 @@ std::vector<ResInfo> trusted_results(const std::vector<HeaderField>& headers,
         if (!ar || ar->authserv_id.empty())
             continue;
         bool trusted = std::any_of(ids.begin(), ids.end(), [&](const std::string& id) {
-            return iequals(id, ar->authserv_id);
+            return text::iequals(id, ar->authserv_id);
         });
         if (!trusted)
             continue;

@@ -4,6 +4,8 @@
 
 #include <unordered_map>
 
+#include "text/ascii.hpp"
+
 namespace arcf::arc {
 
 std::string signed_header_data(const std::vector<HeaderField>& headers,
@@ -20,11 +22,11 @@ std::string signed_header_data(const std::vector<HeaderField>& headers,
     std::unordered_map<std::string, Instances> wanted;
     for (const auto& name : signed_names)
         if (!name.empty())
-            wanted.try_emplace(to_lower(name));
+            wanted.try_emplace(text::to_lower(name));
     for (std::size_t k = headers.size(); k-- > 0;) {
         if (headers[k].name().empty())
             continue;
-        auto it = wanted.find(to_lower(headers[k].name()));
+        auto it = wanted.find(text::to_lower(headers[k].name()));
         if (it != wanted.end())
             it->second.bottom_up.push_back(k);
     }
@@ -32,7 +34,7 @@ std::string signed_header_data(const std::vector<HeaderField>& headers,
     for (const auto& name : signed_names) {
         if (name.empty())
             continue;
-        Instances& in = wanted.find(to_lower(name))->second;
+        Instances& in = wanted.find(text::to_lower(name))->second;
         if (in.next < in.bottom_up.size())
             append_canon_header(data, canon, headers[in.bottom_up[in.next++]].raw());
     }

@@ -6,6 +6,8 @@
 #include "arc/base64.hpp"
 #include "arc/header.hpp"
 
+#include "text/ascii.hpp"
+
 namespace arcf::arc {
 
 namespace {
@@ -61,16 +63,16 @@ Result<std::string> parse_base64_tag(std::optional<std::string_view> v, const ch
 Result<std::string> parse_domain_tag(std::optional<std::string_view> v) {
     if (!v)
         return fail(Errc::missing_tag, "missing d=");
-    if (!is_valid_domain(*v))
+    if (!text::is_domain_name(*v))
         return fail(Errc::bad_value, "d= is not a domain name");
-    return to_lower(*v);
+    return text::to_lower(*v);
 }
 
 Result<std::string> parse_selector_tag(std::optional<std::string_view> v) {
     if (!v)
         return fail(Errc::missing_tag, "missing s=");
     // RFC 6376 §3.1: selector = sub-domain *( "." sub-domain )
-    if (!is_valid_domain(*v))
+    if (!text::is_domain_name(*v))
         return fail(Errc::bad_value, "s= is not a valid selector");
     return std::string(*v);
 }
@@ -109,7 +111,7 @@ std::vector<std::string> parse_header_list(std::string_view list) {
         while (!item.empty() && is_fws(item.back()))
             item.remove_suffix(1);
         if (!item.empty() || c != std::string_view::npos || pos != 0)
-            names.push_back(to_lower(item));
+            names.push_back(text::to_lower(item));
         if (c == std::string_view::npos)
             break;
         pos = c + 1;

@@ -2,9 +2,9 @@
 // ARC-aware DMARC local policy (RFC 8617 §7.2.1, §7.2.2) and the dmarc resinfo (RFC 7489 §11.2).
 #include "dmarc/arc_override.hpp"
 
-#include "arc/header.hpp"
-
 #include <algorithm>
+
+#include "text/ascii.hpp"
 
 namespace arcf::dmarc {
 
@@ -13,7 +13,7 @@ namespace {
 const arc::AuthProperty*
 property(const arc::ResInfo& r, std::string_view ptype, std::string_view name) {
     for (const auto& p : r.properties)
-        if (arc::to_lower(p.ptype) == ptype && arc::to_lower(p.property) == name)
+        if (text::to_lower(p.ptype) == ptype && text::to_lower(p.property) == name)
             return &p;
     return nullptr;
 }
@@ -28,9 +28,9 @@ std::string_view domain_part(std::string_view v) {
 std::string
 evidence(const std::vector<arc::ResInfo>& results, const std::string& from, const OrgDomain& psl) {
     for (const auto& r : results) {
-        if (arc::to_lower(r.result) != "pass")
+        if (text::to_lower(r.result) != "pass")
             continue;
-        std::string method = arc::to_lower(r.method);
+        std::string method = text::to_lower(r.method);
         if (method == "dmarc") {
             const auto* hf = property(r, "header", "from");
             if (hf == nullptr || normalize_domain(hf->value) == from)

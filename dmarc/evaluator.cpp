@@ -2,9 +2,9 @@
 // DMARC policy discovery (RFC 7489 §6.6.3) and evaluation (§4.2, §6.6.2, §6.6.4).
 #include "dmarc/evaluator.hpp"
 
-#include "arc/header.hpp"
-
 #include <algorithm>
+
+#include "text/ascii.hpp"
 
 namespace arcf::dmarc {
 
@@ -134,7 +134,7 @@ Evaluator::finish(const std::vector<DkimInput>& dkim, const SpfInput& spf, unsig
         else if (!d.pass && d.temperror && !dkim_temp)
             dkim_temp = &d;
     }
-    std::string spf_result = arc::to_lower(spf.result);
+    std::string spf_result = text::to_lower(spf.result);
     bool spf_domain_aligned = aligned(spf.domain, from_, record_->aspf, psl_);
     o.dkim_aligned = dkim_pass != nullptr;
     o.spf_aligned = spf_result == "pass" && spf_domain_aligned;

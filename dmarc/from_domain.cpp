@@ -8,6 +8,8 @@
 #include <idn2.h>
 #include <memory>
 
+#include "text/ascii.hpp"
+
 namespace arcf::dmarc {
 
 namespace {
@@ -139,26 +141,14 @@ FromResult<std::string> dns_name(std::string name) {
                               std::string("not a valid IDN: ") + idn2_strerror(rc));
         name = out;
     }
-    for (auto& c : name)
-        if (c >= 'A' && c <= 'Z')
-            c = static_cast<char>(c - 'A' + 'a');
-    if (!name.empty() && name.back() == '.')
-        name.pop_back();
+    name = text::to_lower(text::without_root_dot(name));
     if (name.empty() || name.size() > 253)
         return from_error(FromErrc::no_domain, "bad domain length");
-    std::size_t label = 0;
-    for (std::size_t i = 0; i <= name.size(); ++i) {
-        if (i == name.size() || name[i] == '.') {
-            if (label == 0 || label > 63)
-                return from_error(FromErrc::no_domain, "bad domain label");
-            label = 0;
-            continue;
-        }
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
-            return from_error(FromErrc::no_domain, "not a domain name");
-        ++label;
-    }
+    if (!text::is_dns_name(name))
+        return from_error(FromErrc::no_domain, "bad domain label");
+    // ASCII by now, so is_domain_name() is the LDH-and-'_' rule.
+    if (!text::is_domain_name(name))
+        return from_error(FromErrc::no_domain, "not a domain name");
     return name;
 }
 

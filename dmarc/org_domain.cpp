@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <libpsl.h>
 
+#include "text/ascii.hpp"
+
 namespace arcf::dmarc {
 
 namespace {
@@ -55,13 +57,7 @@ std::string last_two_labels(const std::string& d) {
 } // namespace
 
 std::string normalize_domain(std::string_view domain) {
-    std::string out(domain);
-    if (!out.empty() && out.back() == '.')
-        out.pop_back();
-    for (auto& c : out)
-        if (c >= 'A' && c <= 'Z')
-            c = static_cast<char>(c - 'A' + 'a');
-    return out;
+    return text::to_lower(text::without_root_dot(domain));
 }
 
 OrgDomain OrgDomain::system() {

@@ -2,9 +2,9 @@
 // DMARC record parsing (RFC 7489 §6.3, §6.4, §6.6.3 step 6; RFC 9091 §4.2).
 #include "dmarc/record.hpp"
 
-#include "arc/header.hpp"
-
 #include <algorithm>
+
+#include "text/ascii.hpp"
 
 namespace arcf::dmarc {
 
@@ -43,7 +43,7 @@ std::string printable(std::string_view s) {
 // §6.4 dmarc-request: "none" / "quarantine" / "reject" (ABNF strings: any case). An out
 // parameter: g++ 12 sees a std::optional<enum> here as maybe-uninitialized.
 bool parse_policy(std::string_view v, Policy& out) {
-    std::string l = arc::to_lower(v);
+    std::string l = text::to_lower(v);
     if (l == "none")
         out = Policy::none;
     else if (l == "quarantine")
@@ -111,7 +111,7 @@ std::vector<Spec> split_specs(std::string_view txt, std::vector<std::string>& no
             if (eq == std::string_view::npos || !valid_name)
                 notes.push_back("ignored \"" + printable(spec) + "\": not a tag=value");
             else
-                out.push_back(Spec{arc::to_lower(name), trim_wsp(spec.substr(eq + 1))});
+                out.push_back(Spec{text::to_lower(name), trim_wsp(spec.substr(eq + 1))});
         }
         if (semi == std::string_view::npos)
             break;

@@ -21,6 +21,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "text/ascii.hpp"
+
 namespace arcf::dns {
 namespace {
 
@@ -80,10 +82,7 @@ std::string address_text(int family, const void* addr) {
 }
 
 std::string without_final_dot(const char* name) {
-    std::string s = name == nullptr ? std::string() : std::string(name);
-    if (!s.empty() && s.back() == '.')
-        s.pop_back();
-    return s;
+    return std::string(text::without_root_dot(name == nullptr ? "" : name));
 }
 
 /// The RDATA of an A, AAAA, MX or PTR response in dns::Answer's text forms, read with c-ares'

@@ -6,20 +6,17 @@
 #include <algorithm>
 #include <utility>
 
+#include "text/ascii.hpp"
+
 namespace arcf::dns {
 namespace {
 
 /// Cache key: the record type, then the name. DNS names compare case-insensitively (RFC 4343)
 /// and the root dot is optional.
 std::string cache_key(RecordType type, std::string_view name) {
-    while (!name.empty() && name.back() == '.')
-        name.remove_suffix(1);
     std::string key(to_string(type));
     key += ' ';
-    key += name;
-    for (auto& c : key)
-        if (c >= 'A' && c <= 'Z')
-            c = static_cast<char>(c - 'A' + 'a');
+    key += text::to_lower(text::without_trailing_dots(name));
     return key;
 }
 

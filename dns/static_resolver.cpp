@@ -6,17 +6,13 @@
 #include <memory>
 #include <utility>
 
+#include "text/ascii.hpp"
+
 namespace arcf::dns {
 namespace {
 
 std::string normalise(std::string_view name) {
-    while (!name.empty() && name.back() == '.')
-        name.remove_suffix(1);
-    std::string key(name);
-    for (auto& c : key)
-        if (c >= 'A' && c <= 'Z')
-            c = static_cast<char>(c - 'A' + 'a');
-    return key;
+    return text::to_lower(text::without_trailing_dots(name));
 }
 
 } // namespace

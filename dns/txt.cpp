@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "text/ascii.hpp"
+
 namespace arcf::dns {
 namespace {
 
@@ -32,15 +34,10 @@ enum class Rcode : std::uint8_t {
 /// A domain name in a comparable form: lower-cased labels, each prefixed by its length.
 using WireName = std::string;
 
-char ascii_lower(char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
 /// Dotted presentation name to WireName; a trailing dot is optional. Empty labels other than a
 /// final one make the name unusable (nullopt).
 std::optional<WireName> wire_from_text(std::string_view name) {
-    while (!name.empty() && name.back() == '.')
-        name.remove_suffix(1);
+    name = text::without_trailing_dots(name);
     WireName out;
     if (name.empty())
         return out;
@@ -54,7 +51,7 @@ std::optional<WireName> wire_from_text(std::string_view name) {
             return std::nullopt;
         out.push_back(static_cast<char>(len));
         for (std::size_t i = start; i < dot; ++i)
-            out.push_back(ascii_lower(name[i]));
+            out.push_back(text::to_lower(name[i]));
         start = dot + 1;
     }
     return out;
@@ -145,7 +142,7 @@ class Reader {
             }
             out.push_back(static_cast<char>(len));
             for (std::size_t i = 0; i < len; ++i)
-                out.push_back(ascii_lower(static_cast<char>(msg_[p + 1 + i])));
+                out.push_back(text::to_lower(static_cast<char>(msg_[p + 1 + i])));
             p += 1 + len;
         }
         if (ok_)

@@ -8,21 +8,10 @@
 #include <charconv>
 #include <cstdint>
 
+#include "text/ascii.hpp"
+
 namespace arcf::dns {
 namespace {
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
-std::string strip_dot(std::string s) {
-    while (!s.empty() && s.back() == '.')
-        s.pop_back();
-    return s;
-}
 
 struct Token {
     std::string text;
@@ -101,7 +90,7 @@ bool is_number(std::string_view s) {
 }
 
 bool is_class(std::string_view s) {
-    auto l = lower(s);
+    auto l = text::to_lower(s);
     return l == "in" || l == "ch" || l == "hs" || l == "cs";
 }
 
@@ -111,8 +100,8 @@ std::string absolute(std::string_view name, const std::string& origin) {
     if (name == "@")
         return origin;
     if (!name.empty() && name.back() == '.')
-        return lower(strip_dot(std::string(name)));
-    std::string out = lower(name);
+        return text::to_lower(text::without_trailing_dots(name));
+    std::string out = text::to_lower(name);
     if (!origin.empty())
         out += "." + origin;
     return out;
@@ -192,7 +181,7 @@ bool ZoneFile::parse(std::string_view text, std::string& error) {
                 error = "line " + std::to_string(first_line) + ": $ORIGIN needs a name";
                 return false;
             }
-            origin = lower(strip_dot(toks[1].text));
+            origin = text::to_lower(text::without_trailing_dots(toks[1].text));
             continue;
         }
         if (!toks[0].quoted && (toks[0].text == "$TTL" || toks[0].text == "$INCLUDE"))
@@ -219,7 +208,7 @@ bool ZoneFile::parse(std::string_view text, std::string& error) {
             return false;
         }
         owners_[owner] = true;
-        std::string type = lower(toks[k].text);
+        std::string type = text::to_lower(toks[k].text);
         auto bad = [&](std::string_view what) {
             error = "line " + std::to_string(first_line) + ": bad " + std::string(what) + " record";
             return false;
@@ -263,9 +252,7 @@ Answer ZoneFile::lookup(std::string_view name) const {
 }
 
 Answer ZoneFile::lookup(RecordType type, std::string_view name) const {
-    std::string key = lower(name);
-    while (!key.empty() && key.back() == '.')
-        key.pop_back();
+    std::string key = text::to_lower(text::without_trailing_dots(name));
     if (auto it = records_.find(Key{type, key}); it != records_.end())
         return Answer::found(it->second, 300);
     if (owners_.count(key) != 0)

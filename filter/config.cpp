@@ -13,6 +13,8 @@
 #include <sstream>
 #include <sys/stat.h>
 
+#include "text/ascii.hpp"
+
 namespace arcf::filter {
 
 namespace {
@@ -118,7 +120,7 @@ std::shared_ptr<const arc::SealKey> load_key(const Config& c,
                                              const std::string& selector,
                                              const std::string& file,
                                              bool allow_readable) {
-    if (!arc::is_valid_domain(domain) || !arc::is_valid_domain(selector))
+    if (!text::is_domain_name(domain) || !text::is_domain_name(selector))
         throw ConfigError{where(c, where_node, setting) +
                           ": domain and selector must be domain names"};
     // Bounded and non-blocking: a FIFO or a device here must not hang a reload.
@@ -138,7 +140,7 @@ std::shared_ptr<const arc::SealKey> load_key(const Config& c,
         throw ConfigError{where(c, where_node, setting) +
                           ": RSA keys under 1024 bits do not verify (RFC 8301)"};
     return std::make_shared<const arc::SealKey>(
-        arc::SealKey{arc::to_lower(domain), selector, *key});
+        arc::SealKey{text::to_lower(domain), selector, *key});
 }
 
 template <class E>
@@ -216,10 +218,10 @@ Config load_config(const std::string& path) {
                 line.remove_suffix(1);
             if (line.empty())
                 return;
-            if (!arc::is_valid_domain(line))
+            if (!text::is_domain_name(line))
                 throw ConfigError{c.trusted_sealers_file + ":" + std::to_string(lineno) + ": \"" +
                                   std::string(line) + "\" is not a domain name"};
-            p.trusted_sealers.insert(arc::to_lower(line));
+            p.trusted_sealers.insert(text::to_lower(line));
         });
     }
 
@@ -289,7 +291,8 @@ Config load_config(const std::string& path) {
             throw ConfigError{where(c, *s, "seal") +
                               ": no key (set domain/selector/key or [[seal.keys]])"};
         if (const toml::node* dn = s->get("default-domain")) {
-            p.default_domain = arc::to_lower(get<std::string>(c, *s, "seal", "default-domain", ""));
+            p.default_domain =
+                text::to_lower(get<std::string>(c, *s, "seal", "default-domain", ""));
             if (p.keys.count(p.default_domain) == 0)
                 throw ConfigError{where(c, *dn, "seal.default-domain") + ": no key for " +
                                   p.default_domain};
@@ -299,7 +302,7 @@ Config load_config(const std::string& path) {
                                           {"trusted", SealWhen::trusted},
                                           {"recipient-domains", SealWhen::recipient_domains}});
         for (const auto& d : get_list(c, *s, "seal", "recipient-domains", {}))
-            p.seal_recipient_domains.push_back(arc::to_lower(d));
+            p.seal_recipient_domains.push_back(text::to_lower(d));
         if (p.seal_when == SealWhen::recipient_domains && p.seal_recipient_domains.empty())
             throw ConfigError{where(c, *s->get("when"), "seal.when") +
                               ": \"recipient-domains\" needs seal.recipient-domains"};

@@ -25,6 +25,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "text/ascii.hpp"
+
 namespace arcf::filter {
 
 namespace {
@@ -145,8 +147,8 @@ class PassThrough {
             drop_line_ = dropping_;
         } else {
             auto name = field_name(content);
-            dropping_ = arc::iequals(name, exim_context_field) ||
-                        (scrub_ar_ && arc::iequals(name, "Authentication-Results"));
+            dropping_ = text::iequals(name, exim_context_field) ||
+                        (scrub_ar_ && text::iequals(name, "Authentication-Results"));
             if (dropping_)
                 ++removed_;
             drop_line_ = dropping_;
@@ -255,7 +257,7 @@ int run_exim(std::vector<std::string> argv) {
                     return true;
                 }
                 in_ctx = false;
-                if (arc::iequals(field_name(line), exim_context_field)) {
+                if (text::iequals(field_name(line), exim_context_field)) {
                     in_ctx = true;
                     ++ctx_fields;
                     ctx_value = std::string(

@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "text/ascii.hpp"
+
 namespace arcf::filter {
 
 namespace {
@@ -42,7 +44,7 @@ int run_keygen(std::vector<std::string> argv) {
     auto domain = args.value("--domain"), selector = args.value("--selector");
     if (!domain || !selector)
         throw UsageError{"keygen needs --domain and --selector"};
-    if (!arc::is_valid_domain(*domain) || !arc::is_valid_domain(*selector))
+    if (!text::is_domain_name(*domain) || !text::is_domain_name(*selector))
         throw UsageError{"--domain and --selector must be domain names"};
     std::string type = args.value("--type").value_or("rsa");
     if (type != "rsa" && type != "ed25519")

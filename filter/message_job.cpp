@@ -8,6 +8,8 @@
 
 #include <algorithm>
 
+#include "text/ascii.hpp"
+
 namespace arcf::filter {
 
 MessageJob::MessageJob(JobOptions opts) : opts_(std::move(opts)), verifier_(opts_.verify) {}
@@ -31,7 +33,7 @@ bool bears_id(const arc::HeaderField& f, const std::vector<std::string>& ids) {
         return false;
     auto ar = arc::parse_authentication_results(f.value());
     return ar && std::any_of(ids.begin(), ids.end(), [&](const std::string& id) {
-               return arc::iequals(id, ar->authserv_id);
+               return text::iequals(id, ar->authserv_id);
            });
 }
 
@@ -141,10 +143,10 @@ std::vector<arc::KeyName> MessageJob::add_line(std::string_view line) {
         if (starts) {
             ++fields_seen_;
             std::string_view name = field_name(line);
-            field_is_ar_ = arc::iequals(name, "authentication-results");
+            field_is_ar_ = text::iequals(name, "authentication-results");
             if (arc::arc_header_kind(name) != arc::ArcHeaderKind::none)
                 has_arc_headers_ = true; // counted even past the limit: a claimed chain
-            else if (arc::iequals(name, "dkim-signature"))
+            else if (text::iequals(name, "dkim-signature"))
                 has_dkim_signature_ = true;
         }
         header_bytes_seen_ += line.size() + 2;
@@ -282,7 +284,7 @@ std::optional<std::vector<arc::ResInfo>> aar_results(const std::vector<arc::Head
 std::string remote_ip_of(const std::vector<arc::ResInfo>& results) {
     for (const auto& r : results)
         for (const auto& p : r.properties)
-            if (arc::iequals(p.ptype, "smtp") && arc::iequals(p.property, "remote-ip"))
+            if (text::iequals(p.ptype, "smtp") && text::iequals(p.property, "remote-ip"))
                 return p.value;
     return {};
 }

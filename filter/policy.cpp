@@ -7,6 +7,8 @@
 
 #include <arpa/inet.h>
 
+#include "text/ascii.hpp"
+
 namespace arcf::filter {
 
 std::optional<Network> Network::parse(std::string_view text) {
@@ -73,7 +75,7 @@ std::string domain_of(std::string_view address) {
     std::string_view d = address.substr(at + 1);
     while (!d.empty() && (d.back() == '>' || d.back() == ' ' || d.back() == '.'))
         d.remove_suffix(1);
-    return arc::to_lower(d);
+    return text::to_lower(d);
 }
 
 bool is_trusted_client(const Policy& p, const Envelope& e) {

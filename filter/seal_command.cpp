@@ -7,6 +7,8 @@
 #include <ctime>
 #include <iostream>
 
+#include "text/ascii.hpp"
+
 namespace arcf::filter {
 
 int run_seal(std::vector<std::string> argv) {
@@ -28,7 +30,7 @@ int run_seal(std::vector<std::string> argv) {
          keyfile = args.value("--key");
     if (!domain || !selector || !keyfile)
         throw UsageError{"seal needs --domain, --selector and --key"};
-    if (!arc::is_valid_domain(*domain) || !arc::is_valid_domain(*selector))
+    if (!text::is_domain_name(*domain) || !text::is_domain_name(*selector))
         throw UsageError{"--domain and --selector must be domain names"};
     if (args.positional().size() > 1)
         throw UsageError{"seal takes one message"};

@@ -5,6 +5,7 @@
 #include "dns/lookup.hpp"
 #include "filter/log.hpp"
 #include "filter/log_writer.hpp"
+#include "filter/resolver_set.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -52,7 +53,7 @@ class Shell {
   public:
     Shell(const Config& cfg, std::string path)
         : path_(std::move(path)), resolver_options_(cfg.resolver), engine_(cfg.engine),
-          resolver_(dns::make_resolver(io_, cfg.resolver)), in_(io_), out_(io_),
+          resolvers_(dns::make_resolver(io_, cfg.resolver), dns::post_to(io_)), in_(io_), out_(io_),
           signals_(io_, SIGTERM, SIGINT), hup_(io_, SIGHUP), log_(2), log_fd_(io_) {
         if (log_.nonblocking())
             log_fd_.assign(::dup(2));
@@ -135,10 +136,9 @@ class Shell {
                     resolver_options_.cache_options.max_entries ||
                 next.resolver.cache_options.max_bytes !=
                     resolver_options_.cache_options.max_bytes) {
-                auto fresh = dns::make_resolver(io_, next.resolver);
-                // Queries in flight still complete through the old resolver.
-                retired_.push_back(std::move(resolver_));
-                resolver_ = std::move(fresh);
+                // Queries in flight still complete (or are cancelled) through the old
+                // resolver, which is freed after its last one (filter/resolver_set.hpp).
+                resolvers_.replace(dns::make_resolver(io_, next.resolver));
                 resolver_options_ = next.resolver;
             }
             engine_.reconfigure(next.engine);
@@ -166,7 +166,7 @@ class Shell {
         if (stopped_)
             return;
         stopped_ = true;
-        (void)why;
+        log_line(std::string("event=stop reason=") + log_value(why));
         io_.stop();
     }
 
@@ -240,22 +240,15 @@ class Shell {
     void apply(Actions& acts) {
         for (const auto& l : acts.logs)
             log_line(l);
-        for (auto id : acts.cancels) {
-            auto it = inflight_.find(id);
-            if (it != inflight_.end()) {
-                resolver_->cancel(it->second);
-                inflight_.erase(it);
-            }
-        }
+        for (auto id : acts.cancels)
+            resolvers_.cancel(id);
         for (auto& q : acts.queries) {
             QueryId id = q.id;
-            auto rid = resolver_->query(q.type, q.name, [this, id](dns::Answer a) {
-                inflight_.erase(id);
+            resolvers_.query(id, q.type, q.name, [this, id](dns::Answer a) {
                 Actions next;
                 engine_.on_answer(id, a, next);
                 apply(next);
             });
-            inflight_[id] = rid;
         }
         for (const auto& d : acts.deadlines)
             add_deadline(d.message, d.ms);
@@ -429,17 +422,15 @@ class Shell {
     dns::ResolverOptions resolver_options_;
     asio::io_context io_;
     Engine engine_;
-    std::unique_ptr<dns::Resolver> resolver_;
+    ResolverSet resolvers_;
     asio::posix::stream_descriptor in_;
     asio::posix::stream_descriptor out_;
     asio::signal_set signals_;
     asio::signal_set hup_;
-    std::vector<std::unique_ptr<dns::Resolver>> retired_;
     std::array<char, read_chunk> read_buf_{};
     std::string line_buf_;
     std::deque<Item> queue_;
     std::size_t pending_output_ = 0;
-    std::map<QueryId, dns::Resolver::QueryId> inflight_;
     using Deadline = std::pair<Clock::time_point, MessageId>;
     std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
     asio::steady_timer deadline_timer_{io_};

@@ -7,37 +7,16 @@
 #include <algorithm>
 #include <charconv>
 
+#include "text/ascii.hpp"
+
 namespace arcf::spf {
 
 namespace {
 
-char to_lower(char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        c = to_lower(c);
-    return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return to_lower(x) == to_lower(y);
-           });
-}
-
-std::string strip_trailing_dot(std::string_view s) {
-    if (!s.empty() && s.back() == '.')
-        s.remove_suffix(1);
-    return std::string(s);
-}
-
 // §7.3: an expanded name longer than 253 characters loses labels from the left until it fits.
 // A trailing dot is ignored for domains (the suite's 7.1/16).
 std::string normalize_target(std::string_view s) {
-    std::string out = strip_trailing_dot(s);
+    std::string out(text::without_root_dot(s));
     while (out.size() > 253) {
         std::size_t dot = out.find('.');
         if (dot == std::string::npos)
@@ -47,34 +26,18 @@ std::string normalize_target(std::string_view s) {
     return out;
 }
 
-// A name a DNS query can be made for (RFC 1035 §2.3.4): 1-63 octet labels, 253 in all.
-bool valid_name(std::string_view name) {
-    if (name.empty() || name.size() > 253)
-        return false;
-    std::size_t start = 0;
-    for (;;) {
-        std::size_t dot = name.find('.', start);
-        std::size_t len = (dot == std::string_view::npos ? name.size() : dot) - start;
-        if (len == 0 || len > 63)
-            return false;
-        if (dot == std::string_view::npos)
-            return true;
-        start = dot + 1;
-    }
-}
-
 // §4.3: a malformed or single-label <domain>, or an address literal, gives "none".
 bool initial_domain_ok(std::string_view domain) {
-    return !domain.empty() && domain.front() != '[' && valid_name(domain) &&
+    return !domain.empty() && domain.front() != '[' && text::is_dns_name(domain) &&
            domain.find('.') != std::string_view::npos;
 }
 
 // `name` is `target` or a subdomain of it (§5.5), without regard to case.
 bool same_or_subdomain(std::string_view name, std::string_view target) {
     if (name.size() == target.size())
-        return iequals(name, target);
+        return text::iequals(name, target);
     return name.size() > target.size() && name[name.size() - target.size() - 1] == '.' &&
-           iequals(name.substr(name.size() - target.size()), target);
+           text::iequals(name.substr(name.size() - target.size()), target);
 }
 
 std::optional<IpAddress> answer_address(const std::string& text, bool v6) {
@@ -89,7 +52,7 @@ std::optional<IpAddress> answer_address(const std::string& text, bool v6) {
 // §7.3 "p": the <domain> itself if validated, else a subdomain of it, else any; "unknown".
 std::string choose_p(const std::vector<std::string>& names, std::string_view domain) {
     for (const auto& n : names)
-        if (iequals(n, domain))
+        if (text::iequals(n, domain))
             return n;
     for (const auto& n : names)
         if (same_or_subdomain(n, domain))
@@ -113,7 +76,7 @@ std::optional<MxHost> parse_mx(std::string_view rec) {
     std::string_view host = rec.substr(space + 1);
     while (!host.empty() && host.front() == ' ')
         host.remove_prefix(1);
-    mx.host = strip_trailing_dot(host);
+    mx.host = std::string(text::without_root_dot(host));
     return mx;
 }
 
@@ -160,7 +123,7 @@ CheckHost helo_identity(const IpAddress& ip,
 }
 
 Evaluator::Evaluator(CheckHost check, Limits limits) : check_(std::move(check)), limits_(limits) {
-    check_.domain = strip_trailing_dot(check_.domain);
+    check_.domain = std::string(text::without_root_dot(check_.domain));
     std::size_t at = check_.sender.rfind('@');
     std::string local, sender_domain;
     if (at == std::string::npos) {
@@ -233,9 +196,9 @@ const Answer* Evaluator::lookup(QueryType type, const std::string& name) {
     // A name no query can be made for is treated as non-existent, like the malformed <domain>
     // of §4.3 (RFC 7208 leaves it undefined for targets; the suite accepts either reading).
     static const Answer invalid = Answer::failed(Status::nxdomain, "not a valid domain name");
-    if (!valid_name(name))
+    if (!text::is_dns_name(name))
         return &invalid;
-    Key key{type, lower(name)};
+    Key key{type, text::to_lower(name)};
     if (auto it = cache_.find(key); it != cache_.end())
         return it->second.answer ? &*it->second.answer : nullptr;
     QueryId id = next_id_++;
@@ -562,7 +525,7 @@ const std::vector<std::string>* Evaluator::validated_names() {
         for (const auto& r : ptr->records) {
             if (names.size() >= limits_.ptr_names)
                 break;
-            std::string n = strip_trailing_dot(r);
+            std::string n = std::string(text::without_root_dot(r));
             if (!n.empty())
                 names.push_back(std::move(n));
         }

@@ -4,13 +4,11 @@
 
 #include <vector>
 
+#include "text/ascii.hpp"
+
 namespace arcf::spf {
 
 namespace {
-
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
 
 int hex_value(char c) {
     if (c >= '0' && c <= '9')
@@ -72,7 +70,7 @@ std::optional<std::array<std::uint8_t, 4>> parse_ipv4(std::string_view text) {
         }
         std::size_t begin = pos;
         unsigned value = 0;
-        while (pos < text.size() && is_digit(text[pos]) && pos - begin < 3) {
+        while (pos < text.size() && text::is_digit(text[pos]) && pos - begin < 3) {
             value = value * 10 + static_cast<unsigned>(text[pos] - '0');
             ++pos;
         }

@@ -5,22 +5,14 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "text/ascii.hpp"
+
 namespace arcf::spf {
 
 namespace {
 
-bool is_alpha(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
 bool is_alnum(char c) {
-    return is_alpha(c) || is_digit(c);
-}
-
-char to_lower(char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    return text::is_alpha(c) || text::is_digit(c);
 }
 
 std::string describe_byte(unsigned char c) {
@@ -34,7 +26,7 @@ Parsed<MacroTerm> parse_macro_body(std::string_view body, MacroScope scope) {
     if (body.empty())
         return syntax_error("empty macro \"%{}\" (RFC 7208 §7.1)");
     MacroTerm m;
-    char letter = to_lower(body[0]);
+    char letter = text::to_lower(body[0]);
     m.url_escape = body[0] >= 'A' && body[0] <= 'Z';
     constexpr std::string_view everywhere = "slodiphv";
     constexpr std::string_view exp_only = "crt";
@@ -42,14 +34,14 @@ Parsed<MacroTerm> parse_macro_body(std::string_view body, MacroScope scope) {
         if (scope == MacroScope::domain)
             return syntax_error(std::string("macro letter '") + body[0] +
                                 "' is allowed only in explanation text (RFC 7208 §7.1)");
-    } else if (everywhere.find(letter) == std::string_view::npos || !is_alpha(body[0])) {
+    } else if (everywhere.find(letter) == std::string_view::npos || !text::is_alpha(body[0])) {
         return syntax_error(std::string("unknown macro letter '") + body[0] + "' (RFC 7208 §7.1)");
     }
     m.letter = letter;
     std::size_t i = 1;
     bool digits = false;
     unsigned keep = 0;
-    while (i < body.size() && is_digit(body[i])) {
+    while (i < body.size() && text::is_digit(body[i])) {
         digits = true;
         // Saturate: more parts than a name can have means "all" anyway (§7.3).
         keep = std::min(keep * 10 + static_cast<unsigned>(body[i] - '0'), 1000u);
@@ -142,9 +134,9 @@ bool valid_toplabel(std::string_view label) {
     for (char c : label) {
         if (c == '-')
             dash = true;
-        else if (is_alpha(c))
+        else if (text::is_alpha(c))
             alpha = true;
-        else if (!is_digit(c))
+        else if (!text::is_digit(c))
             return false;
     }
     // ( *alphanum ALPHA *alphanum ) / ( 1*alphanum "-" *( alphanum / "-" ) alphanum )
@@ -161,8 +153,7 @@ Parsed<MacroString> parse_domain_spec(std::string_view text) {
     if (last.kind != MacroToken::Kind::literal)
         return ms; // domain-end = macro-expand
     std::string_view tail = last.text;
-    if (tail.back() == '.')
-        tail.remove_suffix(1);
+    tail = text::without_root_dot(tail);
     std::size_t dot = tail.rfind('.');
     // domain-end = "." toplabel [ "." ]; §7.1 notes the check is on the unexpanded text.
     if (dot == std::string_view::npos || !valid_toplabel(tail.substr(dot + 1)))

@@ -4,27 +4,15 @@
 
 #include <algorithm>
 
+#include "text/ascii.hpp"
+
 namespace arcf::spf {
 
 namespace {
 
-bool is_alpha(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-bool is_digit(char c) {
-    return c >= '0' && c <= '9';
-}
 // name = ALPHA *( ALPHA / DIGIT / "-" / "_" / "." ) (§12); also scans mechanism names.
 bool is_name_char(char c) {
-    return is_alpha(c) || is_digit(c) || c == '-' || c == '_' || c == '.';
-}
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out)
-        if (c >= 'A' && c <= 'Z')
-            c = static_cast<char>(c - 'A' + 'a');
-    return out;
+    return text::is_alpha(c) || text::is_digit(c) || c == '-' || c == '_' || c == '.';
 }
 
 // For messages: the term with control and 8-bit bytes shown as '?'.
@@ -55,7 +43,7 @@ Cidr trailing_cidr(std::string_view s) {
     if (slash == std::string_view::npos || slash + 1 == s.size())
         return c;
     std::string_view digits = s.substr(slash + 1);
-    if (!std::all_of(digits.begin(), digits.end(), is_digit))
+    if (!std::all_of(digits.begin(), digits.end(), text::is_digit))
         return c;
     c.found = true;
     c.digits = digits;
@@ -67,7 +55,7 @@ Cidr trailing_cidr(std::string_view s) {
 // ip4-cidr-length = "/" ("0" / %x31-39 0*1DIGIT), 0-32; ip6: 0*2DIGIT, 0-128 (§12, §5.6).
 std::optional<unsigned> cidr_value(std::string_view digits, unsigned max) {
     if (digits.empty() || digits.size() > 3 || (digits.size() > 1 && digits[0] == '0') ||
-        !std::all_of(digits.begin(), digits.end(), is_digit))
+        !std::all_of(digits.begin(), digits.end(), text::is_digit))
         return std::nullopt;
     unsigned v = 0;
     for (char c : digits)
@@ -140,7 +128,7 @@ parse_mechanism(std::string_view term, Qualifier q, std::string_view name, std::
     Mechanism m;
     m.qualifier = q;
     m.text = std::string(term);
-    std::string n = lower(name);
+    std::string n = text::to_lower(name);
     if (n == "all")
         m.kind = MechanismKind::all;
     else if (n == "include")
@@ -201,9 +189,9 @@ parse_mechanism(std::string_view term, Qualifier q, std::string_view name, std::
 Parsed<bool>
 parse_modifier(std::string_view term, std::string_view name, std::string_view value, Record& rec) {
     // name = ALPHA *( ALPHA / DIGIT / "-" / "_" / "." ) (§12)
-    if (name.empty() || !is_alpha(name[0]))
+    if (name.empty() || !text::is_alpha(name[0]))
         return term_error(term, "invalid modifier name (RFC 7208 §6, §12)");
-    std::string n = lower(name);
+    std::string n = text::to_lower(name);
     if (n == "redirect" || n == "exp") {
         auto& slot = n == "redirect" ? rec.redirect : rec.exp;
         // §6: these two "MUST NOT appear in a record more than once each".
@@ -325,7 +313,7 @@ bool Record::has_all() const {
 bool is_spf_record(std::string_view txt) {
     // §4.5: version section "exactly" v=spf1, terminated by SP or the end of the record; the
     // ABNF string is case-insensitive (RFC 5234 §2.3).
-    if (txt.size() < 6 || lower(txt.substr(0, 6)) != "v=spf1")
+    if (txt.size() < 6 || text::to_lower(txt.substr(0, 6)) != "v=spf1")
         return false;
     return txt.size() == 6 || txt[6] == ' ';
 }

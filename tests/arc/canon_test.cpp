@@ -8,6 +8,8 @@
 
 #include <string>
 
+#include "text/ascii.hpp"
+
 using namespace arcf;
 using arc::Canon;
 using tests::b64;
@@ -258,7 +260,7 @@ std::string reference_relaxed_header(std::string_view raw) {
     std::string name(raw.substr(0, colon));
     while (!name.empty() && (name.back() == ' ' || name.back() == '\t'))
         name.pop_back();
-    std::string out = arc::to_lower(name) + ":";
+    std::string out = text::to_lower(name) + ":";
     std::string value;
     for (char c : raw.substr(colon + 1))
         if (c != '\r' && c != '\n')

@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "text/ascii.hpp"
+
 namespace arcf::tests {
 
 namespace {
@@ -51,7 +53,7 @@ std::vector<std::string> header_names(std::string_view list) {
             item.remove_prefix(1);
         while (!item.empty() && (item.back() == ' ' || item.back() == '\t'))
             item.remove_suffix(1);
-        names.push_back(arc::to_lower(item));
+        names.push_back(text::to_lower(item));
         if (colon == std::string_view::npos)
             return names;
         pos = colon + 1;

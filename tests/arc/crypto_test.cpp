@@ -22,6 +22,8 @@
 #include <thread>
 #include <vector>
 
+#include "text/ascii.hpp"
+
 using namespace arcf;
 using arc::Errc;
 using arc::KeyPolicy;
@@ -143,7 +145,7 @@ arc::Digest dkim_header_digest(const std::vector<arc::HeaderField>& headers,
     std::string_view h = *tags->get("h");
     while (!h.empty()) {
         auto colon = h.find(':');
-        std::string name = arc::to_lower(arc::strip_fws(h.substr(0, colon)));
+        std::string name = text::to_lower(arc::strip_fws(h.substr(0, colon)));
         h = colon == std::string_view::npos ? std::string_view() : h.substr(colon + 1);
         for (std::size_t k = headers.size(); k-- > 0;) {
             if (!used[k] && headers[k].is(name)) {

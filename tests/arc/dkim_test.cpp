@@ -19,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include "text/ascii.hpp"
+
 using namespace arcf;
 using arc::DkimResult;
 using Catch::Matchers::Contains;
@@ -114,7 +116,7 @@ std::vector<std::string> names_of(const std::string& h) {
     while (true) {
         auto colon = h.find(':', pos);
         out.push_back(
-            arc::to_lower(h.substr(pos, colon == std::string::npos ? colon : colon - pos)));
+            text::to_lower(h.substr(pos, colon == std::string::npos ? colon : colon - pos)));
         if (colon == std::string::npos)
             return out;
         pos = colon + 1;

@@ -183,10 +183,22 @@ def main():
             out = message("0000000000000003")
             check("d=b.example; s=s2;" in out and "mx.b.example" in out,
                   "after a good reload new messages use the new key and authserv-id")
+            # A reload that changes [dns] replaces the resolver (filter/resolver_set.hpp);
+            # messages go on through the new one.
+            write(good, f'authserv-id = "mx.b.example"\n[dns]\ntimeout-ms = 1500\n'
+                        f'[seal]\ndomain = "b.example"\nselector = "s2"\nkey = "{key_b}"\n')
+            p.send_signal(signal.SIGHUP)
+            time.sleep(0.5)
+            out = message("0000000000000004")
+            check("d=b.example; s=s2;" in out, "after a reload that changes [dns] messages seal")
             check(p.poll() is None, "the filter is still running")
             p.stdin.close()
             p.wait(timeout=10)
             check(p.returncode == 0, "EOF on stdin ends the filter with status 0")
+            errlog.seek(0)
+            log = errlog.read()
+            check(log.count("event=reload status=ok") == 2, "both good reloads are logged")
+            check("event=stop reason=eof" in log, "the stop reason is logged")
         finally:
             if p.poll() is None:
                 p.kill()

@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include "text/ascii.hpp"
+
 using namespace arcf;
 using arcf::fuzz::check;
 
@@ -15,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     if (auto s = arc::parse_arc_seal(text)) {
         check(s->instance >= 1 && s->instance <= arc::max_instance, "AS instance out of range");
-        check(arc::is_valid_domain(s->domain) && arc::is_valid_domain(s->selector),
+        check(text::is_domain_name(s->domain) && text::is_domain_name(s->selector),
               "AS d=/s= not a domain");
         check(!s->signature.empty(), "AS without a signature");
         check(arc::peek_instance(arc::ArcHeaderKind::seal, text) == s->instance,
@@ -24,9 +26,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (auto m = arc::parse_arc_message_signature(text)) {
         check(m->instance >= 1 && m->instance <= arc::max_instance, "AMS instance out of range");
         check(m->body_hash.size() == 32, "AMS bh= is not 32 bytes");
-        check(arc::is_valid_domain(m->domain), "AMS d= not a domain");
+        check(text::is_domain_name(m->domain), "AMS d= not a domain");
         for (const auto& h : m->signed_headers)
-            check(!arc::iequals(h, arc::as_name), "AMS signs ARC-Seal");
+            check(!text::iequals(h, arc::as_name), "AMS signs ARC-Seal");
         check(arc::peek_instance(arc::ArcHeaderKind::ams, text) == m->instance,
               "peek_instance disagrees with parse_arc_message_signature");
     }
@@ -39,9 +41,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (auto i = arc::parse_instance(text))
         check(*i >= 1 && *i <= 50 && std::to_string(*i).size() <= text.size(),
               "parse_instance out of range");
-    if (arc::is_valid_domain(text))
+    if (text::is_domain_name(text))
         check(!text.empty() && text.size() <= 253 && text.front() != '.' && text.back() != '.',
-              "is_valid_domain accepted a bad name");
+              "is_domain_name accepted a bad name");
     auto kind = arc::arc_header_kind(text);
     check(kind == arc::ArcHeaderKind::none || text.size() >= 7, "arc_header_kind on short name");
     return 0;

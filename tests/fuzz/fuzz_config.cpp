@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "text/ascii.hpp"
+
 using namespace arcf;
 using arcf::fuzz::check;
 
@@ -70,7 +72,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         check(filter::is_valid_reject_reply(c.engine.tempfail_reply),
               "invalid tempfail reply accepted", c.engine.tempfail_reply);
         for (const auto& k : filter::all_seal_keys(c))
-            check(k != nullptr && arc::is_valid_domain(k->domain), "bad key loaded");
+            check(k != nullptr && text::is_domain_name(k->domain), "bad key loaded");
         // The engine accepts whatever the loader produced.
         filter::Engine e(c.engine);
         (void)e;

@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include "text/ascii.hpp"
+
 using namespace arcf;
 using arcf::fuzz::check;
 
@@ -43,7 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (!h.malformed()) {
             check(h.name().find(':') == std::string_view::npos, "field name contains ':'");
             check(h.name().size() < h.raw().size(), "field name longer than the field");
-            check(h.is(arc::to_lower(h.name())), "is() does not match the field's own name");
+            check(h.is(text::to_lower(h.name())), "is() does not match the field's own name");
         } else {
             check(h.name().empty() && h.value().empty(), "malformed field with a name or value");
         }

@@ -11,6 +11,8 @@
 #include <iostream>
 #include <set>
 
+#include "text/ascii.hpp"
+
 using namespace arcf;
 
 namespace {
@@ -37,7 +39,7 @@ std::multiset<std::string> as_set(std::string v) {
 std::string field_value(const std::vector<std::string>& fields, std::string_view name) {
     for (const auto& f : fields) {
         auto colon = f.find(':');
-        if (arc::iequals(std::string_view(f).substr(0, colon), name))
+        if (text::iequals(std::string_view(f).substr(0, colon), name))
             return f.substr(colon + 1);
     }
     return {};

@@ -7,7 +7,7 @@
 #include "tests/arc/test_support.hpp"
 #include "tests/suite/suite_loader.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <cstdlib>
 #include <filesystem>
@@ -23,7 +23,7 @@ using namespace arcf;
 using arc::ArcHeaderKind;
 using arc::ChainStatus;
 using arc::Cv;
-using Catch::Matchers::Contains;
+using arcf::test::Contains;
 using tests::SealOptions;
 using tests::Signer;
 

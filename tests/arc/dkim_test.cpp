@@ -10,7 +10,7 @@
 #include "tests/arc/test_keys.hpp"
 #include "tests/arc/test_support.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <algorithm>
 #include <map>
@@ -20,7 +20,7 @@
 
 using namespace arcf;
 using arc::DkimResult;
-using Catch::Matchers::Contains;
+using arcf::test::Contains;
 using tests::Signer;
 
 namespace {

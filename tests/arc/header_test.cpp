@@ -3,7 +3,7 @@
 #include "arc/header.hpp"
 #include "tests/arc/test_support.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <string>
 #include <vector>

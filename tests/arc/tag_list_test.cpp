@@ -2,7 +2,7 @@
 // Unit tests for arc/tag_list.hpp: RFC 6376 §3.2 tag=value lists.
 #include "arc/tag_list.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <string>
 

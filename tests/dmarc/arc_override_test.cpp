@@ -3,7 +3,7 @@
 // comment of §7.2.2 and the dmarc resinfo (RFC 7489 §11.2).
 #include "dmarc/arc_override.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <string>
 #include <vector>

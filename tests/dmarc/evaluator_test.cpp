@@ -4,7 +4,7 @@
 // pct= sampling (§6.6.4) and temporary errors.
 #include "dmarc/evaluator.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <map>
 #include <string>

@@ -3,7 +3,7 @@
 // obsolete and hostile field values.
 #include "dmarc/from_domain.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <string>
 

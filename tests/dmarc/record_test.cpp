@@ -3,7 +3,7 @@
 // the p=none fallback of RFC 7489 §6.6.3 step 6.
 #include "dmarc/record.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <string>
 

@@ -4,7 +4,7 @@
 #include "dns/cache.hpp"
 #include "dns/static_resolver.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <chrono>
 #include <deque>

@@ -4,7 +4,7 @@
 #include "dns/lookup.hpp"
 #include "tests/dns/responder.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <chrono>
 #include <optional>

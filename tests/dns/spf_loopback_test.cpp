@@ -6,7 +6,7 @@
 #include "spf/evaluator.hpp"
 #include "tests/dns/responder.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <functional>
 #include <map>

@@ -3,7 +3,7 @@
 // checked with hand-built packets.
 #include "dns/txt.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <cstdint>
 #include <string>

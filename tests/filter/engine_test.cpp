@@ -5,7 +5,7 @@
 #include "filter/engine.hpp"
 #include "tests/filter/test_keys.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <map>
 

@@ -3,7 +3,7 @@
 #include "filter/policy.hpp"
 #include "tests/filter/test_keys.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 using namespace arcf;
 using namespace arcf::filter;

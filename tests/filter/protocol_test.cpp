@@ -2,7 +2,7 @@
 // The smtpd filter protocol codec (protocol 0.6 and 0.7 field orders, '|' in the last field).
 #include "filter/protocol.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 using namespace arcf::filter;
 

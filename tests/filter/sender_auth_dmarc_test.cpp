@@ -7,7 +7,7 @@
 #include "filter/sender_auth.hpp"
 #include "tests/filter/test_keys.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <map>
 

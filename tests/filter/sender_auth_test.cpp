@@ -3,7 +3,7 @@
 // component, and the resinfos it yields (RFC 8601 §2.7.2), with scripted DNS answers.
 #include "filter/sender_auth.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <map>
 #include <string>

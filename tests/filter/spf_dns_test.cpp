@@ -6,7 +6,7 @@
 #include "filter/spf_dns.hpp"
 #include "spf/evaluator.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <deque>
 #include <functional>

@@ -2,7 +2,7 @@
 // The message spool: memory, then an unlinked temporary file, lines back in order.
 #include "filter/spool.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <string>
 #include <vector>

@@ -5,7 +5,7 @@
 // lines, and a message is either passed on as received (plus our headers) or deferred.
 #include "tests/reliability/engine_driver.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <algorithm>
 #include <csignal>

@@ -6,7 +6,7 @@
 #include "arc/tag_list.hpp"
 #include "tests/reliability/engine_driver.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <ctime>
 

@@ -5,7 +5,7 @@
 // is left behind afterwards.
 #include "tests/reliability/engine_driver.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <algorithm>
 #include <chrono>

@@ -3,7 +3,7 @@
 // limits, error mapping, include/redirect/exp and the p macro.
 #include "spf/evaluator.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <algorithm>
 #include <map>

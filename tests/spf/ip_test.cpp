@@ -2,7 +2,7 @@
 // Unit tests of spf/ip: strict IPv4/IPv6 text, RFC 5952 output, macro and reverse spellings.
 #include "spf/ip.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 using namespace arcf::spf;
 

@@ -2,7 +2,7 @@
 // Unit tests of spf/macro: the RFC 7208 §7.4 examples, escapes, URL-encoding and syntax errors.
 #include "spf/macro.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 using namespace arcf::spf;
 

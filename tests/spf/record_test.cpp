@@ -2,7 +2,7 @@
 // Unit tests of spf/record: record selection, every mechanism's syntax, CIDRs and modifiers.
 #include "spf/record.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <string>
 

@@ -3,7 +3,7 @@
 // evaluator, serving each scenario's zonedata as DNS through a synchronous loop.
 #include "spf/evaluator.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>

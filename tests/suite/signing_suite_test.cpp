@@ -6,7 +6,7 @@
 #include "arc/seal.hpp"
 #include "tests/suite/suite_loader.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <iostream>
 #include <set>

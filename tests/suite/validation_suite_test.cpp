@@ -4,7 +4,7 @@
 #include "arc/chain.hpp"
 #include "tests/suite/suite_loader.hpp"
 
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <iostream>
 #include <map>

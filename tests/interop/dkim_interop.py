@@ -85,6 +85,11 @@ PEER_DIVERGENCES = {
     ("/no-final-eol/", "mail-dkim"): "Mail::DKIM does not add the CRLF that RFC 6376 §3.4.3/§3.4.4 add to a "
                                      "body whose last line has no line break: its own signatures of such a "
                                      "body fail elsewhere, and it fails dkimpy's simple ones",
+    # Seen with Mail::DKIM 1.20240923 (Debian 13); 1.20230212 knows no k=ed25519 and says invalid.
+    ("key-edtype/", "mail-dkim"): "Mail::DKIM checks an a=rsa-sha256 signature with a k=ed25519 key as "
+                                  "Ed25519 and says fail; RFC 6376 §3.6.1/§6.1.2 make a key unsuitable for "
+                                  "the a= and k= pair a PERMFAIL (inappropriate key algorithm), as dkimpy "
+                                  "and filter-arc answer",
 }
 # What a peer says for a signature whose a= it cannot check: (peer, a=) -> its answer. Applied
 # only when the peer itself reports that it lacks the algorithm (peer_algorithms()): Mail::DKIM

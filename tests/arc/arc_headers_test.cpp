@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: ISC
 // Unit tests for arc/arc_headers.hpp: parsing the AS, AMS and AAR fields (RFC 8617 §4.1, §4.2.1).
 #include "arc/arc_headers.hpp"
-
 #include "tests/catch.hpp"
 
 #include <string>

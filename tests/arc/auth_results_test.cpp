@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: ISC
 // Authentication-Results parsing as real providers write them (RFC 8601 §2.2).
 #include "arc/auth_results.hpp"
-
 #include "tests/catch.hpp"
 
 using namespace arcf;

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: ISC
 // Unit tests for arc/base64.hpp: RFC 4648 §4 with DKIM's FWS tolerance (RFC 6376 §2.4).
 #include "arc/base64.hpp"
-
 #include "tests/catch.hpp"
 
 #include <string>

@@ -3,7 +3,6 @@
 #include "arc/canon.hpp"
 #include "arc/header.hpp"
 #include "tests/arc/test_support.hpp"
-
 #include "tests/catch.hpp"
 
 #include <string>

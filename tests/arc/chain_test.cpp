@@ -5,9 +5,8 @@
 #include "tests/arc/chain_builder.hpp"
 #include "tests/arc/test_keys.hpp"
 #include "tests/arc/test_support.hpp"
-#include "tests/suite/suite_loader.hpp"
-
 #include "tests/catch.hpp"
+#include "tests/suite/suite_loader.hpp"
 
 #include <cstdlib>
 #include <filesystem>

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: ISC
 // Unit tests for arc/dkim_signature.hpp: DKIM-Signature tags (RFC 6376 §3.5, §6.1.1).
 #include "arc/dkim_signature.hpp"
-
 #include "tests/catch.hpp"
 
 #include <string>

@@ -9,7 +9,6 @@
 #include "tests/arc/chain_builder.hpp"
 #include "tests/arc/test_keys.hpp"
 #include "tests/arc/test_support.hpp"
-
 #include "tests/catch.hpp"
 
 #include <algorithm>

@@ -2,7 +2,6 @@
 // Unit tests for arc/header.hpp: raw header fields, the line collector and the message splitter.
 #include "arc/header.hpp"
 #include "tests/arc/test_support.hpp"
-
 #include "tests/catch.hpp"
 
 #include <string>

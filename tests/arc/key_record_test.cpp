@@ -3,7 +3,6 @@
 #include "arc/key_record.hpp"
 #include "tests/arc/test_keys.hpp"
 #include "tests/arc/test_support.hpp"
-
 #include "tests/catch.hpp"
 
 #include <string>

@@ -4,7 +4,6 @@
 #include "arc/rsa_public_der.hpp"
 #include "tests/arc/test_keys.hpp"
 #include "tests/arc/test_support.hpp"
-
 #include "tests/catch.hpp"
 
 #include <string>

@@ -3,7 +3,6 @@
 #include "arc/chain.hpp"
 #include "arc/seal.hpp"
 #include "tests/arc/test_keys.hpp"
-
 #include "tests/catch.hpp"
 
 #include <algorithm>

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: ISC
 // Unit tests for arc/tag_list.hpp: RFC 6376 §3.2 tag=value lists.
 #include "arc/tag_list.hpp"
-
 #include "tests/catch.hpp"
 
 #include <string>

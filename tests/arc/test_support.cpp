@@ -4,7 +4,6 @@
 
 #include "arc/base64.hpp"
 #include "arc/header.hpp"
-
 #include "tests/catch.hpp"
 
 namespace arcf::tests {

@@ -3,7 +3,6 @@
 // shared in-flight lookups and per-caller cancellation, with a manual event queue and clock.
 #include "dns/cache.hpp"
 #include "dns/static_resolver.hpp"
-
 #include "tests/catch.hpp"
 
 #include <chrono>

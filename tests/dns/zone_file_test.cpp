@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: ISC
 #include "dns/zone_file.hpp"
-
 #include "tests/catch.hpp"
 
 using arcf::dns::Status;

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: ISC
 // The smtpd filter protocol codec (protocol 0.6 and 0.7 field orders, '|' in the last field).
 #include "filter/protocol.hpp"
-
 #include "tests/catch.hpp"
 
 using namespace arcf::filter;

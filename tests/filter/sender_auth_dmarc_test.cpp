@@ -5,9 +5,8 @@
 #include "arc/canon.hpp"
 #include "arc/header.hpp"
 #include "filter/sender_auth.hpp"
-#include "tests/filter/test_keys.hpp"
-
 #include "tests/catch.hpp"
+#include "tests/filter/test_keys.hpp"
 
 #include <map>
 

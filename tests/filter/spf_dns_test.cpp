@@ -5,7 +5,6 @@
 #include "dns/zone_file.hpp"
 #include "filter/spf_dns.hpp"
 #include "spf/evaluator.hpp"
-
 #include "tests/catch.hpp"
 
 #include <deque>

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: ISC
 // The message spool: memory, then an unlinked temporary file, lines back in order.
 #include "filter/spool.hpp"
-
 #include "tests/catch.hpp"
 
 #include <string>

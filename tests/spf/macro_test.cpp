@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: ISC
 // Unit tests of spf/macro: the RFC 7208 §7.4 examples, escapes, URL-encoding and syntax errors.
 #include "spf/macro.hpp"
-
 #include "tests/catch.hpp"
 
 using namespace arcf::spf;

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: ISC
 // Unit tests of spf/record: record selection, every mechanism's syntax, CIDRs and modifiers.
 #include "spf/record.hpp"
-
 #include "tests/catch.hpp"
 
 #include <string>

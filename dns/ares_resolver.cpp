@@ -1,18 +1,27 @@
 // SPDX-License-Identifier: ISC
-// c-ares 1.18 on a Boost.Asio io_context: RFC 1035 §4.2 UDP/TCP transport with EDNS0 (RFC 6891)
-// and TCP fallback on truncation (RFC 7766 §5); A/AAAA/MX/PTR RDATA read with c-ares' own
-// parsers (RFC 1035 §3.3.9, §3.3.12, §3.4.1; RFC 3596 §2.2). The only file that includes <ares.h>.
+// c-ares on a Boost.Asio io_context: RFC 1035 §4.2 UDP/TCP transport with EDNS0 (RFC 6891) and
+// TCP fallback on truncation (RFC 7766 §5); A/AAAA/MX/PTR RDATA read with c-ares' own parsers
+// (RFC 1035 §3.3.9, §3.3.12, §3.4.1; RFC 3596 §2.2). The only file that includes <ares.h>.
+//
+// Two c-ares generations are supported, chosen at build time from <ares_version.h>:
+//  - c-ares >= 1.28 (Debian 13 has 1.34): ares_query_dnsrec() and the ares_dns_record_* reader.
+//    1.34 deprecates ares_query() and every ares_parse_*_reply(), so they are not used there.
+//  - older c-ares (Debian 12 has 1.18): ares_query() with the raw answer and ares_parse_*_reply().
+// Either way the packet is classified by dns/txt.cpp from its wire form, so both behave alike.
 #include "dns/ares_resolver.hpp"
 
 #include "dns/txt.hpp"
 
 #include <ares.h>
+#include <ares_version.h>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <algorithm>
 #include <arpa/inet.h>
+#include <cctype>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -23,10 +32,14 @@
 
 #include "text/ascii.hpp"
 
+#if ARES_VERSION >= 0x011c00 // 1.28.0: ares_query_dnsrec, ares_dns_record_rr_get_const
+#define ARCF_CARES_DNSREC 1
+#else
+#define ARCF_CARES_DNSREC 0
+#endif
+
 namespace arcf::dns {
 namespace {
-
-constexpr int class_in = 1; // RFC 1035 §3.2.4
 
 void init_library_once() {
     static std::once_flag once;
@@ -69,10 +82,15 @@ Transport transport_of(int status) {
     }
 }
 
+#if !ARCF_CARES_DNSREC
+constexpr int class_in = 1; // RFC 1035 §3.2.4
+
 /// The answer count of a response header (RFC 1035 §4.1.1), to size c-ares' output arrays.
 int answer_count(std::span<const std::uint8_t> msg) {
     return msg.size() < 12 ? 0 : (msg[6] << 8) | msg[7];
 }
+
+#endif
 
 std::string address_text(int family, const void* addr) {
     char buf[INET6_ADDRSTRLEN] = {};
@@ -85,11 +103,94 @@ std::string without_final_dot(const char* name) {
     return std::string(text::without_root_dot(name == nullptr ? "" : name));
 }
 
+/// Records decoded into dns::Answer's text forms; nullopt when they cannot be read.
+using Decoded = std::optional<std::vector<std::string>>;
+
+/// Every decoded record must be usable: only a null MX (RFC 7505) has an empty name.
+Decoded checked(RecordType type, std::vector<std::string> out) {
+    for (const auto& r : out)
+        if (r.empty() && type != RecordType::mx)
+            return std::nullopt;
+    return out;
+}
+
+#if ARCF_CARES_DNSREC
+/// Owner names compare case-insensitively (RFC 4343 §3), without the root's final dot.
+bool same_name(std::string_view a, std::string_view b) {
+    return text::iequals(text::without_root_dot(a), text::without_root_dot(b));
+}
+
+/// The RDATA of an A, AAAA, MX or PTR answer in dns::Answer's text forms, read from the record
+/// c-ares parsed. Like parse_response(), only RRs owned by `qname` or by the end of its CNAME
+/// chain inside the answer section count (RFC 1034 §3.6.2; at most max_cname_hops hops).
+Decoded decode_records(RecordType type, const ares_dns_record_t* rec, std::string_view qname) {
+    if (rec == nullptr)
+        return std::nullopt;
+    const std::size_t count = ares_dns_record_rr_cnt(rec, ARES_SECTION_ANSWER);
+    auto rr_at = [rec](std::size_t i) {
+        return ares_dns_record_rr_get_const(rec, ARES_SECTION_ANSWER, i);
+    };
+    std::string owner(qname);
+    for (int hop = 0; hop < max_cname_hops; ++hop) {
+        const char* next = nullptr;
+        for (std::size_t i = 0; i < count && next == nullptr; ++i) {
+            const ares_dns_rr_t* rr = rr_at(i);
+            if (rr != nullptr && ares_dns_rr_get_type(rr) == ARES_REC_TYPE_CNAME &&
+                same_name(without_final_dot(ares_dns_rr_get_name(rr)), owner))
+                next = ares_dns_rr_get_str(rr, ARES_RR_CNAME_CNAME);
+        }
+        if (next == nullptr)
+            break;
+        owner = without_final_dot(next);
+    }
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < count; ++i) {
+        const ares_dns_rr_t* rr = rr_at(i);
+        if (rr == nullptr || static_cast<unsigned>(ares_dns_rr_get_type(rr)) != wire_type(type) ||
+            !same_name(without_final_dot(ares_dns_rr_get_name(rr)), owner))
+            continue;
+        switch (type) {
+        case RecordType::a: {
+            const in_addr* addr = ares_dns_rr_get_addr(rr, ARES_RR_A_ADDR);
+            if (addr == nullptr)
+                return std::nullopt;
+            out.push_back(address_text(AF_INET, addr));
+            break;
+        }
+        case RecordType::aaaa: {
+            const ares_in6_addr* addr = ares_dns_rr_get_addr6(rr, ARES_RR_AAAA_ADDR);
+            if (addr == nullptr)
+                return std::nullopt;
+            out.push_back(address_text(AF_INET6, addr));
+            break;
+        }
+        case RecordType::mx: {
+            // A null MX (RFC 7505) has the root as exchange: "0 " with an empty name.
+            const char* host = ares_dns_rr_get_str(rr, ARES_RR_MX_EXCHANGE);
+            if (host == nullptr)
+                return std::nullopt;
+            out.push_back(std::to_string(ares_dns_rr_get_u16(rr, ARES_RR_MX_PREFERENCE)) + " " +
+                          without_final_dot(host));
+            break;
+        }
+        case RecordType::ptr: {
+            const char* target = ares_dns_rr_get_str(rr, ARES_RR_PTR_DNAME);
+            if (target == nullptr)
+                return std::nullopt;
+            out.push_back(without_final_dot(target));
+            break;
+        }
+        case RecordType::txt:
+            return std::nullopt; // parse_response() decodes TXT itself
+        }
+    }
+    return checked(type, std::move(out));
+}
+#else
 /// The RDATA of an A, AAAA, MX or PTR response in dns::Answer's text forms, read with c-ares'
 /// parsers (they follow a CNAME chain inside the answer as parse_response() does). nullopt when
 /// c-ares cannot read it.
-std::optional<std::vector<std::string>> decode_records(RecordType type,
-                                                       std::span<const std::uint8_t> msg) {
+Decoded decode_records(RecordType type, std::span<const std::uint8_t> msg) {
     const auto* buf = msg.data();
     const int len = static_cast<int>(msg.size());
     const int room = std::max(1, answer_count(msg));
@@ -139,11 +240,19 @@ std::optional<std::vector<std::string>> decode_records(RecordType type,
     case RecordType::txt:
         return std::nullopt; // parse_response() decodes TXT itself
     }
-    for (const auto& r : out)
-        if (r.empty() && type != RecordType::mx)
-            return std::nullopt;
-    return out;
+    return checked(type, std::move(out));
 }
+#endif
+
+/// What c-ares carries for one query. The resolver owns it (Impl::tickets_); c-ares holds a
+/// pointer until its callback runs, which happens exactly once (also on ares_destroy, with
+/// ARES_EDESTRUCTION) or, for a query c-ares refused to start, possibly never.
+struct Ticket {
+    AresResolver::Impl* impl;
+    Resolver::QueryId id;
+    RecordType type;
+    std::string name;
+};
 
 } // namespace
 
@@ -163,11 +272,16 @@ class AresResolver::Impl : public std::enable_shared_from_this<AresResolver::Imp
 
     // Entry points from c-ares (C callbacks in the anonymous namespace below).
     void on_sock_state(int fd, bool readable, bool writable);
+    /// `msg` is the response packet (empty if none); `records` the decoded RDATA for types
+    /// other than TXT, used when the packet says NOERROR with records.
     void on_answer(QueryId id,
                    RecordType type,
                    const std::string& name,
                    int status,
-                   std::span<const std::uint8_t>);
+                   std::span<const std::uint8_t> msg,
+                   Decoded records);
+    /// Hands a ticket back from c-ares; null if it was already handed back.
+    std::unique_ptr<Ticket> take(const Ticket* t);
 
   private:
     /// One socket c-ares opened. The descriptor only borrows the fd: it is release()d, never
@@ -195,20 +309,12 @@ class AresResolver::Impl : public std::enable_shared_from_this<AresResolver::Imp
     std::uint64_t timer_gen_ = 0;
     std::unordered_map<int, std::shared_ptr<Socket>> sockets_;
     std::unordered_map<QueryId, Completion> pending_;
+    std::unordered_map<const Ticket*, std::unique_ptr<Ticket>> tickets_;
     QueryId next_id_ = 1;
     bool closed_ = false;
 };
 
 namespace {
-
-/// What c-ares carries for one query; owned by c-ares until its callback runs (exactly once,
-/// also on ares_destroy with ARES_EDESTRUCTION).
-struct Ticket {
-    AresResolver::Impl* impl;
-    Resolver::QueryId id;
-    RecordType type;
-    std::string name;
-};
 
 void sock_state_cb(void* data, ares_socket_t fd, int readable, int writable) {
     try {
@@ -218,17 +324,58 @@ void sock_state_cb(void* data, ares_socket_t fd, int readable, int writable) {
     }
 }
 
-void answer_cb(void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen) {
-    std::unique_ptr<Ticket> t(static_cast<Ticket*>(arg));
+#if ARCF_CARES_DNSREC
+struct AresFree {
+    void operator()(unsigned char* p) const { ares_free_string(p); }
+};
+
+void answer_cb(void* arg,
+               ares_status_t status,
+               std::size_t /*timeouts*/,
+               const ares_dns_record_t* rec) {
+    const auto* raw = static_cast<const Ticket*>(arg);
+    std::unique_ptr<Ticket> t = raw->impl->take(raw);
+    if (!t)
+        return;
     try {
+        // dns/txt.cpp reads the wire form, so the parsed record is written back out; c-ares
+        // only hands over a record it could parse.
+        std::unique_ptr<unsigned char, AresFree> buf;
         std::span<const std::uint8_t> msg;
-        if (abuf != nullptr && alen > 0)
-            msg = std::span<const std::uint8_t>(abuf, static_cast<std::size_t>(alen));
-        t->impl->on_answer(t->id, t->type, t->name, status, msg);
+        unsigned char* out = nullptr;
+        std::size_t len = 0;
+        if (rec != nullptr && ares_dns_write(rec, &out, &len) == ARES_SUCCESS) {
+            buf.reset(out);
+            msg = std::span<const std::uint8_t>(out, len);
+        }
+        Decoded records = t->type == RecordType::txt || status != ARES_SUCCESS
+                              ? Decoded()
+                              : decode_records(t->type, rec, t->name);
+        t->impl->on_answer(t->id, t->type, t->name, static_cast<int>(status), msg,
+                           std::move(records));
     } catch (...) {
         // Out of memory while classifying or posting: the query stays pending until cancelled.
     }
 }
+#else
+void answer_cb(void* arg, int status, int /*timeouts*/, unsigned char* abuf, int alen) {
+    const auto* raw = static_cast<const Ticket*>(arg);
+    std::unique_ptr<Ticket> t = raw->impl->take(raw);
+    if (!t)
+        return;
+    try {
+        std::span<const std::uint8_t> msg;
+        if (abuf != nullptr && alen > 0)
+            msg = std::span<const std::uint8_t>(abuf, static_cast<std::size_t>(alen));
+        Decoded records = t->type == RecordType::txt || status != ARES_SUCCESS
+                              ? Decoded()
+                              : decode_records(t->type, msg);
+        t->impl->on_answer(t->id, t->type, t->name, status, msg, std::move(records));
+    } catch (...) {
+        // Out of memory while classifying or posting: the query stays pending until cancelled.
+    }
+}
+#endif
 
 } // namespace
 
@@ -253,6 +400,13 @@ void AresResolver::Impl::start(const AresOptions& opts) {
     o.tries = opts.tries > 0 ? opts.tries : 1;
     o.sock_state_cb = &sock_state_cb;
     o.sock_state_cb_data = this;
+#if ARES_VERSION >= 0x011700 // 1.23.0: ARES_OPT_QUERY_CACHE
+    // c-ares >= 1.23 can keep answers itself (>= 1.31 does so by default, up to an hour). A
+    // max TTL of 0 turns that off, so dns/cache.cpp with its documented budget, TTL caps and
+    // SIGHUP flush stays the only cache (RFC 2308 §5 negative TTLs are applied there).
+    o.qcache_max_ttl = 0;
+    mask |= ARES_OPT_QUERY_CACHE;
+#endif
     int rc = ares_init_options(&channel_, &o, mask);
     if (rc != ARES_SUCCESS) {
         channel_ = nullptr;
@@ -274,6 +428,7 @@ void AresResolver::Impl::shutdown() {
     // socket closed through sock_state_cb, which releases its descriptor.
     ares_destroy(channel_);
     channel_ = nullptr;
+    tickets_.clear();
     for (auto& [fd, s] : sockets_) {
         s->gone = true;
         s->sd.release();
@@ -296,22 +451,45 @@ AresResolver::Impl::query(RecordType type, const std::string& name, Completion d
     // c-ares would read '\' as an RFC 1035 §5.1 escape and stop at NUL; neither occurs in a
     // selector or domain (RFC 6376 §3.1 sub-domain syntax), so such names cannot own a record.
     if (name.find_first_of(std::string_view("\\\0", 2)) != std::string::npos) {
-        on_answer(id, type, name, ARES_EBADNAME, {});
+        on_answer(id, type, name, ARES_EBADNAME, {}, std::nullopt);
         return id;
     }
-    auto ticket = std::make_unique<Ticket>(Ticket{this, id, type, name});
-    // c-ares owns the ticket from here; answer_cb frees it, possibly before ares_query returns
-    // (bad name, no servers), which is fine because on_answer only posts.
-    ares_query(channel_, name.c_str(), class_in, wire_type(type), &answer_cb, ticket.release());
+    auto owned = std::make_unique<Ticket>(Ticket{this, id, type, name});
+    const Ticket* ticket = owned.get();
+    tickets_.emplace(ticket, std::move(owned));
+    // answer_cb may run before the call returns (bad name, no servers), which is fine because
+    // on_answer only posts.
+#if ARCF_CARES_DNSREC
+    unsigned short qid = 0;
+    ares_status_t rc = ares_query_dnsrec(channel_, name.c_str(), ARES_CLASS_IN,
+                                         static_cast<ares_dns_rec_type_t>(wire_type(type)),
+                                         &answer_cb, const_cast<Ticket*>(ticket), &qid);
+    // A query c-ares did not start may not have reached answer_cb; then it is answered here.
+    if (rc != ARES_SUCCESS && take(ticket))
+        on_answer(id, type, name, static_cast<int>(rc), {}, std::nullopt);
+#else
+    ares_query(channel_, name.c_str(), class_in, wire_type(type), &answer_cb,
+               const_cast<Ticket*>(ticket));
+#endif
     rearm_timer();
     return id;
+}
+
+std::unique_ptr<Ticket> AresResolver::Impl::take(const Ticket* t) {
+    auto it = tickets_.find(t);
+    if (it == tickets_.end())
+        return nullptr;
+    std::unique_ptr<Ticket> owned = std::move(it->second);
+    tickets_.erase(it);
+    return owned;
 }
 
 void AresResolver::Impl::on_answer(QueryId id,
                                    RecordType type,
                                    const std::string& name,
                                    int status,
-                                   std::span<const std::uint8_t> msg) {
+                                   std::span<const std::uint8_t> msg,
+                                   Decoded records) {
     if (closed_ || status == ARES_EDESTRUCTION || pending_.count(id) == 0)
         return;
     // The status, TTLs and negative answers are decided as for TXT (dns/txt.cpp), so every type
@@ -320,7 +498,6 @@ void AresResolver::Impl::on_answer(QueryId id,
     if (a.status == Status::temporary && transport_of(status) == Transport::other)
         a.detail = ares_strerror(status);
     if (a.status == Status::ok && type != RecordType::txt) {
-        auto records = decode_records(type, msg);
         if (records && !records->empty())
             a.records = std::move(*records);
         else

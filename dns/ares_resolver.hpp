@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: ISC
-// Production resolver: c-ares 1.18 driven by a Boost.Asio io_context on one thread, speaking
+// Production resolver: c-ares (1.18 on Debian 12, 1.34 on Debian 13; see ares_resolver.cpp for
+// the API each gets) driven by a Boost.Asio io_context on one thread, speaking
 // RFC 1035 §4.2 UDP with EDNS0 (RFC 6891) and falling back to TCP on truncation (RFC 7766 §5).
 #pragma once
 
@@ -25,15 +26,17 @@ struct AresOptions {
     int tries = 2;
     /// EDNS0 UDP payload size advertised (RFC 6891 §6.2.5); 0 turns EDNS0 off (512-octet UDP).
     std::uint16_t edns_udp_size = 1232;
-    /// When true, SERVFAIL/REFUSED/NOTIMP from one server moves on to the next one; c-ares 1.18
-    /// then reports the final failure as "connection refused". When false (default), the first
-    /// such answer ends the query and its RCODE is reported.
+    /// When true, SERVFAIL/REFUSED/NOTIMP from one server moves on to the next one; when every
+    /// server failed, the query is a temporary failure (c-ares 1.18 calls it "connection
+    /// refused", 1.34 names the last RCODE). When false (default), the first such answer ends
+    /// the query and its RCODE is reported.
     bool servfail_failover = false;
 };
 
 /// A Resolver on c-ares. Every socket c-ares opens is watched with an Asio descriptor and its
 /// timeouts with a steady_timer, so nothing blocks the loop. Answers are posted to `io`, never
-/// delivered inside query(), cancel() or c-ares itself. Destroying the resolver with queries
+/// delivered inside query(), cancel() or c-ares itself. c-ares' own query cache (1.23+) is off:
+/// dns/cache.hpp is the only cache. Destroying the resolver with queries
 /// in flight is safe; their completions are dropped. Must be destroyed before `io`.
 class AresResolver final : public Resolver {
   public:

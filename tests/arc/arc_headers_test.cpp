@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: ISC
 // Unit tests for arc/arc_headers.hpp: parsing the AS, AMS and AAR fields (RFC 8617 §4.1, §4.2.1).
 #include "arc/arc_headers.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <string>
 #include <utility>

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: ISC
 // Unit tests for arc/auth_results_format.hpp: the arc= resinfo (RFC 8601 §2.2, RFC 8617 §6).
 #include "arc/auth_results_format.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <string>
 

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: ISC
 // Authentication-Results parsing as real providers write them (RFC 8601 §2.2).
 #include "arc/auth_results.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 using namespace arcf;
 

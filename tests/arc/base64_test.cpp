@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: ISC
 // Unit tests for arc/base64.hpp: RFC 4648 §4 with DKIM's FWS tolerance (RFC 6376 §2.4).
 #include "arc/base64.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <string>
 

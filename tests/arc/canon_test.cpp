@@ -3,8 +3,7 @@
 #include "arc/canon.hpp"
 #include "arc/header.hpp"
 #include "tests/arc/test_support.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <string>
 

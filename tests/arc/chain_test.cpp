@@ -5,9 +5,8 @@
 #include "tests/arc/chain_builder.hpp"
 #include "tests/arc/test_keys.hpp"
 #include "tests/arc/test_support.hpp"
+#include "tests/catch.hpp"
 #include "tests/suite/suite_loader.hpp"
-
-#include <catch2/catch.hpp>
 
 #include <cstdlib>
 #include <filesystem>
@@ -23,7 +22,7 @@ using namespace arcf;
 using arc::ArcHeaderKind;
 using arc::ChainStatus;
 using arc::Cv;
-using Catch::Matchers::Contains;
+using arcf::test::Contains;
 using tests::SealOptions;
 using tests::Signer;
 

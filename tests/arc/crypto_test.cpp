@@ -7,8 +7,8 @@
 #include "arc/tag_list.hpp"
 #include "tests/arc/test_keys.hpp"
 #include "tests/arc/test_support.hpp"
+#include "tests/catch.hpp"
 
-#include <catch2/catch.hpp>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>

@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: ISC
 // Unit tests for arc/dkim_signature.hpp: DKIM-Signature tags (RFC 6376 §3.5, §6.1.1).
 #include "arc/dkim_signature.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <string>
 
 using namespace arcf;
-using Catch::Matchers::Contains;
+using arcf::test::Contains;
 
 namespace {
 

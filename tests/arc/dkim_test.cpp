@@ -10,8 +10,7 @@
 #include "tests/arc/chain_builder.hpp"
 #include "tests/arc/test_keys.hpp"
 #include "tests/arc/test_support.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <algorithm>
 #include <map>
@@ -23,7 +22,7 @@
 
 using namespace arcf;
 using arc::DkimResult;
-using Catch::Matchers::Contains;
+using arcf::test::Contains;
 using tests::Signer;
 
 namespace {

@@ -2,8 +2,7 @@
 // Unit tests for arc/header.hpp: raw header fields, the line collector and the message splitter.
 #include "arc/header.hpp"
 #include "tests/arc/test_support.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <string>
 #include <vector>

@@ -3,8 +3,7 @@
 #include "arc/key_record.hpp"
 #include "tests/arc/test_keys.hpp"
 #include "tests/arc/test_support.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <string>
 #include <vector>

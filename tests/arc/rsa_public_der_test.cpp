@@ -4,8 +4,7 @@
 #include "arc/rsa_public_der.hpp"
 #include "tests/arc/test_keys.hpp"
 #include "tests/arc/test_support.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <string>
 

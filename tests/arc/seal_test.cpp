@@ -3,8 +3,7 @@
 #include "arc/chain.hpp"
 #include "arc/seal.hpp"
 #include "tests/arc/test_keys.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <algorithm>
 

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: ISC
 // Unit tests for arc/tag_list.hpp: RFC 6376 §3.2 tag=value lists.
 #include "arc/tag_list.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <string>
 

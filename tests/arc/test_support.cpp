@@ -4,8 +4,7 @@
 
 #include "arc/base64.hpp"
 #include "arc/header.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 namespace arcf::tests {
 

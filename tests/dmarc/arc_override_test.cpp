@@ -2,8 +2,7 @@
 // Unit tests of dmarc/arc_override: the ARC-aware local policy of RFC 8617 §7.2.1, the report
 // comment of §7.2.2 and the dmarc resinfo (RFC 7489 §11.2).
 #include "dmarc/arc_override.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <string>
 #include <vector>

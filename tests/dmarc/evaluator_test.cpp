@@ -3,8 +3,7 @@
 // (RFC 7489 §6.6.3), alignment of DKIM and SPF results (§3.1, §4.2), sp= for subdomains (§6.3),
 // pct= sampling (§6.6.4) and temporary errors.
 #include "dmarc/evaluator.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <map>
 #include <string>

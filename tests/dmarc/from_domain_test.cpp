@@ -2,8 +2,7 @@
 // Unit tests of dmarc/from_domain: the RFC5322.From domain (RFC 7489 §6.6.1) from ordinary,
 // obsolete and hostile field values.
 #include "dmarc/from_domain.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <string>
 

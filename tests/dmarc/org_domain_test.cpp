@@ -2,8 +2,7 @@
 // Unit tests of dmarc/org_domain: organizational domains from the system Public Suffix List
 // (RFC 7489 §3.2) and identifier alignment (§3.1).
 #include "dmarc/org_domain.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <cstdio>
 #include <fstream>

@@ -2,8 +2,7 @@
 // Unit tests of dmarc/record: selection by v=DMARC1, tags, defaults for bad optional values,
 // the p=none fallback of RFC 7489 §6.6.3 step 6.
 #include "dmarc/record.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <string>
 

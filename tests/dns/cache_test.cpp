@@ -3,8 +3,7 @@
 // shared in-flight lookups and per-caller cancellation, with a manual event queue and clock.
 #include "dns/cache.hpp"
 #include "dns/static_resolver.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <chrono>
 #include <deque>

@@ -2,9 +2,8 @@
 // dns/lookup and dns/cache over the real c-ares resolver: shared lookups and TTL expiry
 // (RFC 1035 §3.2.1), parallel lookups under a deadline (RFC 8617 §5.2 temperror).
 #include "dns/lookup.hpp"
+#include "tests/catch.hpp"
 #include "tests/dns/responder.hpp"
-
-#include <catch2/catch.hpp>
 
 #include <chrono>
 #include <optional>

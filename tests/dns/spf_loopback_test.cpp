@@ -4,9 +4,8 @@
 #include "dns/ares_resolver.hpp"
 #include "filter/spf_dns.hpp"
 #include "spf/evaluator.hpp"
+#include "tests/catch.hpp"
 #include "tests/dns/responder.hpp"
-
-#include <catch2/catch.hpp>
 
 #include <functional>
 #include <map>

@@ -2,8 +2,7 @@
 // dns/txt: RFC 1035 §4.1 response parsing and RFC 6376 §3.6.2.2 / RFC 2308 §5 classification,
 // checked with hand-built packets.
 #include "dns/txt.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <cstdint>
 #include <string>

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: ISC
 #include "dns/zone_file.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 using arcf::dns::Status;
 using arcf::dns::ZoneFile;

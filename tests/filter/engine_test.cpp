@@ -3,9 +3,8 @@
 // out, with no sockets or timers (protocol 0.6 as Debian 12's smtpd 6.8 speaks it, and 0.7).
 #include "arc/seal.hpp"
 #include "filter/engine.hpp"
+#include "tests/catch.hpp"
 #include "tests/filter/test_keys.hpp"
-
-#include <catch2/catch.hpp>
 
 #include <map>
 

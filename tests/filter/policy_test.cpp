@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: ISC
 // Trust boundary and sealing policy: networks, domains, key choice.
 #include "filter/policy.hpp"
+#include "tests/catch.hpp"
 #include "tests/filter/test_keys.hpp"
-
-#include <catch2/catch.hpp>
 
 using namespace arcf;
 using namespace arcf::filter;

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: ISC
 // The smtpd filter protocol codec (protocol 0.6 and 0.7 field orders, '|' in the last field).
 #include "filter/protocol.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 using namespace arcf::filter;
 

@@ -6,9 +6,8 @@
 #include "arc/header.hpp"
 #include "filter/message_job.hpp"
 #include "filter/sender_auth.hpp"
+#include "tests/catch.hpp"
 #include "tests/filter/test_keys.hpp"
-
-#include <catch2/catch.hpp>
 
 #include <map>
 

@@ -2,8 +2,7 @@
 // filter/sender_auth: SPF for the MAIL FROM / HELO identity (RFC 7208 §2.3, §2.4) as a pure
 // component, and the resinfos it yields (RFC 8601 §2.7.2), with scripted DNS answers.
 #include "filter/sender_auth.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <map>
 #include <string>

@@ -5,8 +5,7 @@
 #include "dns/zone_file.hpp"
 #include "filter/spf_dns.hpp"
 #include "spf/evaluator.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <deque>
 #include <functional>

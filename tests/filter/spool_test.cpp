@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: ISC
 // The message spool: memory, then an unlinked temporary file, lines back in order.
 #include "filter/spool.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <string>
 #include <vector>

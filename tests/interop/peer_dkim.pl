@@ -1,6 +1,12 @@
 #!/usr/bin/perl
-# Mail::DKIM (libmail-dkim-perl 1.20230212) as the DKIM peer of dkim_interop.py: signs
-# messages with Mail::DKIM::Signer and gives Mail::DKIM::Verifier's result per signature.
+# Mail::DKIM (libmail-dkim-perl: 1.20230212 on Debian 12, 1.20240923 on Debian 13) as the DKIM
+# peer of dkim_interop.py: signs messages with Mail::DKIM::Signer and gives
+# Mail::DKIM::Verifier's result per signature.
+#
+#     /usr/bin/perl peer_dkim.pl algorithms
+#
+# prints the a= values (RFC 6376 §3.3, RFC 8463) this Mail::DKIM can check, one per line, so
+# the harness asks the peer instead of assuming its version.
 #
 #     /usr/bin/perl peer_dkim.pl sign JOBS
 #
@@ -24,6 +30,7 @@ use strict;
 use warnings;
 
 use Mail::DKIM::DNS;
+use Mail::DKIM::Signature;
 use Mail::DKIM::Signer;
 use Mail::DKIM::TextWrap;    # folds the new field as a deployment would
 use Mail::DKIM::Verifier;
@@ -80,7 +87,14 @@ if ( $mode eq 'sign' && @ARGV == 1 ) {
     exit 0;
 }
 
-die "usage: $0 sign JOBS | $0 verify ZONEFILE MESSAGE...\n" unless $mode eq 'verify' && @ARGV >= 2;
+if ( $mode eq 'algorithms' && !@ARGV ) {
+    for my $algorithm (qw(rsa-sha1 rsa-sha256 ed25519-sha256)) {
+        print "$algorithm\n" if Mail::DKIM::Signature->get_algorithm_class($algorithm);
+    }
+    exit 0;
+}
+
+die "usage: $0 algorithms | $0 sign JOBS | $0 verify ZONEFILE MESSAGE...\n" unless $mode eq 'verify' && @ARGV >= 2;
 my ( $zone, @messages ) = @ARGV;
 my $resolver = Net::DNS::Resolver::Mock->new();
 $resolver->zonefile_read($zone);

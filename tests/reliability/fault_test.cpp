@@ -3,9 +3,8 @@
 // messages or sessions already gone; the temporary directory full or unusable when a message
 // spills. In every case each request gets exactly one answer, smtpd only ever sees well-formed
 // lines, and a message is either passed on as received (plus our headers) or deferred.
+#include "tests/catch.hpp"
 #include "tests/reliability/engine_driver.hpp"
-
-#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <csignal>

@@ -4,9 +4,8 @@
 #include "arc/chain.hpp"
 #include "arc/header.hpp"
 #include "arc/tag_list.hpp"
+#include "tests/catch.hpp"
 #include "tests/reliability/engine_driver.hpp"
-
-#include <catch2/catch.hpp>
 
 #include <ctime>
 

@@ -3,9 +3,8 @@
 // answers arriving in random order in between, a third of the messages spilling to disk. Every
 // message comes out as received plus our headers, every commit is answered once, and nothing
 // is left behind afterwards.
+#include "tests/catch.hpp"
 #include "tests/reliability/engine_driver.hpp"
-
-#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <chrono>

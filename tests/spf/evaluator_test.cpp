@@ -2,8 +2,7 @@
 // Unit tests of spf/evaluator: the step/answer protocol, parallel queries in any answer order,
 // limits, error mapping, include/redirect/exp and the p macro.
 #include "spf/evaluator.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <algorithm>
 #include <map>

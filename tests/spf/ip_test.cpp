@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: ISC
 // Unit tests of spf/ip: strict IPv4/IPv6 text, RFC 5952 output, macro and reverse spellings.
 #include "spf/ip.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 using namespace arcf::spf;
 

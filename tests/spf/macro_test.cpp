@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: ISC
 // Unit tests of spf/macro: the RFC 7208 §7.4 examples, escapes, URL-encoding and syntax errors.
 #include "spf/macro.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 using namespace arcf::spf;
 

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: ISC
 // Unit tests of spf/record: record selection, every mechanism's syntax, CIDRs and modifiers.
 #include "spf/record.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <string>
 

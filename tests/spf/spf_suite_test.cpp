@@ -2,8 +2,8 @@
 // Runs the OpenSPF RFC 7208 test suite (rfc7208-tests.yml, read in place) against the SPF
 // evaluator, serving each scenario's zonedata as DNS through a synchronous loop.
 #include "spf/evaluator.hpp"
+#include "tests/catch.hpp"
 
-#include <catch2/catch.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>

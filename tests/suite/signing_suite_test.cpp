@@ -4,9 +4,8 @@
 // (shared/notes/arc-test-suite.md §2.2, §2.3).
 #include "arc/arc_headers.hpp"
 #include "arc/seal.hpp"
+#include "tests/catch.hpp"
 #include "tests/suite/suite_loader.hpp"
-
-#include <catch2/catch.hpp>
 
 #include <iostream>
 #include <set>

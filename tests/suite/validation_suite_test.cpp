@@ -2,9 +2,8 @@
 // Drives arc-draft-validation-tests.yml through the chain verifier, scored on two profiles
 // (shared/notes/arc-test-suite.md §3): the suite as written and the RFC 8617 reading.
 #include "arc/chain.hpp"
+#include "tests/catch.hpp"
 #include "tests/suite/suite_loader.hpp"
-
-#include <catch2/catch.hpp>
 
 #include <iostream>
 #include <map>

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: ISC
 #include "arc/base64.hpp"
 #include "filter/exim_context.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 using namespace arcf::filter;
 using arcf::arc::base64_encode;

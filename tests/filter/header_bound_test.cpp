@@ -2,8 +2,7 @@
 // Issue 15, class 6b: a header block that never ends is counted, not stored, past
 // max-header-bytes (it used to take 31-250 MiB per session before the limit was checked).
 #include "filter/message_job.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <malloc.h>
 

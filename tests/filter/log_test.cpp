@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: ISC
 #include "filter/log.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 using namespace arcf::filter;
 

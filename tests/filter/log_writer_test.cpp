@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: ISC
 #include "filter/log_writer.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <chrono>
 #include <csignal>

@@ -4,9 +4,8 @@
 // and 7): forged results behind a bare CR, header blocks over the limits.
 #include "filter/message_job.hpp"
 #include "filter/sender_auth.hpp"
+#include "tests/catch.hpp"
 #include "tests/filter/test_keys.hpp"
-
-#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <memory>

@@ -2,8 +2,7 @@
 // filter/resolver_set: cancels reach the resolver that issued the query, and replaced resolvers
 // are freed once their queries are done.
 #include "filter/resolver_set.hpp"
-
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <deque>
 #include <functional>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: ISC
 // text/ascii.hpp: the one home of the ASCII case and DNS name helpers.
-#include <catch2/catch.hpp>
+#include "tests/catch.hpp"
 
 #include <string>
 

@@ -11,6 +11,12 @@
 #
 #     MESSAGE  VERDICT  OLDEST_PASS  RAW  REASON
 #
+#     /usr/bin/perl peer_verify.pl --batch MANIFEST
+#
+# does the same for many messages, each with its own zone: MANIFEST has one
+# "ZONEFILE<TAB>MESSAGE" line per message (consecutive lines with the same zone share
+# one resolver; the differential tester gives each key-record mutant its own zone).
+#
 # VERDICT is pass, fail or none; every other Mail::DKIM result (invalid, temperror)
 # is a fail and RAW keeps it. OLDEST_PASS ("-" unless pass) follows RFC 8617 §5.2:
 # 0 when every ARC-Message-Signature validates, else the lowest instance from which
@@ -24,12 +30,28 @@ use Mail::DKIM::ARC::Verifier;
 use Mail::DKIM::DNS;
 use Net::DNS::Resolver::Mock;
 
-die "usage: $0 ZONEFILE MESSAGE...\n" unless @ARGV >= 2;
-my ( $zone, @messages ) = @ARGV;
+die "usage: $0 ZONEFILE MESSAGE... | $0 --batch MANIFEST\n" unless @ARGV >= 2;
+my @jobs;    # [zone, message]
+if ( $ARGV[0] eq '--batch' ) {
+    for my $line ( split /\n/, slurp( $ARGV[1] ) ) {
+        my ( $z, $m ) = split /\t/, $line, 2;
+        push @jobs, [ $z, $m ] if defined $m;
+    }
+}
+else {
+    my ( $zone, @messages ) = @ARGV;
+    @jobs = map { [ $zone, $_ ] } @messages;
+}
 
-my $resolver = Net::DNS::Resolver::Mock->new();
-$resolver->zonefile_read($zone);
-Mail::DKIM::DNS::resolver($resolver);
+my $current_zone = '';
+sub use_zone {
+    my ($zone) = @_;
+    return if $zone eq $current_zone;
+    my $resolver = Net::DNS::Resolver::Mock->new();
+    $resolver->zonefile_read($zone);
+    Mail::DKIM::DNS::resolver($resolver);
+    $current_zone = $zone;
+}
 
 sub slurp {
     my ($path) = @_;
@@ -56,18 +78,26 @@ sub oldest_pass {
 }
 
 binmode STDOUT, ':raw';
-for my $path (@messages) {
+for my $job (@jobs) {
+    my ( $zone, $path ) = @$job;
+    use_zone($zone);
     my $data = slurp($path);
     $data =~ s/\r?\n/\r\n/g;
 
-    my $arc = Mail::DKIM::ARC::Verifier->new( Strict => 1 );
-    $arc->PRINT($data);
-    $arc->CLOSE;
-
-    my $raw     = $arc->result // 'undef';
-    my $verdict = ( $raw eq 'pass' || $raw eq 'none' ) ? $raw : 'fail';
-    my $oldest  = $verdict eq 'pass' ? oldest_pass($arc) : '-';
-    my $reason  = $arc->result_detail // '';
+    # A die inside Mail::DKIM on hostile input is a verdict too (never a pass).
+    my ( $verdict, $oldest, $raw, $reason ) = ( 'fail', '-', 'exception', '' );
+    eval {
+        my $arc = Mail::DKIM::ARC::Verifier->new( Strict => 1 );
+        $arc->PRINT($data);
+        $arc->CLOSE;
+        $raw     = $arc->result // 'undef';
+        $verdict = ( $raw eq 'pass' || $raw eq 'none' ) ? $raw : 'fail';
+        $oldest  = $verdict eq 'pass' ? oldest_pass($arc) : '-';
+        $reason  = $arc->result_detail // '';
+        1;
+    } or do {
+        ( $verdict, $oldest, $raw, $reason ) = ( 'fail', '-', 'exception', "$@" );
+    };
     $reason =~ s/\s+/ /g;
     print join( "\t", $path, $verdict, $oldest, $raw, $reason ), "\n";
 }

@@ -42,6 +42,7 @@ import base64
 import concurrent.futures
 import hashlib
 import json
+import os
 import random
 import re
 import subprocess
@@ -52,6 +53,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
+from unittest import mock
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -755,6 +757,18 @@ def _shift_t(delta: int):
     return edit
 
 
+def _x_after_t(delta: int):
+    """x= delta seconds after the field's own t= (RFC 6376 §3.5: x= MUST be greater than t=):
+    with delta=60 it expired about a day before the verification time (L.NOW), well past
+    any clock-skew allowance."""
+    def edit(f):
+        t = get_tag(f, "t")
+        if t is None or not t.isdigit():
+            raise Skip("no t=")
+        return add_tag(f, f"x={int(t) + delta}".encode())
+    return edit
+
+
 def _fold_b(f: bytes) -> bytes:
     m = _tag_re(b"b").search(f, field_value_span(f))
     at = m.start(3) + 30
@@ -770,7 +784,7 @@ TAG_EDITS = {
     "ams-t-future-20y": ("ams", _shift_t(20 * YEAR), False),
     "ams-t-removed": ("ams", lambda f: remove_tag(f, "t"), False),
     "ams-t-garbage": ("ams", lambda f: set_tag(f, "t", b"12ab"), False),
-    "ams-x-expired": ("ams", lambda f: add_tag(f, f"x={L.NOW - 3600}".encode()), False),
+    "ams-x-expired": ("ams", _x_after_t(60), False),
     "ams-x-future": ("ams", lambda f: add_tag(f, f"x={L.NOW + YEAR}".encode()), False),
     "ams-c-simple-simple": ("ams", lambda f: set_tag(f, "c", b"simple/simple"), True),
     "ams-c-relaxed-simple": ("ams", lambda f: set_tag(f, "c", b"relaxed/simple"), True),
@@ -803,7 +817,7 @@ TAG_EDITS = {
     "as-t-future-5min": ("as", _shift_t(L.NOW - L.T0 + 300), False),
     "as-t-future-20y": ("as", _shift_t(20 * YEAR), False),
     "as-t-removed": ("as", lambda f: remove_tag(f, "t"), False),
-    "as-x-expired": ("as", lambda f: add_tag(f, f"x={L.NOW - 3600}".encode()), False),
+    "as-x-expired": ("as", _x_after_t(60), False),
     "as-cv-uppercase": ("as", lambda f: set_tag(f, "cv", get_tag(f, "cv").upper()), False),
     "as-h-added": ("as", lambda f: add_tag(f, b"h=from:to"), False),
     "as-a-sha1": ("as", lambda f: set_tag(f, "a", b"rsa-sha1"), False),
@@ -1078,7 +1092,9 @@ def run_filter_arc(exe: str, m: Mutant) -> Verdict:
 
 def perl_verify_batch(manifest: Path, mutants: list[Mutant]) -> dict[Path, Verdict]:
     manifest.write_text("".join(f"{m.zone}\t{m.path}\n" for m in mutants), encoding="utf-8")
-    proc = subprocess.run([L.PERL, str(HERE / "peer_verify.pl"), "--batch", str(manifest)], capture_output=True)
+    env = dict(os.environ, PEER_VERIFY_NOW=str(L.NOW))  # the clock filter-arc gets with --now
+    proc = subprocess.run([L.PERL, str(HERE / "peer_verify.pl"), "--batch", str(manifest)], capture_output=True,
+                          env=env)
     if proc.returncode != 0:
         raise RuntimeError(f"peer_verify.pl --batch failed: {proc.stderr.decode(errors='replace')[-500:]}")
     out = {}
@@ -1107,8 +1123,10 @@ def verify_all(exe: str, mutants: list[Mutant], workdir: Path, main_records: dic
     with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
         perl = pool.submit(perl_verify_batch, workdir / "perl-manifest.tsv", mutants)
         fa = {m.name: pool.submit(run_filter_arc, exe, m) for m in mutants}
-        for m in mutants:
-            m.verdicts["dkimpy"] = L.py_verify(m.message, txts[m.zone])
+        # dkimpy reads time.time() for t= and x=: pinned to the clock filter-arc gets (--now).
+        with mock.patch.object(time, "time", return_value=float(L.NOW)):
+            for m in mutants:
+                m.verdicts["dkimpy"] = L.py_verify(m.message, txts[m.zone])
         for m in mutants:
             m.verdicts["filter-arc"] = fa[m.name].result()
         pl = perl.result()
@@ -1250,12 +1268,57 @@ def markdown(stats: dict, known: dict[str, dict[str, str]], command: str) -> str
     return "\n".join(out) + "\n"
 
 
+# --------------------------------------------------------------------------- self-test
+
+
+def self_test() -> int:
+    """The gate on synthetic verdicts (no peers, no binary): an unlisted class where
+    filter-arc differs from both peers fails the run; the same class listed, a peer-only
+    class, an oldest-pass class that is listed, and full agreement do not; a crash fails."""
+    def mutant(op: str, fa: str, py: str, pl: str, ops=(0, 0, 0)) -> Mutant:
+        m = Mutant(f"t-{op}", "tag", op, "base", b"")
+        for peer, verdict, oldest in zip(PEERS, (fa, py, pl), ops):
+            m.verdicts[peer] = Verdict(verdict, oldest or None, verdict, "")
+        return m
+
+    problems = []
+    fa_alone = [mutant("x", "pass", "fail", "fail")]
+    all_differ = [mutant("y", "temperror", "fail", "pass")]
+    peer_only = [mutant("z", "pass", "fail", "pass")]
+    oldest = [mutant("w", "pass", "pass", "pass", (2, 3, 3))]
+    agree = [mutant("v", "fail", "fail", "fail")]
+    crash = mutant("c", "crash", "fail", "fail")
+    crash.fa_problem = "exit 139"
+    cases = [
+        ("unlisted filter-arc-alone class", fa_alone, {}, 1),
+        ("listed filter-arc-alone class", fa_alone, {"tag.x | filter-arc alone": {"right": "x"}}, 0),
+        ("unlisted all-differ class", all_differ, {}, 1),
+        ("peer-only class", peer_only, {}, 0),
+        ("unlisted oldest-pass class", oldest, {}, 1),
+        ("listed oldest-pass class", oldest, {"tag.w | filter-arc alone | oldest-pass": {}}, 0),
+        ("full agreement", agree, {}, 0),
+        ("listed class but a crash", fa_alone + [crash], {"tag.x | filter-arc alone": {}, "tag.c | filter-arc alone": {}}, 1),
+    ]
+    for what, ms, known, want in cases:
+        _, failures, _ = summarize(ms, known, 0, 0.0, False)
+        got = 1 if failures else 0
+        print(f"{'ok  ' if got == want else 'FAIL'} {what}: {len(failures)} failure(s)")
+        if got != want:
+            problems.append(what)
+    parsed = load_known(KNOWN)
+    bad = [c for c, v in parsed.items() if not all(v.get(k) for k in ("right", "rfc"))]
+    print(f"{'ok  ' if not bad else 'FAIL'} {KNOWN.name}: {len(parsed)} classes, each with right: and rfc:"
+          + (f" (missing in {bad})" if bad else ""))
+    return 1 if problems or bad else 0
+
+
 # --------------------------------------------------------------------------- main
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("filter_arc")
+    ap.add_argument("filter_arc", nargs="?")
+    ap.add_argument("--self-test", action="store_true", help="check the gate on synthetic verdicts and exit")
     ap.add_argument("--seed", type=int, default=18)
     ap.add_argument("--count", type=int, default=300, help="mutants besides the base chains")
     ap.add_argument("--known", type=Path, default=KNOWN)
@@ -1263,8 +1326,10 @@ def main() -> int:
     ap.add_argument("--markdown", type=Path, help="write the measured figures as a Markdown section")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
+    if args.self_test:
+        return self_test()
     L.check_interpreter()
-    if not Path(args.filter_arc).is_file():
+    if not args.filter_arc or not Path(args.filter_arc).is_file():
         print(f"filter-arc binary {args.filter_arc} not found", file=sys.stderr)
         return 2
     started = time.monotonic()
@@ -1295,6 +1360,10 @@ def main() -> int:
             print(f"harness error: {e}", file=sys.stderr)
             return 2
         elapsed = time.monotonic() - started
+        with open(workdir / "results.tsv", "w", encoding="utf-8") as out:
+            for m in mutants:
+                print(m.name, f"{m.family}.{m.op}", m.base, triple(m), classify(m) or "agree",
+                      *(" ".join(m.verdicts[p].reason.split())[:200] for p in PEERS), sep="\t", file=out)
         lines, failures, stats = summarize(mutants, known, args.seed, elapsed, args.verbose)
         print("\n".join(lines))
         if args.markdown:

@@ -68,6 +68,11 @@ KNOWN = HERE / "known_disagreements.txt"
 # (L.SEALERS itself, which the chain Builder reads, gains it.)
 SEALERS = L.SEALERS
 SEALERS["X"] = Sealer("X", "tiny.example.org", "weak512", "mx.tiny.example.org", "198.51.100.51", 512)
+# Hops 4 and 5 get ADMDs of their own: a sealer that met the message before would find its
+# own earlier Authentication-Results (arc=none/pass of that hop) and dkimpy then seals
+# cv=fail.
+SEALERS["D"] = Sealer("D", "relay.example.info", "rly1", "mx.relay.example.info", "203.0.113.80")
+SEALERS["E"] = Sealer("E", "archive.example.com", "arc-e", "in.archive.example.com", "192.0.2.150")
 
 PEERS = ("filter-arc", "dkimpy", "Mail::DKIM")
 
@@ -83,8 +88,8 @@ class Base:
 
 def base_specs() -> list[Base]:
     """1-5 hops; every hop sealed by dkimpy (py), Mail::DKIM (perl) or filter-arc (fa)."""
-    five = ("A", "B", "C", "A", "B")
-    four = ("A", "B", "C", "A")
+    five = ("A", "B", "C", "D", "E")
+    four = ("A", "B", "C", "D")
     valid = [
         ChainSpec("multipart", "crlf", "py"),
         ChainSpec("utf8-headers", "lf", "perl"),
@@ -1215,6 +1220,9 @@ def summarize(mutants: list[Mutant], known: dict[str, dict[str, str]], seed: int
             per_family[m.family]["agree"] += 1
         if m.fa_problem:
             failures.append(f"filter-arc on {m.name} ({m.family}.{m.op} of {m.base}): {m.fa_problem}")
+        if m.family == "base" and m.op == "unmutated" and any(
+                m.verdicts[p].verdict != "pass" for p in PEERS[1:]):
+            failures.append(f"harness: base chain {m.base} is not valid for the peers ({triple(m)})")
     total = len(mutants)
     agree = sum(c["agree"] for c in per_family.values())
     crash = sum(1 for m in mutants if m.verdicts["filter-arc"].verdict in ("crash", "hang"))

@@ -1270,10 +1270,41 @@ def markdown(stats: dict, known: dict[str, dict[str, str]], command: str) -> str
     for cls in sorted(classes, key=lambda c: (-len(classes[c]), c)):
         ms = classes[cls]
         trip = Counter(triple(m) for m in ms).most_common(1)[0][0]
-        right = known.get(cls, {}).get("right", "not listed")
+        right = known.get(cls, {}).get("right", "not listed").replace("|", "\\|")
         shown = cls.replace("|", "\\|")
         out.append(f"| `{shown}` | {len(ms)} | {trip} | {right} |")
+    out += ["", "### The classes, the RFC text that decides each, and who is right", "",
+            "From `tests/interop/known_disagreements.txt`; filter-arc differs from both peers in the first "
+            "group.", ""]
+    for cls in sorted(classes, key=lambda c: (not fa_vs_both(c), c)):
+        entry = known.get(cls)
+        out.append(f"* **`{cls}`** ({len(classes[cls])} mutants)")
+        if entry is None:
+            out.append("  - not listed")
+            continue
+        for key in ("verdicts", "right", "rfc", "why"):
+            if entry.get(key):
+                out.append(f"  - {key}: {entry[key]}")
     return "\n".join(out) + "\n"
+
+
+def load_results(path: Path) -> tuple[list[Mutant], dict[str, str]]:
+    """Mutants (family, op, verdicts) back from a kept run's results.tsv, and its header."""
+    header: dict[str, str] = {}
+    mutants = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            header.update(kv.split("=", 1) for kv in line[1:].split() if "=" in kv)
+            continue
+        name, famop, base, trip, *_ = line.split("\t")
+        family, _, opname = famop.partition(".")
+        m = Mutant(name, family, opname, base, b"")
+        for part in trip.split(" "):
+            peer, _, v = part.partition("=")
+            verdict, _, op = v.partition("/op=")
+            m.verdicts[peer] = Verdict(verdict, int(op) if op else None, verdict, "")
+        mutants.append(m)
+    return mutants, header
 
 
 # --------------------------------------------------------------------------- self-test
@@ -1332,10 +1363,21 @@ def main() -> int:
     ap.add_argument("--known", type=Path, default=KNOWN)
     ap.add_argument("--keep", type=Path, help="keep the chains, mutants and zones here")
     ap.add_argument("--markdown", type=Path, help="write the measured figures as a Markdown section")
+    ap.add_argument("--markdown-from", type=Path, metavar="RESULTS_TSV",
+                    help="only write --markdown again from a kept run's results.tsv (with the current list)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args()
     if args.self_test:
         return self_test()
+    if args.markdown_from:
+        mutants, header = load_results(args.markdown_from)
+        _, _, stats = summarize(mutants, load_known(args.known), int(header.get("seed", args.seed)),
+                                float(header.get("elapsed", 0)), False)
+        cmd = f"/usr/bin/python3 tests/interop/differential.py build/filter/filter-arc --seed {stats['seed']} " \
+              f"--count {header.get('count', args.count)}"
+        (args.markdown or Path("/dev/stdout")).write_text(markdown(stats, load_known(args.known), cmd),
+                                                          encoding="utf-8")
+        return 0
     L.check_interpreter()
     if not args.filter_arc or not Path(args.filter_arc).is_file():
         print(f"filter-arc binary {args.filter_arc} not found", file=sys.stderr)
@@ -1369,6 +1411,7 @@ def main() -> int:
             return 2
         elapsed = time.monotonic() - started
         with open(workdir / "results.tsv", "w", encoding="utf-8") as out:
+            print(f"# seed={args.seed} count={args.count} elapsed={elapsed:.1f}", file=out)
             for m in mutants:
                 print(m.name, f"{m.family}.{m.op}", m.base, triple(m), classify(m) or "agree",
                       *(" ".join(m.verdicts[p].reason.split())[:200] for p in PEERS), sep="\t", file=out)

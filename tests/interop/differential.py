@@ -553,7 +553,7 @@ def _d10(ctx):
 # -- refold
 
 
-def _edit_first(ctx, pred, edit):
+def _edit_one(ctx, pred, edit):
     fields, rest = fields_of(ctx)
     pos = idx_where(fields, pred)
     if not pos:
@@ -582,36 +582,36 @@ def _unfold(raw: bytes) -> bytes:
 
 @op("refold", "subject-folded")
 def _r1(ctx):
-    return _edit_first(ctx, named("subject"), lambda f: _fold_at_space(ctx, f))
+    return _edit_one(ctx, named("subject"), lambda f: _fold_at_space(ctx, f))
 
 
 @op("refold", "from-folded-tab")
 def _r2(ctx):
-    return _edit_first(ctx, named("from"), lambda f: _fold_at_space(ctx, f, b"\t"))
+    return _edit_one(ctx, named("from"), lambda f: _fold_at_space(ctx, f, b"\t"))
 
 
 @op("refold", "ams-folded")
 def _r3(ctx):
     inst = pick_inst(ctx)
-    return _edit_first(ctx, lambda f: L.field_name(f) == "arc-message-signature" and L.arc_instance(f) == inst,
+    return _edit_one(ctx, lambda f: L.field_name(f) == "arc-message-signature" and L.arc_instance(f) == inst,
                        lambda f: _fold_at_space(ctx, f))
 
 
 @op("refold", "aar-folded")
 def _r4(ctx):
     inst = pick_inst(ctx)
-    return _edit_first(ctx, lambda f: L.field_name(f) == "arc-authentication-results" and L.arc_instance(f) == inst,
+    return _edit_one(ctx, lambda f: L.field_name(f) == "arc-authentication-results" and L.arc_instance(f) == inst,
                        lambda f: _fold_at_space(ctx, f))
 
 
 @op("refold", "arc-field-unfolded")
 def _r5(ctx):
-    return _edit_first(ctx, lambda f: is_arc(f) and (b"\n " in f or b"\n\t" in f), _unfold)
+    return _edit_one(ctx, lambda f: is_arc(f) and (b"\n " in f or b"\n\t" in f), _unfold)
 
 
 @op("refold", "signed-field-unfolded")
 def _r6(ctx):
-    return _edit_first(ctx, lambda f: not is_arc(f) and (b"\n " in f or b"\n\t" in f)
+    return _edit_one(ctx, lambda f: not is_arc(f) and (b"\n " in f or b"\n\t" in f)
                        and L.field_name(f) in ("from", "to", "subject", "content-type", "dkim-signature"), _unfold)
 
 
@@ -625,7 +625,7 @@ def _r7(ctx):
             raise Skip("short b=")
         at = m.start(3) + 20
         return f[:at] + ctx.eol + b"\t" + f[at:]
-    return _edit_first(ctx, lambda f: L.field_name(f) == "arc-seal" and L.arc_instance(f) == inst, fold_b)
+    return _edit_one(ctx, lambda f: L.field_name(f) == "arc-seal" and L.arc_instance(f) == inst, fold_b)
 
 
 @op("refold", "empty-fold-line")
@@ -634,7 +634,7 @@ def _r8(ctx):
     def edit(f: bytes) -> bytes:
         body = f.rstrip(b"\r\n")
         return body + ctx.eol + b" " + ctx.eol + b" x" + ctx.eol
-    return _edit_first(ctx, named("subject"), edit)
+    return _edit_one(ctx, named("subject"), edit)
 
 
 # -- ws
@@ -643,31 +643,31 @@ def _r8(ctx):
 @op("ws", "space-before-colon")
 def _w1(ctx):
     name = ctx.rng.choice(["subject", "from", "arc-seal", "arc-message-signature", "arc-authentication-results"])
-    return _edit_first(ctx, named(name), lambda f: f.replace(b":", b" :", 1))
+    return _edit_one(ctx, named(name), lambda f: f.replace(b":", b" :", 1))
 
 
 @op("ws", "trailing-wsp")
 def _w2(ctx):
     name = ctx.rng.choice(["subject", "from", "arc-authentication-results", "arc-message-signature"])
-    return _edit_first(ctx, named(name), lambda f: f.rstrip(b"\r\n") + b" \t" + ctx.eol)
+    return _edit_one(ctx, named(name), lambda f: f.rstrip(b"\r\n") + b" \t" + ctx.eol)
 
 
 @op("ws", "double-space")
 def _w3(ctx):
     name = ctx.rng.choice(["subject", "to", "arc-authentication-results", "arc-message-signature"])
-    return _edit_first(ctx, named(name), lambda f: f[:f.index(b":") + 1] + f[f.index(b":") + 1:].replace(b" ", b"  ", 1))
+    return _edit_one(ctx, named(name), lambda f: f[:f.index(b":") + 1] + f[f.index(b":") + 1:].replace(b" ", b"  ", 1))
 
 
 @op("ws", "tab-for-space")
 def _w4(ctx):
     name = ctx.rng.choice(["subject", "from", "arc-authentication-results"])
-    return _edit_first(ctx, named(name), lambda f: f[:f.index(b":") + 2] + f[f.index(b":") + 2:].replace(b" ", b"\t", 1))
+    return _edit_one(ctx, named(name), lambda f: f[:f.index(b":") + 2] + f[f.index(b":") + 2:].replace(b" ", b"\t", 1))
 
 
 @op("ws", "no-space-after-colon")
 def _w5(ctx):
     name = ctx.rng.choice(["subject", "arc-seal", "arc-authentication-results"])
-    return _edit_first(ctx, named(name), lambda f: re.sub(rb"^([^:]*):[ \t]+", rb"\1:", f))
+    return _edit_one(ctx, named(name), lambda f: re.sub(rb"^([^:]*):[ \t]+", rb"\1:", f))
 
 
 @op("ws", "name-case")
@@ -677,7 +677,7 @@ def _w6(ctx):
     def edit(f: bytes) -> bytes:
         n, _, v = f.partition(b":")
         return (n.upper() if n != n.upper() else n.lower()) + b":" + v
-    return _edit_first(ctx, named(name), edit)
+    return _edit_one(ctx, named(name), edit)
 
 
 @op("ws", "lone-cr-in-signed")
@@ -689,7 +689,7 @@ def _w7(ctx):
         if sp < 0:
             raise Skip("no space")
         return f[:sp] + b"\r" + f[sp:]
-    return _edit_first(ctx, named(name), edit)
+    return _edit_one(ctx, named(name), edit)
 
 
 @op("ws", "lone-cr-in-as-b")
@@ -702,7 +702,7 @@ def _w8(ctx):
             raise Skip("no b=")
         at = m.start(3) + 10
         return f[:at] + b"\r" + f[at:]
-    return _edit_first(ctx, lambda f: L.field_name(f) == "arc-seal" and L.arc_instance(f) == inst, edit)
+    return _edit_one(ctx, lambda f: L.field_name(f) == "arc-seal" and L.arc_instance(f) == inst, edit)
 
 
 @op("ws", "wsp-in-ams-b")
@@ -715,7 +715,7 @@ def _w9(ctx):
             raise Skip("no b=")
         at = m.start(3) + 12
         return f[:at] + b" \t " + f[at:]
-    return _edit_first(ctx, lambda f: L.field_name(f) == "arc-message-signature" and L.arc_instance(f) == inst,
+    return _edit_one(ctx, lambda f: L.field_name(f) == "arc-message-signature" and L.arc_instance(f) == inst,
                        edit)
 
 

@@ -1248,6 +1248,15 @@ def summarize(mutants: list[Mutant], known: dict[str, dict[str, str]], seed: int
         if fa_vs_both(cls) and not listed:
             failures.append(f"unlisted class where filter-arc differs from both peers: [{cls}] "
                             f"({len(ms)} mutants, e.g. {ms[0].name}: {triple(ms[0])})")
+        elif fa_vs_both(cls):
+            # A listed class is known in one direction: its verdicts line names filter-arc's
+            # verdict; the same mutation with the opposite verdict is a new disagreement.
+            want = re.search(r"filter-arc=(\w+)", known[cls].get("verdicts", ""))
+            flipped = [m for m in ms if want and m.verdicts["filter-arc"].verdict != want.group(1)]
+            if flipped:
+                failures.append(f"listed class [{cls}] with filter-arc={want.group(1)}, but filter-arc now says "
+                                f"{flipped[0].verdicts['filter-arc'].verdict} ({len(flipped)} mutants, e.g. "
+                                f"{flipped[0].name}: {triple(flipped[0])})")
     stats = {"seed": seed, "total": total, "agree": agree, "per_family": per_family, "classes": classes,
              "crash": crash, "elapsed": elapsed}
     return lines, failures, stats
@@ -1313,7 +1322,8 @@ def load_results(path: Path) -> tuple[list[Mutant], dict[str, str]]:
 def self_test() -> int:
     """The gate on synthetic verdicts (no peers, no binary): an unlisted class where
     filter-arc differs from both peers fails the run; the same class listed, a peer-only
-    class, an oldest-pass class that is listed, and full agreement do not; a crash fails."""
+    class, an oldest-pass class that is listed, and full agreement do not; a listed class whose
+    filter-arc verdict is the opposite of the listed one fails; a crash fails."""
     def mutant(op: str, fa: str, py: str, pl: str, ops=(0, 0, 0)) -> Mutant:
         m = Mutant(f"t-{op}", "tag", op, "base", b"")
         for peer, verdict, oldest in zip(PEERS, (fa, py, pl), ops):
@@ -1331,6 +1341,10 @@ def self_test() -> int:
     cases = [
         ("unlisted filter-arc-alone class", fa_alone, {}, 1),
         ("listed filter-arc-alone class", fa_alone, {"tag.x | filter-arc alone": {"right": "x"}}, 0),
+        ("listed class, same direction", fa_alone,
+         {"tag.x | filter-arc alone": {"verdicts": "filter-arc=pass dkimpy=fail Mail::DKIM=fail"}}, 0),
+        ("listed class, opposite direction", fa_alone,
+         {"tag.x | filter-arc alone": {"verdicts": "filter-arc=fail dkimpy=pass Mail::DKIM=pass"}}, 1),
         ("unlisted all-differ class", all_differ, {}, 1),
         ("peer-only class", peer_only, {}, 0),
         ("unlisted oldest-pass class", oldest, {}, 1),

@@ -36,11 +36,16 @@ bool parse_number(std::string_view s, unsigned& n) {
     return ec == std::errc() && end == s.data() + s.size();
 }
 
+// "MAJOR.MINOR", numerically ("0.10" is after "0.9"). A suffix after MINOR ("0.7.1", "0.8-rc")
+// is ignored: a later smtpd that writes one must still get its answers, never a hung session.
 std::optional<Version> parse_version(std::string_view s) {
     auto dot = s.find('.');
     Version v;
-    if (dot == std::string_view::npos || !parse_number(s.substr(0, dot), v.major) ||
-        !parse_number(s.substr(dot + 1), v.minor))
+    if (dot == std::string_view::npos || !parse_number(s.substr(0, dot), v.major))
+        return std::nullopt;
+    std::string_view minor = s.substr(dot + 1);
+    minor = minor.substr(0, minor.find_first_not_of("0123456789"));
+    if (!parse_number(minor, v.minor))
         return std::nullopt;
     return v;
 }

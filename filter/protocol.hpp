@@ -113,7 +113,7 @@ struct OtherFilter {
 enum class DecodeError {
     unknown_kind,    ///< not config|, report| or filter|
     missing_fields,  ///< fewer fields than the line's kind or event has
-    bad_version,     ///< the version is not MAJOR.MINOR
+    bad_version,     ///< the version does not start with MAJOR.MINOR
     bad_session,     ///< the session id is not 1 to 16 hex digits
     bad_token,       ///< the token is not 1 to 16 hex digits
     empty_config_key ///< config||...

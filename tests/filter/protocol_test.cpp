@@ -183,9 +183,14 @@ TEST_CASE("codec: malformed lines are typed errors, never guessed", "[protocol][
           DecodeError::bad_token);
     CHECK(error_of(dec("report|0.6|1.0|smtp-in|link-disconnect|0123456789abcdef0")) ==
           DecodeError::bad_session);
-    for (auto bad : {"", "0", "0.", ".6", "zero.six", "0.6.1", "0.99999", "-1.6"})
+    for (auto bad : {"", "0", "0.", ".6", "zero.six", "0.x", "0.99999", "-1.6"})
         CHECK(error_of(dec("filter|" + std::string(bad) + "|1.0|smtp-in|commit|" + sid + "|" + tok +
                            "|")) == DecodeError::bad_version);
+    // A suffix after MINOR is not ours to refuse: the request is still answered.
+    CHECK(as<Commit>(dec(std::string("filter|0.7.1|1.0|smtp-in|commit|") + sid + "|" + tok + "|"))
+              .s.version == v07);
+    CHECK(as<Commit>(dec(std::string("filter|0.10|1.0|smtp-in|commit|") + sid + "|" + tok + "|"))
+              .s.version == (Version{0, 10}));
     // A typed report without the fields its version requires.
     CHECK(error_of(dec(report("0.6", "link-connect", "localhost|pass|127.0.0.1:1"))) ==
           DecodeError::missing_fields);

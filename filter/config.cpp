@@ -5,7 +5,7 @@
 #include "arc/arc_headers.hpp"
 #include "filter/cli.hpp"
 #include "filter/config_file.hpp"
-#include "filter/protocol.hpp"
+#include "filter/smtpd/reply.hpp"
 
 #include <toml++/toml.h>
 

@@ -4,10 +4,12 @@
 
 #include "filter/log.hpp"
 #include "filter/protocol.hpp"
+#include "filter/smtpd/reply.hpp"
 
 #include <algorithm>
 #include <exception>
 #include <optional>
+#include <variant>
 
 namespace arcf::filter {
 
@@ -35,7 +37,7 @@ struct Engine::Message {
 
 struct Engine::Session {
     std::string id;
-    std::string version = "0.6";
+    Version version; ///< of its latest line (0.6 until one arrives)
     std::string client_ip;
     std::string helo;
     std::string mail_from;
@@ -77,13 +79,15 @@ void Engine::reconfigure(EngineOptions opts) {
                                                : std::string("localhost");
 }
 
-Engine::Session& Engine::session(std::string_view id) {
-    auto it = sessions_.find(id);
+Engine::Session& Engine::session(const SessionRef& ref) {
+    auto it = sessions_.find(ref.id);
     if (it == sessions_.end()) {
         // Created lazily on any line: data-lines can overtake the reports of the same session.
-        it = sessions_.emplace(std::string(id), Session{}).first;
-        it->second.id = std::string(id);
+        it = sessions_.emplace(std::string(ref.id), Session{}).first;
+        it->second.id = std::string(ref.id);
     }
+    // Each line says which protocol it speaks; the replies follow the latest one.
+    it->second.version = ref.version;
     return it->second;
 }
 
@@ -100,16 +104,17 @@ void Engine::on_line(std::string_view line, std::uint64_t now, Actions& out) {
 void Engine::internal_error(std::string_view line, std::string_view why, Actions& out) {
     try {
         out.logs.push_back("event=internal-error reason=" + quote_log(why));
-        auto l = parse_line(line);
-        if (!l || l->type == LineType::config)
+        const Event ev = decode(line);
+        auto ref = session_of(ev);
+        if (!ref)
             return;
-        auto it = sessions_.find(l->session);
+        auto it = sessions_.find(ref->id);
         if (it == sessions_.end() || !it->second.msg || it->second.msg->completed)
             return;
         Message& m = *it->second.msg;
         if (m.error.empty())
             m.error = "internal error: " + std::string(why);
-        if (l->type == LineType::filter && l->event == "data-line" && l->params == ".")
+        if (auto* d = std::get_if<DataLine>(&ev); d && d->line == ".")
             m.data_done = true;
         try_complete(it->second, out);
     } catch (const std::exception&) {
@@ -117,127 +122,110 @@ void Engine::internal_error(std::string_view line, std::string_view why, Actions
     }
 }
 
+namespace {
+template <class... F>
+struct Overloaded : F... {
+    using F::operator()...;
+};
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
+} // namespace
+
+// One typed event per line (filter/protocol.hpp resolves the per-version layouts); each kind
+// has one handler here.
 void Engine::on_line_impl(std::string_view line, std::uint64_t now, Actions& out) {
-    auto l = parse_line(line);
-    if (!l) {
-        std::string shown(line.substr(0, 120));
-        out.logs.push_back("event=protocol-error reason=" + quote_log("unparseable line skipped") +
-                           " line=" + quote_log(shown));
-        return;
-    }
-    switch (l->type) {
-    case LineType::config:
-        on_config(l->key, l->value, out);
-        break;
-    case LineType::report:
-        on_report(*l, out);
-        break;
-    case LineType::filter:
-        on_filter(*l, now, out);
-        break;
+    const Event ev = decode(line);
+    std::visit(
+        Overloaded{
+            [&](const Malformed& e) {
+                std::string shown(e.line.substr(0, 120));
+                out.logs.push_back(
+                    "event=protocol-error reason=" +
+                    quote_log("malformed line skipped: " + std::string(to_string(e.error))) +
+                    " line=" + quote_log(shown));
+            },
+            [&](const ConfigAdmd& e) {
+                admd_ = std::string(e.admd);
+                if (opts_->authserv_id.empty())
+                    authserv_id_ = admd_;
+            },
+            [&](const ConfigReady&) { on_ready(out); },
+            // smtpd-version, protocol, subsystem, smtp-session-timeout, ...: nothing to do.
+            [&](const ConfigOther&) {},
+            [&](const LinkConnect& e) { session(e.s).client_ip.assign(e.client_ip); },
+            [&](const LinkDisconnect& e) { on_disconnect(e.s.id, out); },
+            [&](const LinkIdentify& e) { session(e.s).helo.assign(e.helo); },
+            [&](const LinkAuth& e) {
+                session(e.s).auth_user.assign(e.pass ? e.user : std::string_view());
+            },
+            [&](const TxBegin& e) {
+                Session& s = session(e.s);
+                s.msgid.assign(e.msgid);
+                s.mail_from.clear();
+                s.rcpts.clear();
+            },
+            [&](const TxMail& e) {
+                Session& s = session(e.s);
+                if (e.ok)
+                    s.mail_from.assign(e.address);
+            },
+            [&](const TxRcpt& e) {
+                Session& s = session(e.s);
+                if (e.ok)
+                    s.rcpts.emplace_back(e.address);
+            },
+            [&](const TxReset& e) { on_tx_end(session(e.s), e.msgid, true, out); },
+            [&](const TxRollback& e) { on_tx_end(session(e.s), e.msgid, false, out); },
+            [&](const OtherReport&) {},
+            [&](const DataLine& e) { on_data_line(session(e.s), e.token, e.line, now, out); },
+            [&](const Commit& e) { on_commit(session(e.s), e.token, out); },
+            // Phases we did not register still get an answer rather than a hung session.
+            [&](const OtherFilter& e) {
+                Responder(session(e.s).version, e.s.id, e.token).proceed(out.output);
+            },
+        },
+        ev);
+}
+
+void Engine::on_ready(Actions& out) {
+    if (authserv_id_.empty())
+        authserv_id_ = "localhost";
+    append_registration(out.output);
+    ready_ = true;
+}
+
+void Engine::on_disconnect(std::string_view id, Actions& out) {
+    auto it = sessions_.find(id);
+    if (it != sessions_.end()) {
+        drop_message(it->second, out);
+        sessions_.erase(it);
     }
 }
 
-void Engine::on_config(std::string_view key, std::string_view value, Actions& out) {
-    if (key == "admd") {
-        admd_ = std::string(value);
-        if (opts_->authserv_id.empty())
-            authserv_id_ = admd_;
-    } else if (key == "ready") {
-        if (authserv_id_.empty())
-            authserv_id_ = "localhost";
-        // Only events that exist in every 0.6/0.7 smtpd: an unknown name is fatal to smtpd.
-        for (const char* ev : {"link-connect", "link-disconnect", "link-identify", "link-auth",
-                               "tx-begin", "tx-mail", "tx-rcpt", "tx-reset", "tx-rollback"})
-            out.output += std::string("register|report|smtp-in|") + ev + "\n";
-        out.output += "register|filter|smtp-in|data-line\n";
-        out.output += "register|filter|smtp-in|commit\n";
-        out.output += "register|ready\n";
-        ready_ = true;
-    }
-    // Other keys (smtpd-version, protocol, subsystem, smtp-session-timeout, ...) are ignored.
-}
-
-void Engine::on_report(const ProtocolLine& l, Actions& out) {
-    if (l.subsystem != "smtp-in")
-        return;
-    if (l.event == "link-disconnect") {
-        auto it = sessions_.find(l.session);
-        if (it != sessions_.end()) {
-            drop_message(it->second, out);
-            sessions_.erase(it);
-        }
-        return;
-    }
-    Session& s = session(l.session);
-    s.version.assign(l.version);
-    const bool v06 = !version_before(l.version, "0.6");
-    if (l.event == "link-connect") {
-        if (auto f = split_params(l.params, 4))
-            s.client_ip = address_of((*f)[2]);
-    } else if (l.event == "link-identify") {
-        if (auto f = split_params(l.params, 2))
-            s.helo = std::string((*f)[1]);
-    } else if (l.event == "link-auth") {
-        // 0.7 moved the user name (which may contain '|') last.
-        if (auto f = split_params(l.params, 2)) {
-            bool v07 = !version_before(l.version, "0.7");
-            std::string_view user = v07 ? (*f)[1] : (*f)[0];
-            std::string_view result = v07 ? (*f)[0] : (*f)[1];
-            s.auth_user = result == "pass" ? std::string(user) : std::string();
-        }
-    } else if (l.event == "tx-begin") {
-        s.msgid = std::string(l.params);
+// tx-reset (the transaction is over, committed or not) and tx-rollback (it failed).
+void Engine::on_tx_end(Session& s, std::string_view msgid, bool reset, Actions& out) {
+    if (s.msg && (s.msg->msgid.empty() || msgid.empty() || s.msg->msgid == msgid))
+        drop_message(s, out);
+    if (reset) {
         s.mail_from.clear();
         s.rcpts.clear();
-    } else if (l.event == "tx-mail" || l.event == "tx-rcpt") {
-        // 0.6 moved the address (which may contain '|') last: msgid|result|address.
-        if (auto f = split_params(l.params, 3)) {
-            std::string_view result = v06 ? (*f)[1] : (*f)[2];
-            std::string_view address = v06 ? (*f)[2] : (*f)[1];
-            if (result == "ok") {
-                if (l.event == "tx-mail")
-                    s.mail_from = std::string(address);
-                else
-                    s.rcpts.emplace_back(address);
-            }
-        }
-    } else if (l.event == "tx-reset" || l.event == "tx-rollback") {
-        std::string_view msgid = l.params.substr(0, l.params.find('|'));
-        if (s.msg && (s.msg->msgid.empty() || msgid.empty() || s.msg->msgid == msgid))
-            drop_message(s, out);
-        if (l.event == "tx-reset") {
-            s.mail_from.clear();
-            s.rcpts.clear();
-        }
     }
 }
 
-void Engine::on_filter(const ProtocolLine& l, std::uint64_t now, Actions& out) {
-    Session& s = session(l.session);
-    s.version.assign(l.version);
-    if (l.event == "data-line") {
-        on_data_line(s, l.token, l.params, now, out);
+void Engine::on_commit(Session& s, std::string_view token, Actions& out) {
+    // Exactly one answer per request, always: a message we hold decides; anything else
+    // (no message, lost state) proceeds.
+    if (s.msg && s.msg->data_done && !s.msg->completed) {
+        // smtpd asks only after it has our "." back, so this is a peer out of step: the
+        // answer waits for the message (bounded by its deadline), whose data goes first;
+        // answering now would commit a message we never handed back.
+        if (s.msg->commit_token) // a second one: the first is refused, both answered
+            Responder(s.version, s.id, *s.msg->commit_token)
+                .reject(out.output, s.msg->opts->tempfail_reply);
+        s.msg->commit_token = std::string(token);
         return;
     }
-    if (l.event == "commit") {
-        // Exactly one answer per request, always: a message we hold decides; anything else
-        // (no message, lost state) proceeds.
-        if (s.msg && s.msg->data_done && !s.msg->completed) {
-            // smtpd asks only after it has our "." back, so this is a peer out of step: the
-            // answer waits for the message (bounded by its deadline), whose data goes first;
-            // answering now would commit a message we never handed back.
-            if (s.msg->commit_token) // a second one: the first is refused, both answered
-                Responder(s.version, s.id, *s.msg->commit_token)
-                    .reject(out.output, s.msg->opts->tempfail_reply);
-            s.msg->commit_token = std::string(l.token);
-            return;
-        }
-        answer_commit(s, l.token, out);
-        return;
-    }
-    // Phases we did not register still get an answer rather than a hung session.
-    Responder(s.version, s.id, l.token).proceed(out.output);
+    answer_commit(s, token, out);
 }
 
 void Engine::on_data_line(
@@ -535,11 +523,10 @@ void Engine::finish_message(Session& s, const Responder& data, Actions& out) {
     bool have_result = false;
     std::string note;
     Envelope env{s.client_ip, s.auth_user, s.mail_from, s.rcpts};
-    const bool v07 = !version_before(s.version, "0.7");
     // From protocol 0.7 a line that does not fit a data-line cannot be handed back intact, and
     // cutting it would change the message: it is refused at commit with a clear reply. Before
     // 0.7 smtpd cuts every line to room() itself, so we echo what it will store.
-    const bool refused = v07 && m.spool->longest_line() > data.room();
+    const bool refused = !data.smtpd_cuts_long_lines() && m.spool->longest_line() > data.room();
     // A method's temperror defers the message when so configured (RFC 7208 §8.6: 451), as
     // ARC's own temperror always does; otherwise it is written as a result.
     if (m.auth)

@@ -9,6 +9,7 @@
 #include "filter/protocol.hpp"
 #include "filter/replay.hpp"
 #include "filter/sender_auth.hpp"
+#include "filter/smtpd/reply.hpp"
 #include "filter/spool.hpp"
 
 #include <cstdint>
@@ -44,7 +45,7 @@ struct EngineOptions {
     std::size_t max_header_bytes = 1024 * 1024;
     std::uint32_t max_arc_sets = 50;
     /// Commit answer, from protocol 0.7 on, for a message with a line longer than a data-line
-    /// can carry back to smtpd (max_output_line() in filter/protocol.hpp: 64,950 data bytes).
+    /// can carry back to smtpd (max_output_line() in filter/smtpd/reply.hpp: 64,950 data bytes).
     /// Before 0.7 smtpd keeps 1997 bytes of each line anyway: such lines are cut to that and the
     /// message is passed on unsealed.
     std::string line_too_long_reply =
@@ -120,9 +121,10 @@ class Engine {
     void on_answer_impl(QueryId id, const dns::Answer& answer, Actions& out);
     void on_deadline_impl(MessageId id, Actions& out);
     void fail_by_id(MessageId id, std::string_view why, Actions& out);
-    void on_config(std::string_view key, std::string_view value, Actions& out);
-    void on_report(const ProtocolLine& l, Actions& out);
-    void on_filter(const ProtocolLine& l, std::uint64_t now, Actions& out);
+    void on_ready(Actions& out);
+    void on_commit(Session& s, std::string_view token, Actions& out);
+    void on_tx_end(Session& s, std::string_view msgid, bool reset, Actions& out);
+    void on_disconnect(std::string_view id, Actions& out);
     void on_data_line(
         Session& s, std::string_view token, std::string_view line, std::uint64_t now, Actions& out);
     void start_queries(Message& m, const std::vector<arc::KeyName>& names, Actions& out);
@@ -134,7 +136,7 @@ class Engine {
     void fail_message(Session& s, const Responder& data, std::string_view why, Actions& out);
     void answer_commit(Session& s, std::string_view token, Actions& out);
     void drop_message(Session& s, Actions& out);
-    Session& session(std::string_view id);
+    Session& session(const SessionRef& ref);
 
     /// Shared with each message when it starts: a reload never changes a message in flight.
     std::shared_ptr<const EngineOptions> opts_;

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: ISC
-// smtpd filter protocol codec (see shared notes, opensmtpd-filter-protocol.md §1–§5).
+// The smtpd filter protocol decoder. Field layouts per version are from OpenSMTPD's
+// lka_filter.c and smtpd-filters(7): 0.5 swapped the response fields (reply.cpp), 0.6 moved the
+// tx-mail/tx-rcpt address last, 0.7 moved the link-auth user name last.
 #include "filter/protocol.hpp"
 
 #include <charconv>
@@ -27,171 +29,222 @@ bool is_hex_id(std::string_view s) {
     return true;
 }
 
-} // namespace
-
-std::optional<ProtocolLine> parse_line(std::string_view line) {
-    ProtocolLine out;
-    std::string_view rest = line;
-    std::string_view type;
-    if (!next_field(rest, type))
-        return std::nullopt;
-    if (type == "config") {
-        out.type = LineType::config;
-        auto bar = rest.find('|');
-        out.key = rest.substr(0, bar);
-        out.value = bar == std::string_view::npos ? std::string_view() : rest.substr(bar + 1);
-        return out.key.empty() ? std::nullopt : std::optional<ProtocolLine>(out);
-    }
-    if (type != "report" && type != "filter")
-        return std::nullopt;
-    out.type = type == "report" ? LineType::report : LineType::filter;
-    std::string_view timestamp;
-    if (!next_field(rest, out.version) || !next_field(rest, timestamp) ||
-        !next_field(rest, out.subsystem) || !next_field(rest, out.event))
-        return std::nullopt;
-    if (out.type == LineType::report) {
-        // link-disconnect has nothing after the session id.
-        auto bar = rest.find('|');
-        out.session = rest.substr(0, bar);
-        if (bar != std::string_view::npos) {
-            out.params = rest.substr(bar + 1);
-            out.has_params = true;
-        }
-    } else {
-        if (!next_field(rest, out.session))
-            return std::nullopt;
-        // Protocol 0.4 (smtpd 6.6.0) put the token first in responses only; requests have
-        // always been SESSION|TOKEN.
-        auto bar = rest.find('|');
-        if (bar == std::string_view::npos)
-            return std::nullopt; // PARAMS is always present, possibly empty
-        out.token = rest.substr(0, bar);
-        out.params = rest.substr(bar + 1);
-        out.has_params = true;
-        if (!is_hex_id(out.token))
-            return std::nullopt;
-    }
-    if (!is_hex_id(out.session))
-        return std::nullopt;
-    return out;
-}
-
-std::optional<std::vector<std::string_view>> split_params(std::string_view params, std::size_t n) {
-    std::vector<std::string_view> out;
-    if (n == 0)
-        return out;
-    std::string_view rest = params;
-    for (std::size_t i = 0; i + 1 < n; ++i) {
-        std::string_view f;
-        if (!next_field(rest, f))
-            return std::nullopt;
-        out.push_back(f);
-    }
-    out.push_back(rest);
-    return out;
-}
-
-bool version_before(std::string_view v, std::string_view than) {
-    auto parse = [](std::string_view s, int& major, int& minor) {
-        auto dot = s.find('.');
-        major = minor = 0;
-        std::from_chars(s.data(), s.data() + (dot == std::string_view::npos ? s.size() : dot),
-                        major);
-        if (dot != std::string_view::npos)
-            std::from_chars(s.data() + dot + 1, s.data() + s.size(), minor);
-    };
-    int a1, a2, b1, b2;
-    parse(v, a1, a2);
-    parse(than, b1, b2);
-    return a1 != b1 ? a1 < b1 : a2 < b2;
-}
-
-std::string format_proceed(std::string_view session, std::string_view token) {
-    std::string out = "filter-result|";
-    out.append(session).append("|").append(token).append("|proceed\n");
-    return out;
-}
-
-std::string
-format_reject(std::string_view session, std::string_view token, std::string_view reply) {
-    std::string out = "filter-result|";
-    out.append(session).append("|").append(token).append("|reject|").append(reply).append("\n");
-    return out;
-}
-
-std::string
-format_dataline(std::string_view session, std::string_view token, std::string_view line) {
-    std::string out;
-    out.reserve(19 + session.size() + token.size() + line.size());
-    append_dataline(out, session, token, line);
-    return out;
-}
-
-void append_dataline(std::string& out,
-                     std::string_view session,
-                     std::string_view token,
-                     std::string_view line) {
-    out.append("filter-dataline|").append(session);
-    out.push_back('|');
-    out.append(token);
-    out.push_back('|');
-    out.append(line);
-    out.push_back('\n');
-}
-
-std::size_t max_output_line(std::string_view version) {
-    return version_before(version, "0.7") ? legacy_output_line : output_line;
-}
-
-Responder::Responder(std::string_view version, std::string_view session, std::string_view token)
-    : max_(max_output_line(version)) {
-    // Responses put SESSION before TOKEN from protocol 0.5 on; 0.4 had TOKEN first.
-    const bool token_first = version_before(version, "0.5");
-    prefix_.append(token_first ? token : session).append("|");
-    prefix_.append(token_first ? session : token).append("|");
-    const std::size_t used = std::string_view("filter-dataline|").size() + prefix_.size();
-    room_ = used < max_ ? max_ - used : 0;
-}
-
-void Responder::dataline(std::string& out, std::string_view line) const {
-    out.append("filter-dataline|").append(prefix_).append(line.substr(0, room_)).push_back('\n');
-}
-
-void Responder::proceed(std::string& out) const {
-    out.append("filter-result|").append(prefix_).append("proceed\n");
-}
-
-void Responder::reject(std::string& out, std::string_view reply) const {
-    const std::size_t used = std::string_view("filter-result|reject|").size() + prefix_.size();
-    const std::size_t room = used < max_ ? max_ - used : 0;
-    out.append("filter-result|").append(prefix_).append("reject|").append(reply.substr(0, room));
-    out.push_back('\n');
-}
-
-bool is_valid_reject_reply(std::string_view reply) {
-    if (reply.size() < 5)
+bool parse_number(std::string_view s, unsigned& n) {
+    if (s.empty() || s.size() > 4)
         return false;
-    if (reply[0] != '4' && reply[0] != '5')
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    return ec == std::errc() && end == s.data() + s.size();
+}
+
+// "MAJOR.MINOR", numerically ("0.10" is after "0.9"). A suffix after MINOR ("0.7.1", "0.8-rc")
+// is ignored: a later smtpd that writes one must still get its answers, never a hung session.
+std::optional<Version> parse_version(std::string_view s) {
+    auto dot = s.find('.');
+    Version v;
+    if (dot == std::string_view::npos || !parse_number(s.substr(0, dot), v.major))
+        return std::nullopt;
+    std::string_view minor = s.substr(dot + 1);
+    minor = minor.substr(0, minor.find_first_not_of("0123456789"));
+    if (!parse_number(minor, v.minor))
+        return std::nullopt;
+    return v;
+}
+
+// Splits `params` into `first` and `rest` at the first '|'.
+bool split_first(std::string_view params, std::string_view& first, std::string_view& rest) {
+    rest = params;
+    return next_field(rest, first);
+}
+
+// Splits `params` into `head` and `last` at the last '|' (for layouts where an earlier field
+// may contain '|' and the last one cannot).
+bool split_last(std::string_view params, std::string_view& head, std::string_view& last) {
+    auto bar = params.rfind('|');
+    if (bar == std::string_view::npos)
         return false;
-    if (reply[1] < '0' || reply[1] > '9' || reply[2] < '0' || reply[2] > '9' || reply[3] != ' ')
-        return false;
-    for (char c : reply)
-        if (c == '\r' || c == '\n' || c == '|' || static_cast<unsigned char>(c) < 0x20)
-            return false;
+    head = params.substr(0, bar);
+    last = params.substr(bar + 1);
     return true;
 }
 
-std::string address_of(std::string_view src) {
+Event malformed(DecodeError e, std::string_view line) {
+    return Malformed{e, line};
+}
+
+// msgid|result|address from 0.6 on; msgid|address|result before (the address, which may
+// contain '|', in the middle: the result is taken from the end).
+template <class Tx>
+Event decode_tx(SessionRef s, std::string_view params, std::string_view line) {
+    Tx tx{s, {}, false, {}, {}};
+    std::string_view rest;
+    if (!split_first(params, tx.msgid, rest))
+        return malformed(DecodeError::missing_fields, line);
+    if (s.version < Version{0, 6}) {
+        if (!split_last(rest, tx.address, tx.result))
+            return malformed(DecodeError::missing_fields, line);
+    } else if (!split_first(rest, tx.result, tx.address)) {
+        return malformed(DecodeError::missing_fields, line);
+    }
+    tx.ok = tx.result == "ok";
+    return tx;
+}
+
+Event decode_report(SessionRef s,
+                    std::string_view subsystem,
+                    std::string_view event,
+                    std::optional<std::string_view> params,
+                    std::string_view line) {
+    // We register for smtp-in only; anything else is not ours to act on.
+    if (subsystem != "smtp-in")
+        return OtherReport{s, event};
+    if (event == "link-disconnect")
+        return LinkDisconnect{s};
+    const bool typed = event == "link-connect" || event == "link-identify" ||
+                       event == "link-auth" || event == "tx-begin" || event == "tx-mail" ||
+                       event == "tx-rcpt" || event == "tx-reset" || event == "tx-rollback";
+    if (!typed)
+        return OtherReport{s, event};
+    // A tx-reset or tx-rollback without its msgid still ends the transaction: cleanup is
+    // never refused.
+    if (!params && event != "tx-reset" && event != "tx-rollback")
+        return malformed(DecodeError::missing_fields, line);
+    std::string_view p = params.value_or(std::string_view());
+    if (event == "link-connect") {
+        LinkConnect c{s, {}, {}, {}, {}, {}};
+        if (!next_field(p, c.rdns) || !next_field(p, c.fcrdns) || !next_field(p, c.src))
+            return malformed(DecodeError::missing_fields, line);
+        c.dest = p;
+        c.client_ip = address_of(c.src);
+        return c;
+    }
+    if (event == "link-identify") {
+        LinkIdentify i{s, {}, {}};
+        if (!split_first(p, i.method, i.helo))
+            return malformed(DecodeError::missing_fields, line);
+        return i;
+    }
+    if (event == "link-auth") {
+        LinkAuth a{s, false, {}, {}};
+        // 0.7 moved the user name (which may contain '|') last: result|username. Before, it
+        // was username|result, so the result is the text after the last '|'.
+        const bool ok = s.version < Version{0, 7} ? split_last(p, a.user, a.result)
+                                                  : split_first(p, a.result, a.user);
+        if (!ok)
+            return malformed(DecodeError::missing_fields, line);
+        a.pass = a.result == "pass";
+        return a;
+    }
+    if (event == "tx-mail")
+        return decode_tx<TxMail>(s, p, line);
+    if (event == "tx-rcpt")
+        return decode_tx<TxRcpt>(s, p, line);
+    std::string_view msgid = p.substr(0, p.find('|'));
+    if (event == "tx-begin")
+        return TxBegin{s, msgid};
+    if (event == "tx-reset")
+        return TxReset{s, msgid};
+    return TxRollback{s, msgid};
+}
+
+} // namespace
+
+std::string_view to_string(DecodeError e) {
+    switch (e) {
+    case DecodeError::unknown_kind:
+        return "not a config, report or filter line";
+    case DecodeError::missing_fields:
+        return "missing fields";
+    case DecodeError::bad_version:
+        return "bad protocol version";
+    case DecodeError::bad_session:
+        return "bad session id";
+    case DecodeError::bad_token:
+        return "bad token";
+    case DecodeError::empty_config_key:
+        return "empty config key";
+    }
+    return "malformed";
+}
+
+Event decode(std::string_view line) {
+    std::string_view rest = line;
+    std::string_view kind;
+    if (!next_field(rest, kind))
+        return malformed(DecodeError::unknown_kind, line);
+    if (kind == "config") {
+        // config|KEY|VALUE; "config|ready" has no value.
+        auto bar = rest.find('|');
+        std::string_view key = rest.substr(0, bar);
+        std::string_view value =
+            bar == std::string_view::npos ? std::string_view() : rest.substr(bar + 1);
+        if (key.empty())
+            return malformed(DecodeError::empty_config_key, line);
+        if (key == "ready")
+            return ConfigReady{};
+        if (key == "admd")
+            return ConfigAdmd{value};
+        return ConfigOther{key, value};
+    }
+    const bool report = kind == "report";
+    if (!report && kind != "filter")
+        return malformed(DecodeError::unknown_kind, line);
+    std::string_view version, timestamp, subsystem, event;
+    if (!next_field(rest, version) || !next_field(rest, timestamp) ||
+        !next_field(rest, subsystem) || !next_field(rest, event))
+        return malformed(DecodeError::missing_fields, line);
+    auto v = parse_version(version);
+    if (!v)
+        return malformed(DecodeError::bad_version, line);
+    SessionRef s{{}, *v};
+    if (report) {
+        // link-disconnect has nothing after the session id.
+        auto bar = rest.find('|');
+        s.id = rest.substr(0, bar);
+        if (!is_hex_id(s.id))
+            return malformed(DecodeError::bad_session, line);
+        std::optional<std::string_view> params;
+        if (bar != std::string_view::npos)
+            params = rest.substr(bar + 1);
+        return decode_report(s, subsystem, event, params, line);
+    }
+    // Requests have always been SESSION|TOKEN|PARAMS, PARAMS possibly empty (only the responses
+    // of 0.4 put the token first).
+    std::string_view token;
+    if (!next_field(rest, s.id) || !next_field(rest, token))
+        return malformed(DecodeError::missing_fields, line);
+    if (!is_hex_id(s.id))
+        return malformed(DecodeError::bad_session, line);
+    if (!is_hex_id(token))
+        return malformed(DecodeError::bad_token, line);
+    if (event == "data-line")
+        return DataLine{s, token, rest};
+    if (event == "commit")
+        return Commit{s, token};
+    return OtherFilter{s, event, token, rest};
+}
+
+std::optional<SessionRef> session_of(const Event& e) {
+    return std::visit(
+        [](const auto& ev) -> std::optional<SessionRef> {
+            if constexpr (requires { ev.s; })
+                return ev.s;
+            else
+                return std::nullopt;
+        },
+        e);
+}
+
+std::string_view address_of(std::string_view src) {
     if (src.rfind("unix:", 0) == 0)
         return {};
     if (!src.empty() && src.front() == '[') {
         auto close = src.find(']');
-        return std::string(src.substr(1, close == std::string_view::npos ? src.npos : close - 1));
+        return src.substr(1, close == std::string_view::npos ? src.npos : close - 1);
     }
     auto colon = src.rfind(':');
     if (colon != std::string_view::npos && src.find(':') == colon)
-        return std::string(src.substr(0, colon));
-    return std::string(src); // no port, or a bare IPv6 address
+        return src.substr(0, colon);
+    return src; // no port, or a bare IPv6 address
 }
 
 } // namespace arcf::filter

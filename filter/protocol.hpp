@@ -1,94 +1,160 @@
 // SPDX-License-Identifier: ISC
-// The OpenSMTPD filter protocol line codec (smtpd-filters(7); protocol 0.6 on smtpd 6.8, 0.7 on
-// 7.4+). Pure: strings in, structured lines out, and the response lines smtpd accepts.
+// The OpenSMTPD filter protocol decoder (smtpd-filters(7)): one line from smtpd in, one typed
+// event out. Every difference between protocol 0.4, 0.5, 0.6 and 0.7 in what smtpd sends is
+// resolved here; the engine sees neither version numbers nor field positions. The replies go
+// through filter/smtpd/reply.hpp, which takes the Version carried by each event. Pure.
 #pragma once
 
+#include <compare>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
+#include <variant>
 
 namespace arcf::filter {
 
-enum class LineType { config, report, filter };
-
-/// One line from smtpd. Views point into the line passed to parse_line().
-struct ProtocolLine {
-    LineType type = LineType::config;
-    // config|KEY|VALUE
-    std::string_view key;
-    std::string_view value;
-    // report|VER|TIME|SUBSYSTEM|EVENT|SESSION[|PARAMS]
-    // filter|VER|TIME|SUBSYSTEM|PHASE|SESSION|TOKEN|PARAMS
-    std::string_view version;
-    std::string_view subsystem;
-    std::string_view event; ///< report event or filter phase
-    std::string_view session;
-    std::string_view token;  ///< filter requests only
-    std::string_view params; ///< the rest, which may itself contain '|'
-    bool has_params = false;
+/// The protocol version of a line: its second field, "MAJOR.MINOR" (smtpd 6.6.0: 0.4, 6.6.2:
+/// 0.5, 6.7 to 7.3 (Debian 12's 6.8): 0.6, 7.4 on: 0.7). Only the codec compares versions.
+struct Version {
+    unsigned major = 0;
+    unsigned minor = 6;
+    friend auto operator<=>(const Version&, const Version&) = default;
 };
 
-/// Parses one line (without its '\n'). Returns nullopt for a line that is not a well-formed
-/// config, report or filter line; the caller logs and skips it.
-std::optional<ProtocolLine> parse_line(std::string_view line);
-
-/// Splits `params` into exactly `n` fields: the first n-1 at '|', the last takes the rest
-/// (only the last field may contain '|'). Returns nullopt when there are fewer fields.
-std::optional<std::vector<std::string_view>> split_params(std::string_view params, std::size_t n);
-
-/// Compares protocol versions "MAJOR.MINOR" numerically: true when `v` is older than `than`.
-bool version_before(std::string_view v, std::string_view than);
-
-/// Response lines (each ends in '\n'). From protocol 0.5 on, SESSION comes before TOKEN.
-std::string format_proceed(std::string_view session, std::string_view token);
-/// `reply` must be a valid SMTP reply ("451 4.7.1 text"); 421 makes smtpd disconnect.
-std::string format_reject(std::string_view session, std::string_view token, std::string_view reply);
-std::string
-format_dataline(std::string_view session, std::string_view token, std::string_view line);
-/// Appends what format_dataline() returns to `out`, without a temporary string (the replay of a
-/// message writes one such line per message line).
-void append_dataline(std::string& out,
-                     std::string_view session,
-                     std::string_view token,
-                     std::string_view line);
-
-/// The longest line (without its '\n') smtpd reads back from a filter speaking `version`, the one
-/// place that knows it. Before 0.7 (smtpd 6.8, 7.3) smtpd copies each response into a LINE_MAX
-/// (2048) buffer with its NUL, so with 16-hex session and token a data-line carries 1997 bytes and
-/// the rest is silently dropped (OpenSMTPD PR #1192). From 0.7 on the whole line must fit the
-/// lookup process's 64 KiB read buffer, or smtpd spins and every session hangs: we stay well
-/// under it.
-std::size_t max_output_line(std::string_view version);
-inline constexpr std::size_t legacy_output_line = 2047;
-inline constexpr std::size_t output_line = 65000;
-
-/// The responses to one request (session and token) in the layout of protocol `version`: every
-/// line it writes fits max_output_line(version).
-class Responder {
-  public:
-    Responder(std::string_view version, std::string_view session, std::string_view token);
-    /// The data bytes one filter-dataline can carry.
-    std::size_t room() const { return room_; }
-    /// Appends "filter-dataline|...|line\n", the line cut to room() (what smtpd before 0.7 keeps
-    /// of it anyway; callers refuse messages whose lines do not fit from 0.7 on).
-    void dataline(std::string& out, std::string_view line) const;
-    void proceed(std::string& out) const;
-    /// `reply` must pass is_valid_reject_reply(); it is cut to fit like any line.
-    void reject(std::string& out, std::string_view reply) const;
-
-  private:
-    std::string prefix_; ///< "SESSION|TOKEN|" (0.4: "TOKEN|SESSION|")
-    std::size_t max_ = 0;
-    std::size_t room_ = 0;
+/// Which session a report or request is about, and the version it was written in.
+struct SessionRef {
+    std::string_view id; ///< 1 to 16 hex digits (smtpd writes 16)
+    Version version;
 };
 
-/// Checks what smtpd's valid_smtp_response() requires: 3 digits, first 4 or 5, then a space,
-/// no CR/LF/'|'. A reply that fails this would make smtpd drop the connection.
-bool is_valid_reject_reply(std::string_view reply);
+// config|KEY|VALUE: the handshake, before any session.
+struct ConfigAdmd {
+    std::string_view admd; ///< smtpd's "admd" setting, else its host name
+};
+struct ConfigReady {};
+struct ConfigOther {
+    std::string_view key, value; ///< smtpd-version, protocol, subsystem, ...: nothing to do
+};
+
+// report|VER|TIME|smtp-in|EVENT|SESSION[|PARAMS]: one-way, never answered.
+struct LinkConnect {
+    SessionRef s;
+    std::string_view rdns, fcrdns, src, dest;
+    std::string_view client_ip; ///< from src: "1.2.3.4", "::1", or empty for a local socket
+};
+struct LinkDisconnect {
+    SessionRef s;
+};
+struct LinkIdentify {
+    SessionRef s;
+    std::string_view method; ///< HELO or EHLO
+    std::string_view helo;
+};
+struct LinkAuth {
+    SessionRef s;
+    bool pass = false;       ///< result "pass" (else fail or error)
+    std::string_view result; ///< as sent
+    std::string_view user;   ///< may contain '|'
+};
+struct TxBegin {
+    SessionRef s;
+    std::string_view msgid;
+};
+/// tx-mail and tx-rcpt: the address is the raw text between '<' and '>' (may contain '|').
+struct TxMail {
+    SessionRef s;
+    std::string_view msgid;
+    bool ok = false;         ///< result "ok" (else permfail or tempfail)
+    std::string_view result; ///< as sent
+    std::string_view address;
+};
+struct TxRcpt {
+    SessionRef s;
+    std::string_view msgid;
+    bool ok = false;
+    std::string_view result;
+    std::string_view address;
+};
+struct TxReset {
+    SessionRef s;
+    std::string_view msgid; ///< may be empty
+};
+struct TxRollback {
+    SessionRef s;
+    std::string_view msgid;
+};
+/// A report we did not register for or that another subsystem sent: nothing to do.
+struct OtherReport {
+    SessionRef s;
+    std::string_view event;
+};
+
+// filter|VER|TIME|SUBSYSTEM|PHASE|SESSION|TOKEN|PARAMS: each needs exactly one answer, made
+// with Responder(s.version, s.id, token).
+struct DataLine {
+    SessionRef s;
+    std::string_view token;
+    std::string_view line; ///< still dot-stuffed; "." alone ends the message
+};
+struct Commit {
+    SessionRef s;
+    std::string_view token;
+};
+/// A phase we did not register: answered "proceed" rather than left hanging.
+struct OtherFilter {
+    SessionRef s;
+    std::string_view phase;
+    std::string_view token;
+    std::string_view params;
+};
+
+/// Why a line could not be decoded. smtpd never sends these; the engine logs the line and
+/// goes on (a filter that exits takes smtpd down with it).
+enum class DecodeError {
+    unknown_kind,    ///< not config|, report| or filter|
+    missing_fields,  ///< fewer fields than the line's kind or event has
+    bad_version,     ///< the version does not start with MAJOR.MINOR
+    bad_session,     ///< the session id is not 1 to 16 hex digits
+    bad_token,       ///< the token is not 1 to 16 hex digits
+    empty_config_key ///< config||...
+};
+std::string_view to_string(DecodeError e);
+
+struct Malformed {
+    DecodeError error = DecodeError::unknown_kind;
+    std::string_view line;
+};
+
+using Event = std::variant<ConfigAdmd,
+                           ConfigReady,
+                           ConfigOther,
+                           LinkConnect,
+                           LinkDisconnect,
+                           LinkIdentify,
+                           LinkAuth,
+                           TxBegin,
+                           TxMail,
+                           TxRcpt,
+                           TxReset,
+                           TxRollback,
+                           OtherReport,
+                           DataLine,
+                           Commit,
+                           OtherFilter,
+                           Malformed>;
+
+/// Decodes one line (without its '\n'). The views in the result point into `line`.
+Event decode(std::string_view line);
+Event decode(std::string&&) = delete; ///< the views would outlive the line
+inline Event decode(const char* line) {
+    return decode(std::string_view(line));
+}
+
+/// The session an event is about; nullopt for config lines and malformed ones.
+std::optional<SessionRef> session_of(const Event& e);
 
 /// The address of a link-connect `src` field: "1.2.3.4:25" -> "1.2.3.4", "[::1]:25" -> "::1",
-/// "unix:/path" -> "" (local).
-std::string address_of(std::string_view src);
+/// "unix:/path" -> "" (local). A view into `src`.
+std::string_view address_of(std::string_view src);
 
 } // namespace arcf::filter

@@ -5,7 +5,7 @@
 // whatever the message's size or shape (issue 15, class 6a).
 #pragma once
 
-#include "filter/protocol.hpp"
+#include "filter/smtpd/reply.hpp"
 #include "filter/spool.hpp"
 
 #include <cstdint>

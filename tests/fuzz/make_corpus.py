@@ -275,6 +275,13 @@ def main():
         f"filter|0.6|1.0|smtp-in|helo|{S1}|{COMMIT}|client.example",
         "451 4.7.0 try again later", "421 4.7.0 ARC verification temporarily failed",
         "[::1]:25", "192.0.2.1:25", "garbage", "",
+        # The field orders of 0.4/0.5 (address before result) and 0.6 (user before result).
+        f"report|0.5|1.0|smtp-in|tx-mail|{S1}|35163a36|<a|b@example.org>|ok",
+        f"report|0.6|1.0|smtp-in|link-auth|{S1}|user|with|bars|pass",
+        f"report|0.7.1|1.0|smtp-in|tx-begin|{S1}|35163a36",
+        f"filter|0.5|1.0|smtp-in|data-line|{S1}|{TOK}|x",
+        f"report|0.6|1.0|smtp-in|tx-mail|{S1}|35163a36|ok",
+        f"filter|x.y|1.0|smtp-in|commit|{S1}|{COMMIT}|",
     ]
     for i, l in enumerate(proto):
         w.add("fuzz_protocol", f"{i:02d}", l)
@@ -289,6 +296,11 @@ def main():
     w.add("fuzz_engine", "two-sessions", transcript([(S1, chain1), (S2, chain2)]))
     w.add("fuzz_engine", "v07", transcript([(S1, chain2)], version="0.7"))
     w.add("fuzz_engine", "v04", transcript([(S1, plain)], version="0.4"))
+    w.add("fuzz_engine", "v05", transcript([(S1, plain)], version="0.5"))
+    w.add("fuzz_engine", "malformed-fields",
+          f"config|ready\nreport|0.6|1|smtp-in|link-auth|{S1}|alice\n"
+          f"report|0.7|1|smtp-in|tx-rcpt|{S1}|35163a36|ok\nfilter|x.y|1|smtp-in|commit|{S1}|{COMMIT}|\n"
+          f"filter|0.6|1|smtp-in|commit|{S1}|{COMMIT}|\nreport|0.6|1|smtp-in|link-disconnect|{S1}\n")
     w.add("fuzz_engine", "dots-pipes", transcript([(S1, ["From: a@b.example", "Subject: x|y", "",
                                                        ".", "..", ".x", "a|b|c", ""])]))
     t = transcript([(S1, chain1)]).replace("!a0o\n!a0o\n", "!d0\n!a0t\n!x1\n")

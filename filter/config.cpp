@@ -127,13 +127,21 @@ SettingValue convert(const Config& c, const Setting& s, const toml::node& n) {
 /// is converted and applied in file order of the schema.
 void apply(ConfigBuilder& b, const toml::table& t, std::string_view table) {
     const Config& c = b.config;
+    // The first unknown key in file order (toml++ tables iterate in key order).
+    const toml::node* first = nullptr;
+    std::string_view first_key;
     for (const auto& [k, node] : t) {
         std::string_view key = k.str();
-        if (table.empty() && is_table_name(key))
+        if ((table.empty() && is_table_name(key)) || find_setting(table, key) != nullptr)
             continue;
-        if (find_setting(table, key) == nullptr)
-            throw ConfigError{where(c, node, full_name(table, key)) + ": " + unknown(table, key)};
+        if (first == nullptr || node.source().begin.line < first->source().begin.line) {
+            first = &node;
+            first_key = key;
+        }
     }
+    if (first != nullptr)
+        throw ConfigError{where(c, *first, full_name(table, first_key)) + ": " +
+                          unknown(table, first_key)};
     for (const auto& s : schema()) {
         if (s.table != table || s.set == nullptr)
             continue;

@@ -83,7 +83,7 @@ SettingValue convert(const Config& c, const Setting& s, const toml::node& n) {
             throw ConfigError{where(c, n, name) + ": must be a non-negative integer"};
         v.integer = static_cast<std::uint64_t>(*i);
         if (v.integer < s.min || v.integer > s.max)
-            throw ConfigError{where(c, n, name) + ": " + range_text(s)};
+            throw ConfigError{where(c, n, name) + ": " + out_of_range_text(s, v.integer)};
         return v;
     }
     case Kind::string:

@@ -367,7 +367,9 @@ std::vector<std::string_view> tables_with(std::string_view key, std::string_view
 
 std::string range_text(const Setting& s) {
     std::string out;
-    if (s.min > 0 && s.max != UINT64_MAX)
+    // An upper bound that is only the width of the field is not worth stating.
+    bool upper = s.max < int_max;
+    if (s.min > 0 && upper)
         out = std::to_string(s.min) + ".." + std::to_string(s.max);
     else if (s.min > 0)
         out = "at least " + std::to_string(s.min);
@@ -376,6 +378,12 @@ std::string range_text(const Setting& s) {
     if (!s.why.empty())
         out += " (" + std::string(s.why) + ")";
     return out;
+}
+
+std::string out_of_range_text(const Setting& s, std::uint64_t value) {
+    if (value > s.max && s.max >= int_max)
+        return "at most " + std::to_string(s.max);
+    return range_text(s);
 }
 
 std::vector<std::string_view> choices(const Setting& s) {
@@ -431,7 +439,7 @@ std::string schema_dump() {
         std::string def = s.show && s.table != "seal.keys" ? s.show(defaults, nullptr) : "";
         out += std::string(s.table) + "\t" + std::string(s.key) + "\t" +
                std::string(to_string(s.kind)) + "\t" + def + "\t" +
-               (s.kind == Kind::integer && (s.min > 0 || s.max != UINT64_MAX)
+               (s.kind == Kind::integer && (s.min > 0 || s.max < int_max)
                     ? std::string(s.allowed) + " " + range_text(s)
                     : std::string(s.allowed)) +
                "\t" + std::string(s.doc) + "\n";

@@ -74,8 +74,12 @@ const Setting* find_setting(std::string_view table, std::string_view key);
 /// The table of the settings named `key` other than `table` (for the "it belongs to another
 /// table" hint), empty when none.
 std::vector<std::string_view> tables_with(std::string_view key, std::string_view table);
-/// The range part of an error for a value outside [min, max], e.g. "1..50 (RFC 8617 §4.2.1)".
+/// The range of an integer setting, e.g. "1..50 (RFC 8617 §4.2.1)", "at least 1"; an upper
+/// bound that is only the field's width (2^31 - 1 and above) is left out.
 std::string range_text(const Setting& s);
+/// What an error says of `value`, outside [min, max]: range_text(), or "at most MAX" for a
+/// value above a bound range_text() leaves out.
+std::string out_of_range_text(const Setting& s, std::uint64_t value);
 /// The choices of a Kind::choice setting, e.g. {"verify", "seal", "both"}.
 std::vector<std::string_view> choices(const Setting& s);
 

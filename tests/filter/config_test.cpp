@@ -115,11 +115,19 @@ TEST_CASE("schema: every integer setting refuses a value outside its range, nami
         if (s.max < static_cast<std::uint64_t>(INT64_MAX)) {
             auto p = d.write("high.toml",
                              head + std::string(s.key) + " = " + std::to_string(s.max + 1) + "\n");
-            CHECK_THAT(load_error(p), Contains(s.name() + ": " + range_text(s)));
+            CHECK_THAT(load_error(p), Contains(s.name() + ": " + out_of_range_text(s, s.max + 1)));
         }
         auto p = d.write("neg.toml", head + std::string(s.key) + " = -1\n");
         CHECK_THAT(load_error(p), Contains(s.name() + ": must be a non-negative integer"));
     }
+}
+
+TEST_CASE("range texts") {
+    CHECK(range_text(*find_setting("limits", "max-arc-sets")) == "1..50 (RFC 8617 §4.2.1)");
+    CHECK(range_text(*find_setting("dns", "tries")) == "at least 1");
+    const Setting& timeout = *find_setting("dns", "timeout-ms");
+    CHECK(out_of_range_text(timeout, 0) == "at least 1");
+    CHECK(out_of_range_text(timeout, 1ULL << 32) == "at most 4294967295");
 }
 
 TEST_CASE("unknown settings: a key of another table says where it belongs (TOML scoping)") {

@@ -52,10 +52,11 @@ std::string unknown(std::string_view table, std::string_view key) {
         return out;
     std::string_view other = others.front();
     std::string k(key);
+    std::string header = table == "seal.keys" ? "[[seal.keys]]" : "[" + std::string(table) + "]";
     if (other.empty())
-        return out + "; " + k + " is a top-level setting: TOML puts every key below a [" +
-               std::string(table) + "] header into that table, so write top-level settings " +
-               "above the first table header";
+        return out + "; " + k + " is a top-level setting: TOML puts every key below a " + header +
+               " header into that table, so write top-level settings above the " +
+               "first table header";
     std::string home = "[" + std::string(other) + "]";
     if (table == "seal.keys" && other == "seal")
         return out + "; " + k + " is a [seal] setting placed after a [[seal.keys]] table: " +

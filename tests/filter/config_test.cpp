@@ -148,6 +148,14 @@ TEST_CASE("unknown settings: a key of another table says where it belongs (TOML 
         CHECK_THAT(err, Contains(":3: dns.mode: unknown setting; mode is a top-level setting"));
         CHECK_THAT(err, Contains("above the first table header"));
     }
+    SECTION("a top-level setting after a [[seal.keys]] table") {
+        auto p = d.write("c.toml", "[[seal.keys]]\ndomain = \"a.example\"\nselector = \"s\"\n"
+                                   "key = \"" +
+                                       key + "\"\ntrusted-networks = []\n");
+        CHECK_THAT(load_error(p), Contains(":5: seal.keys.trusted-networks: unknown setting; "
+                                           "trusted-networks is a top-level setting: TOML puts "
+                                           "every key below a [[seal.keys]] header"));
+    }
     SECTION("a table's setting at the top level") {
         auto p = d.write("c.toml", "timeout-ms = 100\n");
         CHECK_THAT(load_error(p),

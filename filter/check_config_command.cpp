@@ -3,6 +3,7 @@
 #include "filter/cli.hpp"
 #include "filter/config.hpp"
 #include "filter/config/schema.hpp"
+#include "filter/log.hpp"
 
 #include <iostream>
 
@@ -13,7 +14,8 @@ namespace {
 void check_config_usage(std::ostream& out) {
     out << "usage: filter-arc check-config [-c FILE | --config FILE] [--print] [--schema]\n"
            "Loads FILE as the filter and the Exim mode would (keys, trusted-sealers file and\n"
-           "all) and prints the effective configuration as TOML, with notes as comments.\n"
+           "all) and prints the effective configuration as TOML, with notes as comments;\n"
+           "warnings (e.g. an Ed25519 sealing key) go to stderr.\n"
            "Without -c: the built-in defaults.\n"
            "  -c, --config FILE  the configuration file (filter-arc.toml(5))\n"
            "  --print            the effective configuration only, no comments; it loads\n"
@@ -41,6 +43,8 @@ int run_check_config(std::vector<std::string> args) {
     }
     auto file = a.value("-c") ? a.value("-c") : a.value("--config");
     Config c = file ? load_config(*file) : default_config();
+    for (const auto& w : c.warnings)
+        std::cerr << bound_log_line("filter-arc: warning: " + w) << "\n";
     std::cout << print_config(c, a.flag("--print") ? PrintStyle::bare : PrintStyle::annotated);
     return exit_ok;
 }

@@ -201,6 +201,14 @@ void add_key(Config& c, const KeyEntry& entry) {
         throw ConfigError{entry.where + ": a second key for " + k->domain};
     p.keys[k->domain] = k;
     c.key_files[k->domain] = entry.file;
+    // RFC 8617 §5.1 seals with any DKIM algorithm, but few ARC verifiers (and none of the
+    // large mailbox providers) accept ed25519-sha256 (RFC 8463): one key per domain, so this
+    // domain's seals would go unverified there.
+    if (k->key.type() == arc::KeyType::ed25519)
+        c.warnings.push_back(entry.file_where + ": " + k->domain +
+                             " seals with an Ed25519 key: few ARC verifiers accept "
+                             "ed25519-sha256 seals; seal with RSA-2048 (filter-arc keygen "
+                             "--type rsa)");
     if (p.default_domain.empty())
         p.default_domain = k->domain;
 }

@@ -17,6 +17,8 @@ struct Config {
     std::map<std::string, std::string> key_files; ///< signing domain -> key file
     std::string trusted_sealers_file;
     bool allow_readable_keys = false; ///< seal.allow-readable-keys
+    /// Valid but doubtful choices, "file:line: setting: why" (check-config prints them).
+    std::vector<std::string> warnings;
     dns::ResolverOptions resolver;
 };
 

@@ -246,3 +246,19 @@ TEST_CASE("check-config --print loads back into the same configuration") {
         CHECK_THAT(describe(c), Contains("# 2048 bits"));
     }
 }
+
+TEST_CASE("an Ed25519 sealing key draws a warning, an RSA one none (issue 20)") {
+    TempDir d;
+    std::string ed = d.write("ed.key", arcf::tests::keys::ed25519_pkcs8);
+    std::string rsa = d.write("rsa.key", arcf::tests::keys::rsa2048_pkcs8);
+    Config c = load_config(d.write(
+        "c.toml", "[seal]\ndomain = \"a.example\"\nselector = \"s\"\nkey = \"" + rsa +
+                      "\"\n[[seal.keys]]\ndomain = \"b.example\"\nselector = \"s\"\nkey = \"" + ed +
+                      "\"\n"));
+    REQUIRE(c.warnings.size() == 1);
+    CHECK_THAT(c.warnings[0], Contains(":8: seal.keys.key: b.example seals with an Ed25519 key"));
+    CHECK(load_config(d.write("r.toml", "[seal]\ndomain = \"a.example\"\nselector = \"s\"\n"
+                                        "key = \"" +
+                                            rsa + "\"\n"))
+              .warnings.empty());
+}

@@ -4,6 +4,7 @@
 // RFC 1035 §4.2 UDP with EDNS0 (RFC 6891) and falling back to TCP on truncation (RFC 7766 §5).
 #pragma once
 
+#include "dns/options.hpp"
 #include "dns/resolver.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -15,23 +16,6 @@
 #include <string>
 
 namespace arcf::dns {
-
-struct AresOptions {
-    /// "ip[:port][,ip[:port]...]" ("[::1]:53" for IPv6); empty means the system resolver
-    /// configuration (/etc/resolv.conf).
-    std::string servers;
-    /// First try's timeout; c-ares doubles it on each further round over the servers.
-    std::chrono::milliseconds timeout{2000};
-    /// Rounds over the server list before giving up with a timeout.
-    int tries = 2;
-    /// EDNS0 UDP payload size advertised (RFC 6891 §6.2.5); 0 turns EDNS0 off (512-octet UDP).
-    std::uint16_t edns_udp_size = 1232;
-    /// When true, SERVFAIL/REFUSED/NOTIMP from one server moves on to the next one; when every
-    /// server failed, the query is a temporary failure (c-ares 1.18 calls it "connection
-    /// refused", 1.34 names the last RCODE). When false (default), the first such answer ends
-    /// the query and its RCODE is reported.
-    bool servfail_failover = false;
-};
 
 /// A Resolver on c-ares. Every socket c-ares opens is watched with an Asio descriptor and its
 /// timeouts with a steady_timer, so nothing blocks the loop. Answers are posted to `io`, never

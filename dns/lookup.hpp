@@ -5,6 +5,7 @@
 
 #include "dns/ares_resolver.hpp"
 #include "dns/cache.hpp"
+#include "dns/options.hpp"
 #include "dns/resolver.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -17,12 +18,6 @@
 #include <vector>
 
 namespace arcf::dns {
-
-struct ResolverOptions {
-    AresOptions ares;           ///< servers ("" = /etc/resolv.conf), timeout, tries, EDNS0 size
-    bool cache = true;          ///< put a CachingResolver in front of c-ares
-    CacheOptions cache_options; ///< max_entries is the cache size
-};
 
 /// A Post that runs functions on `io` (boost::asio::post).
 Post post_to(boost::asio::io_context& io);

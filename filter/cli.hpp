@@ -20,6 +20,7 @@ inline constexpr int exit_dataerr = 65;
 inline constexpr int exit_noinput = 66;
 inline constexpr int exit_software = 70;
 inline constexpr int exit_tempfail = 75;
+inline constexpr int exit_config = 78;
 
 /// Thrown only while parsing arguments (startup); caught in main and turned into exit 64.
 struct UsageError {
@@ -77,6 +78,7 @@ std::string json_escape(std::string_view s);
 std::string default_authserv_id();
 
 int run_verify(std::vector<std::string> args);
+int run_check_config(std::vector<std::string> args);
 int run_seal(std::vector<std::string> args);
 int run_keygen(std::vector<std::string> args);
 int run_testkey(std::vector<std::string> args);

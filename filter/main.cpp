@@ -15,7 +15,8 @@ namespace {
 void usage(std::ostream& out) {
     out << "usage: filter-arc [-c FILE]                  OpenSMTPD filter (protocol on "
            "stdin/stdout)\n"
-           "       filter-arc check-config [-c FILE]     validate and print the configuration\n"
+           "       filter-arc check-config [-c FILE] [--print] [--schema]\n"
+           "                                             validate and print the configuration\n"
            "       filter-arc exim [-c FILE]             Exim transport filter (stdin to stdout)\n"
            "       filter-arc keygen --domain D --selector S [--type rsa|ed25519] [--bits N] "
            "[--out FILE]\n"
@@ -69,15 +70,8 @@ int main(int argc, char** argv) {
             return arcf::filter::run_keygen(std::move(args));
         if (cmd == "testkey")
             return arcf::filter::run_testkey(std::move(args));
-        if (cmd == "check-config") {
-            if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
-                std::cout << "usage: filter-arc check-config [-c FILE | --config FILE]\n";
-                return 0;
-            }
-            auto cfg = config_at(config_path(args));
-            std::cout << arcf::filter::describe(cfg);
-            return 0;
-        }
+        if (cmd == "check-config")
+            return arcf::filter::run_check_config(std::move(args));
         std::cerr << "filter-arc: unknown command '" << cmd << "'\n";
         usage(std::cerr);
         return arcf::filter::exit_usage;
@@ -86,7 +80,7 @@ int main(int argc, char** argv) {
         return arcf::filter::exit_usage;
     } catch (const arcf::filter::ConfigError& e) {
         std::cerr << arcf::filter::bound_log_line("filter-arc: " + e.message) << "\n";
-        return 78; // EX_CONFIG
+        return arcf::filter::exit_config;
     } catch (const std::exception& e) {
         std::cerr << arcf::filter::bound_log_line(std::string("filter-arc: ") + e.what()) << "\n";
         return arcf::filter::exit_software;

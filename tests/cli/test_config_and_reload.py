@@ -6,6 +6,7 @@ configuration running); the filter protocol works over pipes.
 Usage: test_config_and_reload.py /path/to/filter-arc
 """
 import os
+import re
 import select
 import signal
 import subprocess
@@ -77,6 +78,13 @@ def config_errors(d, key):
          ":3: authentication.arc: unknown setting"),
         ("method switch not a boolean", '[authentication]\nspf = "yes"\n',
          ":2: authentication.spf: must be true or false"),
+        ("a [seal] setting after [[seal.keys]] (TOML scoping)",
+         f'[seal]\n[[seal.keys]]\ndomain = "a.example"\nselector = "s"\nkey = "{key}"\n'
+         'domain-from = "header-from"\n',
+         ":6: seal.keys.domain-from: unknown setting; domain-from is a [seal] setting placed "
+         "after a [[seal.keys]] table"),
+        ("mode seal without a key", 'mode = "seal"\n',
+         ':1: mode: "seal" needs a [seal] table with a key'),
     ]
     for name, text, expect in cases:
         path = os.path.join(d, "bad.toml")
@@ -86,12 +94,87 @@ def config_errors(d, key):
               f"check-config rejects {name}: {err.strip()!r}")
 
 
+def print_round_trip(d, key_a, key_b):
+    """check-config's output, with and without --print, is TOML that loads back into the same
+    configuration: --print of the reloaded output is the same text."""
+    configs = {
+        "defaults": None,
+        "two keys and every table": (
+            f'authserv-id = "mx.a.example"\ntrusted-authserv-ids = ["x \\"y\\""]\n'
+            f'[dns]\nservers = ["127.0.0.1:5353"]\ntries = 3\n[limits]\nmax-arc-sets = 9\n'
+            f'[smtpd]\ntempfail-reply = "451 4.7.0 later"\n'
+            f'[seal]\ndomain = "a.example"\nselector = "s1"\nkey = "{key_a}"\n'
+            f'when = "trusted"\ndefault-domain = "b.example"\n'
+            f'[[seal.keys]]\ndomain = "b.example"\nselector = "s2"\nkey = "{key_b}"\n'),
+    }
+    for name, text in configs.items():
+        args = []
+        if text is not None:
+            path = os.path.join(d, "rt.toml")
+            write(path, text)
+            args = ["-c", path]
+        rc, printed, err = run("check-config", *args, "--print")
+        check(rc == 0 and "#" not in printed, f"check-config --print ({name}): {err.strip()!r}")
+        for flag in ([], ["--print"]):
+            rc, out, _ = run("check-config", *args, *flag)
+            again = os.path.join(d, "again.toml")
+            write(again, out)
+            rc2, reprinted, err2 = run("check-config", "-c", again, "--print")
+            check(rc == 0 and rc2 == 0 and reprinted == printed,
+                  f"check-config {' '.join(flag) or '(annotated)'} output loads back into "
+                  f"the same configuration ({name}) {err2.strip()!r}")
+    rc, out, _ = run("check-config", "--help")
+    check(rc == 0 and "--print" in out and "--schema" in out and "78" in out,
+          "check-config --help lists its options and exit statuses")
+    rc, out, _ = run("check-config", "--schema")
+    rows = [line.split("\t") for line in out.splitlines()]
+    check(rc == 0 and len(rows) >= 40 and all(len(r) == 6 for r in rows)
+          and ["seal", "when", "choice", '"all"'] == rows[[r[:2] for r in rows].index(
+              ["seal", "when"])][:4],
+          "check-config --schema prints the table: table, key, type, default, allowed, doc")
+
+
+def shipped_seal_example(d, key_a, key_b):
+    """Uncommenting the [seal] example of etc/filter-arc.toml in place gives a valid file
+    (issue 20: the [[seal.keys]] example used to sit above the [seal] settings)."""
+    etc = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "etc",
+                       "filter-arc.toml")
+    lines = open(etc).read().split("\n")
+    out, in_seal, in_list = [], False, False
+    for line in lines:
+        if line.startswith("#[seal]"):
+            in_seal = True
+        elif in_seal and not line.strip():
+            in_seal = False
+        if in_seal and (in_list or re.match(r"^#(\[|[a-z-]+ =)", line)):
+            line = line[1:]  # a setting, a table header, or the next line of a list
+            value = line.split("#", 1)[0]
+            in_list = (in_list or re.match(r"^[a-z-]+ = \[", value)) and "]" not in value
+        out.append(line)
+    text = "\n".join(out)
+    text = text.replace("/etc/filter-arc/keys/example.org.key", key_a)
+    rsa = os.path.join(d, "lists.example.org.key")  # the example says algorithm = "rsa-sha256"
+    rc, _, err = run("keygen", "--domain", "lists.example.org", "--selector", "arc2026",
+                     "--type", "rsa", "--out", rsa)
+    assert rc == 0, err
+    text = text.replace("/etc/filter-arc/keys/lists.example.org.key", rsa)
+    check("\n[[seal.keys]]\n" in text and "\nwhen = " in text,
+          "the [seal] example of etc/filter-arc.toml can be uncommented")
+    path = os.path.join(d, "shipped.toml")
+    write(path, text)
+    rc, out, err = run("check-config", "-c", path)
+    check(rc == 0 and 'domain = "lists.example.org"' in out,
+          f"the shipped [seal] example, uncommented in place, loads: {err.strip()!r}")
+
+
 def main():
     with tempfile.TemporaryDirectory() as d:
         key_a = keygen(d, "a.example", "s1")
         key_b = keygen(d, "b.example", "s2")
         check(oct(os.stat(key_a).st_mode & 0o777) == "0o600", "keygen writes the key 0600")
         config_errors(d, key_a)
+        print_round_trip(d, key_a, key_b)
+        shipped_seal_example(d, key_a, key_b)
 
         # A group-readable key is refused unless allowed.
         loose = os.path.join(d, "loose.key")

@@ -17,7 +17,7 @@ BIN, ETC = sys.argv[1], sys.argv[2]
 def main():
     passed = failed = 0
     expectations = {
-        "filter-arc.toml": ['mode = "both"', "# [seal] absent: verify only"],
+        "filter-arc.toml": ['mode = "verify"', "# [seal] absent: verify only"],
         "examples/inbound-mx.toml": ['mode = "verify"', 'tempfail-reply = "451 '],
         "examples/forwarder.toml": ['when = "all"', 'domain = "forward.example.net"'],
         "examples/mailing-list.toml": ['when = "trusted"', 'domain-from = "header-from"',
@@ -30,7 +30,7 @@ def main():
             def repl(m):
                 path = os.path.join(d, os.path.basename(m.group(1)))
                 if not os.path.exists(path):
-                    kind = "ed25519" if "announce" in path else "rsa"
+                    kind = "rsa"  # the examples seal with RSA (issue 20)
                     subprocess.run([BIN, "keygen", "--domain", "k.example", "--selector", "s",
                                     "--type", kind, "--out", path], check=True,
                                    capture_output=True)
@@ -39,7 +39,8 @@ def main():
             cfg = os.path.join(d, os.path.basename(name))
             open(cfg, "w").write(text)
             p = subprocess.run([BIN, "check-config", "-c", cfg], capture_output=True, text=True)
-            ok = p.returncode == 0 and all(w in p.stdout for w in wants)
+            ok = p.returncode == 0 and all(w in p.stdout for w in wants) and (
+                "warning" not in p.stderr)
             print(("ok   " if ok else "FAIL ") + name + ("" if ok else f": {p.stderr or p.stdout}"))
             passed += ok
             failed += not ok

@@ -12,6 +12,11 @@ It checks the following:
     --help` prints, is in that entry and is described under that command. The exit
     statuses 0, 64, 65, 66, 70, 75 and 78 are under EXIT STATUS. Every line of the
     Exim snippets in etc/exim4/filter-arc.conf.example is under EXIM, word for word.
+  * filter-arc.toml.5 and the schema table (`filter-arc check-config --schema`, from
+    filter/config/schema.cpp) name the same settings: every schema entry has an item under
+    the heading of its table that gives the schema's default (integers, booleans, strings),
+    and every item is a schema entry. Every setting of etc/filter-arc.toml is a schema entry
+    of its table.
   * filter-arc.toml.5: every setting of etc/filter-arc.toml has an item. Every setting
     that `filter-arc check-config` prints (with the defaults, and with a [seal] table) has
     an item under the heading of its table, and the item gives the default that the
@@ -38,7 +43,7 @@ EXIT_STATUSES = ("0", "64", "65", "66", "70", "75", "78")
 # Commands whose `--help` is not implemented (it exits 64, "unknown option --help"). The
 # options on their line of `filter-arc --help` are still checked. When such a command
 # gains a --help, its options are checked as well, and this list should be emptied.
-KNOWN_WITHOUT_HELP = {"check-config"}
+KNOWN_WITHOUT_HELP = set()
 
 failures = []
 
@@ -272,8 +277,57 @@ def man5_items():
     return out
 
 
+def read_schema(filter_arc):
+    """[(table, key, type, default, allowed, doc)] of `check-config --schema`."""
+    r = run([filter_arc, "check-config", "--schema"])
+    if r.returncode != 0:
+        fail(f"check-config --schema exited {r.returncode}: {r.stderr.strip()}")
+        return []
+    rows = [tuple(line.split("\t")) for line in r.stdout.split("\n") if line]
+    for row in rows:
+        if len(row) != 6:
+            fail(f"check-config --schema: not 6 fields: {row!r}")
+    return [row for row in rows if len(row) == 6]
+
+
+def check_schema(filter_arc, items):
+    """The schema table and the page name the same settings, with the same defaults."""
+    schema = read_schema(filter_arc)
+    if len(schema) < 30:
+        fail(f"check-config --schema lists only {len(schema)} settings")
+    known = set()
+    for table, key, kind, default, _allowed, doc in schema:
+        known.add((table, key))
+        if not doc.strip():
+            fail(f"schema: {table}.{key} has no description")
+        if kind == "tables":  # [[seal.keys]]: a heading, its settings are entries of their own
+            if f"{table}.{key}" not in items:
+                fail(f"filter-arc.toml.5 has no heading [[{table}.{key}]] (schema)")
+            continue
+        text = items.get(table, {}).get(key)
+        if text is None:
+            fail(f"filter-arc.toml.5 has no item {key} under [{table or 'top-level'}] (schema)")
+            continue
+        if not default or default == '""' or default.startswith("["):
+            continue
+        if " ".join(default.split()) not in " ".join(text.split()):
+            fail(f"filter-arc.toml.5: {key} does not give the default {default} (schema)")
+    for table, keys in items.items():
+        for key in keys:
+            if (table, key) not in known:
+                fail(f"filter-arc.toml.5 describes {key} under [{table or 'top-level'}], "
+                     f"which is not in the schema table (filter/config/schema.cpp)")
+    with open(TOML, encoding="utf-8") as f:
+        for table, key, _ in toml_settings(f.read()):
+            if (table, key) not in known:
+                fail(f"etc/filter-arc.toml sets {key} under [{table or 'top-level'}], "
+                     f"which is not in the schema table")
+    print(f"schema: {len(schema)} settings, every one in filter-arc.toml.5 and back")
+
+
 def check_man5(filter_arc):
     items = man5_items()
+    check_schema(filter_arc, items)
     all_keys = {k for t in items.values() for k in t}
     with open(TOML, encoding="utf-8") as f:
         from_file = toml_settings(f.read())

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: ISC
 // Fuzz target: the TOML configuration (filter/config.hpp, toml++). The input is the file; key
 // files it may name exist under /tmp/filter-arc-fuzz/ (see the corpus). Only ConfigError may
-// come out of load_config, and whatever loads describes itself as valid TOML-ish text.
+// come out of load_config, and whatever loads prints as TOML that loads back into the same
+// configuration (`check-config --print`).
 #include "filter/config.hpp"
 #include "tests/arc/test_keys.hpp"
 #include "tests/fuzz/fuzz.hpp"
@@ -44,6 +45,20 @@ int setup() {
     return ::memfd_create("filter-arc-fuzz-config", 0);
 }
 
+/// Replaces the contents of memory file `fd` with `text`; its path for load_config.
+std::string put(int fd, std::string_view text) {
+    if (fd < 0 || ::ftruncate(fd, 0) != 0 || ::lseek(fd, 0, SEEK_SET) != 0)
+        return {};
+    std::size_t off = 0;
+    while (off < text.size()) {
+        ssize_t n = ::write(fd, text.data() + off, text.size() - off);
+        if (n <= 0)
+            return {};
+        off += static_cast<std::size_t>(n);
+    }
+    return "/proc/self/fd/" + std::to_string(fd);
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -53,16 +68,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (std::string_view bad : {"/dev/", "/proc/", "/sys/"})
         if (text.find(bad) != std::string_view::npos)
             return 0;
-    if (fd < 0 || ::ftruncate(fd, 0) != 0 || ::lseek(fd, 0, SEEK_SET) != 0)
+    std::string path = put(fd, text);
+    if (path.empty())
         return 0;
-    std::size_t off = 0;
-    while (off < text.size()) {
-        ssize_t n = ::write(fd, text.data() + off, text.size() - off);
-        if (n <= 0)
-            return 0;
-        off += static_cast<std::size_t>(n);
-    }
-    std::string path = "/proc/self/fd/" + std::to_string(fd);
     try {
         filter::Config c = filter::load_config(path);
         std::string d = filter::describe(c);
@@ -73,6 +81,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
               "invalid tempfail reply accepted", c.engine.tempfail_reply);
         for (const auto& k : filter::all_seal_keys(c))
             check(k != nullptr && text::is_domain_name(k->domain), "bad key loaded");
+        // check-config --print round-trips: load(print(load(x))) == load(x).
+        static const int fd2 = ::memfd_create("filter-arc-fuzz-printed", 0);
+        std::string printed = filter::print_config(c);
+        std::string again_path = put(fd2, printed);
+        if (!again_path.empty()) {
+            filter::Config again;
+            try {
+                again = filter::load_config(again_path);
+            } catch (const filter::ConfigError& e) {
+                check(false, "printed configuration does not load", e.message + "\n" + printed);
+            }
+            check(filter::print_config(again) == printed, "printed configuration differs", printed);
+        }
         // The engine accepts whatever the loader produced.
         filter::Engine e(c.engine);
         (void)e;

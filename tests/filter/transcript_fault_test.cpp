@@ -210,6 +210,9 @@ struct Transcript {
     bool interleave = false; ///< sessions' lines alternate one by one (else one after another)
     std::vector<Event> events;
     std::size_t commits = 0;
+    /// Found in the added fields (unfolded) when every answer is right: the verdicts the
+    /// transcript is about.
+    std::vector<std::string> expect = {};
 };
 
 std::string report(const std::string& v,
@@ -271,7 +274,7 @@ Transcript make(std::string name,
                 std::string version,
                 std::vector<SessionSpec> sessions,
                 bool interleave = false) {
-    Transcript t{std::move(name), std::move(version), std::move(sessions), interleave, {}, 0};
+    Transcript t{std::move(name), std::move(version), std::move(sessions), interleave, {}, 0, {}};
     std::vector<std::vector<Event>> per;
     for (const auto& s : t.sessions) {
         per.push_back(session_events(t.version, s));
@@ -315,15 +318,19 @@ std::vector<Transcript> transcripts() {
         ts.push_back(
             make("plain", v,
                  {{S1, "192.0.2.7", "client.example.org", "sender@example.org", {plain}, {}}}));
+        ts.back().expect = {"arc=none", "spf=pass smtp.mailfrom=sender@example.org", "dmarc=pass"};
         ts.push_back(
             make("one set", v,
                  {{S1, "192.0.2.7", "client.example.org", "sender@example.org", {one_set()}, {}}}));
+        ts.back().expect = {"ARC-Seal: i=2;", "cv=pass", "arc=pass"};
         ts.push_back(make(
             "two sets", v,
             {{S1, "192.0.2.7", "client.example.org", "sender@example.org", {two_sets()}, {}}}));
+        ts.back().expect = {"ARC-Seal: i=3;", "cv=pass", "arc=pass"};
         ts.push_back(make(
             "three sets", v,
             {{S1, "192.0.2.7", "client.example.org", "sender@example.org", {three_sets()}, {}}}));
+        ts.back().expect = {"ARC-Seal: i=4;", "cv=pass", "arc=pass"};
         ts.push_back(make("DKIM-signed", v,
                           {{S1,
                             "192.0.2.7",
@@ -331,12 +338,15 @@ std::vector<Transcript> transcripts() {
                             "sender@example.org",
                             {dkim_signed(plain, world().author)},
                             {}}}));
+        ts.back().expect = {"dkim=pass header.d=example.org", "spf=pass", "dmarc=pass"};
         ts.push_back(
             make("SPF fail", v,
                  {{S1, "198.51.100.9", "client.example.org", "sender@example.org", {plain}, {}}}));
+        ts.back().expect = {"spf=fail smtp.mailfrom=sender@example.org", "dmarc=fail"};
         ts.push_back(make(
             "SPF pass through the a mechanism (two lookups)", v,
             {{S1, "192.0.2.8", "relay.example.net", "bounce@relay.example.net", {one_set()}, {}}}));
+        ts.back().expect = {"spf=pass smtp.mailfrom=bounce@relay.example.net", "arc=pass"};
         ts.push_back(
             make("two sessions interleaved", v,
                  {{S1, "192.0.2.7", "client.example.org", "sender@example.org", {two_sets()}, {}},
@@ -347,6 +357,8 @@ std::vector<Transcript> transcripts() {
                    {dkim_signed(plain, world().author)},
                    {}}},
                  true));
+        ts.back().expect = {"ARC-Seal: i=3;", "cv=pass", "dkim=pass header.d=example.org",
+                            "spf=fail"};
         // A transaction aborted mid-DATA after its header block (its key lookup already out),
         // then two messages in the same session.
         std::vector<std::string> part(one_set().begin(), one_set().end() - 3);
@@ -357,6 +369,7 @@ std::vector<Transcript> transcripts() {
                             "sender@example.org",
                             {two_sets(), plain},
                             part}}));
+        ts.back().expect = {"ARC-Seal: i=3;", "cv=pass", "ARC-Seal: i=1;", "arc=none"};
     }
     return ts;
 }
@@ -765,6 +778,19 @@ check_run(const Transcript& t, Run& r, const Engine& e, Fault f, std::size_t* de
     return problems;
 }
 
+/// Every message's data-lines, unfolded, one per line.
+std::string unfolded(const Transcript& t, Run& r) {
+    std::string fields;
+    for (const auto& spec : t.sessions) {
+        std::vector<std::string> dummy;
+        for (const auto& m : outcomes(r.out[spec.id], dummy, spec.id))
+            for (const auto& l : m.lines)
+                fields +=
+                    !l.empty() && (l[0] == ' ' || l[0] == '\t') ? " " + l.substr(1) : "\n" + l;
+    }
+    return fields;
+}
+
 std::string describe(const Transcript& t, std::size_t k, Fault f, const Run& r) {
     std::string s = t.name + " (" + t.version + "): query " + std::to_string(k) + " " +
                     to_string(f) + (r.faulted_name ? " [" + *r.faulted_name + "]" : "");
@@ -786,11 +812,16 @@ TEST_CASE("transcripts: replayed with correct answers, every message sealed and 
         CHECK(problems.empty());
         CHECK(deferred == 0);
         CHECK(r.queries > 0); // SPF and DMARC at least: every transcript has queries to fault
-        // Each message was sealed by us (one ARC set more).
+        // Each message was sealed by us (one ARC set more), with the verdicts expected.
         for (const auto& spec : t.sessions) {
             std::vector<std::string> dummy;
             for (const auto& m : outcomes(r.out[spec.id], dummy, spec.id))
                 CHECK((!m.lines.empty() && m.lines[0].rfind("ARC-Seal:", 0) == 0));
+        }
+        std::string fields = unfolded(t, r);
+        for (const auto& e : t.expect) {
+            INFO("expected in the added fields: " << e);
+            CHECK(fields.find(e) != std::string::npos);
         }
     }
 }
@@ -819,10 +850,22 @@ TEST_CASE("transcripts: query k answered temporary, NXDOMAIN, malformed or left 
                 // Every query here is one the verdict needs (one DKIM signature, valid chains,
                 // SPF and DMARC on with temperror = defer): a temporary failure defers exactly
                 // the message whose lookup failed, a permanent one defers nothing.
-                if (f == Fault::temporary || f == Fault::deadline)
+                if (f == Fault::temporary || f == Fault::deadline) {
                     CHECK(deferred == 1);
-                else
-                    CHECK(deferred == 0);
+                    continue;
+                }
+                CHECK(deferred == 0);
+                // A sealer's key that does not exist or does not parse fails the chain
+                // (RFC 8617 §5.2: the AMS or AS cannot be verified): arc=fail, sealed cv=fail.
+                auto fields = unfolded(t, r);
+                if (r.faulted_name->find("._domainkey.") != std::string::npos &&
+                    r.faulted_name->find(".example.org") == std::string::npos) {
+                    CHECK(fields.find("arc=fail") != std::string::npos);
+                    CHECK(fields.find("cv=fail") != std::string::npos);
+                }
+                // The author's DKIM key likewise: the signature does not pass (RFC 6376 §6.1.2).
+                if (r.faulted_name->find("._domainkey.example.org") != std::string::npos)
+                    CHECK(fields.find("dkim=pass") == std::string::npos);
             }
     }
     CHECK(runs > 100);

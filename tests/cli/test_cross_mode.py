@@ -67,6 +67,8 @@ MODE_FIELDS = {
     "mode",     # exim: mode=exim
     "size",     # bytes as each mode frames them (data-lines vs LF text with X-ARC-Context)
 }
+# The per-message log line is the one that says what happened to the message.
+ACTION = re.compile(r"(^|\s)action=")
 ADDED_NAMES = ("Authentication-Results", "ARC-Authentication-Results", "ARC-Message-Signature",
                "ARC-Seal")
 
@@ -262,7 +264,7 @@ def smtpd_mode(cfg, d, cases, with_ip):
     rc = f.finish()
     per, bad = fp.parse_output(f.output())
     check(rc == 0 and not bad, f"smtpd mode: exit {rc}, every output line well-formed {bad[:2]}")
-    logs = [l for l in f.stderr().split("\n") if "session=" in l and " action=" in l]
+    logs = [l for l in f.stderr().split("\n") if "session=" in l and ACTION.search(l)]
     for n, (case, text, ip, helo, mail_from) in enumerate(cases):
         s = fp.session_id(n)
         lines = (RECEIVED.format(ip=ip if with_ip else "127.0.0.1") + text).split("\n")[:-1]
@@ -313,8 +315,15 @@ class Syslog:
         return ["unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", script,
                 self.dev, *args]
 
-    def take(self):
-        time.sleep(0.05)
+    def take(self, until="action=", timeout=5.0):
+        """The records received so far, waiting (a while) for one that contains `until`: the
+        datagrams are in the socket when the process exits, the reader may be behind."""
+        end = time.time() + timeout
+        while time.time() < end:
+            with self.lock:
+                if any(until in r for r in self.records):
+                    break
+            time.sleep(0.02)
         with self.lock:
             r, self.records = self.records, []
         return r
@@ -343,7 +352,7 @@ def exim_mode(cfg, cases, with_ip, syslog):
             cmd = syslog.command(cmd)
         p = subprocess.run(cmd, input=data, capture_output=True, timeout=60)
         logs = syslog.take() if syslog else []
-        logs = [l for l in logs if " action=" in l or l.startswith("action=")]
+        logs = [l for l in logs if ACTION.search(l)]
         added = removed = None
         if p.returncode == 0 and not p.stderr:
             added, removed = split_output(p.stdout.decode().split("\n")[:-1],
@@ -366,7 +375,7 @@ def cli_mode(w, d, cases, with_ip):
         added = removed = None
         if rc == 0:
             added, removed = split_output(out.decode().split("\n")[:-1], msg.split("\n")[:-1])
-        logs = [l for l in err.decode("utf-8", "replace").split("\n") if " action=" in l]
+        logs = [l for l in err.decode("utf-8", "replace").split("\n") if ACTION.search(l)]
         vrc, vout, verr = run(["verify", *dns, path])
         results[case] = (added, rc, log_fields(logs[0]) if len(logs) == 1 else None, removed,
                          vout.decode("utf-8", "replace").split("\n")[:-1], vrc)

@@ -18,8 +18,10 @@ import sys
 import tempfile
 
 BIN = sys.argv[1]
-FAILS = []
-PASSES = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from checks import Checks  # noqa: E402
+
+check = Checks()
 RSS_LIMIT_KIB = 48 * 1024  # spool budget (1 MiB per message) + the process itself
 
 
@@ -36,16 +38,6 @@ def sanitized(exe):
 # what the code before issue 15 needed (1.1 GiB for empty lines, 197 MiB for text).
 if sanitized(BIN):
     RSS_LIMIT_KIB *= 3
-
-
-def check(cond, what):
-    global PASSES
-    if cond:
-        PASSES += 1
-        print("ok   " + what)
-    else:
-        FAILS.append(what)
-        print("FAIL " + what)
 
 
 def b64(s):
@@ -152,8 +144,7 @@ def main():
         check(rc == 0 and out.endswith(b"\r\n\r\nline\r\nlast") and b"ARC-Seal: i=1" in out
               and b"X-ARC-Context" not in out and b"\r\n\tb=" in out,
               "CRLF message without a final line end: exact, added fields in CRLF")
-    print(f"{PASSES} passed, {len(FAILS)} failed")
-    return 1 if FAILS else 0
+    return check.summary()
 
 
 if __name__ == "__main__":

@@ -10,6 +10,9 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from checks import Checks  # noqa: E402,F401  (re-exported: fp.Checks)
+
 TOK = "e43f4b5e888d8c53"
 COMMIT = "e43f4b628180a9ae"
 HANDSHAKE = ["config|smtpd-version|6.8.0p2", "config|smtp-session-timeout|300",
@@ -17,24 +20,6 @@ HANDSHAKE = ["config|smtpd-version|6.8.0p2", "config|smtp-session-timeout|300",
 OUTPUT_LINE = re.compile(r"^(register\|.*|filter-result\|[0-9a-f]{16}\|[0-9a-f]{16}\|"
                          r"(proceed|reject\|[45][0-9][0-9] [^|\r]*)|"
                          r"filter-dataline\|[0-9a-f]{16}\|[0-9a-f]{16}\|.*)$")
-
-
-class Checks:
-    def __init__(self):
-        self.passes, self.fails = 0, []
-
-    def __call__(self, cond, what):
-        if cond:
-            self.passes += 1
-            print("ok   " + what, flush=True)
-        else:
-            self.fails.append(what)
-            print("FAIL " + what, flush=True)
-        return cond
-
-    def summary(self):
-        print(f"{self.passes} passed, {len(self.fails)} failed")
-        return 1 if self.fails else 0
 
 
 def session_id(n):

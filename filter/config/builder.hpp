@@ -4,7 +4,7 @@
 // (key files, default-domain, the trusted-sealers file), with where each was written.
 #pragma once
 
-#include "filter/config.hpp"
+#include "filter/config/config.hpp"
 
 #include <string>
 #include <vector>

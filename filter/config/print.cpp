@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: ISC
 // The effective configuration as TOML that loads back into the same configuration
 // (`check-config --print`), written from the schema table.
-#include "filter/config.hpp"
+#include "filter/config/config.hpp"
 #include "filter/config/schema.hpp"
 
 #include <string>

@@ -44,11 +44,11 @@ DomainSource to_source(std::string_view v) {
                                 : DomainSource::fixed;
 }
 
-arc::Canon to_canon(std::string_view v) {
+mail::Canon to_canon(std::string_view v) {
     if (v == "relaxed")
-        return arc::Canon::relaxed;
+        return mail::Canon::relaxed;
     if (v == "simple")
-        return arc::Canon::simple;
+        return mail::Canon::simple;
     throw InvalidValue{"relaxed or simple, e.g. \"relaxed/relaxed\""};
 }
 

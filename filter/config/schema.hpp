@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: ISC
 // The settings of filter-arc.toml, each named once: its table, key, type, allowed values and a
 // one-line description, with how it is applied and how it is shown. The loader
-// (filter/config.cpp) checks keys and types against this table, `check-config --print` writes
-// the effective configuration from it, `check-config --schema` prints it for the man-page test
-// (tests/docs/man_test.py) and the docs. Defaults live only in the settings structs: the default
-// shown for a setting is its value in default settings. No toml++ here.
+// (filter/config/config.cpp) checks keys and types against this table, `check-config --print`
+// writes the effective configuration from it, `check-config --schema` prints it for the man-page
+// test (tests/docs/man_test.py) and the docs. Defaults live only in the settings structs: the
+// default shown for a setting is its value in default settings. No toml++ here.
 #pragma once
 
 #include <cstdint>

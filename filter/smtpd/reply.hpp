@@ -2,10 +2,10 @@
 // The OpenSMTPD filter protocol encoder: every line the filter writes to smtpd (the handshake's
 // register lines, filter-result and filter-dataline) in the layout of the request's protocol
 // version, each within what that version's smtpd reads back. Pure; the decoder is
-// filter/protocol.hpp.
+// filter/smtpd/protocol.hpp.
 #pragma once
 
-#include "filter/protocol.hpp"
+#include "filter/smtpd/protocol.hpp"
 
 #include <cstddef>
 #include <string>
@@ -23,9 +23,9 @@ std::size_t max_output_line(Version version);
 inline constexpr std::size_t legacy_output_line = 2047;
 inline constexpr std::size_t output_line = 65000;
 
-/// The handshake answer to config|ready: registers every report event filter/protocol.hpp types
-/// (only names that exist in every 0.6 and 0.7 smtpd: an unknown one is fatal to smtpd) and the
-/// data-line and commit phases, then register|ready.
+/// The handshake answer to config|ready: registers every report event filter/smtpd/protocol.hpp
+/// types (only names that exist in every 0.6 and 0.7 smtpd: an unknown one is fatal to smtpd) and
+/// the data-line and commit phases, then register|ready.
 void append_registration(std::string& out);
 
 /// The responses to one request (session and token) in the layout of protocol `version`: every

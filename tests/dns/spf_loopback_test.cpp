@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: ISC
 // check_host() (RFC 7208 §4) answered by the c-ares resolver from a loopback authoritative
-// server, through the SPF adapter (filter/spf_dns.hpp): every record type SPF uses on the wire.
+// server, through the SPF adapter (filter/pipeline/spf_dns.hpp): every record type SPF uses on the
+// wire.
 #include "dns/ares_resolver.hpp"
-#include "filter/spf_dns.hpp"
+#include "filter/pipeline/spf_dns.hpp"
 #include "spf/evaluator.hpp"
 #include "tests/catch.hpp"
 #include "tests/dns/responder.hpp"

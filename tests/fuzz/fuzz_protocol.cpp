@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: ISC
-// Fuzz target: the smtpd filter protocol codec (filter/protocol.hpp decodes, filter/smtpd/
+// Fuzz target: the smtpd filter protocol codec (filter/smtpd/protocol.hpp decodes, filter/smtpd/
 // reply.hpp encodes). Every line decodes to one typed event or a typed error; what decodes has
 // its views inside the line and round-trips; the replies built from it are lines smtpd accepts,
 // within the version's limit.
-#include "filter/protocol.hpp"
+#include "filter/smtpd/protocol.hpp"
 #include "filter/smtpd/reply.hpp"
 #include "tests/fuzz/fuzz.hpp"
 

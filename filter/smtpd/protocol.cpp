@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: ISC
+// The smtpd filter protocol decoder. Field layouts per version are from OpenSMTPD's
+// lka_filter.c and smtpd-filters(7): 0.5 swapped the response fields (reply.cpp), 0.6 moved the
+// tx-mail/tx-rcpt address last, 0.7 moved the link-auth user name last.
+#include "filter/smtpd/protocol.hpp"
+
+#include <charconv>
+
+namespace arcf::filter {
+
+namespace {
+
+// Takes the next field up to '|'; false when there is no '|' left.
+bool next_field(std::string_view& rest, std::string_view& field) {
+    auto bar = rest.find('|');
+    if (bar == std::string_view::npos)
+        return false;
+    field = rest.substr(0, bar);
+    rest.remove_prefix(bar + 1);
+    return true;
+}
+
+bool is_hex_id(std::string_view s) {
+    if (s.empty() || s.size() > 16)
+        return false;
+    for (char c : s)
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+            return false;
+    return true;
+}
+
+bool parse_number(std::string_view s, unsigned& n) {
+    if (s.empty() || s.size() > 4)
+        return false;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    return ec == std::errc() && end == s.data() + s.size();
+}
+
+// "MAJOR.MINOR", numerically ("0.10" is after "0.9"). A suffix after MINOR ("0.7.1", "0.8-rc")
+// is ignored: a later smtpd that writes one must still get its answers, never a hung session.
+std::optional<Version> parse_version(std::string_view s) {
+    auto dot = s.find('.');
+    Version v;
+    if (dot == std::string_view::npos || !parse_number(s.substr(0, dot), v.major))
+        return std::nullopt;
+    std::string_view minor = s.substr(dot + 1);
+    minor = minor.substr(0, minor.find_first_not_of("0123456789"));
+    if (!parse_number(minor, v.minor))
+        return std::nullopt;
+    return v;
+}
+
+// Splits `params` into `first` and `rest` at the first '|'.
+bool split_first(std::string_view params, std::string_view& first, std::string_view& rest) {
+    rest = params;
+    return next_field(rest, first);
+}
+
+// Splits `params` into `head` and `last` at the last '|' (for layouts where an earlier field
+// may contain '|' and the last one cannot).
+bool split_last(std::string_view params, std::string_view& head, std::string_view& last) {
+    auto bar = params.rfind('|');
+    if (bar == std::string_view::npos)
+        return false;
+    head = params.substr(0, bar);
+    last = params.substr(bar + 1);
+    return true;
+}
+
+Event malformed(DecodeError e, std::string_view line) {
+    return Malformed{e, line};
+}
+
+// msgid|result|address from 0.6 on; msgid|address|result before (the address, which may
+// contain '|', in the middle: the result is taken from the end).
+template <class Tx>
+Event decode_tx(SessionRef s, std::string_view params, std::string_view line) {
+    Tx tx{s, {}, false, {}, {}};
+    std::string_view rest;
+    if (!split_first(params, tx.msgid, rest))
+        return malformed(DecodeError::missing_fields, line);
+    if (s.version < Version{0, 6}) {
+        if (!split_last(rest, tx.address, tx.result))
+            return malformed(DecodeError::missing_fields, line);
+    } else if (!split_first(rest, tx.result, tx.address)) {
+        return malformed(DecodeError::missing_fields, line);
+    }
+    tx.ok = tx.result == "ok";
+    return tx;
+}
+
+Event decode_report(SessionRef s,
+                    std::string_view subsystem,
+                    std::string_view event,
+                    std::optional<std::string_view> params,
+                    std::string_view line) {
+    // We register for smtp-in only; anything else is not ours to act on.
+    if (subsystem != "smtp-in")
+        return OtherReport{s, event};
+    if (event == "link-disconnect")
+        return LinkDisconnect{s};
+    const bool typed = event == "link-connect" || event == "link-identify" ||
+                       event == "link-auth" || event == "tx-begin" || event == "tx-mail" ||
+                       event == "tx-rcpt" || event == "tx-reset" || event == "tx-rollback";
+    if (!typed)
+        return OtherReport{s, event};
+    // A tx-reset or tx-rollback without its msgid still ends the transaction: cleanup is
+    // never refused.
+    if (!params && event != "tx-reset" && event != "tx-rollback")
+        return malformed(DecodeError::missing_fields, line);
+    std::string_view p = params.value_or(std::string_view());
+    if (event == "link-connect") {
+        LinkConnect c{s, {}, {}, {}, {}, {}};
+        if (!next_field(p, c.rdns) || !next_field(p, c.fcrdns) || !next_field(p, c.src))
+            return malformed(DecodeError::missing_fields, line);
+        c.dest = p;
+        c.client_ip = address_of(c.src);
+        return c;
+    }
+    if (event == "link-identify") {
+        LinkIdentify i{s, {}, {}};
+        if (!split_first(p, i.method, i.helo))
+            return malformed(DecodeError::missing_fields, line);
+        return i;
+    }
+    if (event == "link-auth") {
+        LinkAuth a{s, false, {}, {}};
+        // 0.7 moved the user name (which may contain '|') last: result|username. Before, it
+        // was username|result, so the result is the text after the last '|'.
+        const bool ok = s.version < Version{0, 7} ? split_last(p, a.user, a.result)
+                                                  : split_first(p, a.result, a.user);
+        if (!ok)
+            return malformed(DecodeError::missing_fields, line);
+        a.pass = a.result == "pass";
+        return a;
+    }
+    if (event == "tx-mail")
+        return decode_tx<TxMail>(s, p, line);
+    if (event == "tx-rcpt")
+        return decode_tx<TxRcpt>(s, p, line);
+    std::string_view msgid = p.substr(0, p.find('|'));
+    if (event == "tx-begin")
+        return TxBegin{s, msgid};
+    if (event == "tx-reset")
+        return TxReset{s, msgid};
+    return TxRollback{s, msgid};
+}
+
+} // namespace
+
+std::string_view to_string(DecodeError e) {
+    switch (e) {
+    case DecodeError::unknown_kind:
+        return "not a config, report or filter line";
+    case DecodeError::missing_fields:
+        return "missing fields";
+    case DecodeError::bad_version:
+        return "bad protocol version";
+    case DecodeError::bad_session:
+        return "bad session id";
+    case DecodeError::bad_token:
+        return "bad token";
+    case DecodeError::empty_config_key:
+        return "empty config key";
+    }
+    return "malformed";
+}
+
+Event decode(std::string_view line) {
+    std::string_view rest = line;
+    std::string_view kind;
+    if (!next_field(rest, kind))
+        return malformed(DecodeError::unknown_kind, line);
+    if (kind == "config") {
+        // config|KEY|VALUE; "config|ready" has no value.
+        auto bar = rest.find('|');
+        std::string_view key = rest.substr(0, bar);
+        std::string_view value =
+            bar == std::string_view::npos ? std::string_view() : rest.substr(bar + 1);
+        if (key.empty())
+            return malformed(DecodeError::empty_config_key, line);
+        if (key == "ready")
+            return ConfigReady{};
+        if (key == "admd")
+            return ConfigAdmd{value};
+        return ConfigOther{key, value};
+    }
+    const bool report = kind == "report";
+    if (!report && kind != "filter")
+        return malformed(DecodeError::unknown_kind, line);
+    std::string_view version, timestamp, subsystem, event;
+    if (!next_field(rest, version) || !next_field(rest, timestamp) ||
+        !next_field(rest, subsystem) || !next_field(rest, event))
+        return malformed(DecodeError::missing_fields, line);
+    auto v = parse_version(version);
+    if (!v)
+        return malformed(DecodeError::bad_version, line);
+    SessionRef s{{}, *v};
+    if (report) {
+        // link-disconnect has nothing after the session id.
+        auto bar = rest.find('|');
+        s.id = rest.substr(0, bar);
+        if (!is_hex_id(s.id))
+            return malformed(DecodeError::bad_session, line);
+        std::optional<std::string_view> params;
+        if (bar != std::string_view::npos)
+            params = rest.substr(bar + 1);
+        return decode_report(s, subsystem, event, params, line);
+    }
+    // Requests have always been SESSION|TOKEN|PARAMS, PARAMS possibly empty (only the responses
+    // of 0.4 put the token first).
+    std::string_view token;
+    if (!next_field(rest, s.id) || !next_field(rest, token))
+        return malformed(DecodeError::missing_fields, line);
+    if (!is_hex_id(s.id))
+        return malformed(DecodeError::bad_session, line);
+    if (!is_hex_id(token))
+        return malformed(DecodeError::bad_token, line);
+    if (event == "data-line")
+        return DataLine{s, token, rest};
+    if (event == "commit")
+        return Commit{s, token};
+    return OtherFilter{s, event, token, rest};
+}
+
+std::optional<SessionRef> session_of(const Event& e) {
+    return std::visit(
+        [](const auto& ev) -> std::optional<SessionRef> {
+            if constexpr (requires { ev.s; })
+                return ev.s;
+            else
+                return std::nullopt;
+        },
+        e);
+}
+
+std::string_view address_of(std::string_view src) {
+    if (src.rfind("unix:", 0) == 0)
+        return {};
+    if (!src.empty() && src.front() == '[') {
+        auto close = src.find(']');
+        return src.substr(1, close == std::string_view::npos ? src.npos : close - 1);
+    }
+    auto colon = src.rfind(':');
+    if (colon != std::string_view::npos && src.find(':') == colon)
+        return src.substr(0, colon);
+    return src; // no port, or a bare IPv6 address
+}
+
+} // namespace arcf::filter

@@ -2,7 +2,9 @@
 // Deterministic benchmark messages and chains.
 #include "bench/corpus.hpp"
 
+#include "arc/base64.hpp"
 #include "arc/header.hpp"
+#include "arc/signature_check.hpp"
 
 #include <algorithm>
 #include <array>
@@ -195,6 +197,25 @@ std::string add_chain(const std::string& message, std::size_t sets, const KeyRin
         m = top + m;
     }
     return m;
+}
+
+std::string add_dkim_signature(const std::string& message, const arc::SealKey& key) {
+    auto split = arc::split_message(message);
+    arc::BodyHasher body(arc::Canon::relaxed);
+    arc::for_each_line(split.body, [&](std::string_view l) { body.add_line(l); });
+    const arc::Digest bh = body.finish();
+    const std::vector<std::string> names = {"from", "to", "subject", "date", "message-id"};
+    std::string field =
+        "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=" + key.domain +
+        "; s=" + key.selector + "; t=" + std::to_string(corpus_time) +
+        "; h=from:to:subject:date:message-id; bh=" +
+        arc::base64_encode(std::string_view(reinterpret_cast<const char*>(bh.data()), bh.size())) +
+        "; b=";
+    auto sig = key.key.sign(
+        arc::sha256(arc::signed_header_data(split.headers, names, arc::Canon::relaxed, field)));
+    if (!sig)
+        throw std::runtime_error("DKIM signing failed: " + sig.error().detail);
+    return field + arc::base64_encode(*sig) + "\r\n" + message;
 }
 
 std::vector<std::string> lines_of(const std::string& message) {

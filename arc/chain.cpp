@@ -39,6 +39,8 @@ struct ChainVerifier::Set {
 
 ChainVerifier::ChainVerifier(VerifyOptions opts)
     : opts_(std::move(opts)),
+      hashes_(opts_.body_hashes ? opts_.body_hashes : std::make_shared<BodyHashes>()),
+      own_hashes_(!opts_.body_hashes),
       budget_(opts_.budget ? opts_.budget
                            : std::make_shared<KeyOperationBudget>(opts_.keys.max_key_operations)) {}
 ChainVerifier::~ChainVerifier() = default;
@@ -188,25 +190,29 @@ std::optional<ChainResult> ChainVerifier::analyse() {
             return fail_result("ARC-Seal i=" + std::to_string(i) +
                                " has cv=" + std::string(to_string(s.seal.cv)));
     }
-    // Body hashers: the newest AMS always, older ones only for oldest-pass.
+    // Body hashers: the newest AMS always (it decides the verdict, step 4), older ones only for
+    // oldest-pass (step 5), ranked below every other use of the message's body-hash budget.
     for (std::uint32_t i = n; i >= 1; --i) {
         Set& s = sets_[i - 1];
         if ((i == n || opts_.oldest_pass) && s.ams_error.empty())
-            s.hasher = hashes_.add(s.ams.body_canon, s.ams.body_length);
+            s.hasher = hashes_->request(s.ams.body_canon, s.ams.body_length,
+                                        i == n ? BodyHashUse::arc_newest : BodyHashUse::arc_older,
+                                        body_hash_algorithm(s.ams.algorithm));
     }
     return std::nullopt;
 }
 
 void ChainVerifier::add_body_line(std::string_view line) {
-    hashes_.add_line(line);
+    if (own_hashes_)
+        hashes_->add_line(line);
 }
 
 std::size_t ChainVerifier::add_body_hash(Canon c) {
-    return hashes_.add(c, std::nullopt);
+    return hashes_->request(c, std::nullopt, BodyHashUse::seal);
 }
 
-const Digest& ChainVerifier::body_hash(std::size_t index) {
-    return hashes_.digest(index);
+const Digest* ChainVerifier::body_hash(std::size_t index) {
+    return hashes_->digest(index);
 }
 
 void ChainVerifier::provide_key(const KeyName& name, const dns::TxtAnswer& answer) {
@@ -251,8 +257,14 @@ int ChainVerifier::verify_ams(const Set& s, std::string& why) {
         why = label + " expired";
         return bad;
     }
-    const Digest& body = hashes_.digest(s.hasher);
-    if (std::string_view(reinterpret_cast<const char*>(body.data()), body.size()) != m.body_hash) {
+    const Digest* body = hashes_->digest(s.hasher);
+    if (body == nullptr) {
+        // Over the message's body-hash budget (mail/body_hashes.hpp): we cannot vouch for it.
+        why = label + ": " + hashes_->refused_reason(s.hasher);
+        return bad;
+    }
+    if (std::string_view(reinterpret_cast<const char*>(body->data()), body->size()) !=
+        m.body_hash) {
         why = label + ": body hash mismatch";
         return bad;
     }

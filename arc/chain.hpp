@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "mail/body_hashes.hpp"
 #include "mail/canon.hpp"
 #include "mail/crypto.hpp"
 #include "mail/header.hpp"
@@ -58,6 +59,10 @@ struct VerifyOptions {
     std::uint64_t now = 0;                 ///< UNIX time, for x= expiry
     bool oldest_pass = true;               ///< also validate older AMSs (costs their key lookups)
     std::uint32_t max_sets = max_instance; ///< longer chains fail (RFC 8617 §4.2.1 caps at 50)
+    /// The message's body hashes, shared with its DKIM verifier and our seal; their owner feeds
+    /// them the body (add_body_line then does nothing). Null: the verifier makes a set of its
+    /// own (default_max_body_hashers) and add_body_line feeds it.
+    SharedBodyHashes body_hashes;
 };
 
 class ChainVerifier {
@@ -70,14 +75,19 @@ class ChainVerifier {
     /// Takes the complete header block (in message order) and returns the deduplicated keys to
     /// look up. The list is empty when the verdict needs no key (no chain, broken structure).
     std::vector<KeyName> begin(std::vector<HeaderField> headers);
-    /// One body line without its line ending.
+    /// One body line without its line ending (ignored when the body hashes were given in
+    /// VerifyOptions::body_hashes: their owner feeds them).
     void add_body_line(std::string_view line);
     /// Also hashes the body under `c` without l= (for sealing this message), sharing the
-    /// hasher of an AMS that uses the same: one body hash per distinct canonicalization. Call
-    /// after begin(); the index is for body_hash().
+    /// hasher of an AMS that uses the same: one body hash per distinct key
+    /// (mail/body_hashes.hpp). Call after begin() and before the body; the index is for
+    /// body_hash().
     std::size_t add_body_hash(Canon c);
-    /// That digest, once every body line was given.
-    const Digest& body_hash(std::size_t index);
+    /// That digest, once every body line was given; null when the body-hash budget left it
+    /// out (BodyHashes::refused_reason()).
+    const Digest* body_hash(std::size_t index);
+    /// The body hashes this verifier uses (never null).
+    const SharedBodyHashes& body_hashes() const { return hashes_; }
     /// A key answer; names not asked for are ignored, repeated answers keep the first.
     void provide_key(const KeyName& name, const dns::TxtAnswer& answer);
     /// Computes the verdict. Keys never provided count as temporary failures.
@@ -110,7 +120,8 @@ class ChainVerifier {
     std::vector<HeaderField> headers_;
     std::vector<Set> sets_; // index = instance - 1
     std::map<KeyName, KeyLookup> keys_;
-    BodyHashes hashes_;
+    SharedBodyHashes hashes_;
+    bool own_hashes_ = false; ///< hashes_ is ours: add_body_line feeds it
     std::optional<ChainResult> settled_;
     SharedKeyBudget budget_;
 };

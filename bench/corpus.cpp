@@ -7,7 +7,9 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "mail/base64.hpp"
 #include "mail/header.hpp"
+#include "mail/signature_check.hpp"
 
 namespace arcf::bench {
 
@@ -195,6 +197,25 @@ std::string add_chain(const std::string& message, std::size_t sets, const KeyRin
         m = top + m;
     }
     return m;
+}
+
+std::string add_dkim_signature(const std::string& message, const arc::SealKey& key) {
+    auto split = mail::split_message(message);
+    mail::BodyHasher body(mail::Canon::relaxed);
+    mail::for_each_line(split.body, [&](std::string_view l) { body.add_line(l); });
+    const mail::Digest bh = body.finish();
+    const std::vector<std::string> names = {"from", "to", "subject", "date", "message-id"};
+    std::string field =
+        "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=" + key.domain +
+        "; s=" + key.selector + "; t=" + std::to_string(corpus_time) +
+        "; h=from:to:subject:date:message-id; bh=" +
+        mail::base64_encode(std::string_view(reinterpret_cast<const char*>(bh.data()), bh.size())) +
+        "; b=";
+    auto sig = key.key.sign(
+        mail::sha256(mail::signed_header_data(split.headers, names, mail::Canon::relaxed, field)));
+    if (!sig)
+        throw std::runtime_error("DKIM signing failed: " + sig.error().detail);
+    return field + mail::base64_encode(*sig) + "\r\n" + message;
 }
 
 std::vector<std::string> lines_of(const std::string& message) {

@@ -41,6 +41,10 @@ KeyRing make_keys(std::size_t hops, unsigned bits);
 /// `message` with `sets` ARC sets added by hops 1..sets (each verifies the chain first).
 std::string add_chain(const std::string& message, std::size_t sets, const KeyRing& keys);
 
+/// `message` with a DKIM-Signature (RFC 6376 §3.5, rsa-sha256, relaxed/relaxed, no l=) by
+/// `key` on top, over From, To, Subject, Date and Message-ID.
+std::string add_dkim_signature(const std::string& message, const arc::SealKey& key);
+
 /// The message split into lines without line ends, as smtpd hands them to the filter.
 std::vector<std::string> lines_of(const std::string& message);
 

@@ -4,7 +4,9 @@
 
 #include "arc/chain.hpp"
 #include "filter/pipeline/message_job.hpp"
+#include "filter/pipeline/sender_auth.hpp"
 
+#include <map>
 #include <stdexcept>
 
 #include "mail/header.hpp"
@@ -68,6 +70,68 @@ Operation verify_operation(const std::string& message, const KeyRing& keys, bool
     if (first.status != arc::ChainStatus::pass)
         throw std::runtime_error("verify benchmark: chain does not pass: " + first.reason);
     return [&message, vo, lookup] { arc::verify_message(message, vo, lookup); };
+}
+
+namespace {
+
+struct DkimAndChain {
+    arc::ChainStatus chain = arc::ChainStatus::none;
+    std::string chain_reason;
+    std::vector<mail::ResInfo> dkim;
+};
+
+DkimAndChain dkim_verify_once(const std::vector<std::string>& lines,
+                              const KeyRing& keys,
+                              const std::map<std::string, const dns::TxtAnswer*>& by_name) {
+    filter::MessageJob job(job_options());
+    filter::SenderAuthOptions ao;
+    ao.spf = false;
+    ao.dmarc = false;
+    filter::SenderAuth auth(ao, filter::SenderContext{"192.0.2.7", "mail.example", "a@example", "",
+                                                      "mx.bench.test",
+                                                      static_cast<std::int64_t>(corpus_time)});
+    job.set_sender_auth(&auth);
+    std::vector<mail::KeyName> names;
+    for (const auto& l : lines) {
+        auto asked = job.add_line(l);
+        names.insert(names.end(), asked.begin(), asked.end());
+    }
+    auto asked = job.end_of_data();
+    names.insert(names.end(), asked.begin(), asked.end());
+    auth.end_of_data();
+    for (const auto& n : names)
+        job.provide_key(n, answer_for(keys, n));
+    static const dns::TxtAnswer missing = dns::TxtAnswer::failed(dns::Status::nxdomain, "none");
+    for (const auto& q : auth.take_queries()) {
+        auto it = by_name.find(q.name);
+        auth.on_answer(q.id, it == by_name.end() ? missing : *it->second);
+    }
+    auth.conclude();
+    auto r = job.complete(nullptr, &auth);
+    DkimAndChain out{r.chain.status, r.chain.reason, {}};
+    for (auto& res : auth.results())
+        if (res.method == "dkim")
+            out.dkim.push_back(std::move(res));
+    return out;
+}
+
+} // namespace
+
+Operation dkim_verify_operation(const std::vector<std::string>& lines, const KeyRing& keys) {
+    auto by_name = std::make_shared<std::map<std::string, const dns::TxtAnswer*>>();
+    for (const auto& [name, answer] : keys.answers)
+        (*by_name)[name.dns_name()] = &answer;
+    auto first = dkim_verify_once(lines, keys, *by_name);
+    if (first.chain != arc::ChainStatus::pass)
+        throw std::runtime_error("DKIM + ARC benchmark: chain does not pass: " +
+                                 first.chain_reason);
+    if (first.dkim.empty())
+        throw std::runtime_error("DKIM + ARC benchmark: no DKIM result");
+    for (const auto& d : first.dkim)
+        if (d.result != "pass")
+            throw std::runtime_error("DKIM + ARC benchmark: dkim=" + d.result + " (" +
+                                     d.reason.value_or("") + ")");
+    return [&lines, &keys, by_name] { dkim_verify_once(lines, keys, *by_name); };
 }
 
 Operation canon_operation(std::string_view body, mail::Canon canon) {

@@ -30,6 +30,11 @@ Operation seal_operation(const std::vector<std::string>& lines,
 /// answer is at hand, its key still has to be used).
 Operation verify_operation(const std::string& message, const KeyRing& keys, bool oldest_pass);
 
+/// `lines` (a message with DKIM-Signatures and an ARC chain) verified as the filter does:
+/// filter::MessageJob with filter::SenderAuth (DKIM on; SPF and DMARC off), every key answer
+/// from `keys`, no seal. ARC and DKIM share the message's body hashes.
+Operation dkim_verify_operation(const std::vector<std::string>& lines, const KeyRing& keys);
+
 /// `body` through BodyHasher (line splitting included).
 Operation canon_operation(std::string_view body, mail::Canon canon);
 

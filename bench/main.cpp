@@ -387,6 +387,19 @@ int run(int argc, char** argv) {
                 [&](const Limits& l) { return l.verify_seconds(bytes, sets); },
                 size == 4 * 1024 ? 0.50 : 0);
         }
+        if ((size == 4 * 1024 || size == 1024 * 1024) && wanted(o, "dkim_verify1_" + sn)) {
+            // Issue 21: a DKIM-Signature and a 1-set chain, relaxed/relaxed both, verified as
+            // the filter does (MessageJob + SenderAuth): one body hash serves both.
+            const auto lines =
+                lines_of(add_chain(add_dkim_signature(plain, *ring.hops[2]), 1, ring));
+            library_figure(
+                "dkim_verify1_" + sn, "DKIM + verify 1-set chain, " + sl,
+                dkim_verify_operation(lines, ring), "3 verify + hash",
+                [&](const Limits& l) {
+                    return 3 / l.rsa_verify_per_s + bytes / l.sha256_bytes_per_s;
+                },
+                0);
+        }
         if (size == 4 * 1024 && wanted(o, "verify3_oldest_pass_4k")) {
             // RFC 8617 §5.2 step 5 (oldest-pass, the filter's default) also checks every
             // older AMS: 2N verifications.

@@ -11,7 +11,8 @@
 //              i= outside d=, expired (x=), l= beyond the body, no key (NXDOMAIN/NODATA), or a
 //              key record that cannot verify it (syntax, revoked p=, k= not matching a=, h=
 //              without sha256, t=s with a subdomain i=, RSA key outside KeyPolicy [RFC 8301]:
-//              size, public exponent, record length; only the first max_key_records records)
+//              size, public exponent, record length; only the first max_key_records records),
+//              or a body hash the message's body-hash budget left out (mail/body_hashes.hpp)
 //   temperror  the key lookup failed temporarily (or was never answered)
 //   policy     not checked: beyond DkimOptions::max_signatures, or the message's public-key
 //              operation budget (KeyPolicy::max_key_operations, shared with ARC) was spent
@@ -30,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "mail/body_hashes.hpp"
 #include "mail/crypto.hpp"
 #include "mail/header.hpp"
 #include "mail/key_budget.hpp"
@@ -50,6 +52,10 @@ struct DkimOptions {
     std::uint64_t now = 0;           ///< UNIX time, for x= expiry (RFC 6376 §3.5)
     std::size_t max_signatures = 10; ///< signatures checked at most, in message order; later
                                      ///< ones get `policy` and cost no lookup and no hashing
+    /// The message's body hashes, shared with its ARC verifier and our seal; their owner feeds
+    /// them the body (add_body_line then does nothing). Null: a set of the verifier's own
+    /// (default_max_body_hashers), fed by add_body_line.
+    SharedBodyHashes body_hashes;
 };
 
 /// The verdict on one DKIM-Signature field, with what RFC 8601 / RFC 6008 report about it.
@@ -77,7 +83,8 @@ class DkimVerifier {
     /// parsed and its header hash computed now (the headers are not kept). Returns the distinct
     /// keys to look up, in the order of first use.
     std::vector<KeyName> begin(const std::vector<HeaderField>& headers);
-    /// One body line without its line ending (needed only while needs_body()).
+    /// One body line without its line ending (needed only while needs_body(); ignored when the
+    /// body hashes are shared: their owner feeds them).
     void add_body_line(std::string_view line);
     /// A key answer; names not asked for are ignored, repeated answers keep the first.
     void provide_key(const KeyName& name, const dns::TxtAnswer& answer);
@@ -94,6 +101,16 @@ class DkimVerifier {
             budget_ = std::move(budget);
     }
 
+    /// Uses `hashes` (the message's set, fed by its owner) instead of a set of its own. Only
+    /// before begin(): false (nothing changed) afterwards, or for null.
+    bool share_body_hashes(SharedBodyHashes hashes) {
+        if (!hashes || begun_)
+            return false;
+        hashes_ = std::move(hashes);
+        own_hashes_ = false;
+        return true;
+    }
+
   private:
     struct Pending;
 
@@ -101,8 +118,10 @@ class DkimVerifier {
     std::vector<DkimSignatureResult> results_;
     std::vector<Pending> pending_;
     std::map<KeyName, KeyLookup> keys_;
-    BodyHashes hashes_;
+    SharedBodyHashes hashes_;
+    bool own_hashes_ = false; ///< hashes_ is ours: add_body_line feeds it
     SharedKeyBudget budget_;
+    bool begun_ = false;
     bool finished_ = false;
 };
 

@@ -2,7 +2,11 @@
 // RFC 6376 §3.6.1 key record parsing.
 #include "mail/key_record.hpp"
 
+#include <functional>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "mail/base64.hpp"
 #include "mail/tag_list.hpp"
@@ -31,6 +35,64 @@ void for_each_item(std::string_view list, Fn&& fn) {
     }
 }
 
+// Parsed key records by their text, per process (issue 21: a warm key costs no tag-list
+// parsing, base64 or DER decoding per message). Only records that parsed are kept, and the
+// policy's checks are applied again on every use (parse_key_record), so a record parsed under
+// one KeyPolicy is never accepted under a stricter one. Bounded: at most max_entries records of
+// at most max_text bytes each (256 KiB of text); when full, an arbitrary entry makes room (a
+// hostile stream of distinct records costs a parse each, as without the cache).
+class ParsedRecordCache {
+  public:
+    static constexpr std::size_t max_entries = 256;
+    static constexpr std::size_t max_text = 1024; // an RSA-4096 record is about 800 bytes
+
+    std::optional<KeyRecord> find(std::string_view txt) {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto it = map_.find(txt);
+        if (it == map_.end())
+            return std::nullopt;
+        return it->second;
+    }
+
+    void insert(std::string_view txt, const KeyRecord& rec) {
+        if (txt.size() > max_text)
+            return;
+        std::lock_guard<std::mutex> lock(mu_);
+        if (map_.size() >= max_entries)
+            map_.erase(map_.begin());
+        map_.emplace(std::string(txt), rec);
+    }
+
+  private:
+    struct Hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+    std::mutex mu_;
+    std::unordered_map<std::string, KeyRecord, Hash, std::equal_to<>> map_;
+};
+
+ParsedRecordCache& record_cache() {
+    static ParsedRecordCache cache;
+    return cache;
+}
+
+// The checks of `policy` that depend on the policy and not on the record's text alone: the RSA
+// key size (RFC 8301 §3.2), as PublicKey::from_der applies them.
+std::optional<Error> size_problem(const KeyRecord& rec, const KeyPolicy& policy) {
+    if (rec.key.type() != KeyType::rsa)
+        return std::nullopt;
+    if (rec.key.bits() < policy.min_rsa_bits)
+        return Error{Errc::key_too_small, std::to_string(rec.key.bits()) + "-bit RSA key"};
+    if (rec.key.bits() > policy.max_rsa_bits)
+        return Error{Errc::key_too_large, std::to_string(rec.key.bits()) + "-bit RSA key"};
+    return std::nullopt;
+}
+
+Result<KeyRecord> parse_uncached(std::string_view txt, const KeyPolicy& policy);
+
 } // namespace
 
 Result<KeyRecord> parse_key_record(std::string_view txt, const KeyPolicy& policy) {
@@ -39,6 +101,20 @@ Result<KeyRecord> parse_key_record(std::string_view txt, const KeyPolicy& policy
         return fail(Errc::key_too_large, "key record of " + std::to_string(txt.size()) +
                                              " bytes (at most " +
                                              std::to_string(policy.max_record_bytes) + ")");
+    if (auto hit = record_cache().find(txt)) {
+        if (auto bad = size_problem(*hit, policy))
+            return tl::unexpected(*bad);
+        return std::move(*hit);
+    }
+    auto rec = parse_uncached(txt, policy);
+    if (rec)
+        record_cache().insert(txt, *rec);
+    return rec;
+}
+
+namespace {
+
+Result<KeyRecord> parse_uncached(std::string_view txt, const KeyPolicy& policy) {
     auto tags = parse_tag_list(txt);
     if (!tags)
         return tl::unexpected(tags.error());
@@ -95,6 +171,8 @@ Result<KeyRecord> parse_key_record(std::string_view txt, const KeyPolicy& policy
     rec.key = std::move(*key);
     return rec;
 }
+
+} // namespace
 
 std::vector<KeyRecord> parse_key_records(const std::vector<std::string>& records,
                                          const KeyPolicy& policy,

@@ -43,41 +43,6 @@ std::string signed_header_data(const std::vector<HeaderField>& headers,
     return data;
 }
 
-struct BodyHashes::Entry {
-    BodyHasher hasher;
-    std::optional<Digest> digest;
-    Entry(Canon c, std::optional<std::uint64_t> limit) : hasher(c, limit) {}
-};
-
-BodyHashes::BodyHashes() = default;
-BodyHashes::~BodyHashes() = default;
-BodyHashes::BodyHashes(BodyHashes&&) noexcept = default;
-BodyHashes& BodyHashes::operator=(BodyHashes&&) noexcept = default;
-
-std::size_t BodyHashes::add(Canon c, std::optional<std::uint64_t> limit) {
-    for (std::size_t i = 0; i < hashers_.size(); ++i)
-        if (hashers_[i]->hasher.canon() == c && hashers_[i]->hasher.limit() == limit)
-            return i;
-    hashers_.push_back(std::make_unique<Entry>(c, limit));
-    return hashers_.size() - 1;
-}
-
-void BodyHashes::add_line(std::string_view line) {
-    for (auto& h : hashers_)
-        h->hasher.add_line(line);
-}
-
-const Digest& BodyHashes::digest(std::size_t index) {
-    Entry& e = *hashers_.at(index);
-    if (!e.digest)
-        e.digest = e.hasher.finish();
-    return *e.digest;
-}
-
-std::uint64_t BodyHashes::canonical_length(std::size_t index) const {
-    return hashers_.at(index)->hasher.canonical_length();
-}
-
 void KeyLookup::record(const dns::TxtAnswer& answer, const KeyPolicy& policy) {
     if (answered)
         return;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: ISC
 // The steps every DKIM-style signature check shares (RFC 6376 §5.4.2, §6.1.2, §6.1.3), used by
 // the ARC-Message-Signature / ARC-Seal checks (arc/chain.hpp) and by DKIM (dkim/verifier.hpp):
-// selecting and canonicalizing the signed header fields, one body hash per distinct
-// (canonicalization, l=) pair, and a key answer turned into a verdict on one signature.
+// selecting and canonicalizing the signed header fields, and a key answer turned into a verdict
+// on one signature. The body hashes they share are in mail/body_hashes.hpp.
 #pragma once
 
 #include "dns/answer.hpp"
@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mail/body_hashes.hpp"
 #include "mail/canon.hpp"
 #include "mail/crypto.hpp"
 #include "mail/header.hpp"
@@ -32,29 +33,6 @@ std::string signed_header_data(const std::vector<HeaderField>& headers,
                                const std::vector<std::string>& signed_names,
                                Canon canon,
                                std::string_view signature_raw);
-
-/// One streaming body hash per distinct (canonicalization, l=) pair; lines go to all of them.
-class BodyHashes {
-  public:
-    BodyHashes();
-    ~BodyHashes();
-    BodyHashes(BodyHashes&&) noexcept;
-    BodyHashes& operator=(BodyHashes&&) noexcept;
-
-    /// The index of the hasher for (c, limit), created on first use.
-    std::size_t add(Canon c, std::optional<std::uint64_t> limit);
-    /// One body line without its line ending.
-    void add_line(std::string_view line);
-    /// Completes hasher `index` (once) and returns its digest.
-    const Digest& digest(std::size_t index);
-    /// The whole canonical body length seen by hasher `index` (before l=); call after digest().
-    std::uint64_t canonical_length(std::size_t index) const;
-    std::size_t size() const { return hashers_.size(); }
-
-  private:
-    struct Entry;
-    std::vector<std::unique_ptr<Entry>> hashers_;
-};
 
 /// What a key lookup answered, parsed once (RFC 6376 §3.6.2.2: every record is tried).
 struct KeyLookup {

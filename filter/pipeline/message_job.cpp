@@ -12,7 +12,18 @@
 
 namespace arcf::filter {
 
-MessageJob::MessageJob(JobOptions opts) : opts_(std::move(opts)), verifier_(opts_.verify) {}
+namespace {
+// The set of body hashes the job owns and lends to its verifiers (mail/body_hashes.hpp).
+mail::SharedBodyHashes own_body_hashes(arc::VerifyOptions& v) {
+    if (!v.body_hashes)
+        v.body_hashes = std::make_shared<mail::BodyHashes>();
+    return v.body_hashes;
+}
+} // namespace
+
+MessageJob::MessageJob(JobOptions opts)
+    : opts_(std::move(opts)), body_hashes_(own_body_hashes(opts_.verify)), verifier_(opts_.verify) {
+}
 
 std::string_view MessageJob::header_from() const {
     // RFC 5322 §3.6: exactly one From field. With several, key choice has no author domain,
@@ -174,7 +185,7 @@ std::vector<mail::KeyName> MessageJob::add_line(std::string_view line) {
         return {};
     }
     ++lines_;
-    verifier_.add_body_line(line);
+    body_hashes_->add_line(line); // once for the chain, DKIM and our seal
     if (auth_)
         auth_->add_body_line(line);
     return {};
@@ -348,7 +359,12 @@ JobResult MessageJob::complete_impl(const std::shared_ptr<const arc::SealKey>& k
         r.seal_note = "not sealed: the message starts with a folded line";
         return r;
     }
-    if (key && !over_limit_ && skipped_.empty() && seal_hash_) {
+    // The seal's body hash; none when the body-hash budget left it out (mail/body_hashes.hpp).
+    const bool may_seal = key && !over_limit_ && skipped_.empty() && seal_hash_;
+    const mail::Digest* seal_body = may_seal ? verifier_.body_hash(*seal_hash_) : nullptr;
+    if (may_seal && seal_body == nullptr) {
+        r.seal_note = "not sealed: " + body_hashes_->refused_reason(*seal_hash_);
+    } else if (seal_body != nullptr) {
         // Seal what will be stored: the fields minus the forged ones we take out.
         const auto& all = verifier_.headers();
         std::vector<mail::HeaderField> kept, inside;
@@ -370,8 +386,7 @@ JobResult MessageJob::complete_impl(const std::shared_ptr<const arc::SealKey>& k
         arc::SealOptions so = opts_.seal;
         so.authserv_id = opts_.authserv_id;
         so.now = opts_.verify.now;
-        auto sealed =
-            arc::seal_message(kept, verifier_.body_hash(*seal_hash_), r.chain, results, *key, so);
+        auto sealed = arc::seal_message(kept, *seal_body, r.chain, results, *key, so);
         r.sealed = sealed.sealed;
         r.seal_note = sealed.reason;
         r.written.values_omitted += sealed.values_omitted;

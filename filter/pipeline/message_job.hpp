@@ -83,13 +83,19 @@ class MessageJob {
     /// Feeds the header block and the body lines to `auth` too (not owned; null to stop), and
     /// gives its DKIM verifier this message's public-key operation budget (one for ARC and
     /// DKIM together: mail/key_budget.hpp).
+    /// Its DKIM verifier also shares this message's body hashes (mail/body_hashes.hpp), which
+    /// the job feeds: the body is hashed once per distinct key for ARC, DKIM and our seal.
     void set_sender_auth(SenderAuth* auth) {
         auth_ = auth;
-        if (auth != nullptr)
+        if (auth != nullptr) {
             auth->share_key_budget(verifier_.key_budget());
+            auth->share_body_hashes(body_hashes_);
+        }
     }
 
     bool headers_done() const { return headers_done_; }
+    /// The message's body hashes (ARC, DKIM and our seal: mail/body_hashes.hpp).
+    const mail::SharedBodyHashes& body_hashes() const { return body_hashes_; }
     const std::vector<mail::HeaderField>& headers() const { return verifier_.headers(); }
     /// Whether input line `index` (0-based, as fed to add_line) belongs to a removed field.
     bool line_removed(std::size_t index) const {
@@ -111,6 +117,8 @@ class MessageJob {
     JobOptions opts_;
     SenderAuth* auth_ = nullptr;
     mail::HeaderCollector collector_;
+    /// The body hashes of ARC, DKIM and our seal (opts_.verify.body_hashes); fed by add_line.
+    mail::SharedBodyHashes body_hashes_;
     arc::ChainVerifier verifier_;
     std::optional<std::size_t> seal_hash_; ///< the verifier's body hash for our seal
     std::vector<std::size_t> field_start_; ///< first input line of each header field

@@ -116,6 +116,12 @@ class SenderAuth {
             dkim_->share_budget(std::move(budget));
     }
 
+    /// DKIM uses `hashes` (the message's body hashes, fed by their owner: mail/body_hashes.hpp)
+    /// instead of hashing the body itself; only before on_headers(). False when not taken.
+    bool share_body_hashes(mail::SharedBodyHashes hashes) {
+        return dkim_ && dkim_->share_body_hashes(std::move(hashes));
+    }
+
     /// The SPF verdict, when SPF ran and finished.
     const std::optional<spf::Verdict>& spf_verdict() const { return spf_verdict_; }
 

@@ -788,3 +788,132 @@ TEST_CASE("dkim + arc: the worst legal message is fully verified under the defau
     CHECK(both.chain.status == arc::ChainStatus::fail);
     CHECK_THAT(both.chain.reason, Contains("budget exhausted"));
 }
+
+namespace {
+
+// Verifies DKIM and the chain of `msg` with one set of body hashes of `max_hashers`, fed once
+// (as filter::MessageJob does), with a seal's relaxed body hash requested too.
+struct SharedRun {
+    std::vector<dkim::DkimSignatureResult> dkim;
+    arc::ChainResult chain;
+    mail::SharedBodyHashes hashes;
+    const mail::Digest* seal = nullptr;
+};
+
+SharedRun verify_shared(const std::string& msg, const Dns& dns, std::size_t max_hashers) {
+    auto split = mail::split_message(msg);
+    SharedRun run;
+    run.hashes = std::make_shared<mail::BodyHashes>(max_hashers);
+    arc::VerifyOptions vo;
+    vo.now = now;
+    vo.body_hashes = run.hashes;
+    arc::ChainVerifier cv(vo);
+    dkim::DkimVerifier dv(options());
+    CHECK(dv.share_body_hashes(run.hashes));
+    auto names = dv.begin(split.headers);
+    CHECK_FALSE(dv.share_body_hashes(std::make_shared<mail::BodyHashes>())); // too late
+    for (const auto& n : cv.begin(std::move(split.headers)))
+        names.push_back(n);
+    const auto seal = cv.add_body_hash(mail::Canon::relaxed);
+    mail::for_each_line(split.body, [&](std::string_view l) {
+        run.hashes->add_line(l);
+        // The verifiers leave a shared set to its owner: lines given to them are not hashed
+        // a second time.
+        cv.add_body_line(l);
+        dv.add_body_line(l);
+    });
+    for (const auto& n : names) {
+        cv.provide_key(n, dns(n));
+        dv.provide_key(n, dns(n));
+    }
+    run.dkim = dv.finish();
+    run.chain = cv.finish();
+    run.seal = cv.body_hash(seal);
+    return run;
+}
+
+tests::Signer hop_signer() {
+    return tests::Signer{&keys().ed25519, "hop.example", "h"};
+}
+
+} // namespace
+
+TEST_CASE("dkim + arc: a DKIM-Signature, an AMS and our seal share one body hash",
+          "[dkim][chain][body_hashes][issue16][issue21]") {
+    // relaxed/relaxed both, no l=: one hasher for DKIM, the AMS and the seal.
+    std::string msg = sign(base_message, spec(author()));
+    tests::SealOptions o;
+    o.ams = o.seal = hop_signer();
+    msg = tests::seal_message(msg, o);
+    const Dns dns = dns_for({author(), hop_signer()});
+    auto run = verify_shared(msg, dns, mail::default_max_body_hashers);
+    REQUIRE(run.dkim.size() == 1);
+    CHECK(run.dkim[0].result == DkimResult::pass);
+    CHECK(run.chain.status == arc::ChainStatus::pass);
+    CHECK(run.hashes->keys() == 1);
+    CHECK(run.hashes->hashers() == 1);
+    REQUIRE(run.seal != nullptr);
+    CHECK(*run.seal == tests::hash_body(mail::Canon::relaxed, mail::split_message(msg).body));
+
+    // A simple/simple DKIM-Signature on top needs a second hasher, and still passes.
+    msg = sign(msg, spec(esp(), "simple/simple"));
+    run = verify_shared(msg, dns_for({author(), esp(), hop_signer()}),
+                        mail::default_max_body_hashers);
+    REQUIRE(run.dkim.size() == 2);
+    CHECK(run.dkim[0].result == DkimResult::pass);
+    CHECK(run.dkim[1].result == DkimResult::pass);
+    CHECK(run.chain.status == arc::ChainStatus::pass);
+    CHECK(run.hashes->hashers() == 2);
+}
+
+TEST_CASE("dkim + arc: body hashes past the budget give a verdict with a reason",
+          "[dkim][chain][body_hashes][issue21]") {
+    // Three DKIM-Signatures with distinct l= and a 2-set chain whose older AMS has an l= of its
+    // own: five keys (with the seal's, shared with the newest AMS).
+    std::string msg = base_message;
+    for (const char* l : {"3", "2", "1"}) {
+        Spec s = spec(author());
+        s.extra = {{"l", l}};
+        msg = sign(msg, s);
+    }
+    tests::SealOptions first;
+    first.ams = first.seal = hop_signer();
+    first.body_length = 5;
+    msg = tests::seal_message(msg, first);
+    tests::SealOptions second;
+    second.ams = second.seal = hop_signer();
+    second.cv = arc::Cv::pass;
+    msg = tests::seal_message(msg, second);
+    const Dns dns = dns_for({author(), hop_signer()});
+
+    auto all = verify_shared(msg, dns, mail::default_max_body_hashers);
+    CHECK(all.hashes->hashers() == 5);
+    REQUIRE(all.dkim.size() == 3);
+    for (const auto& r : all.dkim)
+        CHECK(r.result == DkimResult::pass);
+    CHECK(all.chain.status == arc::ChainStatus::pass);
+    CHECK(all.chain.oldest_pass == std::optional<std::uint32_t>(0));
+
+    // Two hashers: the newest AMS (with our seal) and the first DKIM-Signature in message order.
+    auto capped = verify_shared(msg, dns, 2);
+    CHECK(capped.hashes->keys() == 5);
+    CHECK(capped.hashes->hashers() == 2);
+    REQUIRE(capped.dkim.size() == 3);
+    CHECK(capped.dkim[0].result == DkimResult::pass);
+    for (std::size_t i : {1u, 2u}) {
+        CHECK(capped.dkim[i].result == DkimResult::permerror);
+        CHECK_THAT(capped.dkim[i].reason,
+                   Contains("body hash not computed: more than 2 distinct body hashes"));
+    }
+    // The verdict still stands; the older AMS is not vouched for (oldest-pass is informational).
+    CHECK(capped.chain.status == arc::ChainStatus::pass);
+    CHECK(capped.chain.oldest_pass == std::optional<std::uint32_t>(2));
+    CHECK(capped.seal != nullptr);
+
+    // One hasher: the newest AMS's, which our seal shares; every DKIM-Signature is left out.
+    auto one = verify_shared(msg, dns, 1);
+    CHECK(one.chain.status == arc::ChainStatus::pass);
+    CHECK(one.seal != nullptr);
+    for (const auto& r : one.dkim)
+        CHECK(r.result == DkimResult::permerror);
+}

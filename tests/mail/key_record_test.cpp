@@ -225,3 +225,35 @@ TEST_CASE("key_record: a record longer than max_record_bytes is refused", "[key_
     small.max_record_bytes = 128;
     CHECK(parse_error(usable, small) == Errc::key_too_large);
 }
+
+TEST_CASE("key_record: a record parsed before is checked against each caller's policy",
+          "[key_record][rfc8301][issue21]") {
+    // Parsed records are kept per process (issue 21); the size policy still applies to every
+    // use: a record accepted under a lax policy is refused under a strict one, and again
+    // accepted under the lax one.
+    const std::string small = std::string("v=DKIM1; k=rsa; t=s; p=") + tests::keys::rsa512_spki_b64;
+    mail::KeyPolicy lax;
+    lax.min_rsa_bits = 512;
+    const auto first = parse_ok(small, lax);
+    CHECK(first.key.bits() == 512);
+    CHECK(first.strict_identity);
+    CHECK(parse_error(small) == Errc::key_too_small);
+    mail::KeyPolicy narrow = lax;
+    narrow.max_rsa_bits = 256;
+    CHECK(parse_error(small, narrow) == Errc::key_too_large);
+    mail::KeyPolicy short_records = lax;
+    short_records.max_record_bytes = 64;
+    CHECK(parse_error(small, short_records) == Errc::key_too_large);
+    const auto again = parse_ok(small, lax);
+    CHECK(again.key.bits() == 512);
+    CHECK(again.strict_identity);
+    CHECK_FALSE(again.testing);
+    // The same record text, the same flags: a cached parse differs from a fresh one in nothing.
+    const std::string rsa = "v=DKIM1; t=y; p=" + rsa_p;
+    for (int i = 0; i < 2; ++i) {
+        auto rec = parse_ok(rsa);
+        CHECK(rec.testing);
+        CHECK_FALSE(rec.strict_identity);
+        CHECK(is_rsa_test_key(rec));
+    }
+}

@@ -69,11 +69,18 @@ SenderAuthOptions options() {
 using Zone = std::map<std::string, dns::Answer>;
 
 // Feeds the message, answers every lookup from `zone` (absent names: NXDOMAIN) and concludes.
-// Returns the names asked for, in order.
-std::vector<std::string> run(SenderAuth& a, const std::string& msg, const Zone& zone) {
-    auto split = mail::split_message(msg);
-    a.on_headers(split.headers);
-    mail::for_each_line(split.body, [&](std::string_view l) { a.add_body_line(l); });
+// Returns the names asked for, in order. With `job` (which `a` was given to), the job reads the
+// message and feeds `a`, as in the filter: they share the body hashes (mail/body_hashes.hpp).
+std::vector<std::string>
+run(SenderAuth& a, const std::string& msg, const Zone& zone, filter::MessageJob* job = nullptr) {
+    if (job != nullptr) {
+        mail::for_each_line(msg, [&](std::string_view l) { job->add_line(l); });
+        job->end_of_data();
+    } else {
+        auto split = mail::split_message(msg);
+        a.on_headers(split.headers);
+        mail::for_each_line(split.body, [&](std::string_view l) { a.add_body_line(l); });
+    }
     a.end_of_data();
     std::vector<std::string> asked;
     for (auto q = a.take_queries(); !q.empty(); q = a.take_queries())
@@ -255,7 +262,7 @@ TEST_CASE("sender_auth: DKIM draws from the message's public-key operation budge
     filter::MessageJob job(std::move(jo));
     SenderAuth a(options(), SenderContext{"192.0.2.1", "h", "a@example.com", "", "mx", now});
     job.set_sender_auth(&a);
-    run(a, signed_msg, zone);
+    run(a, signed_msg, zone, &job);
     auto rs = a.results();
     CHECK_THAT(written(rs), arcf::test::Contains("dkim=policy"));
     CHECK_THAT(written(rs), arcf::test::Contains("budget exhausted"));
@@ -264,4 +271,27 @@ TEST_CASE("sender_auth: DKIM draws from the message's public-key operation budge
     SenderAuth alone(options(), SenderContext{"192.0.2.1", "h", "a@example.com", "", "mx", now});
     run(alone, signed_msg, zone);
     CHECK_THAT(written(alone.results()), arcf::test::Contains("dkim=pass"));
+}
+
+TEST_CASE("message_job: DKIM, the chain and our seal share the message's body hashes",
+          "[sender_auth][dkim][message_job][issue16][issue21]") {
+    // The job reads the body once; the DKIM verifier of the SenderAuth it feeds uses the job's
+    // body hashes: a relaxed DKIM-Signature and a relaxed seal share one hasher, a simple seal
+    // needs a second one in the same set.
+    Signer s;
+    const std::string signed_msg = dkim_sign(message, s);
+    const Zone zone{{"k1._domainkey.example.com", dns::Answer::found({s.record()})}};
+    for (auto [seal_canon, keys] : {std::pair{mail::Canon::relaxed, std::size_t{1}},
+                                    std::pair{mail::Canon::simple, std::size_t{2}}}) {
+        filter::JobOptions jo;
+        jo.authserv_id = "mx.example.net";
+        jo.seal.body_canon = seal_canon;
+        filter::MessageJob job(std::move(jo));
+        SenderAuth a(options(), SenderContext{"192.0.2.1", "h", "a@example.com", "", "mx", now});
+        job.set_sender_auth(&a);
+        run(a, signed_msg, zone, &job);
+        CHECK_THAT(written(a.results()), arcf::test::Contains("dkim=pass"));
+        CHECK(job.body_hashes()->keys() == keys);
+        CHECK(job.body_hashes()->hashers() == keys);
+    }
 }

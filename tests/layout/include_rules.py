@@ -20,7 +20,7 @@ ALLOWED = {
     'dns': ['text'],
     'filter/pipeline': ['arc', 'dkim', 'mail', 'spf', 'dmarc', 'dns', 'text'],
     'filter/smtpd': ['filter/pipeline', 'arc', 'dkim', 'mail', 'spf', 'dmarc', 'dns', 'text'],
-    'filter/exim': ['filter/pipeline', 'filter/config', 'filter/cli', 'arc', 'dkim', 'mail', 'spf',
+    'filter/exim': ['filter/pipeline', 'filter/config', 'filter/shell', 'filter/cli', 'arc', 'dkim', 'mail', 'spf',
                     'dmarc', 'dns', 'text'],
     'filter/config': ['filter/pipeline', 'filter/smtpd', 'arc', 'dkim', 'mail', 'spf', 'dmarc',
                       'dns', 'text'],

@@ -4,12 +4,11 @@
 #pragma once
 
 #include "dns/answer.hpp"
-#include "filter/message_job.hpp"
+#include "filter/pipeline/message.hpp"
 #include "filter/policy.hpp"
 #include "filter/protocol.hpp"
 #include "filter/replay.hpp"
 #include "filter/sender_auth.hpp"
-#include "filter/spool.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -81,6 +80,9 @@ struct Actions {
     std::vector<std::string> logs; ///< one key=value line each, for stderr
 };
 
+/// The pipeline's settings for messages of an engine (or Exim) with these options.
+pipeline::Settings message_settings(const EngineOptions& opts, std::string authserv_id);
+
 class Engine {
   public:
     explicit Engine(EngineOptions opts);
@@ -125,8 +127,9 @@ class Engine {
     void on_filter(const ProtocolLine& l, std::uint64_t now, Actions& out);
     void on_data_line(
         Session& s, std::string_view token, std::string_view line, std::uint64_t now, Actions& out);
-    void start_queries(Message& m, const std::vector<arc::KeyName>& names, Actions& out);
-    void start_auth_queries(Message& m, Actions& out);
+    void take_queries(Message& m, Actions& out);
+    void cancel_queries(MessageId id, Actions& out);
+    const std::shared_ptr<const pipeline::Settings>& settings();
     void arm_deadline(Message& m, Actions& out);
     void try_complete(Session& s, Actions& out);
     void complete(Session& s, Actions& out);
@@ -142,12 +145,14 @@ class Engine {
     std::string admd_; ///< smtpd's config|admd
     bool ready_ = false;
     std::map<std::string, Session, std::less<>> sessions_;
+    /// What the pipeline asks for, by the message's own query id.
     struct QueryRef {
         MessageId message;
-        bool arc_key = true;       ///< else a sender-authentication lookup
-        arc::KeyName key;          ///< ARC key
-        std::uint64_t auth_id = 0; ///< SenderAuth's query id
+        pipeline::QueryId local;
     };
+    /// opts_ and authserv_id_ as the pipeline's settings (rebuilt when either changes).
+    std::shared_ptr<const pipeline::Settings> settings_;
+    const EngineOptions* settings_source_ = nullptr;
     std::map<QueryId, QueryRef> queries_;
     std::map<MessageId, std::string> message_sessions_;
     QueryId next_query_ = 1;

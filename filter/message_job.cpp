@@ -321,6 +321,7 @@ JobResult MessageJob::complete_impl(const std::shared_ptr<const arc::SealKey>& k
     if (r.chain.status == arc::ChainStatus::temperror) {
         // A temporary DNS failure is never sealed or reported as a final verdict: defer.
         r.tempfail = true;
+        r.seal = pipeline::SealOutcome::chain_temperror;
         r.seal_note = "not sealed: temperror";
         return r;
     }
@@ -345,6 +346,7 @@ JobResult MessageJob::complete_impl(const std::shared_ptr<const arc::SealKey>& k
     if (leading_fold_) {
         // Whatever we put on top would absorb that line (a seal that cannot verify, or text
         // appended to our Authentication-Results): add nothing.
+        r.seal = pipeline::SealOutcome::leading_fold;
         r.seal_note = "not sealed: the message starts with a folded line";
         return r;
     }
@@ -374,6 +376,12 @@ JobResult MessageJob::complete_impl(const std::shared_ptr<const arc::SealKey>& k
             arc::seal_message(kept, verifier_.body_hash(*seal_hash_), r.chain, results, *key, so);
         r.sealed = sealed.sealed;
         r.seal_note = sealed.reason;
+        // RFC 8617 §5.1: seal_message refuses an ended chain and a 51st set; anything else it
+        // refuses is an error making the set.
+        r.seal = sealed.sealed                       ? pipeline::SealOutcome::sealed
+                 : r.chain.ended                     ? pipeline::SealOutcome::chain_fail
+                 : r.chain.sets >= arc::max_instance ? pipeline::SealOutcome::over_limit
+                                                     : pipeline::SealOutcome::seal_error;
         r.written.values_omitted += sealed.values_omitted;
         r.written.results_omitted += sealed.results_omitted;
         // AS, AMS, AAR as one block on top (what Microsoft 365 expects).
@@ -382,9 +390,13 @@ JobResult MessageJob::complete_impl(const std::shared_ptr<const arc::SealKey>& k
         if (!lines_fit(r.added_lines, 0)) {
             r.added_lines.clear();
             r.sealed = false;
+            r.seal = pipeline::SealOutcome::added_too_long;
             r.seal_note = "not sealed: a line of the new ARC set would exceed 998 octets";
         }
     } else {
+        r.seal = over_limit_         ? pipeline::SealOutcome::header_limits
+                 : !skipped_.empty() ? pipeline::SealOutcome::too_large
+                                     : pipeline::SealOutcome::policy;
         r.seal_note = over_limit_         ? "not sealed: header limits"
                       : !skipped_.empty() ? "not sealed: " + skipped_
                                           : "not sealed: policy";
@@ -409,6 +421,7 @@ JobResult MessageJob::complete_impl(const std::shared_ptr<const arc::SealKey>& k
     if (total > max_added_total) {
         r.added_lines.clear();
         r.sealed = false;
+        r.seal = pipeline::SealOutcome::added_too_long;
         r.seal_note = "not sealed: the fields to add would exceed " +
                       std::to_string(max_added_total) + " octets";
         ++r.written.results_omitted;

@@ -6,6 +6,7 @@
 #include "arc/auth_results.hpp"
 #include "arc/chain.hpp"
 #include "arc/seal.hpp"
+#include "filter/pipeline/seal_outcome.hpp"
 #include "filter/sender_auth.hpp"
 
 #include <memory>
@@ -44,7 +45,8 @@ struct JobResult {
     arc::ChainResult chain;
     bool tempfail = false; ///< defer the message: a key answer was temporary
     bool sealed = false;
-    std::string seal_note;                ///< why sealed or not
+    pipeline::SealOutcome seal = pipeline::SealOutcome::policy; ///< why sealed or not
+    std::string seal_note;                ///< the same in words (seal_error: what failed)
     std::vector<std::string> added_lines; ///< physical header lines to put on top, no EOL
     std::size_t forged_removed = 0;       ///< forged Authentication-Results taken out
     /// What the write budgets left out of our Authentication-Results and AAR (logged as

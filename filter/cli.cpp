@@ -160,30 +160,6 @@ KeySource make_key_source(const KeySourceOptions& opts) {
     };
 }
 
-arc::ChainResult
-verify_with(std::string_view message, const arc::VerifyOptions& opts, const KeySource& source) {
-    auto split = arc::split_message(message);
-    arc::ChainVerifier v(opts);
-    auto names = v.begin(std::move(split.headers));
-    arc::for_each_line(split.body, [&](std::string_view line) { v.add_body_line(line); });
-    look_up_keys(names, source,
-                 [&](const arc::KeyName& k, const dns::TxtAnswer& a) { v.provide_key(k, a); });
-    return v.finish();
-}
-
-void look_up_keys(const std::vector<arc::KeyName>& names,
-                  const KeySource& source,
-                  const std::function<void(const arc::KeyName&, const dns::TxtAnswer&)>& provide) {
-    if (names.empty())
-        return;
-    std::vector<std::string> qnames;
-    for (const auto& n : names)
-        qnames.push_back(n.dns_name());
-    auto answers = source(qnames);
-    for (std::size_t i = 0; i < names.size() && i < answers.size(); ++i)
-        provide(names[i], answers[i]);
-}
-
 std::string json_escape(std::string_view s) {
     std::string out;
     for (char c : s) {

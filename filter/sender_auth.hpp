@@ -115,6 +115,9 @@ class SenderAuth {
             dkim_->share_budget(std::move(budget));
     }
 
+    /// Every DKIM-Signature's result (RFC 6376 §6.1), once concluded.
+    const std::vector<arc::DkimSignatureResult>& dkim_results() const { return dkim_results_; }
+
     /// The SPF verdict, when SPF ran and finished.
     const std::optional<spf::Verdict>& spf_verdict() const { return spf_verdict_; }
 

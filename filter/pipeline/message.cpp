@@ -331,6 +331,8 @@ Outcome Message::finish(const Delivery& delivery) {
 
 void Message::add_log(Outcome& o) const {
     if (auth_)
+        o.dkim = auth_->dkim_results();
+    if (auth_)
         for (auto& kv : auth_->log_fields())
             o.log.push_back(std::move(kv));
     if (deadline_hit_)

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "arc/chain.hpp"
+#include "arc/dkim.hpp"
 #include "arc/seal.hpp"
 #include "dns/answer.hpp"
 #include "filter/pipeline/seal_outcome.hpp"
@@ -93,6 +94,8 @@ struct Outcome {
     /// One flag per input line (as given to add_line): the line belongs to a removed field.
     std::vector<bool> removed_lines;
     LogFields log;
+    /// Every DKIM-Signature's result (RFC 6376 §6.1), for `filter-arc verify --json`.
+    std::vector<arc::DkimSignatureResult> dkim;
 };
 
 /// How the MTA passes the message back: lines longer than `line_room` are cut by it (or,

@@ -323,10 +323,10 @@ void Engine::cancel_queries(MessageId id, Actions& out) {
 }
 
 const std::shared_ptr<const pipeline::Settings>& Engine::settings() {
-    if (!settings_ || settings_->authserv_id != authserv_id_ || settings_source_ != opts_.get()) {
+    if (!settings_ || settings_->authserv_id != authserv_id_ || settings_source_ != opts_) {
         settings_ =
             std::make_shared<const pipeline::Settings>(message_settings(*opts_, authserv_id_));
-        settings_source_ = opts_.get();
+        settings_source_ = opts_;
     }
     return settings_;
 }

@@ -152,7 +152,9 @@ class Engine {
     };
     /// opts_ and authserv_id_ as the pipeline's settings (rebuilt when either changes).
     std::shared_ptr<const pipeline::Settings> settings_;
-    const EngineOptions* settings_source_ = nullptr;
+    /// The options settings_ was made from (held: a raw pointer could match new options
+    /// allocated where freed ones were).
+    std::shared_ptr<const EngineOptions> settings_source_;
     std::map<QueryId, QueryRef> queries_;
     std::map<MessageId, std::string> message_sessions_;
     QueryId next_query_ = 1;

@@ -90,8 +90,8 @@ class Engine {
 
     /// One line from smtpd (without '\n'); `now` is UNIX time in seconds.
     void on_line(std::string_view line, std::uint64_t now, Actions& out);
-    /// The answer to one of the queries in Actions::queries (of the type asked): ARC keys go to
-    /// the message's verifier, the rest to its sender authentication.
+    /// The answer to one of the queries in Actions::queries (of the type asked), handed to the
+    /// message's pipeline by its own question id (filter/pipeline/message.hpp).
     void on_answer(QueryId id, const dns::Answer& answer, Actions& out);
     void on_deadline(MessageId id, Actions& out);
 

@@ -60,7 +60,7 @@ std::vector<arc::KeyName> MessageJob::finish_headers() {
     collector_.finish();
     auto& fields = collector_.fields();
     // RFC 8617 §5.2 has no verdict for a chain we refuse to examine: with ARC fields present the
-    // result is fail with this reason (complete_impl), never none; without them, none is true
+    // result is fail with this reason (complete), never none; without them, none is true
     // (every field name was seen by add_line).
     // add_line counted every field and octet, including those past the limit it stopped storing.
     if (fields_seen_ > opts_.max_header_fields)
@@ -292,18 +292,7 @@ std::string remote_ip_of(const std::vector<arc::ResInfo>& results) {
 } // namespace
 
 JobResult MessageJob::complete(const std::shared_ptr<const arc::SealKey>& key,
-                               const std::vector<arc::ResInfo>& sender_results) {
-    return complete_impl(key, &sender_results, nullptr);
-}
-
-JobResult MessageJob::complete(const std::shared_ptr<const arc::SealKey>& key,
                                const SenderAuth* auth) {
-    return complete_impl(key, nullptr, auth);
-}
-
-JobResult MessageJob::complete_impl(const std::shared_ptr<const arc::SealKey>& key,
-                                    const std::vector<arc::ResInfo>* given,
-                                    const SenderAuth* auth) {
     if (!headers_done_)
         end_of_data();
     JobResult r;
@@ -326,9 +315,7 @@ JobResult MessageJob::complete_impl(const std::shared_ptr<const arc::SealKey>& k
         return r;
     }
     std::vector<arc::ResInfo> sender_results;
-    if (given) {
-        sender_results = *given;
-    } else if (auth) {
+    if (auth) {
         // The newest set's AAR, for the ARC-aware DMARC override (RFC 8617 §7.2.1), only when
         // the chain validated (the override checks that again).
         std::optional<dmarc::SealerResults> newest;

@@ -2,10 +2,9 @@
 // RFC 8617 §4.1 ARC header field parsing.
 #include "arc/arc_headers.hpp"
 
-#include "arc/header.hpp"
-#include "arc/signature_tags.hpp"
-#include "arc/tag_list.hpp"
-
+#include "mail/header.hpp"
+#include "mail/signature_tags.hpp"
+#include "mail/tag_list.hpp"
 #include "text/ascii.hpp"
 
 namespace arcf::arc {

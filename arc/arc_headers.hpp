@@ -3,17 +3,21 @@
 // and ARC-Seal, parsed into typed values.
 #pragma once
 
-#include "arc/canon.hpp"
-#include "arc/crypto.hpp"
-#include "arc/result.hpp"
-
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "mail/canon.hpp"
+#include "mail/crypto.hpp"
+#include "mail/result.hpp"
+
 namespace arcf::arc {
+
+// Written in terms of the shared mail plumbing (mail/).
+using namespace arcf::mail;
+using mail::to_string; // arc::to_string names the mail/ overloads too
 
 inline constexpr std::string_view aar_name = "arc-authentication-results";
 inline constexpr std::string_view ams_name = "arc-message-signature";

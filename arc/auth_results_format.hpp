@@ -2,13 +2,17 @@
 // Writing Authentication-Results values for the arc method (RFC 8601 §2.2, RFC 8617 §6).
 #pragma once
 
-#include "arc/auth_results.hpp"
 #include "arc/chain.hpp"
 
 #include <string>
 #include <string_view>
 
+#include "mail/auth_results.hpp"
+
 namespace arcf::arc {
+
+// Written in terms of the shared mail plumbing (mail/).
+using namespace arcf::mail;
 
 /// "arc=pass (reason) header.oldest-pass=0 smtp.remote-ip=1.2.3.4" — one resinfo, written by
 /// format_resinfo() within its budgets (the reason is a comment of at most 256 octets).

@@ -222,8 +222,8 @@ int ChainVerifier::check_signature(const KeyName& name,
                                    Algorithm alg,
                                    std::string& why) {
     auto it = keys_.find(name);
-    auto v = arc::check_signature(it == keys_.end() ? nullptr : &it->second, name, digest, sig, alg,
-                                  false, budget_.get());
+    auto v = mail::check_signature(it == keys_.end() ? nullptr : &it->second, name, digest, sig,
+                                   alg, false, budget_.get());
     why = std::move(v.why);
     switch (v.outcome) {
     case SignatureCheck::pass:

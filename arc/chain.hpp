@@ -4,13 +4,6 @@
 #pragma once
 
 #include "arc/arc_headers.hpp"
-#include "arc/canon.hpp"
-#include "arc/crypto.hpp"
-#include "arc/header.hpp"
-#include "arc/key_budget.hpp"
-#include "arc/key_name.hpp"
-#include "arc/key_record.hpp"
-#include "arc/signature_check.hpp"
 #include "dns/answer.hpp"
 
 #include <cstdint>
@@ -20,7 +13,18 @@
 #include <string>
 #include <vector>
 
+#include "mail/canon.hpp"
+#include "mail/crypto.hpp"
+#include "mail/header.hpp"
+#include "mail/key_budget.hpp"
+#include "mail/key_name.hpp"
+#include "mail/key_record.hpp"
+#include "mail/signature_check.hpp"
+
 namespace arcf::arc {
+
+// Written in terms of the shared mail plumbing (mail/).
+using namespace arcf::mail;
 
 /// The verdict for the whole chain; `temperror` only when a key answer was temporary and nothing
 /// failed for certain (a temporary DNS failure is never reported as fail). A chain whose

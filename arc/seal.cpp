@@ -3,10 +3,10 @@
 #include "arc/seal.hpp"
 
 #include "arc/arc_headers.hpp"
-#include "arc/base64.hpp"
 
 #include <algorithm>
 
+#include "mail/base64.hpp"
 #include "text/ascii.hpp"
 
 namespace arcf::arc {

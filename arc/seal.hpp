@@ -3,17 +3,21 @@
 // of a new ARC set — ARC-Seal, ARC-Message-Signature, ARC-Authentication-Results.
 #pragma once
 
-#include "arc/auth_results.hpp"
-#include "arc/canon.hpp"
 #include "arc/chain.hpp"
-#include "arc/crypto.hpp"
-#include "arc/header.hpp"
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "mail/auth_results.hpp"
+#include "mail/canon.hpp"
+#include "mail/crypto.hpp"
+#include "mail/header.hpp"
+
 namespace arcf::arc {
+
+// Written in terms of the shared mail plumbing (mail/).
+using namespace arcf::mail;
 
 /// The header fields our AMS signs by default, when present. "list-*" stands for every List-
 /// header. ARC headers are never signed (RFC 8617 §4.1.2).

@@ -2,12 +2,12 @@
 // Deterministic benchmark messages and chains.
 #include "bench/corpus.hpp"
 
-#include "arc/header.hpp"
-
 #include <algorithm>
 #include <array>
 #include <stdexcept>
 #include <string_view>
+
+#include "mail/header.hpp"
 
 namespace arcf::bench {
 
@@ -152,14 +152,14 @@ std::string make_text_body(std::size_t bytes, std::uint32_t seed) {
 KeyRing make_keys(std::size_t hops, unsigned bits) {
     KeyRing ring;
     for (std::size_t i = 1; i <= hops; ++i) {
-        auto k = arc::PrivateKey::generate(arc::KeyType::rsa, bits);
+        auto k = mail::PrivateKey::generate(mail::KeyType::rsa, bits);
         if (!k)
             throw std::runtime_error("key generation: " + k.error().detail);
         auto key = std::make_shared<arc::SealKey>();
         key->domain = "hop" + std::to_string(i) + ".example";
         key->selector = "s1";
         key->key = std::move(*k);
-        ring.answers[arc::KeyName{key->selector, key->domain}] =
+        ring.answers[mail::KeyName{key->selector, key->domain}] =
             dns::TxtAnswer::found({"v=DKIM1; k=rsa; p=" + key->key.public_key_base64()}, 300);
         ring.hops.push_back(std::move(key));
     }
@@ -172,16 +172,16 @@ std::string add_chain(const std::string& message, std::size_t sets, const KeyRin
         const arc::SealKey& key = *keys.hops.at(i);
         arc::VerifyOptions vo;
         vo.now = corpus_time;
-        auto chain = arc::verify_message(m, vo, [&](const arc::KeyName& n) {
+        auto chain = arc::verify_message(m, vo, [&](const mail::KeyName& n) {
             auto it = keys.answers.find(n);
             return it == keys.answers.end() ? dns::TxtAnswer::failed(dns::Status::nxdomain, "")
                                             : it->second;
         });
         if (chain.status != arc::ChainStatus::pass && chain.status != arc::ChainStatus::none)
             throw std::runtime_error("corpus chain does not verify: " + chain.reason);
-        auto split = arc::split_message(m);
-        arc::BodyHasher body(arc::Canon::relaxed);
-        arc::for_each_line(split.body, [&](std::string_view l) { body.add_line(l); });
+        auto split = mail::split_message(m);
+        mail::BodyHasher body(mail::Canon::relaxed);
+        mail::for_each_line(split.body, [&](std::string_view l) { body.add_line(l); });
         arc::SealOptions so;
         so.authserv_id = "mx." + key.domain;
         so.now = corpus_time;
@@ -199,7 +199,7 @@ std::string add_chain(const std::string& message, std::size_t sets, const KeyRin
 
 std::vector<std::string> lines_of(const std::string& message) {
     std::vector<std::string> out;
-    bool ended = arc::for_each_line(message, [&](std::string_view l) { out.emplace_back(l); });
+    bool ended = mail::for_each_line(message, [&](std::string_view l) { out.emplace_back(l); });
     (void)ended;
     return out;
 }

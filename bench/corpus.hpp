@@ -5,7 +5,6 @@
 #pragma once
 
 #include "arc/chain.hpp"
-#include "arc/crypto.hpp"
 #include "arc/seal.hpp"
 #include "dns/answer.hpp"
 
@@ -15,6 +14,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "mail/crypto.hpp"
 
 namespace arcf::bench {
 
@@ -32,7 +33,7 @@ constexpr std::uint64_t corpus_time = 1715677950;
 /// Signing keys and the TXT answers that publish them (what a warm DNS cache holds).
 struct KeyRing {
     std::vector<std::shared_ptr<const arc::SealKey>> hops; ///< hop i seals set i+1
-    std::map<arc::KeyName, dns::TxtAnswer> answers;
+    std::map<mail::KeyName, dns::TxtAnswer> answers;
 };
 /// `hops` RSA keys of `bits` bits, domains hop1.example, hop2.example, ... selector "s1".
 KeyRing make_keys(std::size_t hops, unsigned bits);

@@ -3,13 +3,9 @@
 // the filter's own per-message objects.
 #include "bench/hostile.hpp"
 
-#include "arc/base64.hpp"
-#include "arc/canon.hpp"
-#include "arc/header.hpp"
 #include "arc/seal.hpp"
-#include "arc/signature_check.hpp"
-#include "filter/message_job.hpp"
-#include "filter/sender_auth.hpp"
+#include "filter/pipeline/message_job.hpp"
+#include "filter/pipeline/sender_auth.hpp"
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -26,6 +22,10 @@
 
 #include "bench/corpus.hpp"
 #include "bench/measure.hpp"
+#include "mail/base64.hpp"
+#include "mail/canon.hpp"
+#include "mail/header.hpp"
+#include "mail/signature_check.hpp"
 
 namespace arcf::bench {
 
@@ -56,29 +56,29 @@ std::string join_crlf(const std::vector<std::string>& fields, const std::string&
     return top + message;
 }
 
-arc::Digest relaxed_body_hash(std::string_view body) {
-    arc::BodyHasher h(arc::Canon::relaxed);
-    arc::for_each_line(body, [&](std::string_view l) { h.add_line(l); });
+mail::Digest relaxed_body_hash(std::string_view body) {
+    mail::BodyHasher h(mail::Canon::relaxed);
+    mail::for_each_line(body, [&](std::string_view l) { h.add_line(l); });
     return h.finish();
 }
 
-std::string as_text(const arc::Digest& d) {
+std::string as_text(const mail::Digest& d) {
     return std::string(reinterpret_cast<const char*>(d.data()), d.size());
 }
 
 // A DKIM-Signature (RFC 6376 §3.5, relaxed/relaxed) over `message` by `key`.
 std::string dkim_signature(const std::string& message, const arc::SealKey& key) {
-    auto split = arc::split_message(message);
+    auto split = mail::split_message(message);
     const std::vector<std::string> names = {"from", "to", "subject", "date", "message-id"};
     std::string field = "DKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed; d=" + key.domain +
                         "; s=" + key.selector + "; t=" + std::to_string(corpus_time) +
                         "; h=from:to:subject:date:message-id; bh=" +
-                        arc::base64_encode(as_text(relaxed_body_hash(split.body))) + "; b=";
+                        mail::base64_encode(as_text(relaxed_body_hash(split.body))) + "; b=";
     auto sig = key.key.sign(
-        arc::sha256(arc::signed_header_data(split.headers, names, arc::Canon::relaxed, field)));
+        mail::sha256(mail::signed_header_data(split.headers, names, mail::Canon::relaxed, field)));
     if (!sig)
         throw std::runtime_error("DKIM signing failed: " + sig.error().detail);
-    return field + arc::base64_encode(*sig);
+    return field + mail::base64_encode(*sig);
 }
 
 // `sets` ARC sets (RFC 8617 §5.1) by `hops[i % size]`, without verifying in between (the
@@ -91,7 +91,7 @@ std::string seal_chain(std::string message,
         arc::ChainResult chain;
         chain.status = i == 0 ? arc::ChainStatus::none : arc::ChainStatus::pass;
         chain.sets = static_cast<std::uint32_t>(i);
-        auto split = arc::split_message(message);
+        auto split = mail::split_message(message);
         arc::SealOptions so;
         so.authserv_id = "mx." + key.domain;
         so.now = corpus_time;
@@ -112,7 +112,7 @@ HostileMessage finish(const std::string& message, std::size_t verifications) {
     return m;
 }
 
-std::string record_of(const arc::PrivateKey& k) {
+std::string record_of(const mail::PrivateKey& k) {
     return "v=DKIM1; k=rsa; p=" + k.public_key_base64();
 }
 
@@ -120,7 +120,7 @@ std::string record_of(const arc::PrivateKey& k) {
 // 64 bits) and e a random odd ~3000-bit number: each verification costs about as much as a
 // private-key operation without CRT. Also a decoy public key with the same n and e + 2.
 struct HugeExponentKey {
-    arc::PrivateKey key;
+    mail::PrivateKey key;
     std::string decoy_spki_b64;
 };
 
@@ -169,7 +169,7 @@ HugeExponentKey huge_exponent_key() {
         throw std::runtime_error("PEM encoding failed");
     char* data = nullptr;
     long len = BIO_get_mem_data(bio.get(), &data);
-    auto key = arc::PrivateKey::from_pem(std::string(data, static_cast<std::size_t>(len)));
+    auto key = mail::PrivateKey::from_pem(std::string(data, static_cast<std::size_t>(len)));
     if (!key)
         throw std::runtime_error("huge-exponent key: " + key.error().detail);
 
@@ -184,11 +184,11 @@ HugeExponentKey huge_exponent_key() {
         throw std::runtime_error("decoy encoding failed");
     std::string spki(reinterpret_cast<char*>(der), static_cast<std::size_t>(der_len));
     OPENSSL_free(der);
-    return HugeExponentKey{std::move(*key), arc::base64_encode(spki)};
+    return HugeExponentKey{std::move(*key), mail::base64_encode(spki)};
 }
 
 std::shared_ptr<const arc::SealKey>
-seal_key(const arc::PrivateKey& k, const std::string& domain, const std::string& selector) {
+seal_key(const mail::PrivateKey& k, const std::string& domain, const std::string& selector) {
     auto s = std::make_shared<arc::SealKey>();
     s->domain = domain;
     s->selector = selector;
@@ -199,10 +199,10 @@ seal_key(const arc::PrivateKey& k, const std::string& domain, const std::string&
 } // namespace
 
 HostileMessage worst_legal_message(unsigned bits) {
-    auto generated = arc::PrivateKey::generate(arc::KeyType::rsa, bits);
+    auto generated = mail::PrivateKey::generate(mail::KeyType::rsa, bits);
     if (!generated)
         throw std::runtime_error("key generation: " + generated.error().detail);
-    const arc::PrivateKey& k = *generated;
+    const mail::PrivateKey& k = *generated;
     const std::string record = record_of(k);
     std::map<std::string, dns::TxtAnswer> zone;
     // Ten signers and fifty hops, each under its own name (one key: a key's decoding is
@@ -211,13 +211,13 @@ HostileMessage worst_legal_message(unsigned bits) {
     for (int i = 1; i <= 10; ++i) {
         auto signer = seal_key(k, "sender" + std::to_string(i) + ".example", "d1");
         message = dkim_signature(message, *signer) + "\r\n" + message;
-        zone[arc::KeyName{signer->selector, signer->domain}.dns_name()] =
+        zone[mail::KeyName{signer->selector, signer->domain}.dns_name()] =
             dns::TxtAnswer::found({record}, 300);
     }
     std::vector<std::shared_ptr<const arc::SealKey>> hops;
     for (int i = 1; i <= 50; ++i) {
         hops.push_back(seal_key(k, "hop" + std::to_string(i) + ".example", "s1"));
-        zone[arc::KeyName{"s1", hops.back()->domain}.dns_name()] =
+        zone[mail::KeyName{"s1", hops.back()->domain}.dns_name()] =
             dns::TxtAnswer::found({record}, 300);
     }
     auto m = finish(seal_chain(message, 50, hops), 110);
@@ -236,7 +236,7 @@ HostileMessage exponent_attack_message() {
     std::vector<std::string> records(49, "v=DKIM1; k=rsa; p=" + huge.decoy_spki_b64);
     records.push_back(record_of(huge.key));
     auto m = finish(message, 110 * 50);
-    m.zone[arc::KeyName{"x", "evil.example"}.dns_name()] = dns::TxtAnswer::found(records, 300);
+    m.zone[mail::KeyName{"x", "evil.example"}.dns_name()] = dns::TxtAnswer::found(records, 300);
     return m;
 }
 
@@ -258,7 +258,7 @@ FilterVerdict verify_as_filter(const HostileMessage& m) {
         return it == m.zone.end() ? dns::TxtAnswer::failed(dns::Status::nxdomain, "NXDOMAIN")
                                   : it->second;
     };
-    std::vector<arc::KeyName> names;
+    std::vector<mail::KeyName> names;
     for (const auto& l : m.lines) {
         auto asked = job.add_line(l);
         names.insert(names.end(), asked.begin(), asked.end());

@@ -3,10 +3,11 @@
 #include "bench/library.hpp"
 
 #include "arc/chain.hpp"
-#include "arc/header.hpp"
-#include "filter/message_job.hpp"
+#include "filter/pipeline/message_job.hpp"
 
 #include <stdexcept>
+
+#include "mail/header.hpp"
 
 namespace arcf::bench {
 
@@ -20,7 +21,7 @@ filter::JobOptions job_options() {
     return o;
 }
 
-const dns::TxtAnswer& answer_for(const KeyRing& keys, const arc::KeyName& n) {
+const dns::TxtAnswer& answer_for(const KeyRing& keys, const mail::KeyName& n) {
     static const dns::TxtAnswer missing = dns::TxtAnswer::failed(dns::Status::nxdomain, "none");
     auto it = keys.answers.find(n);
     return it == keys.answers.end() ? missing : it->second;
@@ -31,7 +32,7 @@ filter::JobResult seal_once(const std::vector<std::string>& lines,
                             const KeyRing& keys,
                             const filter::JobOptions& opts) {
     filter::MessageJob job(opts);
-    std::vector<arc::KeyName> names;
+    std::vector<mail::KeyName> names;
     for (const auto& l : lines) {
         auto asked = job.add_line(l);
         names.insert(names.end(), asked.begin(), asked.end());
@@ -60,7 +61,7 @@ Operation verify_operation(const std::string& message, const KeyRing& keys, bool
     arc::VerifyOptions vo;
     vo.now = corpus_time;
     vo.oldest_pass = oldest_pass;
-    auto lookup = [&keys](const arc::KeyName& n) -> const dns::TxtAnswer& {
+    auto lookup = [&keys](const mail::KeyName& n) -> const dns::TxtAnswer& {
         return answer_for(keys, n);
     };
     auto first = arc::verify_message(message, vo, lookup);
@@ -69,10 +70,10 @@ Operation verify_operation(const std::string& message, const KeyRing& keys, bool
     return [&message, vo, lookup] { arc::verify_message(message, vo, lookup); };
 }
 
-Operation canon_operation(std::string_view body, arc::Canon canon) {
+Operation canon_operation(std::string_view body, mail::Canon canon) {
     return [body, canon] {
-        arc::BodyHasher h(canon);
-        arc::for_each_line(body, [&](std::string_view l) { h.add_line(l); });
+        mail::BodyHasher h(canon);
+        mail::for_each_line(body, [&](std::string_view l) { h.add_line(l); });
         h.finish();
     };
 }

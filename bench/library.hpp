@@ -5,7 +5,6 @@
 // its operation once and checks the result, so that a broken path cannot look fast.
 #pragma once
 
-#include "arc/canon.hpp"
 #include "arc/seal.hpp"
 
 #include <functional>
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include "bench/corpus.hpp"
+#include "mail/canon.hpp"
 
 namespace arcf::bench {
 
@@ -31,6 +31,6 @@ Operation seal_operation(const std::vector<std::string>& lines,
 Operation verify_operation(const std::string& message, const KeyRing& keys, bool oldest_pass);
 
 /// `body` through BodyHasher (line splitting included).
-Operation canon_operation(std::string_view body, arc::Canon canon);
+Operation canon_operation(std::string_view body, mail::Canon canon);
 
 } // namespace arcf::bench

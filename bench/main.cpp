@@ -2,8 +2,6 @@
 // filter-arc-bench: ARC sealing and verification against the hardware's limit, measured in one
 // run on one core (issue #9). Prints a table and one "BENCH name=... key=value ..." line per
 // figure. Run it pinned: `taskset -c 1 filter-arc-bench` (scripts/bench does).
-#include "arc/canon.hpp"
-#include "arc/header.hpp"
 #include "tests/dns/responder.hpp"
 
 #include <cstdio>
@@ -24,6 +22,8 @@
 #include "bench/limits.hpp"
 #include "bench/measure.hpp"
 #include "bench/stream.hpp"
+#include "mail/canon.hpp"
+#include "mail/header.hpp"
 
 namespace arcf::bench {
 
@@ -331,7 +331,7 @@ int run(int argc, char** argv) {
     auto seal_key = std::make_shared<arc::SealKey>();
     seal_key->domain = "bench.test";
     seal_key->selector = "s1";
-    seal_key->key = *arc::PrivateKey::generate(arc::KeyType::rsa, 2048);
+    seal_key->key = *mail::PrivateKey::generate(mail::KeyType::rsa, 2048);
     const std::vector<std::size_t> sizes = {4 * 1024, 64 * 1024, 1024 * 1024, 10 * 1024 * 1024};
 
     for (std::size_t size : sizes) {
@@ -408,21 +408,21 @@ int run(int argc, char** argv) {
                 [&](const Limits& l) { return l.seal_seconds(bytes) + 2 / l.rsa_verify_per_s; }, 0);
         }
         if (big) {
-            auto split = arc::split_message(plain);
+            auto split = mail::split_message(plain);
             const std::string text = make_text_body(size, 7);
             struct CanonCase {
                 std::string name, label;
                 std::string_view body;
-                arc::Canon canon;
+                mail::Canon canon;
             };
             for (const auto& c :
                  {CanonCase{"canon_relaxed_" + sn, "relaxed body canon + SHA-256, " + sl,
-                            split.body, arc::Canon::relaxed},
+                            split.body, mail::Canon::relaxed},
                   CanonCase{"canon_simple_" + sn, "simple body canon + SHA-256, " + sl, split.body,
-                            arc::Canon::simple},
+                            mail::Canon::simple},
                   CanonCase{"canon_relaxed_text_" + sn,
                             "relaxed canon + SHA-256, " + sl + " text only", text,
-                            arc::Canon::relaxed}}) {
+                            mail::Canon::relaxed}}) {
                 if (!wanted(o, c.name))
                     continue;
                 const auto body_bytes = static_cast<double>(c.body.size());

@@ -10,8 +10,8 @@ namespace arcf::dmarc {
 
 namespace {
 
-const arc::AuthProperty*
-property(const arc::ResInfo& r, std::string_view ptype, std::string_view name) {
+const mail::AuthProperty*
+property(const mail::ResInfo& r, std::string_view ptype, std::string_view name) {
     for (const auto& p : r.properties)
         if (text::to_lower(p.ptype) == ptype && text::to_lower(p.property) == name)
             return &p;
@@ -26,7 +26,7 @@ std::string_view domain_part(std::string_view v) {
 
 // Which recorded result vouches for our From domain, if any (see the header).
 std::string
-evidence(const std::vector<arc::ResInfo>& results, const std::string& from, const OrgDomain& psl) {
+evidence(const std::vector<mail::ResInfo>& results, const std::string& from, const OrgDomain& psl) {
     for (const auto& r : results) {
         if (text::to_lower(r.result) != "pass")
             continue;
@@ -127,8 +127,8 @@ std::string report_comment(const Override& o) {
     return out;
 }
 
-arc::ResInfo dmarc_resinfo(const Outcome& dmarc, const std::optional<Override>& o) {
-    arc::ResInfo r;
+mail::ResInfo dmarc_resinfo(const Outcome& dmarc, const std::optional<Override>& o) {
+    mail::ResInfo r;
     r.method = "dmarc";
     r.result = std::string(to_string(dmarc.result));
     bool policy = !dmarc.policy_domain.empty() &&
@@ -148,12 +148,13 @@ arc::ResInfo dmarc_resinfo(const Outcome& dmarc, const std::optional<Override>& 
         r.reason = dmarc.reason;
     }
     if (!dmarc.header_from.empty())
-        r.properties.push_back(arc::AuthProperty{"header", "from", dmarc.header_from});
+        r.properties.push_back(mail::AuthProperty{"header", "from", dmarc.header_from});
     if (policy) {
         // RFC 7489 §11.2 policy.dmarc: "Evaluated DMARC policy applied/to be applied after
         // policy options including pct: and sp: have been processed".
         Policy asked = dmarc.result == Result::fail ? dmarc.disposition : dmarc.applied;
-        r.properties.push_back(arc::AuthProperty{"policy", "dmarc", std::string(to_string(asked))});
+        r.properties.push_back(
+            mail::AuthProperty{"policy", "dmarc", std::string(to_string(asked))});
     }
     return r;
 }

@@ -4,7 +4,6 @@
 // modified; the report comment that says so (§7.2.2) and the dmarc resinfo (RFC 7489 §11.2).
 #pragma once
 
-#include "arc/auth_results.hpp"
 #include "arc/chain.hpp"
 #include "dmarc/evaluator.hpp"
 #include "dmarc/org_domain.hpp"
@@ -14,6 +13,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "mail/auth_results.hpp"
 
 namespace arcf::dmarc {
 
@@ -36,7 +37,7 @@ struct Override {
 /// What the newest set's ARC-Authentication-Results recorded (RFC 8617 §4.1.1): its resinfos
 /// and, when the caller knows it, the client address it names (smtp.remote-ip, RFC 8617 §6).
 struct SealerResults {
-    std::vector<arc::ResInfo> results;
+    std::vector<mail::ResInfo> results;
     std::string client_ip;
     /// Optional: smtp.remote-ip of the AAR with i=1, the "originating IP address from the first
     /// ARC Set" that RFC 8617 §7.2.2 wants in the report comment.
@@ -75,6 +76,6 @@ std::string report_comment(const Override& o);
 /// into reason=: "p=<p> sp=<sp or p> dis=<disposition>", where dis is none after an override,
 /// followed by "; local_policy " and report_comment(). For none/temperror/permerror the
 /// reason is the evaluator's sentence.
-arc::ResInfo dmarc_resinfo(const Outcome& dmarc, const std::optional<Override>& o);
+mail::ResInfo dmarc_resinfo(const Outcome& dmarc, const std::optional<Override>& o);
 
 } // namespace arcf::dmarc

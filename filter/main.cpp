@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: ISC
 // filter-arc entry point: the OpenSMTPD filter by default, or one of the tools.
-#include "filter/cli.hpp"
-#include "filter/config.hpp"
-#include "filter/log.hpp"
-#include "filter/smtpd_shell.hpp"
+#include "filter/cli/cli.hpp"
+#include "filter/config/config.hpp"
+#include "filter/pipeline/log.hpp"
+#include "filter/shell/smtpd_shell.hpp"
 
 #include <exception>
 #include <iostream>

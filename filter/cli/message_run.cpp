@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: ISC
 #include "filter/cli/message_run.hpp"
 
-#include "arc/header.hpp"
 #include "dmarc/org_domain.hpp"
-#include "filter/config.hpp"
-#include "filter/log.hpp"
+#include "filter/config/config.hpp"
+#include "filter/pipeline/log.hpp"
 
 #include <chrono>
+
+#include "mail/header.hpp"
 
 namespace arcf::filter {
 
@@ -28,7 +29,7 @@ pipeline::Outcome run_message(std::shared_ptr<const pipeline::Settings> settings
                               std::uint64_t now) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     pipeline::Message m(std::move(settings), pipeline::Envelope{}, now);
-    arc::for_each_line(message, [&](std::string_view line) { m.add_line(line); });
+    mail::for_each_line(message, [&](std::string_view line) { m.add_line(line); });
     m.end_of_data();
     pipeline::resolve_blocking(m, lookup, deadline);
     return m.finish();

@@ -4,8 +4,8 @@
 // uses too. Same settings, same added fields and log fields as the filter.
 #pragma once
 
-#include "filter/pipeline/blocking_dns.hpp"
 #include "filter/pipeline/message.hpp"
+#include "filter/shell/blocking_dns.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -19,7 +19,7 @@ namespace arcf::filter {
 pipeline::Settings tool_settings(std::string authserv_id);
 
 /// Feeds `message` (CRLF or LF; lines split at LF with one CR before it dropped, as
-/// arc::for_each_line reads them) to a new Message, answers its questions from `lookup`
+/// mail::for_each_line reads them) to a new Message, answers its questions from `lookup`
 /// within `timeout_ms` and returns its outcome.
 pipeline::Outcome run_message(std::shared_ptr<const pipeline::Settings> settings,
                               std::string_view message,
@@ -32,7 +32,7 @@ pipeline::Outcome run_message(std::shared_ptr<const pipeline::Settings> settings
 std::string delivered_text(std::string_view message, const pipeline::Outcome& o);
 
 /// The log line of a tool run ("mode=`mode`" and the pipeline's fields), bounded and escaped
-/// as every log line (filter/log.hpp).
+/// as every log line (filter/pipeline/log.hpp).
 std::string tool_log_line(std::string_view mode, const pipeline::Outcome& o);
 
 } // namespace arcf::filter

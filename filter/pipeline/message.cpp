@@ -2,7 +2,7 @@
 // One message's way through verification, sender authentication, policy and sealing.
 #include "filter/pipeline/message.hpp"
 
-#include "filter/message_job.hpp"
+#include "filter/pipeline/message_job.hpp"
 
 #include <utility>
 
@@ -185,7 +185,7 @@ Message::Open& Message::ask(dns::RecordType type, std::string name) {
     return open_.emplace(id, Open{type, std::move(name), {}, {}}).first->second;
 }
 
-void Message::ask_keys(const std::vector<arc::KeyName>& names) {
+void Message::ask_keys(const std::vector<mail::KeyName>& names) {
     for (const auto& n : names)
         ask(dns::RecordType::txt, n.dns_name()).keys.push_back(n);
 }

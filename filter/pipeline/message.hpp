@@ -7,12 +7,11 @@
 #pragma once
 
 #include "arc/chain.hpp"
-#include "arc/dkim.hpp"
 #include "arc/seal.hpp"
 #include "dns/answer.hpp"
+#include "filter/pipeline/policy.hpp"
 #include "filter/pipeline/seal_outcome.hpp"
-#include "filter/policy.hpp"
-#include "filter/sender_auth.hpp"
+#include "filter/pipeline/sender_auth.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -23,6 +22,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "dkim/verifier.hpp"
 
 namespace arcf::filter {
 class MessageJob;
@@ -38,7 +39,7 @@ struct Settings {
     filter::Policy policy; ///< trust boundary, what gets sealed, with which key
     bool scrub_forged = true;
     arc::SealOptions seal;
-    arc::KeyPolicy keys;
+    mail::KeyPolicy keys;
     bool oldest_pass = true;
     filter::SenderAuthOptions auth;
     std::size_t max_header_fields = 1000;
@@ -79,7 +80,8 @@ enum class Disposition {
 };
 std::string_view to_string(Disposition d);
 
-/// Key=value pairs for the one log line of a message, in order; formatted by filter/log.hpp.
+/// Key=value pairs for the one log line of a message, in order; formatted by
+/// filter/pipeline/log.hpp.
 using LogFields = std::vector<std::pair<std::string, std::string>>;
 
 struct Outcome {
@@ -95,7 +97,7 @@ struct Outcome {
     std::vector<bool> removed_lines;
     LogFields log;
     /// Every DKIM-Signature's result (RFC 6376 §6.1), for `filter-arc verify --json`.
-    std::vector<arc::DkimSignatureResult> dkim;
+    std::vector<dkim::DkimSignatureResult> dkim;
 };
 
 /// How the MTA passes the message back: lines longer than `line_room` are cut by it (or,
@@ -146,11 +148,11 @@ class Message {
     struct Open {
         dns::RecordType type;
         std::string name;
-        std::vector<arc::KeyName> keys;  ///< ARC keys waiting for it
+        std::vector<mail::KeyName> keys; ///< ARC keys waiting for it
         std::vector<std::uint64_t> auth; ///< sender-authentication query ids waiting for it
     };
     void after_line(bool had_headers);
-    void ask_keys(const std::vector<arc::KeyName>& names);
+    void ask_keys(const std::vector<mail::KeyName>& names);
     void pump_auth();
     Open& ask(dns::RecordType type, std::string name);
     void deliver(Open& q, const dns::Answer& a);

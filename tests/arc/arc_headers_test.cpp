@@ -10,7 +10,7 @@
 #include "text/ascii.hpp"
 
 using namespace arcf;
-using arc::Errc;
+using mail::Errc;
 
 namespace {
 
@@ -104,7 +104,7 @@ TEST_CASE("arc_headers: instance values are 1..50, one or two digits", "[arc_hea
 TEST_CASE("arc_headers: ARC-Seal fields parsed", "[arc_headers][rfc8617]") {
     auto s = seal_ok(with(with(seal_tags, "t", "1700000000"), "d", "Example.ORG"));
     CHECK(s.instance == 1);
-    CHECK(s.algorithm == arc::Algorithm::rsa_sha256);
+    CHECK(s.algorithm == mail::Algorithm::rsa_sha256);
     CHECK(s.signature == std::string("\x00\x01\x02", 3));
     CHECK(s.cv == arc::Cv::none);
     CHECK(s.domain == "example.org"); // lower-cased for key lookup
@@ -114,7 +114,7 @@ TEST_CASE("arc_headers: ARC-Seal fields parsed", "[arc_headers][rfc8617]") {
     CHECK(seal_ok(with(seal_tags, "cv", "pass")).cv == arc::Cv::pass);
     CHECK(seal_ok(with(seal_tags, "cv", "fail")).cv == arc::Cv::fail);
     CHECK(seal_ok(with(seal_tags, "a", "ed25519-sha256")).algorithm ==
-          arc::Algorithm::ed25519_sha256);
+          mail::Algorithm::ed25519_sha256);
 }
 
 TEST_CASE("arc_headers: ARC-Seal tags in any order, unknown tags ignored",
@@ -224,11 +224,11 @@ TEST_CASE("arc_headers: a tag-list error in an ARC header is reported", "[arc_he
 TEST_CASE("arc_headers: ARC-Message-Signature fields parsed", "[arc_headers][rfc8617]") {
     auto m = ams_ok(with(with(with(ams_tags, "t", "100"), "x", "200"), "l", "42"));
     CHECK(m.instance == 1);
-    CHECK(m.algorithm == arc::Algorithm::rsa_sha256);
+    CHECK(m.algorithm == mail::Algorithm::rsa_sha256);
     CHECK(m.signature == std::string("\x00\x01\x02", 3));
     CHECK(m.body_hash.size() == 32);
-    CHECK(m.header_canon == arc::Canon::relaxed);
-    CHECK(m.body_canon == arc::Canon::relaxed);
+    CHECK(m.header_canon == mail::Canon::relaxed);
+    CHECK(m.body_canon == mail::Canon::relaxed);
     CHECK(m.domain == "example.org");
     CHECK(m.selector == "sel");
     CHECK(m.signed_headers == std::vector<std::string>{"from", "to", "subject"});
@@ -251,14 +251,14 @@ TEST_CASE("arc_headers: ARC-Message-Signature tags in any order, unknown and v= 
 
 TEST_CASE("arc_headers: c= forms; absent means simple/simple", "[arc_headers][rfc6376]") {
     auto none = ams_ok(with(ams_tags, "c", nullptr));
-    CHECK(none.header_canon == arc::Canon::simple);
-    CHECK(none.body_canon == arc::Canon::simple);
+    CHECK(none.header_canon == mail::Canon::simple);
+    CHECK(none.body_canon == mail::Canon::simple);
     auto header_only = ams_ok(with(ams_tags, "c", "relaxed"));
-    CHECK(header_only.header_canon == arc::Canon::relaxed);
-    CHECK(header_only.body_canon == arc::Canon::simple);
+    CHECK(header_only.header_canon == mail::Canon::relaxed);
+    CHECK(header_only.body_canon == mail::Canon::simple);
     auto mixed = ams_ok(with(ams_tags, "c", "simple/relaxed"));
-    CHECK(mixed.header_canon == arc::Canon::simple);
-    CHECK(mixed.body_canon == arc::Canon::relaxed);
+    CHECK(mixed.header_canon == mail::Canon::simple);
+    CHECK(mixed.body_canon == mail::Canon::relaxed);
     for (const char* bad :
          {"relaxed/", "/relaxed", "fancy", "Relaxed/relaxed", "relaxed/relaxed/relaxed", ""})
         CHECK(ams_error(with(ams_tags, "c", bad)) == Errc::bad_value);

@@ -24,10 +24,10 @@ ChainResult result(ChainStatus s, std::string reason, std::optional<std::uint32_
 TEST_CASE("auth_results_format: comment_safe removes ( ) \\ ; and control characters",
           "[auth_results_format][rfc8601]") {
     // Parentheses become brackets and ';' a comma, so the text stays readable.
-    CHECK(arc::comment_safe("a(b)c\\d;e") == "a[b]c d,e");
-    CHECK(arc::comment_safe("x\x01y\ty\r\nz\x7f") == "x y y  z ");
-    CHECK(arc::comment_safe(std::string_view("nul\0end", 7)) == "nul end");
-    const std::string safe = arc::comment_safe("ARC-Seal i=2: key (x);\\ gone\x1b[0m");
+    CHECK(mail::comment_safe("a(b)c\\d;e") == "a[b]c d,e");
+    CHECK(mail::comment_safe("x\x01y\ty\r\nz\x7f") == "x y y  z ");
+    CHECK(mail::comment_safe(std::string_view("nul\0end", 7)) == "nul end");
+    const std::string safe = mail::comment_safe("ARC-Seal i=2: key (x);\\ gone\x1b[0m");
     CHECK(safe.find_first_of("();\\\x1b") == std::string::npos);
     CHECK(safe.size() == std::string("ARC-Seal i=2: key (x);\\ gone\x1b[0m").size());
 }
@@ -35,11 +35,11 @@ TEST_CASE("auth_results_format: comment_safe removes ( ) \\ ; and control charac
 TEST_CASE("auth_results_format: comment_safe keeps printable ASCII and UTF-8",
           "[auth_results_format][rfc8601]") {
     const std::string text = "ARC-Seal i=1: signature did not verify @ example.org [x] {y} \"q\"";
-    CHECK(arc::comment_safe(text) == text);
-    CHECK(arc::comment_safe("B\xC3\xBC"
-                            "cher") == "B\xC3\xBC"
-                                       "cher");
-    CHECK(arc::comment_safe("") == "");
+    CHECK(mail::comment_safe(text) == text);
+    CHECK(mail::comment_safe("B\xC3\xBC"
+                             "cher") == "B\xC3\xBC"
+                                        "cher");
+    CHECK(mail::comment_safe("") == "");
 }
 
 TEST_CASE("auth_results_format: chain status names", "[auth_results_format][rfc8617]") {

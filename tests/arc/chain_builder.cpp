@@ -2,13 +2,12 @@
 // Test-only ARC sealer (RFC 8617 §5.1) built from the core's primitives, to make chains to verify.
 #include "tests/arc/chain_builder.hpp"
 
-#include "arc/base64.hpp"
-#include "arc/header.hpp"
-#include "arc/tag_list.hpp"
-
 #include <stdexcept>
 #include <vector>
 
+#include "mail/base64.hpp"
+#include "mail/header.hpp"
+#include "mail/tag_list.hpp"
 #include "text/ascii.hpp"
 
 namespace arcf::tests {
@@ -63,10 +62,10 @@ std::vector<std::string> header_names(std::string_view list) {
 std::string sign_base64(const Signer& s, const std::string& data) {
     if (s.key == nullptr)
         throw std::runtime_error("chain_builder: no key for " + s.dns_name());
-    auto sig = s.key->sign(arc::sha256(data));
+    auto sig = s.key->sign(mail::sha256(data));
     if (!sig)
         throw std::runtime_error("chain_builder: signing failed: " + sig.error().detail);
-    return arc::base64_encode(*sig);
+    return mail::base64_encode(*sig);
 }
 
 std::string algorithm_of(const Signer& s) {
@@ -91,9 +90,9 @@ std::size_t index_of(const std::vector<TagSpec>& tags, std::string_view name) {
 }
 
 // The existing header field of `kind` with instance `i` (RFC 8617 §5.1.1 needs each of them).
-const arc::HeaderField& find_arc_field(const std::vector<arc::HeaderField>& headers,
-                                       arc::ArcHeaderKind kind,
-                                       std::uint32_t i) {
+const mail::HeaderField& find_arc_field(const std::vector<mail::HeaderField>& headers,
+                                        arc::ArcHeaderKind kind,
+                                        std::uint32_t i) {
     for (const auto& f : headers)
         if (arc::arc_header_kind(f.name()) == kind && arc::peek_instance(kind, f.value()) == i)
             return f;
@@ -114,7 +113,7 @@ std::string Signer::key_record() const {
 }
 
 ArcSet make_arc_set(std::string_view message, const SealOptions& o) {
-    auto split = arc::split_message(message);
+    auto split = mail::split_message(message);
     std::uint32_t newest = 0;
     for (const auto& f : split.headers) {
         auto kind = arc::arc_header_kind(f.name());
@@ -131,14 +130,14 @@ ArcSet make_arc_set(std::string_view message, const SealOptions& o) {
         replace_first(set.aar, from, to);
 
     // ARC-Message-Signature: DKIM-Signature rules (RFC 6376 §3.7, §5.4.2) with i= for the set.
-    arc::BodyHasher body(o.body_canon, o.body_length);
-    arc::for_each_line(split.body, [&](std::string_view line) { body.add_line(line); });
-    const arc::Digest bh = body.finish();
+    mail::BodyHasher body(o.body_canon, o.body_length);
+    mail::for_each_line(split.body, [&](std::string_view line) { body.add_line(line); });
+    const mail::Digest bh = body.finish();
     std::vector<TagSpec> ams = {
         {"a", algorithm_of(o.ams)},
         {"b", ""},
-        {"bh",
-         arc::base64_encode(std::string_view(reinterpret_cast<const char*>(bh.data()), bh.size()))},
+        {"bh", mail::base64_encode(
+                   std::string_view(reinterpret_cast<const char*>(bh.data()), bh.size()))},
         {"c", std::string(arc::to_string(o.header_canon)) + "/" +
                   std::string(arc::to_string(o.body_canon))},
         {"d", o.ams.domain},
@@ -154,7 +153,7 @@ ArcSet make_arc_set(std::string_view message, const SealOptions& o) {
         ams.push_back({"x", std::to_string(*o.expiration)});
 
     // The headers as the verifier will see them: the new AAR on top of the message's own.
-    std::vector<arc::HeaderField> visible;
+    std::vector<mail::HeaderField> visible;
     visible.emplace_back(set.aar);
     for (const auto& f : split.headers)
         visible.push_back(f);
@@ -164,13 +163,13 @@ ArcSet make_arc_set(std::string_view message, const SealOptions& o) {
         for (std::size_t k = visible.size(); k-- > 0;) {
             if (!used[k] && !name.empty() && visible[k].is(name)) {
                 used[k] = true;
-                arc::append_canon_header(data, o.header_canon, visible[k].raw());
+                mail::append_canon_header(data, o.header_canon, visible[k].raw());
                 break;
             }
         }
     }
     const std::string ams_template = "ARC-Message-Signature: " + join_tags(ams, o.fold);
-    arc::append_canon_header(data, o.header_canon, ams_template, false);
+    mail::append_canon_header(data, o.header_canon, ams_template, false);
     ams[index_of(ams, "b")].value = fold_base64(sign_base64(o.ams, data), o.fold);
     set.ams = "ARC-Message-Signature: " + join_tags(ams, o.fold);
     for (const auto& [from, to] : o.ams_edits)
@@ -191,14 +190,14 @@ ArcSet make_arc_set(std::string_view message, const SealOptions& o) {
         for (std::uint32_t i = 1; i <= newest; ++i) {
             for (auto kind :
                  {arc::ArcHeaderKind::aar, arc::ArcHeaderKind::ams, arc::ArcHeaderKind::seal})
-                arc::append_canon_header(data, arc::Canon::relaxed,
-                                         find_arc_field(split.headers, kind, i).raw());
+                mail::append_canon_header(data, mail::Canon::relaxed,
+                                          find_arc_field(split.headers, kind, i).raw());
         }
     }
-    arc::append_canon_header(data, arc::Canon::relaxed, set.aar);
-    arc::append_canon_header(data, arc::Canon::relaxed, set.ams);
+    mail::append_canon_header(data, mail::Canon::relaxed, set.aar);
+    mail::append_canon_header(data, mail::Canon::relaxed, set.ams);
     const std::string seal_template = "ARC-Seal: " + join_tags(seal, o.fold);
-    arc::append_canon_header(data, arc::Canon::relaxed, seal_template, false);
+    mail::append_canon_header(data, mail::Canon::relaxed, seal_template, false);
     seal[index_of(seal, "b")].value = fold_base64(sign_base64(o.seal, data), o.fold);
     set.seal = "ARC-Seal: " + join_tags(seal, o.fold);
     return set;
@@ -213,10 +212,10 @@ std::string b_value(std::string_view field) {
     auto colon = field.find(':');
     if (colon == std::string_view::npos)
         return {};
-    auto tags = arc::parse_tag_list(field.substr(colon + 1));
+    auto tags = mail::parse_tag_list(field.substr(colon + 1));
     if (!tags || !tags->has("b"))
         return {};
-    return arc::strip_fws(*tags->get("b"));
+    return mail::strip_fws(*tags->get("b"));
 }
 
 } // namespace arcf::tests

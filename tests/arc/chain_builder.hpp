@@ -3,8 +3,6 @@
 #pragma once
 
 #include "arc/arc_headers.hpp"
-#include "arc/canon.hpp"
-#include "arc/crypto.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -13,11 +11,14 @@
 #include <utility>
 #include <vector>
 
+#include "mail/canon.hpp"
+#include "mail/crypto.hpp"
+
 namespace arcf::tests {
 
 /// Who signs: a key and where its public half is published.
 struct Signer {
-    const arc::PrivateKey* key = nullptr;
+    const mail::PrivateKey* key = nullptr;
     std::string domain;
     std::string selector;
 
@@ -33,8 +34,8 @@ struct SealOptions {
     arc::Cv cv = arc::Cv::none; ///< cv= of the new seal; cv=fail seals only the new set
     std::string aar_payload = "relay.example; arc=none";            ///< the AAR after "i=N; "
     std::string signed_headers = "from:to:subject:date:message-id"; ///< the AMS h= value
-    arc::Canon header_canon = arc::Canon::relaxed;
-    arc::Canon body_canon = arc::Canon::relaxed;
+    mail::Canon header_canon = mail::Canon::relaxed;
+    mail::Canon body_canon = mail::Canon::relaxed;
     std::optional<std::uint64_t> timestamp;   ///< t= of both signatures
     std::optional<std::uint64_t> expiration;  ///< x= of the AMS
     std::optional<std::uint64_t> body_length; ///< l= of the AMS

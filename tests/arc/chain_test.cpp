@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: ISC
 // Unit tests for arc/chain.hpp: RFC 8617 §5.2 chain validation over chains built in the test.
 #include "arc/chain.hpp"
-#include "arc/tag_list.hpp"
 #include "tests/arc/chain_builder.hpp"
 #include "tests/arc/test_keys.hpp"
 #include "tests/arc/test_support.hpp"
@@ -18,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "mail/tag_list.hpp"
+
 using namespace arcf;
 using arc::ArcHeaderKind;
 using arc::ChainStatus;
@@ -31,10 +32,10 @@ namespace {
 // --- Keys, signers and a fake DNS. ---
 
 struct TestKeys {
-    arc::PrivateKey rsa1024 = tests::load_key(tests::keys::rsa1024_pkcs8);
-    arc::PrivateKey rsa2048 = tests::load_key(tests::keys::rsa2048_pkcs8);
-    arc::PrivateKey rsa512 = tests::load_key(tests::keys::rsa512_pkcs8);
-    arc::PrivateKey ed25519 = tests::load_key(tests::keys::ed25519_pkcs8);
+    mail::PrivateKey rsa1024 = tests::load_key(tests::keys::rsa1024_pkcs8);
+    mail::PrivateKey rsa2048 = tests::load_key(tests::keys::rsa2048_pkcs8);
+    mail::PrivateKey rsa512 = tests::load_key(tests::keys::rsa512_pkcs8);
+    mail::PrivateKey ed25519 = tests::load_key(tests::keys::ed25519_pkcs8);
 };
 
 const TestKeys& keys() {
@@ -63,7 +64,7 @@ struct Dns {
         zone[s.dns_name()] = std::move(a);
         return *this;
     }
-    dns::TxtAnswer operator()(const arc::KeyName& k) const {
+    dns::TxtAnswer operator()(const mail::KeyName& k) const {
         auto it = zone.find(k.dns_name());
         if (it == zone.end())
             return dns::TxtAnswer::failed(dns::Status::nxdomain, "NXDOMAIN");
@@ -134,21 +135,21 @@ std::string chain_of(std::string msg, std::initializer_list<Signer> signers) {
 
 // --- Editing sealed messages. ---
 
-std::string assemble(const std::vector<arc::HeaderField>& headers, std::string_view body) {
+std::string assemble(const std::vector<mail::HeaderField>& headers, std::string_view body) {
     std::string out;
     for (const auto& h : headers)
         out += h.raw() + "\r\n";
     return out + "\r\n" + std::string(body);
 }
 
-bool is_field(const arc::HeaderField& f, ArcHeaderKind kind, std::uint32_t instance) {
+bool is_field(const mail::HeaderField& f, ArcHeaderKind kind, std::uint32_t instance) {
     return arc::arc_header_kind(f.name()) == kind &&
            arc::peek_instance(kind, f.value()) == instance;
 }
 
 std::string without(const std::string& msg, ArcHeaderKind kind, std::uint32_t instance) {
-    auto split = arc::split_message(msg);
-    std::vector<arc::HeaderField> kept;
+    auto split = mail::split_message(msg);
+    std::vector<mail::HeaderField> kept;
     for (const auto& f : split.headers)
         if (!is_field(f, kind, instance))
             kept.push_back(f);
@@ -169,8 +170,8 @@ std::string edit_field(const std::string& msg,
                        std::uint32_t instance,
                        const std::string& from,
                        const std::string& to) {
-    auto split = arc::split_message(msg);
-    std::vector<arc::HeaderField> out;
+    auto split = mail::split_message(msg);
+    std::vector<mail::HeaderField> out;
     bool done = false;
     for (const auto& f : split.headers) {
         if (!done && is_field(f, kind, instance)) {
@@ -196,7 +197,7 @@ std::string edit(std::string msg, const std::string& from, const std::string& to
 }
 
 std::string field_of(const std::string& msg, ArcHeaderKind kind, std::uint32_t instance) {
-    for (const auto& f : arc::split_message(msg).headers)
+    for (const auto& f : mail::split_message(msg).headers)
         if (is_field(f, kind, instance))
             return f.raw();
     FAIL("no such ARC header field");
@@ -205,7 +206,7 @@ std::string field_of(const std::string& msg, ArcHeaderKind kind, std::uint32_t i
 
 // Structure failures are settled from the headers alone: no key is asked for.
 void check_settled_fail(const std::string& msg, const std::string& reason_part) {
-    auto split = arc::split_message(msg);
+    auto split = mail::split_message(msg);
     arc::ChainVerifier v(options());
     auto names = v.begin(std::move(split.headers));
     CHECK(names.empty());
@@ -221,7 +222,7 @@ void check_settled_fail(const std::string& msg, const std::string& reason_part) 
 // Verdicts for valid chains.
 
 TEST_CASE("chain: no ARC headers is none", "[chain][rfc8617]") {
-    auto split = arc::split_message(base_message);
+    auto split = mail::split_message(base_message);
     arc::ChainVerifier v(options());
     CHECK(v.begin(std::move(split.headers)).empty());
     CHECK(v.settled());
@@ -278,8 +279,8 @@ TEST_CASE("chain: AMS and AS signed by different keys", "[chain][rfc8617]") {
 }
 
 TEST_CASE("chain: folded signatures and simple canonicalization pass", "[chain][rfc6376]") {
-    for (auto hc : {arc::Canon::simple, arc::Canon::relaxed}) {
-        for (auto bc : {arc::Canon::simple, arc::Canon::relaxed}) {
+    for (auto hc : {mail::Canon::simple, mail::Canon::relaxed}) {
+        for (auto bc : {mail::Canon::simple, mail::Canon::relaxed}) {
             auto o = hop(origin(), Cv::none);
             o.fold = true;
             o.header_canon = hc;
@@ -322,7 +323,7 @@ TEST_CASE("chain: chains longer than max_sets fail before any key lookup", "[cha
     const std::string msg = chain_of(base_message, {origin(), relay(), list()});
     auto opts = options();
     opts.max_sets = 2;
-    auto split = arc::split_message(msg);
+    auto split = mail::split_message(msg);
     arc::ChainVerifier v(opts);
     CHECK(v.begin(std::move(split.headers)).empty());
     auto r = v.finish();
@@ -491,8 +492,8 @@ TEST_CASE("chain: over-signed headers cannot be added anywhere", "[chain][rfc637
 TEST_CASE("chain: whitespace changes pass under relaxed, fail under simple", "[chain][rfc6376]") {
     auto relaxed = tests::seal_message(base_message, hop(origin(), Cv::none));
     auto o = hop(origin(), Cv::none);
-    o.header_canon = arc::Canon::simple;
-    o.body_canon = arc::Canon::simple;
+    o.header_canon = mail::Canon::simple;
+    o.body_canon = mail::Canon::simple;
     auto simple = tests::seal_message(base_message, o);
     const Dns dns = dns_for({origin()});
 
@@ -512,9 +513,9 @@ TEST_CASE("chain: whitespace changes pass under relaxed, fail under simple", "[c
 }
 
 TEST_CASE("chain: l= lets content be appended after the signed length", "[chain][rfc6376]") {
-    auto split = arc::split_message(base_message);
-    arc::BodyHasher h(arc::Canon::relaxed);
-    arc::for_each_line(split.body, [&](std::string_view l) { h.add_line(l); });
+    auto split = mail::split_message(base_message);
+    mail::BodyHasher h(mail::Canon::relaxed);
+    mail::for_each_line(split.body, [&](std::string_view l) { h.add_line(l); });
     h.finish();
     auto o = hop(origin(), Cv::none);
     o.body_length = h.canonical_length();
@@ -648,14 +649,14 @@ TEST_CASE("chain: RSA keys under the policy minimum fail; the minimum is configu
 
 TEST_CASE("chain: keys never provided count as temporary failures", "[chain][rfc8617]") {
     const std::string msg = chain_of(base_message, {origin()});
-    auto split = arc::split_message(msg);
+    auto split = mail::split_message(msg);
     arc::ChainVerifier v(options());
     auto names = v.begin(std::move(split.headers));
     REQUIRE(names.size() == 1);
     CHECK_FALSE(v.settled());
-    arc::for_each_line(split.body, [&](std::string_view l) { v.add_body_line(l); });
+    mail::for_each_line(split.body, [&](std::string_view l) { v.add_body_line(l); });
     // An answer for a name that was not asked for is ignored.
-    v.provide_key(arc::KeyName{"other", "origin.example"},
+    v.provide_key(mail::KeyName{"other", "origin.example"},
                   dns::TxtAnswer::found({origin().key_record()}));
     auto r = v.finish();
     CHECK(r.status == ChainStatus::temperror);
@@ -665,11 +666,11 @@ TEST_CASE("chain: keys never provided count as temporary failures", "[chain][rfc
 TEST_CASE("chain: repeated key answers keep the first", "[chain][rfc8617]") {
     const std::string msg = chain_of(base_message, {origin()});
     auto run = [&](const dns::TxtAnswer& first, const dns::TxtAnswer& second) {
-        auto split = arc::split_message(msg);
+        auto split = mail::split_message(msg);
         arc::ChainVerifier v(options());
         auto names = v.begin(std::move(split.headers));
         REQUIRE(names.size() == 1);
-        arc::for_each_line(split.body, [&](std::string_view l) { v.add_body_line(l); });
+        mail::for_each_line(split.body, [&](std::string_view l) { v.add_body_line(l); });
         v.provide_key(names[0], first);
         v.provide_key(names[0], second);
         return v.finish().status;
@@ -688,9 +689,9 @@ TEST_CASE("chain: keys needed are deduplicated", "[chain][rfc8617]") {
         auto opts = options();
         opts.oldest_pass = oldest_pass;
         arc::ChainVerifier v(opts);
-        return v.begin(arc::split_message(msg).headers);
+        return v.begin(mail::split_message(msg).headers);
     };
-    using arc::KeyName;
+    using mail::KeyName;
     SECTION("same selector and domain for AMS and AS: one name") {
         auto names = names_for(chain_of(base_message, {origin()}));
         REQUIRE(names.size() == 1);
@@ -776,14 +777,14 @@ TEST_CASE("chain: oldest-pass withheld when an older AMS key is temporary", "[ch
 TEST_CASE("chain: ChainVerifier step by step agrees with verify_message", "[chain][rfc8617]") {
     const std::string msg = chain_of(base_message, {origin(), relay()});
     const Dns dns = dns_for({origin(), relay()});
-    auto split = arc::split_message(msg);
+    auto split = mail::split_message(msg);
     const std::size_t header_count = split.headers.size();
     arc::ChainVerifier v(options());
     auto names = v.begin(std::move(split.headers));
     CHECK(v.headers().size() == header_count);
     CHECK(v.headers().front().is("arc-seal"));
     CHECK(v.headers().back().is("message-id"));
-    arc::for_each_line(split.body, [&](std::string_view l) { v.add_body_line(l); });
+    mail::for_each_line(split.body, [&](std::string_view l) { v.add_body_line(l); });
     for (const auto& n : names)
         v.provide_key(n, dns(n));
     auto r = v.finish();
@@ -801,29 +802,29 @@ TEST_CASE("chain: a body hash for sealing is shared with an AMS of the same cano
     // a simple one is a second hasher; both digests are those of the body alone.
     const std::string msg = chain_of(base_message, {origin(), relay()});
     const Dns dns = dns_for({origin(), relay()});
-    auto split = arc::split_message(msg);
+    auto split = mail::split_message(msg);
     arc::ChainVerifier v(options());
     auto names = v.begin(std::move(split.headers));
-    const std::size_t relaxed = v.add_body_hash(arc::Canon::relaxed);
-    const std::size_t simple = v.add_body_hash(arc::Canon::simple);
+    const std::size_t relaxed = v.add_body_hash(mail::Canon::relaxed);
+    const std::size_t simple = v.add_body_hash(mail::Canon::simple);
     CHECK(relaxed == 0); // the hasher analyse() made for the AMSs
     CHECK(simple == 1);
-    CHECK(v.add_body_hash(arc::Canon::relaxed) == relaxed);
-    arc::for_each_line(split.body, [&](std::string_view l) { v.add_body_line(l); });
+    CHECK(v.add_body_hash(mail::Canon::relaxed) == relaxed);
+    mail::for_each_line(split.body, [&](std::string_view l) { v.add_body_line(l); });
     for (const auto& n : names)
         v.provide_key(n, dns(n));
     CHECK(v.finish().status == ChainStatus::pass);
-    CHECK(v.body_hash(relaxed) == tests::hash_body(arc::Canon::relaxed, split.body));
-    CHECK(v.body_hash(simple) == tests::hash_body(arc::Canon::simple, split.body));
+    CHECK(v.body_hash(relaxed) == tests::hash_body(mail::Canon::relaxed, split.body));
+    CHECK(v.body_hash(simple) == tests::hash_body(mail::Canon::simple, split.body));
 
     // Without a chain there is no AMS hasher: ours is the only one.
-    auto plain = arc::split_message(base_message);
+    auto plain = mail::split_message(base_message);
     arc::ChainVerifier none(options());
     CHECK(none.begin(std::move(plain.headers)).empty());
-    const std::size_t only = none.add_body_hash(arc::Canon::relaxed);
-    arc::for_each_line(plain.body, [&](std::string_view l) { none.add_body_line(l); });
+    const std::size_t only = none.add_body_hash(mail::Canon::relaxed);
+    mail::for_each_line(plain.body, [&](std::string_view l) { none.add_body_line(l); });
     CHECK(none.finish().status == ChainStatus::none);
-    CHECK(none.body_hash(only) == tests::hash_body(arc::Canon::relaxed, plain.body));
+    CHECK(none.body_hash(only) == tests::hash_body(mail::Canon::relaxed, plain.body));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -930,8 +931,8 @@ std::optional<std::vector<bool>> dkimpy_verdicts(const std::vector<std::string>&
 TEST_CASE("chain: chains from the test builder verify with dkimpy", "[chain][interop]") {
     // dkimpy 1.1.4 verifies ARC signatures with rsa-sha256 only, so these chains use RSA keys.
     auto o1 = hop(origin(), Cv::none);
-    o1.header_canon = arc::Canon::simple;
-    o1.body_canon = arc::Canon::simple;
+    o1.header_canon = mail::Canon::simple;
+    o1.body_canon = mail::Canon::simple;
     o1.timestamp = now;
     auto o2 = hop(relay(), Cv::pass);
     o2.fold = true;
@@ -983,10 +984,10 @@ TEST_CASE("chain: the builder reproduces the ARC suite's signing vectors", "[cha
         for (auto& c : value)
             if (c == '\n')
                 c = ' ';
-        auto tags = arc::parse_tag_list(value);
+        auto tags = mail::parse_tag_list(value);
         REQUIRE(tags);
         REQUIRE(tags->has("b"));
-        return arc::strip_fws(*tags->get("b"));
+        return mail::strip_fws(*tags->get("b"));
     };
     int checked = 0;
     for (const auto& sc : tests::load_suite(file)) {
@@ -994,7 +995,7 @@ TEST_CASE("chain: the builder reproduces the ARC suite's signing vectors", "[cha
             if (c.id != "i0_base" && c.id != "i1_base" && c.id != "i2_base")
                 continue;
             INFO("suite case " << c.id);
-            auto key = arc::PrivateKey::from_pem(sc.fields.at("privatekey"));
+            auto key = mail::PrivateKey::from_pem(sc.fields.at("privatekey"));
             REQUIRE(key);
             Signer s{&*key, sc.fields.at("domain"), sc.fields.at("sel")};
             const std::string msg = tests::to_crlf(c.fields.at("message"));
@@ -1029,7 +1030,7 @@ TEST_CASE("chain: the builder reproduces the ARC suite's signing vectors", "[cha
             const std::string sealed =
                 set.seal + "\r\n" + set.ams + "\r\n" + set.aar + "\r\n" + msg;
             auto opts = options();
-            auto r = arc::verify_message(sealed, opts, [&](const arc::KeyName& k) {
+            auto r = arc::verify_message(sealed, opts, [&](const mail::KeyName& k) {
                 return tests::suite_lookup(sc, k.dns_name());
             });
             CHECK(r.status == ChainStatus::pass);
@@ -1050,11 +1051,11 @@ TEST_CASE("chain: a selector with 50 records costs at most 3 verifications per s
     records.push_back(origin().key_record());
     Dns dns;
     dns.set(origin(), dns::TxtAnswer::found(records));
-    auto split = arc::split_message(msg);
+    auto split = mail::split_message(msg);
     arc::ChainVerifier v(options());
     for (const auto& n : v.begin(std::move(split.headers)))
         v.provide_key(n, dns(n));
-    arc::for_each_line(split.body, [&](std::string_view l) { v.add_body_line(l); });
+    mail::for_each_line(split.body, [&](std::string_view l) { v.add_body_line(l); });
     auto r = v.finish();
     // Only the first three records are keys to us (RFC 6376 §3.6.2.2): the 50th never is.
     CHECK(r.status == ChainStatus::fail);
@@ -1087,7 +1088,7 @@ TEST_CASE("chain: a spent public-key operation budget fails the chain and says s
     CHECK(r.status == ChainStatus::pass);
     CHECK(r.oldest_pass == std::optional<std::uint32_t>(0));
     // A budget given in the options is the one drawn from (shared with DKIM in the filter).
-    opts.budget = std::make_shared<arc::KeyOperationBudget>(10);
+    opts.budget = std::make_shared<mail::KeyOperationBudget>(10);
     for (int i = 0; i < 7; ++i)
         REQUIRE(opts.budget->take());
     r = verify(msg, dns, opts);
@@ -1100,12 +1101,12 @@ TEST_CASE("chain: the default budget verifies a 50-set chain fully", "[chain][rf
     std::string msg = base_message;
     for (int i = 0; i < 50; ++i)
         msg = tests::seal_message(msg, hop(list(), i == 0 ? Cv::none : Cv::pass));
-    auto split = arc::split_message(msg);
+    auto split = mail::split_message(msg);
     arc::ChainVerifier v(options());
     const Dns dns = dns_for({list()});
     for (const auto& n : v.begin(std::move(split.headers)))
         v.provide_key(n, dns(n));
-    arc::for_each_line(split.body, [&](std::string_view l) { v.add_body_line(l); });
+    mail::for_each_line(split.body, [&](std::string_view l) { v.add_body_line(l); });
     auto r = v.finish();
     CHECK(r.status == ChainStatus::pass);
     CHECK(r.oldest_pass == std::optional<std::uint32_t>(0));

@@ -25,7 +25,7 @@ const char* const base_message = "Received: from x by mx.example\r\n"
 
 arc::SealKey key() {
     return arc::SealKey{"seal.example", "s1",
-                        *arc::PrivateKey::from_pem(tests::keys::rsa2048_pkcs8)};
+                        *mail::PrivateKey::from_pem(tests::keys::rsa2048_pkcs8)};
 }
 
 std::string record() {
@@ -38,12 +38,12 @@ struct Sealed {
 };
 
 Sealed seal(const std::string& msg, const arc::ChainResult& chain, arc::SealOptions opts = {}) {
-    auto split = arc::split_message(msg);
-    arc::BodyHasher bh(opts.body_canon);
-    arc::for_each_line(split.body, [&](std::string_view l) { bh.add_line(l); });
+    auto split = mail::split_message(msg);
+    mail::BodyHasher bh(opts.body_canon);
+    mail::for_each_line(split.body, [&](std::string_view l) { bh.add_line(l); });
     opts.authserv_id = "mx.example";
     opts.now = 1700000000;
-    std::vector<arc::ResInfo> results{arc::arc_resinfo(chain, "192.0.2.1")};
+    std::vector<mail::ResInfo> results{arc::arc_resinfo(chain, "192.0.2.1")};
     for (auto& r : arc::trusted_results(split.headers, {"mx.example"}))
         results.push_back(r);
     Sealed s;
@@ -57,7 +57,7 @@ Sealed seal(const std::string& msg, const arc::ChainResult& chain, arc::SealOpti
 arc::ChainResult verify(const std::string& msg) {
     arc::VerifyOptions vo;
     vo.now = 1700000000;
-    return arc::verify_message(msg, vo, [](const arc::KeyName& k) {
+    return arc::verify_message(msg, vo, [](const mail::KeyName& k) {
         if (k.dns_name() == "s1._domainkey.seal.example")
             return dns::TxtAnswer::found({record()});
         return dns::TxtAnswer::failed(dns::Status::nxdomain, "NXDOMAIN");
@@ -94,7 +94,7 @@ TEST_CASE("seal: i=1 on an unsigned message verifies, layout AS, AMS, AAR", "[se
 TEST_CASE("seal: every line is at most 78 columns and never 998", "[seal]") {
     auto s = seal(base_message, none_chain());
     for (const auto& f : s.result.fields)
-        arc::for_each_line(f, [](std::string_view l) { CHECK(l.size() <= 78); });
+        mail::for_each_line(f, [](std::string_view l) { CHECK(l.size() <= 78); });
 }
 
 TEST_CASE("seal: AMS h= signs present fields only, never ARC fields, expands list-*",
@@ -141,7 +141,7 @@ TEST_CASE("seal: values from results are re-emitted safely", "[seal][rfc8601]") 
     std::string aar = field(s, "ARC-Authentication-Results");
     // No injection: every physical line after the first is a continuation (starts with WSP).
     int lines = 0;
-    arc::for_each_line(aar, [&](std::string_view l) {
+    mail::for_each_line(aar, [&](std::string_view l) {
         if (lines++ > 0)
             CHECK((l.front() == ' ' || l.front() == '\t'));
     });
@@ -204,11 +204,11 @@ TEST_CASE("seal: scoping rules on failed, ended, temporary and full chains", "[s
 }
 
 TEST_CASE("seal: ed25519-sha256 keys seal and verify (RFC 8463)", "[seal][rfc8463]") {
-    auto k = arc::PrivateKey::from_pem(tests::keys::ed25519_pkcs8);
+    auto k = mail::PrivateKey::from_pem(tests::keys::ed25519_pkcs8);
     REQUIRE(k);
-    auto split = arc::split_message(base_message);
-    arc::BodyHasher bh(arc::Canon::relaxed);
-    arc::for_each_line(split.body, [&](std::string_view l) { bh.add_line(l); });
+    auto split = mail::split_message(base_message);
+    mail::BodyHasher bh(mail::Canon::relaxed);
+    mail::for_each_line(split.body, [&](std::string_view l) { bh.add_line(l); });
     arc::SealOptions o;
     o.authserv_id = "mx.example";
     o.now = 1700000000;
@@ -223,7 +223,7 @@ TEST_CASE("seal: ed25519-sha256 keys seal and verify (RFC 8463)", "[seal][rfc846
     msg += base_message;
     arc::VerifyOptions vo;
     vo.now = 1700000000;
-    auto v = arc::verify_message(msg, vo, [](const arc::KeyName&) {
+    auto v = arc::verify_message(msg, vo, [](const mail::KeyName&) {
         return dns::TxtAnswer::found(
             {std::string("v=DKIM1; k=ed25519; p=") + tests::keys::ed25519_raw_b64});
     });
@@ -232,8 +232,8 @@ TEST_CASE("seal: ed25519-sha256 keys seal and verify (RFC 8463)", "[seal][rfc846
 
 TEST_CASE("seal: simple/simple canonicalization is honoured", "[seal][rfc6376]") {
     arc::SealOptions o;
-    o.header_canon = arc::Canon::simple;
-    o.body_canon = arc::Canon::simple;
+    o.header_canon = mail::Canon::simple;
+    o.body_canon = mail::Canon::simple;
     auto s = seal(base_message, none_chain(), o);
     CHECK(field(s, "ARC-Message-Signature").find("c=simple/simple") != std::string::npos);
     CHECK(verify(s.message).status == arc::ChainStatus::pass);

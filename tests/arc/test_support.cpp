@@ -2,9 +2,10 @@
 // Small helpers shared by the arc unit tests.
 #include "tests/arc/test_support.hpp"
 
-#include "arc/base64.hpp"
-#include "arc/header.hpp"
 #include "tests/catch.hpp"
+
+#include "mail/base64.hpp"
+#include "mail/header.hpp"
 
 namespace arcf::tests {
 
@@ -19,24 +20,24 @@ std::string crlf(std::string_view text) {
     return out;
 }
 
-std::string b64(const arc::Digest& d) {
-    return arc::base64_encode(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
+std::string b64(const mail::Digest& d) {
+    return mail::base64_encode(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
 }
 
-arc::Digest hash_body(arc::Canon c, std::string_view body, std::optional<std::uint64_t> limit) {
-    arc::BodyHasher h(c, limit);
-    arc::for_each_line(body, [&](std::string_view line) { h.add_line(line); });
+mail::Digest hash_body(mail::Canon c, std::string_view body, std::optional<std::uint64_t> limit) {
+    mail::BodyHasher h(c, limit);
+    mail::for_each_line(body, [&](std::string_view line) { h.add_line(line); });
     return h.finish();
 }
 
-arc::PrivateKey load_key(const char* pem) {
-    auto k = arc::PrivateKey::from_pem(pem);
+mail::PrivateKey load_key(const char* pem) {
+    auto k = mail::PrivateKey::from_pem(pem);
     REQUIRE(k);
     return *k;
 }
 
 std::string unb64(std::string_view text) {
-    auto d = arc::base64_decode(text);
+    auto d = mail::base64_decode(text);
     REQUIRE(d);
     return *d;
 }

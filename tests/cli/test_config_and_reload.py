@@ -183,7 +183,7 @@ def main():
             out = message("0000000000000003")
             check("d=b.example; s=s2;" in out and "mx.b.example" in out,
                   "after a good reload new messages use the new key and authserv-id")
-            # A reload that changes [dns] replaces the resolver (filter/resolver_set.hpp);
+            # A reload that changes [dns] replaces the resolver (filter/shell/resolver_set.hpp);
             # messages go on through the new one.
             write(good, f'authserv-id = "mx.b.example"\n[dns]\ntimeout-ms = 1500\n'
                         f'[seal]\ndomain = "b.example"\nselector = "s2"\nkey = "{key_b}"\n')

@@ -39,17 +39,17 @@ arc::ChainResult passing_chain() {
     return c;
 }
 
-arc::ResInfo res(const std::string& method,
-                 const std::string& result,
-                 std::vector<arc::AuthProperty> props = {}) {
-    arc::ResInfo r;
+mail::ResInfo res(const std::string& method,
+                  const std::string& result,
+                  std::vector<mail::AuthProperty> props = {}) {
+    mail::ResInfo r;
     r.method = method;
     r.result = result;
     r.properties = std::move(props);
     return r;
 }
 
-SealerResults aar_with(std::vector<arc::ResInfo> results, std::string ip = "192.0.2.1") {
+SealerResults aar_with(std::vector<mail::ResInfo> results, std::string ip = "192.0.2.1") {
     return SealerResults{std::move(results), std::move(ip), {}};
 }
 
@@ -164,13 +164,13 @@ TEST_CASE("dmarc resinfo (RFC 7489 §11.2)", "[dmarc][arc]") {
         auto aar = aar_with({res("dmarc", "pass")});
         auto o = arc_override(failed_dmarc(), passing_chain(), trusted, aar, psl());
         REQUIRE(o);
-        arc::ResInfo r = dmarc_resinfo(failed_dmarc(), o);
-        CHECK(arc::format_resinfo(r) ==
+        mail::ResInfo r = dmarc_resinfo(failed_dmarc(), o);
+        CHECK(mail::format_resinfo(r) ==
               "dmarc=fail reason=\"p=reject sp=reject dis=none; local_policy arc=pass "
               "as[2].d=lists.example.org as[2].s=sel as[1].d=d1.example as[1].s=s1 "
               "remote-ip[2]=192.0.2.1\" header.from=example.com policy.dmarc=reject");
         // What we write reads back the same.
-        auto back = arc::parse_authentication_results("mx.example; " + arc::format_resinfo(r));
+        auto back = mail::parse_authentication_results("mx.example; " + mail::format_resinfo(r));
         REQUIRE(back);
         REQUIRE(back->results.size() == 1);
         CHECK(back->results[0].result == "fail");
@@ -184,7 +184,7 @@ TEST_CASE("dmarc resinfo (RFC 7489 §11.2)", "[dmarc][arc]") {
         d.sp = Policy::quarantine;
         d.applied = Policy::quarantine;
         d.disposition = Policy::quarantine;
-        CHECK(arc::format_resinfo(dmarc_resinfo(d, std::nullopt)) ==
+        CHECK(mail::format_resinfo(dmarc_resinfo(d, std::nullopt)) ==
               "dmarc=fail reason=\"p=reject sp=quarantine dis=quarantine\" "
               "header.from=a.example.com policy.dmarc=quarantine");
     }
@@ -192,7 +192,7 @@ TEST_CASE("dmarc resinfo (RFC 7489 §11.2)", "[dmarc][arc]") {
         Outcome d = failed_dmarc();
         d.result = Result::pass;
         d.disposition = Policy::none;
-        CHECK(arc::format_resinfo(dmarc_resinfo(d, std::nullopt)) ==
+        CHECK(mail::format_resinfo(dmarc_resinfo(d, std::nullopt)) ==
               "dmarc=pass reason=\"p=reject sp=reject dis=none\" header.from=example.com "
               "policy.dmarc=reject");
     }
@@ -201,13 +201,13 @@ TEST_CASE("dmarc resinfo (RFC 7489 §11.2)", "[dmarc][arc]") {
         d.result = Result::none;
         d.header_from = "example.com";
         d.reason = "no DMARC record at _dmarc.example.com";
-        CHECK(arc::format_resinfo(dmarc_resinfo(d, std::nullopt)) ==
+        CHECK(mail::format_resinfo(dmarc_resinfo(d, std::nullopt)) ==
               "dmarc=none reason=\"no DMARC record at _dmarc.example.com\" "
               "header.from=example.com");
         Outcome e;
         e.result = Result::permerror;
         e.reason = "several From fields";
-        CHECK(arc::format_resinfo(dmarc_resinfo(e, std::nullopt)) ==
+        CHECK(mail::format_resinfo(dmarc_resinfo(e, std::nullopt)) ==
               "dmarc=permerror reason=\"several From fields\"");
     }
     SECTION("hostile text stays inside one quoted reason") {
@@ -215,10 +215,10 @@ TEST_CASE("dmarc resinfo (RFC 7489 §11.2)", "[dmarc][arc]") {
         d.result = Result::temperror;
         d.reason = "DNS lookup of _dmarc.x failed: \"quoted\"\r\n; evil=1 \\";
         d.header_from = "example.com";
-        std::string text = arc::format_resinfo(dmarc_resinfo(d, std::nullopt));
+        std::string text = mail::format_resinfo(dmarc_resinfo(d, std::nullopt));
         CHECK(text.find('\r') == std::string::npos);
         CHECK(text.find('\n') == std::string::npos);
-        auto back = arc::parse_authentication_results("mx.example; " + text);
+        auto back = mail::parse_authentication_results("mx.example; " + text);
         REQUIRE(back);
         REQUIRE(back->results.size() == 1);
         CHECK(back->results[0].result == "temperror");

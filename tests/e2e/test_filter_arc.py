@@ -97,7 +97,7 @@ results: list[tuple[str, bool, str]] = []
 
 # ---- filter configuration ---------------------------------------------------------------------
 
-# The one place that knows the TOML schema of `filter-arc -c` (filter/config.cpp). Test code
+# The one place that knows the TOML schema of `filter-arc -c` (filter/config/config.cpp). Test code
 # only uses the flat names on the left.
 CONFIG_KEYS = {
     "authserv_id": ("", "authserv-id"),

@@ -2,11 +2,11 @@
 // Fuzz target: the three ARC header fields (arc/arc_headers.hpp). The input is a field value;
 // every parser reads it, and what they accept must be self-consistent.
 #include "arc/arc_headers.hpp"
-#include "arc/header.hpp"
 #include "tests/fuzz/fuzz.hpp"
 
 #include <string>
 
+#include "mail/header.hpp"
 #include "text/ascii.hpp"
 
 using namespace arcf;

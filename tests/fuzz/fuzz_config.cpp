@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: ISC
-// Fuzz target: the TOML configuration (filter/config.hpp, toml++). The input is the file; key
-// files it may name exist under /tmp/filter-arc-fuzz/ (see the corpus). Only ConfigError may
+// Fuzz target: the TOML configuration (filter/config/config.hpp, toml++). The input is the file;
+// key files it may name exist under /tmp/filter-arc-fuzz/ (see the corpus). Only ConfigError may
 // come out of load_config, and whatever loads describes itself as valid TOML-ish text.
-#include "filter/config.hpp"
+#include "filter/config/config.hpp"
 #include "tests/arc/test_keys.hpp"
 #include "tests/fuzz/fuzz.hpp"
 

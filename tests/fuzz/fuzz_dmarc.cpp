@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: ISC
 // Fuzz target: DMARC records (dmarc/record.hpp), From field values (dmarc/from_domain.hpp),
 // organizational domains, discovery with the input as the answer, and the dmarc resinfo.
-#include "arc/auth_results.hpp"
 #include "dmarc/arc_override.hpp"
 #include "dmarc/evaluator.hpp"
 #include "dmarc/from_domain.hpp"
@@ -10,6 +9,8 @@
 #include "tests/fuzz/fuzz.hpp"
 
 #include <string>
+
+#include "mail/auth_results.hpp"
 
 using namespace arcf;
 using arcf::fuzz::check;
@@ -116,10 +117,10 @@ void resinfo_properties(std::string_view text) {
     o.result = dmarc::Result::temperror;
     o.header_from = std::string(text.substr(0, 64));
     o.reason = std::string(text);
-    std::string out = arc::format_resinfo(dmarc::dmarc_resinfo(o, std::nullopt));
+    std::string out = mail::format_resinfo(dmarc::dmarc_resinfo(o, std::nullopt));
     for (char c : out)
         check(static_cast<unsigned char>(c) >= 0x20 && c != 0x7f, "control in a resinfo", out);
-    auto back = arc::parse_authentication_results("mx.example; " + out);
+    auto back = mail::parse_authentication_results("mx.example; " + out);
     check(back.has_value() && back->results.size() == 1 && back->results[0].result == "temperror",
           "dmarc resinfo does not read back", out);
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: ISC
-// Fuzz target: a whole smtpd protocol stream through the filter engine (filter/engine.hpp), with
-// DNS answers and deadlines interleaved by the input. Lines are protocol lines; lines starting
+// Fuzz target: a whole smtpd protocol stream through the filter engine (filter/smtpd/engine.hpp),
+// with DNS answers and deadlines interleaved by the input. Lines are protocol lines; lines starting
 // with '!' drive the harness:
 //   !a<k><s>  answer the k-th outstanding query; s: o(k) t(emporary) n(xdomain) d(nodata) g(arbage)
 //   !d<k>     fire the k-th deadline the engine asked for (again if it already fired)
@@ -12,7 +12,7 @@
 // session each filter request other than data-line got exactly one filter-result, and each
 // end of data (".") exactly one final "." back (unless smtpd dropped the transaction first);
 // nothing is left in the engine.
-#include "filter/engine.hpp"
+#include "filter/smtpd/engine.hpp"
 #include "tests/fuzz/fuzz.hpp"
 #include "tests/fuzz/fuzz_keys.hpp"
 
@@ -71,7 +71,7 @@ dns::TxtAnswer answer_for(char kind, const std::string& name) {
         auto dot = name.find("._domainkey.");
         if (dot == std::string::npos)
             return dns::TxtAnswer::failed(dns::Status::nxdomain, "NXDOMAIN");
-        return fuzz::lookup(arc::KeyName{name.substr(0, dot), name.substr(dot + 12)});
+        return fuzz::lookup(mail::KeyName{name.substr(0, dot), name.substr(dot + 12)});
     }
     }
 }

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: ISC
-// Fuzz target: header fields and the message splitter (arc/header.hpp), with header and body
-// canonicalization (arc/canon.hpp) of whatever they produce.
-#include "arc/canon.hpp"
-#include "arc/header.hpp"
+// Fuzz target: header fields and the message splitter (mail/header.hpp), with header and body
+// canonicalization (mail/canon.hpp) of whatever they produce.
 #include "tests/fuzz/fuzz.hpp"
 
 #include <string>
 
+#include "mail/canon.hpp"
+#include "mail/header.hpp"
 #include "text/ascii.hpp"
 
 using namespace arcf;
@@ -14,7 +14,7 @@ using arcf::fuzz::check;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::string_view text = fuzz::as_text(data, size);
-    auto split = arc::split_message(text);
+    auto split = mail::split_message(text);
 
     // The body is a suffix of the input.
     check(split.body.size() <= text.size() &&
@@ -22,10 +22,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           "split_message: body is not a suffix of the message");
 
     // The streaming collector (what the filter uses) agrees with split_message.
-    arc::HeaderCollector hc;
+    mail::HeaderCollector hc;
     bool in_headers = true;
     std::size_t body_lines = 0;
-    bool ended_lf = arc::for_each_line(text, [&](std::string_view line) {
+    bool ended_lf = mail::for_each_line(text, [&](std::string_view line) {
         check(line.find('\n') == std::string_view::npos, "for_each_line: LF inside a line");
         if (in_headers) {
             in_headers = hc.add_line(line);
@@ -49,25 +49,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         } else {
             check(h.name().empty() && h.value().empty(), "malformed field with a name or value");
         }
-        for (auto c : {arc::Canon::simple, arc::Canon::relaxed}) {
+        for (auto c : {mail::Canon::simple, mail::Canon::relaxed}) {
             std::string canon;
-            arc::append_canon_header(canon, c, h.raw());
+            mail::append_canon_header(canon, c, h.raw());
             check(canon.size() >= 2 && canon.substr(canon.size() - 2) == "\r\n",
                   "canonical header does not end in CRLF");
-            if (c == arc::Canon::relaxed) {
+            if (c == mail::Canon::relaxed) {
                 std::string again;
-                arc::append_canon_header(again, c, canon.substr(0, canon.size() - 2));
+                mail::append_canon_header(again, c, canon.substr(0, canon.size() - 2));
                 check(again == canon, "relaxed header canonicalization is not idempotent", canon);
             }
         }
-        std::string stripped = arc::strip_b_value(h.raw());
+        std::string stripped = mail::strip_b_value(h.raw());
         check(stripped.size() <= h.raw().size(), "strip_b_value made the field longer");
     }
 
     // Body canonicalization, streamed line by line as the filter does, with and without l=.
-    arc::BodyHasher simple(arc::Canon::simple), relaxed(arc::Canon::relaxed),
-        limited(arc::Canon::relaxed, size % 97);
-    arc::for_each_line(split.body, [&](std::string_view line) {
+    mail::BodyHasher simple(mail::Canon::simple), relaxed(mail::Canon::relaxed),
+        limited(mail::Canon::relaxed, size % 97);
+    mail::for_each_line(split.body, [&](std::string_view line) {
         simple.add_line(line);
         relaxed.add_line(line);
         limited.add_line(line);

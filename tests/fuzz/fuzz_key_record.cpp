@@ -1,27 +1,28 @@
 // SPDX-License-Identifier: ISC
-// Fuzz target: DKIM public key records (arc/key_record.hpp), RSA and Ed25519 keys through
+// Fuzz target: DKIM public key records (mail/key_record.hpp), RSA and Ed25519 keys through
 // OpenSSL. The input is one TXT record; records separated by NUL bytes form a whole answer.
-#include "arc/key_record.hpp"
 #include "tests/fuzz/fuzz.hpp"
 
 #include <string>
 #include <vector>
+
+#include "mail/key_record.hpp"
 
 using namespace arcf;
 using arcf::fuzz::check;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::string_view text = fuzz::as_text(data, size);
-    arc::KeyPolicy policy;
+    mail::KeyPolicy policy;
     policy.min_rsa_bits = 512; // let small keys through to reach the verify path cheaply
     policy.max_rsa_bits = 4096;
-    auto rec = arc::parse_key_record(text, policy);
+    auto rec = mail::parse_key_record(text, policy);
     if (rec) {
-        check(rec->key.type() == arc::KeyType::ed25519 || rec->key.bits() >= policy.min_rsa_bits,
+        check(rec->key.type() == mail::KeyType::ed25519 || rec->key.bits() >= policy.min_rsa_bits,
               "RSA key below the policy minimum accepted");
         check(rec->key.bits() <= policy.max_rsa_bits, "key above the policy maximum accepted");
         // A garbage signature never verifies (and must not crash OpenSSL).
-        arc::Digest d{};
+        mail::Digest d{};
         check(!rec->key.verify(d, std::string(64, 'x')), "garbage signature verified");
         check(!rec->key.verify(d, {}), "empty signature verified");
     }
@@ -34,8 +35,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             break;
         pos = nul + 1;
     }
-    arc::Error err;
-    auto keys = arc::parse_key_records(records, arc::KeyPolicy{}, &err);
+    mail::Error err;
+    auto keys = mail::parse_key_records(records, mail::KeyPolicy{}, &err);
     check(keys.size() <= records.size(), "more keys than records");
     return 0;
 }

@@ -5,13 +5,14 @@
 #pragma once
 
 #include "arc/chain.hpp"
-#include "arc/crypto.hpp"
 #include "arc/seal.hpp"
 #include "dns/answer.hpp"
 #include "tests/arc/test_keys.hpp"
 
 #include <memory>
 #include <string>
+
+#include "mail/crypto.hpp"
 
 namespace arcf::fuzz {
 
@@ -25,11 +26,11 @@ inline constexpr const char* suite_key_record =
 inline const std::shared_ptr<const arc::SealKey>& seal_key() {
     static const std::shared_ptr<const arc::SealKey> k =
         std::make_shared<const arc::SealKey>(arc::SealKey{
-            "seal.example", "fuzz", *arc::PrivateKey::from_pem(tests::keys::ed25519_pkcs8)});
+            "seal.example", "fuzz", *mail::PrivateKey::from_pem(tests::keys::ed25519_pkcs8)});
     return k;
 }
 
-inline dns::TxtAnswer lookup(const arc::KeyName& name) {
+inline dns::TxtAnswer lookup(const mail::KeyName& name) {
     std::string n = name.dns_name();
     if (n == "dummy._domainkey.example.org")
         return dns::TxtAnswer::found({suite_key_record});

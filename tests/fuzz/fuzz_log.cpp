@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: ISC
-// Fuzz target: log lines (filter/log.hpp) and the Exim context (filter/exim_context.hpp), the two
-// places where attacker bytes meet a key=value syntax. Properties: a log value or line never
-// holds a control character or an unescaped quote, and stays within its bound; a context that
-// parses re-encodes to one that parses to the same facts.
-#include "arc/base64.hpp"
-#include "filter/exim_context.hpp"
-#include "filter/log.hpp"
+// Fuzz target: log lines (filter/pipeline/log.hpp) and the Exim context
+// (filter/exim/exim_context.hpp), the two places where attacker bytes meet a key=value syntax.
+// Properties: a log value or line never holds a control character or an unescaped quote, and stays
+// within its bound; a context that parses re-encodes to one that parses to the same facts.
+#include "filter/exim/exim_context.hpp"
+#include "filter/pipeline/log.hpp"
 #include "tests/fuzz/fuzz.hpp"
 
 #include <string>
+
+#include "mail/base64.hpp"
 
 using namespace arcf;
 using arcf::fuzz::check;
@@ -51,9 +52,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (r.context) {
         const auto& c = *r.context;
         std::string again =
-            "v=2; from=" + arc::base64_encode(c.from) + "; helo=" + arc::base64_encode(c.helo) +
-            "; auth=" + arc::base64_encode(c.auth) + "; rcpt=" + arc::base64_encode(c.rcpt) +
-            "; ip=" + arc::base64_encode(c.ip);
+            "v=2; from=" + mail::base64_encode(c.from) + "; helo=" + mail::base64_encode(c.helo) +
+            "; auth=" + mail::base64_encode(c.auth) + "; rcpt=" + mail::base64_encode(c.rcpt) +
+            "; ip=" + mail::base64_encode(c.ip);
         auto r2 = filter::parse_exim_context(again);
         check(r2.context && r2.context->from == c.from && r2.context->helo == c.helo &&
                   r2.context->auth == c.auth && r2.context->rcpt == c.rcpt &&

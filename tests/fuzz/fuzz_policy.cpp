@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: ISC
-// Fuzz target: the small parsers of the sealing policy (filter/policy.hpp): CIDR networks and
-// addresses, the envelope address domain and key choice by the From field.
-#include "filter/policy.hpp"
+// Fuzz target: the small parsers of the sealing policy (filter/pipeline/policy.hpp): CIDR networks
+// and addresses, the envelope address domain and key choice by the From field.
+#include "filter/pipeline/policy.hpp"
 #include "tests/fuzz/fuzz.hpp"
 
 #include <string>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: ISC
-// Fuzz target: the smtpd filter protocol line codec (filter/protocol.hpp). Whatever parses must
-// round-trip through the response writers into lines smtpd accepts.
-#include "filter/protocol.hpp"
+// Fuzz target: the smtpd filter protocol line codec (filter/smtpd/protocol.hpp). Whatever parses
+// must round-trip through the response writers into lines smtpd accepts.
+#include "filter/smtpd/protocol.hpp"
 #include "tests/fuzz/fuzz.hpp"
 
 #include <algorithm>

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: ISC
-// Fuzz target: verify-then-seal of a whole message (filter/message_job.hpp on arc/seal.hpp), as
-// both the OpenSMTPD engine and the Exim mode run it. A new set must verify: the message with
-// our added lines on top reads as pass (or fail when we sealed cv=fail) with one more set.
-#include "arc/auth_results.hpp"
-#include "filter/message_job.hpp"
+// Fuzz target: verify-then-seal of a whole message (filter/pipeline/message_job.hpp on
+// arc/seal.hpp), as both the OpenSMTPD engine and the Exim mode run it. A new set must verify: the
+// message with our added lines on top reads as pass (or fail when we sealed cv=fail) with one more
+// set.
+#include "filter/pipeline/message_job.hpp"
 #include "tests/fuzz/fuzz.hpp"
 #include "tests/fuzz/fuzz_keys.hpp"
 
 #include <string>
+
+#include "mail/auth_results.hpp"
 
 using namespace arcf;
 using arcf::fuzz::check;
@@ -25,16 +27,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     jo.verify.oldest_pass = (flags & 1) != 0;
     jo.seal.now = jo.verify.now;
     jo.seal.oversign = (flags & 2) != 0;
-    jo.seal.header_canon = (flags & 4) != 0 ? arc::Canon::simple : arc::Canon::relaxed;
-    jo.seal.body_canon = (flags & 8) != 0 ? arc::Canon::simple : arc::Canon::relaxed;
+    jo.seal.header_canon = (flags & 4) != 0 ? mail::Canon::simple : mail::Canon::relaxed;
+    jo.seal.body_canon = (flags & 8) != 0 ? mail::Canon::simple : mail::Canon::relaxed;
     jo.remote_ip = (flags & 16) != 0 ? "192.0.2.7" : "";
     jo.write_ar = (flags & 32) != 0;
     jo.max_header_fields = (flags & 64) != 0 ? 8 : 1000;
 
     filter::MessageJob job(jo);
     std::vector<std::string> lines;
-    std::vector<arc::KeyName> names;
-    arc::for_each_line(msg, [&](std::string_view line) {
+    std::vector<mail::KeyName> names;
+    mail::for_each_line(msg, [&](std::string_view line) {
         lines.emplace_back(line);
         auto n = job.add_line(line);
         names.insert(names.end(), n.begin(), n.end());

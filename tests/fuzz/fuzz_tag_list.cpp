@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: ISC
-// Fuzz target: DKIM tag-lists (arc/tag_list.hpp) and base64 (arc/base64.hpp).
-#include "arc/base64.hpp"
-#include "arc/tag_list.hpp"
+// Fuzz target: DKIM tag-lists (mail/tag_list.hpp) and base64 (mail/base64.hpp).
 #include "tests/fuzz/fuzz.hpp"
 
 #include <string>
+
+#include "mail/base64.hpp"
+#include "mail/tag_list.hpp"
 
 using namespace arcf;
 using arcf::fuzz::check;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::string_view text = fuzz::as_text(data, size);
-    auto tags = arc::parse_tag_list(text);
+    auto tags = mail::parse_tag_list(text);
     if (tags) {
         // Written back as "name=value;" the list parses to the same tags.
         std::string again;
@@ -22,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             check(tags->get(t.name) == t.value, "get() does not find a parsed tag");
             again.append(t.name).append("=").append(t.value).append(";");
         }
-        auto re = arc::parse_tag_list(again);
+        auto re = mail::parse_tag_list(again);
         check(re.has_value(), "re-serialised tag-list does not parse", again);
         check(re->tags().size() == tags->tags().size(), "re-parsed tag count differs", again);
         for (std::size_t i = 0; i < re->tags().size(); ++i)
@@ -30,17 +31,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                       re->tags()[i].value == tags->tags()[i].value,
                   "re-parsed tag differs", again);
     }
-    std::string stripped = arc::strip_fws(text);
+    std::string stripped = mail::strip_fws(text);
     check(stripped.find_first_of(" \t\r\n") == std::string::npos, "strip_fws left whitespace");
 
     // base64: whatever decodes re-encodes to the same bytes (modulo FWS and padding form).
-    if (auto dec = arc::base64_decode(text)) {
-        std::string enc = arc::base64_encode(*dec);
-        auto dec2 = arc::base64_decode(enc);
+    if (auto dec = mail::base64_decode(text)) {
+        std::string enc = mail::base64_encode(*dec);
+        auto dec2 = mail::base64_decode(enc);
         check(dec2.has_value() && *dec2 == *dec, "base64 round trip failed", enc);
     }
-    std::string enc = arc::base64_encode(text);
-    auto dec = arc::base64_decode(enc);
+    std::string enc = mail::base64_encode(text);
+    auto dec = mail::base64_decode(enc);
     check(dec.has_value() && *dec == text, "base64 encode/decode round trip failed");
     return 0;
 }

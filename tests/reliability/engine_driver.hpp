@@ -3,9 +3,8 @@
 // its output back per session: the reliability tests (fault injection, invariants, load).
 #pragma once
 
-#include "arc/crypto.hpp"
 #include "arc/seal.hpp"
-#include "filter/engine.hpp"
+#include "filter/smtpd/engine.hpp"
 #include "tests/arc/test_keys.hpp"
 
 #include <cstdio>
@@ -14,6 +13,8 @@
 #include <set>
 #include <string>
 #include <vector>
+
+#include "mail/crypto.hpp"
 
 namespace arcf::reliability {
 
@@ -30,7 +31,7 @@ inline std::string session_id(unsigned n) {
 
 inline std::shared_ptr<const arc::SealKey> make_key(const char* pem, const char* domain) {
     return std::make_shared<const arc::SealKey>(
-        arc::SealKey{domain, "s1", *arc::PrivateKey::from_pem(pem)});
+        arc::SealKey{domain, "s1", *mail::PrivateKey::from_pem(pem)});
 }
 
 /// Two signing domains: a.example (Ed25519) and b.example (RSA 1024), both published.
@@ -54,7 +55,7 @@ inline filter::EngineOptions options_with(const std::shared_ptr<const arc::SealK
     o.tempfail_reply = "451 4.7.0 try again later";
     o.authserv_id = "mx.reliability.test";
     // These tests count and answer ARC key lookups; SPF through the engine (its own lookups,
-    // deadline and temperror) is covered by tests/filter/sender_auth_test.cpp.
+    // deadline and temperror) is covered by tests/filter/pipeline/sender_auth_test.cpp.
     o.auth.spf = false;
     o.auth.dkim = false;
     o.auth.dmarc = false;

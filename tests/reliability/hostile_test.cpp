@@ -2,12 +2,13 @@
 // Hostile input that is valid enough to reach the expensive paths: it must cost time linear in
 // its size, because one process serves every session (a stalled filter stalls all mail).
 #include "arc/chain.hpp"
-#include "arc/header.hpp"
-#include "arc/tag_list.hpp"
 #include "tests/catch.hpp"
 #include "tests/reliability/engine_driver.hpp"
 
 #include <ctime>
+
+#include "mail/header.hpp"
+#include "mail/tag_list.hpp"
 
 using namespace arcf;
 using namespace arcf::reliability;
@@ -32,12 +33,12 @@ std::string many_tags(std::size_t n) {
 TEST_CASE("hostile: a tag-list of 100,000 distinct tags parses in linear time", "[hostile]") {
     auto text = many_tags(100000); // ~1 MB; a pairwise duplicate check is 5e9 comparisons
     auto t0 = std::clock();
-    auto tags = arc::parse_tag_list(text);
+    auto tags = mail::parse_tag_list(text);
     REQUIRE(tags);
     CHECK(tags->tags().size() == 100001);
-    auto dup = arc::parse_tag_list(text + "; t99999=again");
+    auto dup = mail::parse_tag_list(text + "; t99999=again");
     REQUIRE(!dup);
-    CHECK(dup.error().code == arc::Errc::duplicate_tag);
+    CHECK(dup.error().code == mail::Errc::duplicate_tag);
     CHECK(seconds_since(t0) < 10.0);
 }
 
@@ -79,7 +80,7 @@ TEST_CASE("hostile: an AMS signing 100,000 header names over 900 fields", "[host
     arc::VerifyOptions vo;
     vo.now = now;
     auto t0 = std::clock();
-    auto r = arc::verify_message(msg, vo, [&](const arc::KeyName&) {
+    auto r = arc::verify_message(msg, vo, [&](const mail::KeyName&) {
         return dns::TxtAnswer::found(
             {"v=DKIM1; k=rsa; p=" + std::string(tests::keys::rsa1024_spki_b64)});
     });
@@ -123,12 +124,12 @@ TEST_CASE("hostile: a forged Authentication-Results as the last field keeps the 
     auto out = d.output_of(s);
     std::string text = stored(out.datalines);
     CHECK(text.find("dkim=pass") == std::string::npos);
-    auto split = arc::split_message(text);
+    auto split = mail::split_message(text);
     CHECK(split.has_separator);
     CHECK(split.body == "X-Looks-Like: a header, but is body\r\n");
     arc::VerifyOptions vo;
     vo.now = now;
     auto r = arc::verify_message(text, vo,
-                                 [&](const arc::KeyName& k) { return keys.lookup(k.dns_name()); });
+                                 [&](const mail::KeyName& k) { return keys.lookup(k.dns_name()); });
     CHECK(r.status == arc::ChainStatus::pass);
 }

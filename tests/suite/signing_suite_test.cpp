@@ -50,14 +50,14 @@ TEST_CASE("arc suite: signing, standardized layout", "[suite][seal]") {
     auto scenarios = tests::load_suite(tests::suite_dir() + "/tests/arc-draft-sign-tests.yml");
     int total = 0, matched = 0;
     for (const auto& sc : scenarios) {
-        auto key = arc::PrivateKey::from_pem(sc.fields.at("privatekey"));
+        auto key = mail::PrivateKey::from_pem(sc.fields.at("privatekey"));
         REQUIRE(key);
         arc::SealKey sk{sc.fields.at("domain"), sc.fields.at("sel"), *key};
         for (const auto& c : sc.cases) {
             ++total;
             INFO(sc.description << " / " << c.id);
             auto msg = tests::to_crlf(c.fields.at("message"));
-            auto split = arc::split_message(msg);
+            auto split = mail::split_message(msg);
             const std::string srv_id = c.fields.at("srv-id");
 
             // The suite's signer takes cv from the arc= result of the A-R bearing srv-id
@@ -81,8 +81,8 @@ TEST_CASE("arc suite: signing, standardized layout", "[suite][seal]") {
                 chain.status = ar == "pass"   ? arc::ChainStatus::pass
                                : ar == "none" ? arc::ChainStatus::none
                                               : arc::ChainStatus::fail;
-                arc::BodyHasher bh(arc::Canon::relaxed);
-                arc::for_each_line(split.body, [&](std::string_view l) { bh.add_line(l); });
+                mail::BodyHasher bh(mail::Canon::relaxed);
+                mail::for_each_line(split.body, [&](std::string_view l) { bh.add_line(l); });
                 arc::SealOptions opts;
                 opts.authserv_id = srv_id;
                 opts.now = std::stoull(c.fields.at("t"));

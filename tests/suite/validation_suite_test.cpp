@@ -37,7 +37,7 @@ std::string verdict_for(const tests::SuiteScenario& sc, const tests::SuiteCase& 
     opts.keys.min_rsa_bits = 1024;
     auto msg = tests::to_crlf(c.fields.at("message"));
     auto r = arc::verify_message(
-        msg, opts, [&](const arc::KeyName& k) { return tests::suite_lookup(sc, k.dns_name()); });
+        msg, opts, [&](const mail::KeyName& k) { return tests::suite_lookup(sc, k.dns_name()); });
     switch (r.status) {
     case arc::ChainStatus::pass:
         return "pass";

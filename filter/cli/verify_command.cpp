@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: ISC
+// `filter-arc verify`: one message in, one Authentication-Results verdict out (RFC 8617 §5.2).
+#include "arc/auth_results_format.hpp"
+#include "filter/cli/cli.hpp"
+#include "filter/cli/message_run.hpp"
+
+#include <algorithm>
+#include <ctime>
+#include <iostream>
+
+#include "dkim/verifier.hpp"
+
+namespace arcf::filter {
+
+namespace {
+
+void print_dkim_json(const std::vector<dkim::DkimSignatureResult>& dkim) {
+    std::cout << ",\"dkim\":[";
+    for (std::size_t i = 0; i < dkim.size(); ++i) {
+        const auto& d = dkim[i];
+        std::cout << (i ? "," : "") << "{\"result\":\"" << dkim::to_string(d.result)
+                  << "\",\"domain\":\"" << json_escape(d.domain) << "\",\"selector\":\""
+                  << json_escape(d.selector) << "\",\"identity\":\"" << json_escape(d.identity)
+                  << "\",\"algorithm\":\"" << json_escape(d.algorithm) << "\",\"body_length\":"
+                  << (d.body_length ? std::to_string(*d.body_length) : std::string("null"))
+                  << ",\"body_partial\":" << (d.body_partial ? "true" : "false")
+                  << ",\"header_b\":\"" << json_escape(d.header_b) << "\",\"reason\":\""
+                  << json_escape(d.reason) << "\"}";
+    }
+    std::cout << "]";
+}
+
+} // namespace
+
+int run_verify(std::vector<std::string> argv) {
+    Args args(
+        std::move(argv),
+        {"--dns-zone", "--dns-server", "--now", "--authserv-id", "--min-key-bits", "--timeout"},
+        {"--json", "--no-oldest-pass", "--help"});
+    if (args.flag("--help")) {
+        std::cout << "usage: filter-arc verify [--dns-zone FILE | --dns-server HOST:PORT] "
+                     "[--timeout SECONDS] [--now UNIXTIME] [--authserv-id ID]\n"
+                     "                         [--min-key-bits N] [--no-oldest-pass] [--json] "
+                     "[FILE|-]\n";
+        return exit_ok;
+    }
+    if (args.positional().size() > 1)
+        throw UsageError{"verify takes one message"};
+    std::string path = args.positional().empty() ? "-" : args.positional()[0];
+
+    arc::VerifyOptions opts;
+    opts.now = args.value("--now") ? parse_unsigned("--now", *args.value("--now"))
+                                   : static_cast<std::uint64_t>(std::time(nullptr));
+    if (auto bits = args.value("--min-key-bits"))
+        opts.keys.min_rsa_bits = static_cast<unsigned>(parse_unsigned("--min-key-bits", *bits));
+    opts.oldest_pass = !args.flag("--no-oldest-pass");
+
+    KeySourceOptions ks;
+    ks.zone_file = args.value("--dns-zone");
+    ks.dns_server = args.value("--dns-server");
+    if (auto t = args.value("--timeout"))
+        ks.timeout_ms = static_cast<unsigned>(parse_unsigned("--timeout", *t) * 1000);
+    auto source = make_record_source(ks);
+
+    std::string message, err;
+    if (!read_input(path, message, err)) {
+        std::cerr << "filter-arc verify: " << err << "\n";
+        return exit_noinput;
+    }
+    std::string id = args.value("--authserv-id").value_or(default_authserv_id());
+    // The filter's pipeline in mode = "verify" (RFC 8617 §5.2): ARC, and every
+    // DKIM-Signature with one round of key lookups for both.
+    pipeline::Settings settings = tool_settings(id);
+    settings.keys = opts.keys;
+    settings.auth.keys = opts.keys;
+    settings.oldest_pass = opts.oldest_pass;
+    settings.policy.mode = Mode::verify;
+    const pipeline::Outcome o =
+        run_message(std::make_shared<const pipeline::Settings>(std::move(settings)), message,
+                    source, ks.timeout_ms, opts.now);
+    std::cerr << tool_log_line("verify", o) << "\n";
+    const arc::ChainResult& r = o.chain;
+    const std::vector<dkim::DkimSignatureResult>& dkim = o.dkim;
+
+    if (args.flag("--json")) {
+        std::cout << "{\"arc\":\"" << arc::to_string(r.status) << "\",\"sets\":" << r.sets
+                  << ",\"oldest_pass\":"
+                  << (r.oldest_pass ? std::to_string(*r.oldest_pass) : std::string("null"))
+                  << ",\"reason\":\"" << json_escape(r.reason) << "\",\"chain\":[";
+        for (std::size_t i = 0; i < r.chain.size(); ++i) {
+            const auto& s = r.chain[i];
+            std::cout << (i ? "," : "") << "{\"i\":" << s.instance << ",\"cv\":\""
+                      << arc::to_string(s.cv) << "\",\"seal_domain\":\""
+                      << json_escape(s.seal_domain) << "\",\"seal_selector\":\""
+                      << json_escape(s.seal_selector) << "\",\"ams_domain\":\""
+                      << json_escape(s.ams_domain) << "\",\"ams_selector\":\""
+                      << json_escape(s.ams_selector) << "\"}";
+        }
+        std::cout << "]";
+        print_dkim_json(dkim);
+        std::cout << "}\n";
+    } else {
+        std::cout << "Authentication-Results: " << arc::format_authentication_results(id, r)
+                  << "\n";
+    }
+    return r.status == arc::ChainStatus::temperror ? exit_tempfail : exit_ok;
+}
+
+} // namespace arcf::filter

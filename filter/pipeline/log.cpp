@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: ISC
+#include "filter/pipeline/log.hpp"
+
+namespace arcf::filter {
+
+namespace {
+
+constexpr char hex_digits[] = "0123456789abcdef";
+
+bool printable(unsigned char u) {
+    return u >= 0x20 && u < 0x7f;
+}
+
+void append_hex(std::string& out, unsigned char u) {
+    out += "\\x";
+    out.push_back(hex_digits[u >> 4]);
+    out.push_back(hex_digits[u & 0xf]);
+}
+
+std::string truncated_mark(std::size_t left_out) {
+    return "...[truncated " + std::to_string(left_out) + "]";
+}
+
+} // namespace
+
+std::string quote_log(std::string_view v, std::size_t limit) {
+    const std::size_t kept = v.size() > limit ? limit : v.size();
+    std::string out;
+    out.reserve(kept + 2);
+    out.push_back('"');
+    for (std::size_t i = 0; i < kept; ++i) {
+        auto u = static_cast<unsigned char>(v[i]);
+        if (v[i] == '"' || v[i] == '\\') {
+            out.push_back('\\');
+            out.push_back(v[i]);
+        } else if (!printable(u)) {
+            append_hex(out, u);
+        } else {
+            out.push_back(v[i]);
+        }
+    }
+    if (kept < v.size())
+        out += truncated_mark(v.size() - kept);
+    out.push_back('"');
+    return out;
+}
+
+std::string log_value(std::string_view v, std::size_t limit) {
+    bool plain = !v.empty() && v.size() <= limit;
+    for (char c : v)
+        plain = plain && printable(static_cast<unsigned char>(c)) && c != ' ' && c != '"' &&
+                c != '\\' && c != '=';
+    return plain ? std::string(v) : quote_log(v, limit);
+}
+
+std::string bound_log_line(std::string_view line, std::size_t limit) {
+    std::string out;
+    out.reserve(line.size() < limit ? line.size() : limit);
+    // Room for the mark in the worst case, so a cut line never grows past the limit.
+    const std::size_t mark_room = truncated_mark(line.size()).size();
+    const std::size_t room = limit > mark_room ? limit - mark_room : 0;
+    std::size_t i = 0;
+    for (; i < line.size(); ++i) {
+        auto u = static_cast<unsigned char>(line[i]);
+        const std::size_t need = u < 0x20 || u == 0x7f ? 4 : 1;
+        // Everything left fits as it is: no mark needed.
+        if (out.size() + need > room) {
+            // Would the rest fit without a mark? Only if it is the tail and within the limit.
+            std::size_t rest = 0;
+            for (std::size_t j = i; j < line.size(); ++j) {
+                auto w = static_cast<unsigned char>(line[j]);
+                rest += w < 0x20 || w == 0x7f ? 4 : 1;
+            }
+            if (out.size() + rest <= limit) {
+                for (; i < line.size(); ++i) {
+                    auto w = static_cast<unsigned char>(line[i]);
+                    if (w < 0x20 || w == 0x7f)
+                        append_hex(out, w);
+                    else
+                        out.push_back(line[i]);
+                }
+                return out;
+            }
+            out += truncated_mark(line.size() - i);
+            return out;
+        }
+        if (need == 4)
+            append_hex(out, u);
+        else
+            out.push_back(line[i]);
+    }
+    return out;
+}
+
+LogLine& LogLine::add(std::string_view key, std::string_view value) {
+    if (!line_.empty())
+        line_.push_back(' ');
+    line_ += key;
+    line_.push_back('=');
+    line_ += value.empty() ? std::string("\"\"") : log_value(value);
+    return *this;
+}
+
+LogLine& LogLine::add(std::string_view key, unsigned long long value) {
+    return add(key, std::string_view(std::to_string(value)));
+}
+
+} // namespace arcf::filter

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: ISC
+// Header field splitting per RFC 5322 §2.2 (field = name ":" value, folded with leading WSP).
+#include "mail/header.hpp"
+
+#include "text/ascii.hpp"
+
+namespace arcf::mail {
+
+HeaderField::HeaderField(std::string raw) : raw_(std::move(raw)) {
+    colon_ = raw_.find(':');
+    // RFC 5322 §3.6.8: field-name = 1*ftext (printable ASCII except ':'), so the name ends at the
+    // colon; whitespace before the colon (obsolete syntax, RFC 5322 §4.5) is not part of it.
+    if (colon_ == std::string::npos || raw_.find('\n') < colon_) {
+        colon_ = std::string::npos;
+        name_len_ = 0;
+        return;
+    }
+    name_len_ = colon_;
+    while (name_len_ > 0 && (raw_[name_len_ - 1] == ' ' || raw_[name_len_ - 1] == '\t'))
+        --name_len_;
+}
+
+std::string_view HeaderField::value() const {
+    if (colon_ == std::string::npos)
+        return {};
+    return std::string_view(raw_).substr(colon_ + 1);
+}
+
+bool HeaderField::is(std::string_view lower_name) const {
+    return text::iequals(name(), lower_name);
+}
+
+bool HeaderCollector::add_line(std::string_view line) {
+    if (line.empty()) {
+        finish();
+        return false;
+    }
+    bytes_ += line.size() + 2;
+    if ((line[0] == ' ' || line[0] == '\t') && have_pending_) {
+        pending_.append("\r\n");
+        pending_.append(line);
+        return true;
+    }
+    finish();
+    pending_.assign(line);
+    have_pending_ = true;
+    return true;
+}
+
+void HeaderCollector::finish() {
+    if (have_pending_) {
+        fields_.emplace_back(std::move(pending_));
+        pending_.clear();
+        have_pending_ = false;
+    }
+}
+
+bool has_bare_cr(std::string_view text) {
+    for (std::size_t i = text.find('\r'); i != std::string_view::npos; i = text.find('\r', i + 1))
+        if (i + 1 >= text.size() || text[i + 1] != '\n')
+            return true;
+    return false;
+}
+
+std::vector<HeaderField> fields_with_bare_cr_breaks(std::string_view raw) {
+    std::vector<HeaderField> out;
+    std::string pending;
+    bool have = false;
+    auto flush = [&] {
+        if (have)
+            out.emplace_back(std::move(pending));
+        pending.clear();
+        have = false;
+    };
+    std::size_t pos = 0;
+    while (pos <= raw.size()) {
+        // The next line break: CRLF, a bare CR, or a bare LF (never in HeaderField, but cheap).
+        std::size_t end = raw.find_first_of("\r\n", pos);
+        std::string_view line = raw.substr(pos, end == std::string_view::npos ? end : end - pos);
+        if (!line.empty()) {
+            if ((line[0] == ' ' || line[0] == '\t') && have) {
+                pending.append("\r\n");
+                pending.append(line);
+            } else {
+                flush();
+                pending.assign(line);
+                have = true;
+            }
+        }
+        if (end == std::string_view::npos)
+            break;
+        pos = end + (raw[end] == '\r' && end + 1 < raw.size() && raw[end + 1] == '\n' ? 2 : 1);
+    }
+    flush();
+    return out;
+}
+
+SplitMessage split_message(std::string_view message) {
+    SplitMessage out;
+    HeaderCollector hc;
+    std::size_t pos = 0;
+    while (pos < message.size()) {
+        std::size_t nl = message.find('\n', pos);
+        std::size_t end = nl == std::string_view::npos ? message.size() : nl;
+        std::size_t next = nl == std::string_view::npos ? message.size() : nl + 1;
+        std::size_t stop = end;
+        // Only a CR right before LF ends a line (as in for_each_line); a final CR is data.
+        if (nl != std::string_view::npos && stop > pos && message[stop - 1] == '\r')
+            --stop;
+        if (!hc.add_line(message.substr(pos, stop - pos))) {
+            out.has_separator = true;
+            pos = next;
+            break;
+        }
+        pos = next;
+    }
+    hc.finish();
+    out.headers = std::move(hc.fields());
+    out.body = message.substr(pos);
+    return out;
+}
+
+} // namespace arcf::mail

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: ISC
+// RFC 6376 §3.2 tag-list parser.
+#include "mail/tag_list.hpp"
+
+#include <algorithm>
+#include <string>
+
+namespace arcf::mail {
+
+namespace {
+
+bool is_fws(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+bool is_alpha(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
+
+// VALCHAR = %x21-3A / %x3C-7E; 8-bit bytes are let through for internationalised values
+// (RFC 6376 §3.2 refers to RFC 5890 U-labels in d=/s= via RFC 8616).
+bool is_valchar(char c) {
+    auto u = static_cast<unsigned char>(c);
+    return (u >= 0x21 && u <= 0x7e && u != 0x3b) || u >= 0x80;
+}
+
+constexpr std::size_t long_list = 64;
+
+std::string_view trim_fws(std::string_view s) {
+    while (!s.empty() && is_fws(s.front()))
+        s.remove_prefix(1);
+    while (!s.empty() && is_fws(s.back()))
+        s.remove_suffix(1);
+    return s;
+}
+
+} // namespace
+
+std::optional<std::string_view> TagList::get(std::string_view name) const {
+    for (const auto& t : tags_)
+        if (t.name == name)
+            return t.value;
+    return std::nullopt;
+}
+
+Result<TagList> parse_tag_list(std::string_view text) {
+    TagList out;
+    std::size_t pos = 0;
+    bool first = true;
+    while (true) {
+        std::size_t semi = text.find(';', pos);
+        std::string_view spec =
+            text.substr(pos, semi == std::string_view::npos ? std::string_view::npos : semi - pos);
+        std::string_view trimmed = trim_fws(spec);
+        if (trimmed.empty()) {
+            // Only the optional trailing ";" may leave an empty spec (or an entirely empty list).
+            if (semi == std::string_view::npos &&
+                (!first || text.find_first_not_of(" \t\r\n") == std::string_view::npos))
+                break;
+            return fail(Errc::syntax, "empty tag-spec");
+        }
+        std::size_t eq = trimmed.find('=');
+        if (eq == std::string_view::npos)
+            return fail(Errc::syntax, "tag without '='");
+        std::string_view name = trim_fws(trimmed.substr(0, eq));
+        std::string_view value = trim_fws(trimmed.substr(eq + 1));
+        // tag-name = ALPHA *ALNUMPUNC (RFC 6376 §3.2), and also "-" after the first character:
+        // a decision (issue 18 item 6, README "Conformance decisions"). Names such as x-trace=
+        // in signatures and key records are extensions that dkimpy and Mail::DKIM accept; no
+        // tag we read has a "-", so such a tag is unrecognized and ignored (§3.2: unrecognized
+        // tags MUST be ignored) instead of failing a signature that is otherwise valid.
+        if (name.empty() || !is_alpha(name[0]))
+            return fail(Errc::syntax, "invalid tag name");
+        for (char c : name)
+            if (!is_alpha(c) && !is_digit(c) && c != '_' && c != '-')
+                return fail(Errc::syntax, "invalid tag name " + std::string(name));
+        // tag-value = [ tval *( 1*(WSP / FWS) tval ) ]; FWS inside must be followed by WSP.
+        for (std::size_t i = 0; i < value.size(); ++i) {
+            char c = value[i];
+            if (c == '\r' || c == '\n') {
+                if (c == '\r' && (i + 1 >= value.size() || value[i + 1] != '\n'))
+                    return fail(Errc::syntax, "bare CR in the value of " + std::string(name) + "=");
+                if (c == '\n' &&
+                    (i + 1 >= value.size() || (value[i + 1] != ' ' && value[i + 1] != '\t')))
+                    return fail(Errc::syntax, "line break not followed by WSP in the value of " +
+                                                  std::string(name) + "=");
+                continue;
+            }
+            if (c == ' ' || c == '\t')
+                continue;
+            if (!is_valchar(c))
+                return fail(Errc::syntax,
+                            "invalid character in the value of " + std::string(name) + "=");
+        }
+        // Short lists (every real one) are checked as they grow; long ones once, sorted, below:
+        // a linear scan per tag would let one hostile 1 MB header cost O(n^2) CPU.
+        if (out.tags_.size() < long_list && out.has(name))
+            return fail(Errc::duplicate_tag, "duplicate tag " + std::string(name));
+        out.tags_.push_back(Tag{name, value});
+        first = false;
+        if (semi == std::string_view::npos)
+            break;
+        pos = semi + 1;
+        if (trim_fws(text.substr(pos)).empty())
+            break; // trailing ";"
+    }
+    if (out.tags_.size() > long_list) {
+        std::vector<std::string_view> names;
+        names.reserve(out.tags_.size());
+        for (const auto& t : out.tags_)
+            names.push_back(t.name);
+        std::sort(names.begin(), names.end());
+        if (auto dup = std::adjacent_find(names.begin(), names.end()); dup != names.end())
+            return fail(Errc::duplicate_tag, "duplicate tag " + std::string(*dup));
+    }
+    return out;
+}
+
+std::string strip_fws(std::string_view v) {
+    std::string out;
+    out.reserve(v.size());
+    for (char c : v)
+        if (!is_fws(c))
+            out.push_back(c);
+    return out;
+}
+
+} // namespace arcf::mail

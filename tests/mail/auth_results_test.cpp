@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: ISC
+// Authentication-Results parsing as real providers write them (RFC 8601 §2.2).
+#include "tests/catch.hpp"
+
+#include "mail/auth_results.hpp"
+
+using namespace arcf;
+
+TEST_CASE("auth_results: methods, reasons, properties, comments", "[auth_results][rfc8601]") {
+    auto ar = mail::parse_authentication_results(
+        " mx.google.com;\r\n       dkim=pass header.i=@example.org header.s=sel header.b=abc;\r\n"
+        "       spf=pass (google.com: domain of a@example.org designates 192.0.2.1 as permitted "
+        "sender) smtp.mailfrom=a@example.org;\r\n       dmarc=pass (p=REJECT sp=REJECT dis=NONE) "
+        "header.from=example.org");
+    REQUIRE(ar);
+    CHECK(ar->authserv_id == "mx.google.com");
+    REQUIRE(ar->results.size() == 3);
+    CHECK(ar->results[0].method == "dkim");
+    CHECK(ar->results[0].properties.size() == 3);
+    CHECK(ar->results[1].properties.at(0).value == "a@example.org");
+    CHECK(ar->results[2].result == "pass");
+    CHECK(ar->results[2].properties.at(0).ptype == "header");
+    CHECK(ar->results[2].properties.at(0).property == "from");
+}
+
+TEST_CASE("auth_results: authres-version, no authserv-id, none, unknown methods",
+          "[auth_results][rfc8601]") {
+    auto ms =
+        mail::parse_authentication_results(" mx.microsoft.com 1; spf=pass smtp.mailfrom=x.example");
+    REQUIRE(ms);
+    CHECK(ms->version == "1");
+    CHECK(ms->results.at(0).method == "spf");
+    auto noid = mail::parse_authentication_results(" ; spf=none");
+    REQUIRE(noid);
+    CHECK(noid->authserv_id.empty());
+    auto none = mail::parse_authentication_results(" example.org; none");
+    REQUIRE(none);
+    CHECK(none->results.empty());
+    auto odd = mail::parse_authentication_results(
+        " example.org; x-new/2=maybe reason=\"a;b\" policy.x=\"q\"");
+    REQUIRE(odd);
+    CHECK(odd->results.at(0).method == "x-new");
+    CHECK(odd->results.at(0).method_version == "2");
+    CHECK(odd->results.at(0).reason == "a;b");
+}
+
+TEST_CASE("auth_results: format_resinfo never lets a value break the header", "[auth_results]") {
+    mail::ResInfo r;
+    r.method = "dkim";
+    r.result = "pass";
+    r.reason = "bad \"quote\" and\r\nline";
+    r.properties.push_back({"header", "d", "x;y"});
+    r.properties.push_back({"smtp", "remote-ip", "2001:db8::1"});
+    std::string s = mail::format_resinfo(r);
+    CHECK(s.find('\r') == std::string::npos);
+    CHECK(s.find('\n') == std::string::npos);
+    CHECK(s == "dkim=pass reason=\"bad \\\"quote\\\" andline\" header.d=\"x;y\" "
+               "smtp.remote-ip=\"2001:db8::1\"");
+    CHECK(mail::format_value("a@example.org") == "a@example.org");
+}
+
+// Issue 15 class 2: the write budgets (mail::WriteBudget). RFC 5322 §2.1.1 allows 998 octets per
+// line and we fold only between words, so no word may come near that.
+TEST_CASE("auth_results: format_resinfo leaves out values too long to write, and says so",
+          "[auth_results][issue15]") {
+    mail::ResInfo r;
+    r.method = "dkim";
+    r.result = "fail";
+    r.properties = {{"header", "d", std::string(600, 'd')},
+                    {"header", "s", "sel"},
+                    {"header", "a", std::string(70000, 'a')},
+                    {"header", std::string(100, 'p'), "x"}};
+    mail::WriteStats st;
+    std::string s = mail::format_resinfo(r, &st);
+    CHECK(s == "dkim=fail header.s=sel (3 properties omitted: too long)");
+    CHECK(st.values_omitted == 3);
+    // A value of exactly max_value octets is written.
+    r.properties = {{"header", "d", std::string(mail::WriteBudget::max_value, 'd')}};
+    CHECK(mail::format_resinfo(r).size() == 19 + mail::WriteBudget::max_value);
+}
+
+TEST_CASE("auth_results: long reasons and comments are shortened, marked with ...",
+          "[auth_results][issue15]") {
+    mail::ResInfo r;
+    r.method = "spf";
+    r.result = "permerror";
+    r.reason = std::string(1000, 'x');
+    r.comment = std::string(1000, 'y');
+    mail::WriteStats st;
+    std::string s = mail::format_resinfo(r, &st);
+    CHECK(s == "spf=permerror (" + std::string(253, 'y') + "...) reason=" + std::string(253, 'x') +
+                   "...");
+    CHECK(st.values_omitted == 2);
+    // Never inside a UTF-8 sequence: the cut backs off to the sequence's first octet.
+    r.comment.clear();
+    r.reason = std::string(252, 'x') + "\xC3\xBC" + "tail";
+    s = mail::format_resinfo(r);
+    CHECK(s == "spf=permerror reason=" + std::string(252, 'x') + "...");
+}
+
+TEST_CASE("auth_results: many properties stay within one resinfo budget",
+          "[auth_results][issue15]") {
+    mail::ResInfo r;
+    r.method = "x-many";
+    r.result = "pass";
+    for (int i = 0; i < 1000; ++i)
+        r.properties.push_back({"header", "p" + std::to_string(i), std::string(40, 'v')});
+    mail::WriteStats st;
+    std::string s = mail::format_resinfo(r, &st);
+    CHECK(s.size() <= mail::WriteBudget::max_resinfo);
+    CHECK(st.values_omitted > 900);
+    CHECK(s.find("properties omitted: too long)") != std::string::npos);
+}
+
+TEST_CASE("auth_results: format_results bounds results per method and in total",
+          "[auth_results][issue15]") {
+    std::vector<mail::ResInfo> list;
+    mail::ResInfo arc_r{"arc", "", "pass", std::nullopt, {}, "", ""};
+    list.push_back(arc_r);
+    for (int i = 0; i < 30; ++i)
+        list.push_back(mail::ResInfo{"dkim",
+                                     "",
+                                     "pass",
+                                     std::nullopt,
+                                     {{"header", "d", "d" + std::to_string(i) + ".example"}},
+                                     "",
+                                     ""});
+    list.push_back(mail::ResInfo{"dmarc", "", "pass", std::nullopt, {}, "", ""});
+    mail::WriteStats st;
+    auto out = mail::format_results(list, &st);
+    REQUIRE(out.size() == 1 + mail::WriteBudget::max_per_method + 1);
+    CHECK(out.front() == "arc=pass");
+    CHECK(out.back() == "dmarc=pass (14 results omitted: over budget)");
+    CHECK(st.results_omitted == 14);
+    // The total: resinfos of ~1000 octets each; later ones that no longer fit are left out.
+    std::vector<mail::ResInfo> big;
+    for (int i = 0; i < 60; ++i) {
+        mail::ResInfo r{"m" + std::to_string(i), "", "pass", std::string(200, 'r'), {}, "", ""};
+        for (int k = 0; k < 3; ++k)
+            r.properties.push_back({"header", "p" + std::to_string(k), std::string(250, 'v')});
+        big.push_back(r);
+    }
+    st = {};
+    out = mail::format_results(big, &st);
+    std::size_t total = 0;
+    for (const auto& s : out)
+        total += s.size() + 2;
+    CHECK(total <= mail::WriteBudget::max_results);
+    CHECK(out.size() + st.results_omitted == 60);
+    CHECK(st.results_omitted > 0);
+}

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: ISC
+// Unit tests for mail/base64.hpp: RFC 4648 §4 with DKIM's FWS tolerance (RFC 6376 §2.4).
+#include "tests/catch.hpp"
+
+#include <string>
+
+#include "mail/base64.hpp"
+
+using namespace arcf;
+
+TEST_CASE("base64: RFC 4648 §10 test vectors encode", "[base64][rfc4648]") {
+    CHECK(mail::base64_encode("") == "");
+    CHECK(mail::base64_encode("f") == "Zg==");
+    CHECK(mail::base64_encode("fo") == "Zm8=");
+    CHECK(mail::base64_encode("foo") == "Zm9v");
+    CHECK(mail::base64_encode("foob") == "Zm9vYg==");
+    CHECK(mail::base64_encode("fooba") == "Zm9vYmE=");
+    CHECK(mail::base64_encode("foobar") == "Zm9vYmFy");
+}
+
+TEST_CASE("base64: RFC 4648 §10 test vectors decode", "[base64][rfc4648]") {
+    CHECK(mail::base64_decode("") == std::optional<std::string>(""));
+    CHECK(mail::base64_decode("Zg==") == std::optional<std::string>("f"));
+    CHECK(mail::base64_decode("Zm8=") == std::optional<std::string>("fo"));
+    CHECK(mail::base64_decode("Zm9v") == std::optional<std::string>("foo"));
+    CHECK(mail::base64_decode("Zm9vYg==") == std::optional<std::string>("foob"));
+    CHECK(mail::base64_decode("Zm9vYmE=") == std::optional<std::string>("fooba"));
+    CHECK(mail::base64_decode("Zm9vYmFy") == std::optional<std::string>("foobar"));
+}
+
+TEST_CASE("base64: the whole alphabet and binary bytes round-trip", "[base64][rfc4648]") {
+    // "ABCD" is 0x00 0x10 0x83 and "89+/" is 0xf3 0xdf 0xbf.
+    const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    auto bytes = mail::base64_decode(alphabet);
+    REQUIRE(bytes);
+    REQUIRE(bytes->size() == 48);
+    CHECK(static_cast<unsigned char>((*bytes)[0]) == 0x00);
+    CHECK(static_cast<unsigned char>((*bytes)[1]) == 0x10);
+    CHECK(static_cast<unsigned char>((*bytes)[2]) == 0x83);
+    CHECK(static_cast<unsigned char>((*bytes)[47]) == 0xbf);
+    CHECK(mail::base64_encode(*bytes) == alphabet);
+
+    std::string all;
+    for (int i = 0; i < 256; ++i)
+        all.push_back(static_cast<char>(i));
+    for (std::size_t len = 0; len <= all.size(); len += 37) {
+        std::string part = all.substr(0, len);
+        CHECK(mail::base64_decode(mail::base64_encode(part)) == std::optional<std::string>(part));
+    }
+}
+
+TEST_CASE("base64: FWS anywhere is ignored (RFC 6376 §2.4)", "[base64][rfc6376]") {
+    CHECK(mail::base64_decode(" Zm9v\r\n\tYmFy ") == std::optional<std::string>("foobar"));
+    CHECK(mail::base64_decode("Z m 9 v Y g = =") == std::optional<std::string>("foob"));
+    CHECK(mail::base64_decode("Zg=\r\n =") == std::optional<std::string>("f"));
+    CHECK(mail::base64_decode(" \t\r\n") == std::optional<std::string>(""));
+}
+
+TEST_CASE("base64: invalid characters rejected", "[base64][rfc4648]") {
+    CHECK_FALSE(mail::base64_decode("Zm9v!"));
+    CHECK_FALSE(mail::base64_decode("Zm9-")); // base64url alphabet is not accepted
+    CHECK_FALSE(mail::base64_decode("Zm9_"));
+    CHECK_FALSE(mail::base64_decode("Zm9v;"));
+    CHECK_FALSE(mail::base64_decode("Zm\x80v"));
+    CHECK_FALSE(mail::base64_decode(std::string_view("Zm\0v", 4)));
+}
+
+TEST_CASE("base64: length not a multiple of four rejected", "[base64][rfc4648]") {
+    CHECK_FALSE(mail::base64_decode("Z"));
+    CHECK_FALSE(mail::base64_decode("Zm"));
+    CHECK_FALSE(mail::base64_decode("Zm9"));
+    CHECK_FALSE(mail::base64_decode("Zm9vY"));
+    CHECK_FALSE(mail::base64_decode("Zg="));
+    CHECK_FALSE(mail::base64_decode("Zm8=="));
+}
+
+TEST_CASE("base64: bad padding rejected", "[base64][rfc4648]") {
+    CHECK_FALSE(mail::base64_decode("Z===")); // three pad characters
+    CHECK_FALSE(mail::base64_decode("===="));
+    CHECK_FALSE(mail::base64_decode("Zg==Zg==")); // data after padding
+    CHECK_FALSE(mail::base64_decode("Z=g="));
+    CHECK_FALSE(mail::base64_decode("=Zm9"));
+}

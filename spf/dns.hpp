@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: ISC
-// The DNS vocabulary of the SPF evaluator: the queries it asks for and the answers it is fed,
-// as plain strings. Resolvers adapt to this; the evaluator never does I/O.
+// The DNS vocabulary of the SPF evaluator: the queries it asks for, in the resolvers' own record
+// types, and their answers (dns/answer.hpp). The evaluator never does I/O.
 #pragma once
 
 #include "dns/answer.hpp"
@@ -18,24 +18,10 @@ namespace arcf::spf {
 /// `temporary` is any other RCODE or a timeout (RFC 7208 §2.6.6, §5 "temperror").
 using Status = arcf::dns::Status;
 
-/// The record types RFC 7208 needs (§4.4 TXT, §5.3/5.4 A/AAAA/MX, §5.5 PTR).
-enum class QueryType { a, aaaa, mx, txt, ptr };
-
-constexpr std::string_view to_string(QueryType t) {
-    switch (t) {
-    case QueryType::a:
-        return "A";
-    case QueryType::aaaa:
-        return "AAAA";
-    case QueryType::mx:
-        return "MX";
-    case QueryType::txt:
-        return "TXT";
-    case QueryType::ptr:
-        return "PTR";
-    }
-    return "?";
-}
+/// The record types RFC 7208 needs (§4.4 TXT, §5.3/5.4 A/AAAA/MX, §5.5 PTR): the resolvers'
+/// own, so a query goes to a resolver and its answer comes back without translation.
+using QueryType = arcf::dns::RecordType;
+using arcf::dns::to_string;
 
 using QueryId = std::uint64_t;
 
@@ -47,22 +33,8 @@ struct Query {
     std::string name;
 };
 
-/// One answer. `records` holds one string per RR of the asked type:
-///   A     dotted IPv4 ("192.0.2.1")
-///   AAAA  IPv6 text ("2001:db8::1")
-///   MX    "preference exchange" ("10 mx.example.com"; exchange "." or empty for a null MX)
-///   TXT   the RR's character-strings joined with nothing between them (RFC 7208 §3.3)
-///   PTR   the target name (a trailing dot is allowed)
-/// An `ok` answer with no records is read as `nodata`.
-struct Answer {
-    Status status = Status::temporary;
-    std::vector<std::string> records;
-    std::string detail; ///< human-readable cause for logs ("SERVFAIL", "timeout", ...)
-
-    static Answer found(std::vector<std::string> recs) {
-        return Answer{Status::ok, std::move(recs), {}};
-    }
-    static Answer failed(Status s, std::string why) { return Answer{s, {}, std::move(why)}; }
-};
+/// One answer, as every resolver gives it (dns/answer.hpp: one text form per record type; an
+/// `ok` answer with no records is read as `nodata`). The TTL is the cache's business.
+using Answer = arcf::dns::Answer;
 
 } // namespace arcf::spf

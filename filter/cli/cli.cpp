@@ -161,30 +161,6 @@ KeySource make_key_source(const KeySourceOptions& opts) {
     };
 }
 
-arc::ChainResult
-verify_with(std::string_view message, const arc::VerifyOptions& opts, const KeySource& source) {
-    auto split = mail::split_message(message);
-    arc::ChainVerifier v(opts);
-    auto names = v.begin(std::move(split.headers));
-    mail::for_each_line(split.body, [&](std::string_view line) { v.add_body_line(line); });
-    look_up_keys(names, source,
-                 [&](const mail::KeyName& k, const dns::TxtAnswer& a) { v.provide_key(k, a); });
-    return v.finish();
-}
-
-void look_up_keys(const std::vector<mail::KeyName>& names,
-                  const KeySource& source,
-                  const std::function<void(const mail::KeyName&, const dns::TxtAnswer&)>& provide) {
-    if (names.empty())
-        return;
-    std::vector<std::string> qnames;
-    for (const auto& n : names)
-        qnames.push_back(n.dns_name());
-    auto answers = source(qnames);
-    for (std::size_t i = 0; i < names.size() && i < answers.size(); ++i)
-        provide(names[i], answers[i]);
-}
-
 std::string json_escape(std::string_view s) {
     std::string out;
     for (char c : s) {

@@ -64,16 +64,6 @@ KeySource make_key_source(const KeySourceOptions& opts);
 using RecordSource = std::function<std::vector<dns::Answer>(const std::vector<dns::Question>&)>;
 RecordSource make_record_source(const KeySourceOptions& opts);
 
-/// Looks every key up with `source` (all at once, so live DNS runs them in parallel) and hands
-/// each answer to `provide`.
-void look_up_keys(const std::vector<mail::KeyName>& names,
-                  const KeySource& source,
-                  const std::function<void(const mail::KeyName&, const dns::TxtAnswer&)>& provide);
-
-/// Verifies a whole message with keys from `source`.
-arc::ChainResult
-verify_with(std::string_view message, const arc::VerifyOptions& opts, const KeySource& source);
-
 std::string json_escape(std::string_view s);
 std::string default_authserv_id();
 

@@ -2,6 +2,7 @@
 // `filter-arc seal`: verify the chain once, then add a new ARC set on top (RFC 8617 §5.1).
 #include "arc/seal.hpp"
 #include "filter/cli/cli.hpp"
+#include "filter/cli/message_run.hpp"
 #include "filter/config/config_file.hpp"
 
 #include <ctime>
@@ -89,7 +90,7 @@ int run_seal(std::vector<std::string> argv) {
     ks.dns_server = args.value("--dns-server");
     if (auto t = args.value("--timeout"))
         ks.timeout_ms = static_cast<unsigned>(parse_unsigned("--timeout", *t) * 1000);
-    KeySource source = make_key_source(ks);
+    auto source = make_record_source(ks);
 
     std::string message;
     if (!read_input(path, message, err)) {
@@ -97,48 +98,33 @@ int run_seal(std::vector<std::string> argv) {
         return exit_noinput;
     }
 
-    // One pass: the verifier and our body hash read the same lines (RFC 8617 §5.1 step 1).
-    auto split = mail::split_message(message);
-    arc::ChainVerifier verifier(vopts);
-    auto names = verifier.begin(split.headers);
-    mail::BodyHasher body(sopts.body_canon);
-    mail::for_each_line(split.body, [&](std::string_view line) {
-        verifier.add_body_line(line);
-        body.add_line(line);
-    });
-    look_up_keys(names, source, [&](const mail::KeyName& k, const dns::TxtAnswer& a) {
-        verifier.provide_key(k, a);
-    });
-    arc::ChainResult chain = verifier.finish();
-    if (chain.status == arc::ChainStatus::temperror) {
-        std::cerr << "filter-arc seal: temporary failure, not sealed: " << chain.reason << "\n";
+    // The filter's pipeline with the filter's defaults, sealing every message with this key
+    // and writing no Authentication-Results of its own (mode = "seal"): the same ARC set as
+    // the filter adds (RFC 8617 §5.1), the same trust boundary and scrubbing.
+    pipeline::Settings settings = tool_settings(sopts.authserv_id);
+    settings.keys = vopts.keys;
+    settings.auth.keys = vopts.keys;
+    settings.seal = sopts;
+    settings.policy.mode = Mode::seal;
+    settings.policy.seal_when = SealWhen::all;
+    settings.policy.domain_source = DomainSource::fixed;
+    settings.policy.keys.clear();
+    settings.policy.keys.emplace(
+        *domain, std::make_shared<const arc::SealKey>(arc::SealKey{*domain, *selector, *key}));
+    settings.policy.default_domain = *domain;
+    const pipeline::Outcome o =
+        run_message(std::make_shared<const pipeline::Settings>(std::move(settings)), message,
+                    source, ks.timeout_ms, vopts.now);
+    std::cerr << tool_log_line("seal", o) << "\n";
+    if (o.disposition != pipeline::Disposition::deliver) {
+        std::cerr << "filter-arc seal: temporary failure, not sealed: " << o.chain.reason << "\n";
         return exit_tempfail;
     }
-    std::vector<mail::ResInfo> results{arc::arc_resinfo(chain)};
-    for (auto& r : arc::trusted_results(split.headers, {sopts.authserv_id}))
-        results.push_back(std::move(r));
-    arc::SealResult sealed = arc::seal_message(split.headers, body.finish(), chain, results,
-                                               arc::SealKey{*domain, *selector, *key}, sopts);
-    if (!sealed.sealed)
-        std::cerr << "filter-arc seal: " << sealed.reason
-                  << " (arc=" << arc::to_string(chain.status) << ": " << chain.reason << ")\n";
-    // The added fields use the message's own line ending; the message follows byte for byte.
-    const auto first_lf = message.find('\n');
-    const bool crlf =
-        first_lf != std::string::npos && first_lf > 0 && message[first_lf - 1] == '\r';
-    std::string out;
-    for (const auto& f : sealed.fields) {
-        std::string field = f;
-        if (!crlf) {
-            std::string lf;
-            for (std::size_t i = 0; i < field.size(); ++i)
-                if (!(field[i] == '\r' && i + 1 < field.size() && field[i + 1] == '\n'))
-                    lf.push_back(field[i]);
-            field = lf;
-        }
-        out += field + (crlf ? "\r\n" : "\n");
-    }
-    out += message;
+    if (o.seal != pipeline::SealOutcome::sealed)
+        std::cerr << "filter-arc seal: not sealed: " << pipeline::to_string(o.seal)
+                  << (o.seal_detail.empty() ? "" : " (" + o.seal_detail + ")")
+                  << " (arc=" << arc::to_string(o.chain.status) << ": " << o.chain.reason << ")\n";
+    const std::string out = delivered_text(message, o);
     std::cout.write(out.data(), static_cast<std::streamsize>(out.size()));
     std::cout.flush();
     return std::cout ? exit_ok : exit_software;

@@ -2,6 +2,7 @@
 // `filter-arc verify`: one message in, one Authentication-Results verdict out (RFC 8617 §5.2).
 #include "arc/auth_results_format.hpp"
 #include "filter/cli/cli.hpp"
+#include "filter/cli/message_run.hpp"
 
 #include <algorithm>
 #include <ctime>
@@ -12,38 +13,6 @@
 namespace arcf::filter {
 
 namespace {
-
-// The ARC verdict and every DKIM-Signature's result (RFC 6376 §6.1), with one round of key
-// lookups for both.
-arc::ChainResult verify_with_dkim(std::string_view message,
-                                  const arc::VerifyOptions& opts,
-                                  const KeySource& source,
-                                  std::vector<dkim::DkimSignatureResult>& dkim) {
-    auto split = mail::split_message(message);
-    // One set of body hashes for ARC and DKIM, fed once, as in the filter (mail/body_hashes.hpp).
-    auto hashes = std::make_shared<mail::BodyHashes>();
-    dkim::DkimOptions dopts;
-    dopts.keys = opts.keys;
-    dopts.now = opts.now;
-    dopts.body_hashes = hashes;
-    dkim::DkimVerifier dv(dopts);
-    std::vector<mail::KeyName> dkim_names = dv.begin(split.headers);
-    arc::VerifyOptions vopts = opts;
-    vopts.body_hashes = hashes;
-    arc::ChainVerifier cv(vopts);
-    dv.share_budget(cv.key_budget()); // one public-key operation budget, as in the filter
-    std::vector<mail::KeyName> names = cv.begin(std::move(split.headers));
-    mail::for_each_line(split.body, [&](std::string_view line) { hashes->add_line(line); });
-    for (const auto& n : dkim_names)
-        if (std::find(names.begin(), names.end(), n) == names.end())
-            names.push_back(n);
-    look_up_keys(names, source, [&](const mail::KeyName& k, const dns::TxtAnswer& a) {
-        cv.provide_key(k, a);
-        dv.provide_key(k, a);
-    });
-    dkim = dv.finish();
-    return cv.finish();
-}
 
 void print_dkim_json(const std::vector<dkim::DkimSignatureResult>& dkim) {
     std::cout << ",\"dkim\":[";
@@ -91,18 +60,27 @@ int run_verify(std::vector<std::string> argv) {
     ks.dns_server = args.value("--dns-server");
     if (auto t = args.value("--timeout"))
         ks.timeout_ms = static_cast<unsigned>(parse_unsigned("--timeout", *t) * 1000);
-    KeySource source = make_key_source(ks);
+    auto source = make_record_source(ks);
 
     std::string message, err;
     if (!read_input(path, message, err)) {
         std::cerr << "filter-arc verify: " << err << "\n";
         return exit_noinput;
     }
-    // --json also reports each DKIM-Signature; the header-field output stays one arc= line.
-    std::vector<dkim::DkimSignatureResult> dkim;
-    arc::ChainResult r = args.flag("--json") ? verify_with_dkim(message, opts, source, dkim)
-                                             : verify_with(message, opts, source);
     std::string id = args.value("--authserv-id").value_or(default_authserv_id());
+    // The filter's pipeline in mode = "verify" (RFC 8617 §5.2): ARC, and every
+    // DKIM-Signature with one round of key lookups for both.
+    pipeline::Settings settings = tool_settings(id);
+    settings.keys = opts.keys;
+    settings.auth.keys = opts.keys;
+    settings.oldest_pass = opts.oldest_pass;
+    settings.policy.mode = Mode::verify;
+    const pipeline::Outcome o =
+        run_message(std::make_shared<const pipeline::Settings>(std::move(settings)), message,
+                    source, ks.timeout_ms, opts.now);
+    std::cerr << tool_log_line("verify", o) << "\n";
+    const arc::ChainResult& r = o.chain;
+    const std::vector<dkim::DkimSignatureResult>& dkim = o.dkim;
 
     if (args.flag("--json")) {
         std::cout << "{\"arc\":\"" << arc::to_string(r.status) << "\",\"sets\":" << r.sets

@@ -9,13 +9,13 @@
 // line over exim_max_line_bytes, is not verified or sealed: it passes through unchanged except
 // for our Authentication-Results (arc=none, with the reason) and the scrubbing of forged
 // Authentication-Results and X-ARC-Context fields, which is never skipped (RFC 8601 §5).
-#include "arc/auth_results_format.hpp"
 #include "filter/cli/cli.hpp"
 #include "filter/config/config.hpp"
 #include "filter/exim/exim_context.hpp"
 #include "filter/pipeline/log.hpp"
-#include "filter/pipeline/message_job.hpp"
+#include "filter/pipeline/message.hpp"
 #include "filter/pipeline/spool.hpp"
+#include "filter/shell/blocking_dns.hpp"
 
 #include <cerrno>
 #include <chrono>
@@ -185,21 +185,12 @@ int run_exim(std::vector<std::string> argv) {
             eo.authserv_id.empty() ? default_authserv_id() : eo.authserv_id;
         const auto started = std::chrono::steady_clock::now();
 
-        JobOptions jo;
-        jo.authserv_id = authserv_id;
-        jo.trusted_authserv_ids = eo.trusted_authserv_ids;
-        jo.seal = eo.seal;
-        jo.verify.keys = eo.keys;
-        jo.verify.now = static_cast<std::uint64_t>(std::time(nullptr));
-        jo.verify.oldest_pass = eo.oldest_pass;
-        jo.verify.max_sets = eo.max_arc_sets;
-        jo.write_ar = eo.policy.mode != Mode::seal;
-        jo.scrub_forged = eo.scrub_forged;
-        jo.max_header_fields = eo.max_header_fields;
-        jo.max_header_bytes = eo.max_header_bytes;
-        MessageJob job(jo);
+        const auto settings =
+            std::make_shared<const pipeline::Settings>(message_settings(eo, authserv_id));
+        // The envelope comes with X-ARC-Context, the last header field (set_envelope below).
+        pipeline::Message msg(settings, pipeline::Envelope{},
+                              static_cast<std::uint64_t>(std::time(nullptr)));
         Spool spool(eo.spool_memory_limit);
-        std::unique_ptr<SenderAuth> auth;
 
         // Our private context header: every copy is removed from the output; the last one is
         // Exim's (headers_add appends; the ACL and headers_remove drop a sender's copies).
@@ -223,18 +214,18 @@ int run_exim(std::vector<std::string> argv) {
             else
                 ctx_problem = "X-ARC-Context refused: " + parsed.problem;
         };
+        bool envelope_set = false;
         auto start_auth = [&] {
-            if (auth)
+            if (envelope_set)
                 return;
+            envelope_set = true;
             conclude_context();
-            job.set_remote_ip(ctx.ip);
-            auth = std::make_unique<SenderAuth>(
-                eo.auth, SenderContext{ctx.ip, ctx.helo, ctx.from, ctx.auth, authserv_id,
-                                       static_cast<std::int64_t>(std::time(nullptr))});
-            job.set_sender_auth(auth.get());
+            pipeline::Envelope env{ctx.ip, ctx.helo, ctx.from, ctx.auth, {}};
+            if (!ctx.rcpt.empty())
+                env.rcpts.push_back(ctx.rcpt);
+            msg.set_envelope(std::move(env));
         };
 
-        std::vector<mail::KeyName> names;
         std::size_t total = 0;
         bool last_has_nl = true;
         bool spool_failed = false;
@@ -250,7 +241,7 @@ int run_exim(std::vector<std::string> argv) {
             std::string_view line = raw;
             if (has_nl && !line.empty() && line.back() == '\r')
                 line.remove_suffix(1); // only before LF, as mail::for_each_line reads it back
-            if (!job.headers_done()) {
+            if (!msg.headers_done()) {
                 if (in_ctx && !line.empty() && is_wsp(line[0])) {
                     if (ctx_value.size() <= max_exim_context_bytes)
                         ctx_value.append(line);
@@ -270,8 +261,7 @@ int run_exim(std::vector<std::string> argv) {
             if (!spool.append(raw))
                 spool_failed = true;
             last_has_nl = has_nl;
-            auto n = job.add_line(line);
-            names.insert(names.end(), n.begin(), n.end());
+            msg.add_line(line);
             return true;
         };
 
@@ -327,25 +317,23 @@ int run_exim(std::vector<std::string> argv) {
         Output out;
         if (!too_large.empty()) {
             // Not verified, not sealed; scrubbing and our Authentication-Results still happen.
-            const bool header_open = !job.headers_done();
-            job.end_of_data();
+            const bool header_open = !msg.headers_done();
+            msg.skip_verification(too_large);
+            msg.end_of_data();
             if (!header_open)
                 conclude_context();
+            const pipeline::Outcome o = msg.finish();
             LogLine log;
             log.add("mode", "exim").add("ip", ctx.ip.empty() ? "-" : ctx.ip);
-            log.add("arc", "none").add("reason", too_large).add("sealed", "no");
+            for (const auto& [k, v] : o.log)
+                log.add(k, v);
             std::string eol = "\n";
             bool first = true;
             std::size_t index = 0;
-            std::vector<std::string> ar;
-            if (jo.write_ar) {
-                arc::ChainResult none;
-                none.status = arc::ChainStatus::none;
-                none.reason = too_large;
-                ar.push_back("Authentication-Results: " +
-                             arc::format_authentication_results(
-                                 authserv_id, none, header_open ? std::string() : ctx.ip));
-            }
+            const std::vector<std::string>& ar = o.added_lines;
+            auto removed = [&](std::size_t i) {
+                return i < o.removed_lines.size() && o.removed_lines[i];
+            };
             bool ok = true;
             bool replayed = spool.replay([&](std::string_view raw) {
                 if (first) {
@@ -355,7 +343,7 @@ int run_exim(std::vector<std::string> argv) {
                     for (const auto& l : ar)
                         ok = ok && out.write(l) && out.write(eol);
                 }
-                if (!job.line_removed(index))
+                if (!removed(index))
                     ok = ok && out.write(raw) && out.write("\n");
                 ++index;
             });
@@ -363,7 +351,7 @@ int run_exim(std::vector<std::string> argv) {
                 for (const auto& l : ar)
                     ok = ok && out.write(l) && out.write(eol);
             // A field cut by the limit continues as it began: removed or kept.
-            const bool dropping = in_ctx || (index > 0 && job.line_removed(index - 1));
+            const bool dropping = in_ctx || (index > 0 && removed(index - 1));
             PassThrough rest(header_open, dropping, eo.scrub_forged);
             ok = ok && replayed && rest.feed(std::string_view(buf).substr(off), out);
             while (ok && !eof) {
@@ -395,78 +383,28 @@ int run_exim(std::vector<std::string> argv) {
         }
 
         start_auth(); // a message without an empty line after its header block
+        msg.end_of_data();
         {
-            auto n = job.end_of_data();
-            names.insert(names.end(), n.begin(), n.end());
-        }
-        auth->end_of_data();
-        {
-            // The ARC keys and the first sender-authentication lookups in one round, then the
-            // lookups answers lead to (SPF includes, the DMARC organizational domain), all
-            // within the message deadline; what is missing then is temporary.
+            // Every question by id, round after round, within the message deadline; what is
+            // missing then is temporary.
             KeySourceOptions ks;
             if (!cfg.resolver.ares.servers.empty())
                 ks.dns_server = cfg.resolver.ares.servers;
             ks.timeout_ms = eo.message_deadline_ms;
-            auto source = make_record_source(ks);
-            std::vector<dns::Question> qs;
-            for (const auto& k : names)
-                qs.emplace_back(dns::RecordType::txt, k.dns_name());
-            auto pending = auth->take_queries();
-            bool first = true;
-            while (first || !pending.empty()) {
-                auto used = std::chrono::duration_cast<std::chrono::milliseconds>(
-                    std::chrono::steady_clock::now() - started);
-                if (used.count() >= static_cast<long long>(eo.message_deadline_ms)) {
-                    auth->on_deadline();
-                    break;
-                }
-                for (const auto& q : pending)
-                    qs.emplace_back(q.type, q.name);
-                auto answers = qs.empty() ? std::vector<dns::Answer>{} : source(qs);
-                if (first)
-                    for (std::size_t i = 0; i < names.size() && i < answers.size(); ++i)
-                        job.provide_key(names[i], answers[i]);
-                std::size_t base = first ? names.size() : 0;
-                for (std::size_t i = 0; i < pending.size() && base + i < answers.size(); ++i)
-                    auth->on_answer(pending[i].id, answers[base + i]);
-                first = false;
-                qs.clear();
-                pending = auth->take_queries();
-            }
+            pipeline::resolve_blocking(msg, make_record_source(ks),
+                                       started + std::chrono::milliseconds(eo.message_deadline_ms));
         }
-        auth->conclude();
-        job.set_sender_auth(nullptr);
-        Envelope env{ctx.ip, ctx.auth, ctx.from, {}};
-        if (!ctx.rcpt.empty())
-            env.rcpts.push_back(ctx.rcpt);
-        std::shared_ptr<const arc::SealKey> key;
-        if (wants_seal(eo.policy, env))
-            key = choose_key(eo.policy, env, job.header_from());
-        const bool auth_defer = auth->temperror() && eo.auth.temperror == TempErrorAction::defer;
-        JobResult r = job.complete(key, auth_defer ? nullptr : auth.get());
-        if (auth_defer)
-            r.tempfail = true;
+        pipeline::Outcome r = msg.finish();
         LogLine log;
         log.add("mode", "exim").add("ip", ctx.ip.empty() ? "-" : ctx.ip);
-        log.add("arc", arc::to_string(r.chain.status))
-            .add("sets", static_cast<unsigned long long>(r.chain.sets))
-            .add("reason", r.chain.reason)
-            .add("sealed", r.sealed ? "yes" : "no")
-            .add("seal", r.seal_note);
-        if (r.forged_removed > 0)
-            log.add("forged_ar_removed", static_cast<unsigned long long>(r.forged_removed));
-        if (r.written.total() > 0) // values too long for a header line (issue 15 class 2)
-            log.add("omitted_values", static_cast<unsigned long long>(r.written.values_omitted))
-                .add("omitted_results", static_cast<unsigned long long>(r.written.results_omitted));
-        for (const auto& [k, v] : auth->log_fields())
+        for (const auto& [k, v] : r.log)
             log.add(k, v);
         if (!ctx_problem.empty())
             log.add("context", ctx_problem);
         log.add("size", static_cast<unsigned long long>(total));
         if (spool.spilled())
             log.add("spooled", "disk");
-        if (r.tempfail) {
+        if (r.disposition != pipeline::Disposition::deliver) {
             log_to_syslog(LOG_WARNING, log.add("action", "defer").str());
             return exit_tempfail; // Exim defers and retries later
         }
@@ -487,7 +425,7 @@ int run_exim(std::vector<std::string> argv) {
                     eol = "\r\n";
                 put_added();
             }
-            if (!job.line_removed(index)) {
+            if (!(index < r.removed_lines.size() && r.removed_lines[index])) {
                 ok = ok && out.write(raw);
                 if (index + 1 < count || last_has_nl)
                     ok = ok && out.write("\n");

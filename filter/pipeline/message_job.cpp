@@ -71,7 +71,7 @@ std::vector<mail::KeyName> MessageJob::finish_headers() {
     collector_.finish();
     auto& fields = collector_.fields();
     // RFC 8617 §5.2 has no verdict for a chain we refuse to examine: with ARC fields present the
-    // result is fail with this reason (complete_impl), never none; without them, none is true
+    // result is fail with this reason (complete), never none; without them, none is true
     // (every field name was seen by add_line).
     // add_line counted every field and octet, including those past the limit it stopped storing.
     if (fields_seen_ > opts_.max_header_fields)
@@ -303,18 +303,7 @@ std::string remote_ip_of(const std::vector<mail::ResInfo>& results) {
 } // namespace
 
 JobResult MessageJob::complete(const std::shared_ptr<const arc::SealKey>& key,
-                               const std::vector<mail::ResInfo>& sender_results) {
-    return complete_impl(key, &sender_results, nullptr);
-}
-
-JobResult MessageJob::complete(const std::shared_ptr<const arc::SealKey>& key,
                                const SenderAuth* auth) {
-    return complete_impl(key, nullptr, auth);
-}
-
-JobResult MessageJob::complete_impl(const std::shared_ptr<const arc::SealKey>& key,
-                                    const std::vector<mail::ResInfo>* given,
-                                    const SenderAuth* auth) {
     if (!headers_done_)
         end_of_data();
     JobResult r;
@@ -332,13 +321,12 @@ JobResult MessageJob::complete_impl(const std::shared_ptr<const arc::SealKey>& k
     if (r.chain.status == arc::ChainStatus::temperror) {
         // A temporary DNS failure is never sealed or reported as a final verdict: defer.
         r.tempfail = true;
+        r.seal = pipeline::SealOutcome::chain_temperror;
         r.seal_note = "not sealed: temperror";
         return r;
     }
     std::vector<mail::ResInfo> sender_results;
-    if (given) {
-        sender_results = *given;
-    } else if (auth) {
+    if (auth) {
         // The newest set's AAR, for the ARC-aware DMARC override (RFC 8617 §7.2.1), only when
         // the chain validated (the override checks that again).
         std::optional<dmarc::SealerResults> newest;
@@ -356,6 +344,7 @@ JobResult MessageJob::complete_impl(const std::shared_ptr<const arc::SealKey>& k
     if (leading_fold_) {
         // Whatever we put on top would absorb that line (a seal that cannot verify, or text
         // appended to our Authentication-Results): add nothing.
+        r.seal = pipeline::SealOutcome::leading_fold;
         r.seal_note = "not sealed: the message starts with a folded line";
         return r;
     }
@@ -389,6 +378,12 @@ JobResult MessageJob::complete_impl(const std::shared_ptr<const arc::SealKey>& k
         auto sealed = arc::seal_message(kept, *seal_body, r.chain, results, *key, so);
         r.sealed = sealed.sealed;
         r.seal_note = sealed.reason;
+        // RFC 8617 §5.1: seal_message refuses an ended chain and a 51st set; anything else it
+        // refuses is an error making the set.
+        r.seal = sealed.sealed                       ? pipeline::SealOutcome::sealed
+                 : r.chain.ended                     ? pipeline::SealOutcome::chain_fail
+                 : r.chain.sets >= arc::max_instance ? pipeline::SealOutcome::over_limit
+                                                     : pipeline::SealOutcome::seal_error;
         r.written.values_omitted += sealed.values_omitted;
         r.written.results_omitted += sealed.results_omitted;
         // AS, AMS, AAR as one block on top (what Microsoft 365 expects).
@@ -397,9 +392,13 @@ JobResult MessageJob::complete_impl(const std::shared_ptr<const arc::SealKey>& k
         if (!lines_fit(r.added_lines, 0)) {
             r.added_lines.clear();
             r.sealed = false;
+            r.seal = pipeline::SealOutcome::added_too_long;
             r.seal_note = "not sealed: a line of the new ARC set would exceed 998 octets";
         }
     } else {
+        r.seal = over_limit_         ? pipeline::SealOutcome::header_limits
+                 : !skipped_.empty() ? pipeline::SealOutcome::too_large
+                                     : pipeline::SealOutcome::policy;
         r.seal_note = over_limit_         ? "not sealed: header limits"
                       : !skipped_.empty() ? "not sealed: " + skipped_
                                           : "not sealed: policy";
@@ -424,6 +423,7 @@ JobResult MessageJob::complete_impl(const std::shared_ptr<const arc::SealKey>& k
     if (total > max_added_total) {
         r.added_lines.clear();
         r.sealed = false;
+        r.seal = pipeline::SealOutcome::added_too_long;
         r.seal_note = "not sealed: the fields to add would exceed " +
                       std::to_string(max_added_total) + " octets";
         ++r.written.results_omitted;

@@ -5,6 +5,7 @@
 
 #include "arc/chain.hpp"
 #include "arc/seal.hpp"
+#include "filter/pipeline/seal_outcome.hpp"
 #include "filter/pipeline/sender_auth.hpp"
 
 #include <memory>
@@ -45,7 +46,8 @@ struct JobResult {
     arc::ChainResult chain;
     bool tempfail = false; ///< defer the message: a key answer was temporary
     bool sealed = false;
-    std::string seal_note;                ///< why sealed or not
+    pipeline::SealOutcome seal = pipeline::SealOutcome::policy; ///< why sealed or not
+    std::string seal_note;                ///< the same in words (seal_error: what failed)
     std::vector<std::string> added_lines; ///< physical header lines to put on top, no EOL
     std::size_t forged_removed = 0;       ///< forged Authentication-Results taken out
     /// What the write budgets left out of our Authentication-Results and AAR (logged as
@@ -64,14 +66,13 @@ class MessageJob {
     std::vector<mail::KeyName> end_of_data();
     void provide_key(const mail::KeyName& name, const dns::TxtAnswer& answer);
     /// Verifies, writes the Authentication-Results (if configured) and seals with `key` (null:
-    /// no seal). Keys never provided count as temporary failures. `sender_results` are our other
-    /// results (spf, dkim, dmarc: filter/pipeline/sender_auth.hpp), written after arc= in both our
-    /// Authentication-Results and our AAR (before the trusted upstream results there).
+    /// no seal). Keys never provided count as temporary failures. `auth` (concluded; null: no
+    /// other results) gives our other results (spf, dkim, dmarc: filter/pipeline/sender_auth.hpp),
+    /// written after arc= in both our Authentication-Results and our AAR (before the trusted
+    /// upstream results there); it sees the chain's verdict and the newest AAR for the
+    /// ARC-aware DMARC override (RFC 8617 §7.2.1).
     JobResult complete(const std::shared_ptr<const arc::SealKey>& key,
-                       const std::vector<mail::ResInfo>& sender_results = {});
-    /// The same with the results of `auth` (concluded), which sees the chain's verdict and the
-    /// newest AAR for the ARC-aware DMARC override (RFC 8617 §7.2.1). Null: no other results.
-    JobResult complete(const std::shared_ptr<const arc::SealKey>& key, const SenderAuth* auth);
+                       const SenderAuth* auth = nullptr);
     /// Verification is skipped for `reason` (the message is over max-message-bytes): no seal,
     /// the verdict says why; the header block is still read, bounded, so scrubbing still runs.
     void skip_verification(std::string reason) { skipped_ = std::move(reason); }
@@ -109,10 +110,6 @@ class MessageJob {
     /// Whether `field` (below the boundary) is, or hides behind a bare CR, an
     /// Authentication-Results field bearing one of `ids`.
     static bool forged(const mail::HeaderField& field, const std::vector<std::string>& ids);
-
-    JobResult complete_impl(const std::shared_ptr<const arc::SealKey>& key,
-                            const std::vector<mail::ResInfo>* sender_results,
-                            const SenderAuth* auth);
 
     JobOptions opts_;
     SenderAuth* auth_ = nullptr;

@@ -5,7 +5,6 @@
 #include "filter/pipeline/sender_auth.hpp"
 
 #include "dmarc/from_domain.hpp"
-#include "filter/pipeline/spf_dns.hpp"
 
 #include <algorithm>
 #include <utility>
@@ -159,7 +158,7 @@ void SenderAuth::pump_spf() {
         if (auto* q = std::get_if<spf::Query>(&step)) {
             std::uint64_t id = next_id_++;
             routes_.emplace(id, Route{Method::spf, q->id});
-            outbox_.push_back(AuthQuery{id, record_type(q->type), q->name});
+            outbox_.push_back(AuthQuery{id, q->type, q->name});
             continue;
         }
         if (auto* v = std::get_if<spf::Verdict>(&step)) {
@@ -185,7 +184,7 @@ void SenderAuth::on_answer(std::uint64_t id, const dns::Answer& answer) {
     switch (r.method) {
     case Method::spf:
         if (spf_ && !spf_verdict_) {
-            spf_->answer(r.local, spf_answer(answer));
+            spf_->answer(r.local, answer);
             pump_spf();
         }
         break;

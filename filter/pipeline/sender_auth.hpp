@@ -121,6 +121,8 @@ class SenderAuth {
     bool share_body_hashes(mail::SharedBodyHashes hashes) {
         return dkim_ && dkim_->share_body_hashes(std::move(hashes));
     }
+    /// Every DKIM-Signature's result (RFC 6376 §6.1), once concluded.
+    const std::vector<dkim::DkimSignatureResult>& dkim_results() const { return dkim_results_; }
 
     /// The SPF verdict, when SPF ran and finished.
     const std::optional<spf::Verdict>& spf_verdict() const { return spf_verdict_; }

@@ -3,6 +3,7 @@
 #include "filter/smtpd/engine.hpp"
 
 #include "filter/pipeline/log.hpp"
+#include "filter/pipeline/spool.hpp"
 #include "filter/smtpd/protocol.hpp"
 #include "filter/smtpd/reply.hpp"
 
@@ -19,14 +20,11 @@ struct Engine::Message {
     std::string msgid;                         ///< smtpd's transaction id from tx-begin, when known
     std::string token;                         ///< the data-line token, echoed back
     std::unique_ptr<Spool> spool;              ///< handed to the replay when the message completes
-    std::unique_ptr<MessageJob> job;
-    std::unique_ptr<SenderAuth> auth; ///< null once the message is too large to matter
-    std::size_t pending = 0;          ///< ARC key lookups outstanding
+    std::unique_ptr<pipeline::Message> pipe;   ///< verification, authentication, policy, seal
     bool deadline_armed = false;
     bool data_done = false;
     bool completed = false;
     bool tempfail = false;
-    bool deadline_hit = false;
     bool too_large = false;
     bool replay_queued = false;
     std::string error; ///< internal error: the message is deferred, never lost
@@ -247,39 +245,21 @@ void Engine::on_data_line(
         m.id = next_message_++;
         m.msgid = s.msgid;
         message_sessions_[m.id] = s.id;
-        JobOptions jo;
-        jo.authserv_id = authserv_id_;
-        jo.trusted_authserv_ids = opts_->trusted_authserv_ids;
-        jo.seal = opts_->seal;
-        jo.verify.keys = opts_->keys;
-        jo.verify.now = now;
-        jo.verify.oldest_pass = opts_->oldest_pass;
-        jo.verify.max_sets = opts_->max_arc_sets;
-        jo.remote_ip = s.client_ip;
-        jo.write_ar = opts_->policy.mode != Mode::seal;
-        jo.scrub_forged = opts_->scrub_forged;
-        jo.max_header_fields = opts_->max_header_fields;
-        jo.max_header_bytes = opts_->max_header_bytes;
-        m.job = std::make_unique<MessageJob>(std::move(jo));
-        // Sender authentication starts with the data, from what the session reported so far
-        // (client, HELO, MAIL FROM, AUTH); its lookups overlap with the transfer.
-        m.auth = std::make_unique<SenderAuth>(
-            opts_->auth, SenderContext{s.client_ip, s.helo, s.mail_from, s.auth_user, authserv_id_,
-                                       static_cast<std::int64_t>(now)});
-        m.job->set_sender_auth(m.auth.get()); // DKIM and DMARC see the same lines
-        start_auth_queries(m, out);
+        // The pipeline starts with the data, from what the session reported so far (client,
+        // HELO, MAIL FROM, AUTH): its SPF lookups overlap with the transfer.
+        m.pipe = std::make_unique<pipeline::Message>(
+            settings(), pipeline::Envelope{s.client_ip, s.helo, s.mail_from, s.auth_user, s.rcpts},
+            now);
+        take_queries(m, out);
     }
     Message& m = *s.msg;
     m.token.assign(token); // reuses its buffer: no allocation per line
     if (line == ".") {
         m.data_done = true;
-        if (m.error.empty() && !m.too_large) {
+        if (m.error.empty()) {
             try {
-                start_queries(m, m.job->end_of_data(), out);
-                if (m.auth) {
-                    m.auth->end_of_data();
-                    start_auth_queries(m, out);
-                }
+                m.pipe->end_of_data();
+                take_queries(m, out);
             } catch (const std::exception& e) {
                 m.error = e.what();
             }
@@ -291,73 +271,74 @@ void Engine::on_data_line(
         m.error = "cannot spool the message (temporary directory full or unwritable?)";
     if (!m.error.empty())
         return;
-    if (m.too_large) {
-        // Still read to the end of the header block (bounded by max-header-bytes): forged
-        // Authentication-Results are taken out of every message we pass (RFC 8601 §5).
-        if (!m.job->headers_done())
-            m.job->add_line((!line.empty() && line[0] == '.') ? line.substr(1) : line);
-        return;
-    }
-    if (m.spool->bytes() > m.opts->max_message_bytes) {
-        // Too large to hash within our limits: passed through neither verified nor sealed (the
-        // keys it asked for no longer matter), but scrubbed and with our verdict "skipped".
-        m.too_large = true;
-        m.job->skip_verification("message larger than limits.max-message-bytes");
-        m.job->set_sender_auth(nullptr);
-        m.auth.reset();
-        for (auto q = queries_.begin(); q != queries_.end();) {
-            if (q->second.message == m.id) {
-                cancel_query(out, q->first);
-                q = queries_.erase(q);
-            } else {
-                ++q;
-            }
-        }
-        m.pending = 0;
-        if (!m.job->headers_done())
-            m.job->add_line((!line.empty() && line[0] == '.') ? line.substr(1) : line);
-        return;
-    }
     try {
+        if (!m.too_large && m.spool->bytes() > m.opts->max_message_bytes) {
+            // Too large to hash within our limits: passed through neither verified nor sealed
+            // (the questions it asked no longer matter), but scrubbed and with our verdict.
+            m.too_large = true;
+            m.pipe->skip_verification("message larger than limits.max-message-bytes");
+            cancel_queries(m.id, out);
+        }
         // Lines arrive dot-stuffed (RFC 5321 §4.5.2): un-stuff for parsing and hashing only.
-        std::string_view plain = (!line.empty() && line[0] == '.') ? line.substr(1) : line;
-        const bool had_headers = m.job->headers_done();
-        start_queries(m, m.job->add_line(plain), out);
-        if (m.auth && !had_headers && m.job->headers_done())
-            start_auth_queries(m, out); // DKIM keys and the DMARC record
+        m.pipe->add_line((!line.empty() && line[0] == '.') ? line.substr(1) : line);
+        take_queries(m, out);
     } catch (const std::exception& e) {
         m.error = e.what();
     }
 }
 
-void Engine::start_queries(Message& m, const std::vector<mail::KeyName>& names, Actions& out) {
-    if (names.empty())
-        return;
-    for (const auto& n : names) {
-        QueryId q = next_query_++;
-        queries_.emplace(q, QueryRef{m.id, true, n, 0});
-        out.queries.push_back(Actions::Query{q, n.dns_name(), dns::RecordType::txt});
-        ++m.pending;
-    }
-    arm_deadline(m, out);
-}
-
-void Engine::start_auth_queries(Message& m, Actions& out) {
-    if (!m.auth)
-        return;
-    auto wanted = m.auth->take_queries();
+void Engine::take_queries(Message& m, Actions& out) {
+    auto wanted = m.pipe->take_queries();
     if (wanted.empty())
         return;
     for (auto& w : wanted) {
         QueryId q = next_query_++;
-        queries_.emplace(q, QueryRef{m.id, false, {}, w.id});
+        queries_.emplace(q, QueryRef{m.id, w.id});
         out.queries.push_back(Actions::Query{q, std::move(w.name), w.type});
     }
     arm_deadline(m, out);
 }
 
-// One deadline per message, from its first lookup: ARC keys and SPF share it (a new one only for
-// lookups that start after it passed).
+void Engine::cancel_queries(MessageId id, Actions& out) {
+    for (auto q = queries_.begin(); q != queries_.end();) {
+        if (q->second.message == id) {
+            cancel_query(out, q->first);
+            q = queries_.erase(q);
+        } else {
+            ++q;
+        }
+    }
+}
+
+const std::shared_ptr<const pipeline::Settings>& Engine::settings() {
+    if (!settings_ || settings_->authserv_id != authserv_id_ || settings_source_ != opts_) {
+        settings_ =
+            std::make_shared<const pipeline::Settings>(message_settings(*opts_, authserv_id_));
+        settings_source_ = opts_;
+    }
+    return settings_;
+}
+
+pipeline::Settings message_settings(const EngineOptions& o, std::string authserv_id) {
+    pipeline::Settings s;
+    s.authserv_id = std::move(authserv_id);
+    s.trusted_authserv_ids = o.trusted_authserv_ids;
+    s.policy = o.policy;
+    s.scrub_forged = o.scrub_forged;
+    s.seal = o.seal;
+    s.keys = o.keys;
+    s.oldest_pass = o.oldest_pass;
+    s.auth = o.auth;
+    s.max_header_fields = o.max_header_fields;
+    s.max_header_bytes = o.max_header_bytes;
+    s.max_arc_sets = o.max_arc_sets;
+    s.tempfail_reply = o.tempfail_reply;
+    s.line_too_long_reply = o.line_too_long_reply;
+    return s;
+}
+
+// One deadline per message, from its first lookup: all its questions share it (a new one only
+// for questions that start after it passed).
 void Engine::arm_deadline(Message& m, Actions& out) {
     if (m.deadline_armed)
         return;
@@ -416,13 +397,9 @@ void Engine::on_answer_impl(QueryId id, const dns::Answer& answer, Actions& out)
     if (it == sessions_.end() || !it->second.msg || it->second.msg->id != ref.message)
         return;
     Message& m = *it->second.msg;
-    if (ref.arc_key) {
-        m.job->provide_key(ref.key, answer);
-        if (m.pending > 0)
-            --m.pending;
-    } else if (m.auth && !m.completed) {
-        m.auth->on_answer(ref.auth_id, answer);
-        start_auth_queries(m, out); // an answer may lead to further lookups (RFC 7208 §5)
+    if (!m.completed) {
+        m.pipe->on_answer(ref.local, answer);
+        take_queries(m, out); // an answer may lead to further lookups (RFC 7208 §5)
     }
     try_complete(it->second, out);
 }
@@ -438,18 +415,8 @@ void Engine::on_deadline_impl(MessageId id, Actions& out) {
     if (m.completed)
         return;
     // Missing answers now count as temporary failures (never as a permanent fail).
-    for (auto q = queries_.begin(); q != queries_.end();) {
-        if (q->second.message == id) {
-            cancel_query(out, q->first);
-            q = queries_.erase(q);
-        } else {
-            ++q;
-        }
-    }
-    m.pending = 0;
-    if (m.auth)
-        m.auth->on_deadline();
-    m.deadline_hit = true;
+    cancel_queries(id, out);
+    m.pipe->on_deadline();
     m.deadline_armed = false; // lookups started later (keys of a slow header block) get their own
     try_complete(it->second, out);
 }
@@ -458,8 +425,8 @@ void Engine::try_complete(Session& s, Actions& out) {
     if (!s.msg || !s.msg->data_done || s.msg->completed)
         return;
     const Message& m = *s.msg;
-    // Complete when the ARC keys and every sender-authentication method are in.
-    if ((m.pending == 0 && (!m.auth || m.auth->finished())) || !m.error.empty())
+    // Complete when every answer is in (or the deadline passed).
+    if (!m.error.empty() || m.pipe->ready())
         complete(s, out);
 }
 
@@ -519,111 +486,41 @@ void Engine::answer_commit(Session& s, std::string_view token, Actions& out) {
 
 void Engine::finish_message(Session& s, const Responder& data, Actions& out) {
     Message& m = *s.msg;
-    JobResult r;
-    bool have_result = false;
-    std::string note;
-    Envelope env{s.client_ip, s.auth_user, s.mail_from, s.rcpts};
-    // From protocol 0.7 a line that does not fit a data-line cannot be handed back intact, and
-    // cutting it would change the message: it is refused at commit with a clear reply. Before
-    // 0.7 smtpd cuts every line to room() itself, so we echo what it will store.
-    const bool refused = !data.smtpd_cuts_long_lines() && m.spool->longest_line() > data.room();
-    // A method's temperror defers the message when so configured (RFC 7208 §8.6: 451), as
-    // ARC's own temperror always does; otherwise it is written as a result.
-    if (m.auth)
-        m.auth->conclude();
-    const bool auth_defer = !refused && m.auth && m.auth->temperror() &&
-                            m.opts->auth.temperror == TempErrorAction::defer;
-    if (m.error.empty() && !refused) {
-        std::shared_ptr<const arc::SealKey> key;
-        if (m.too_large) {
-            note = "not sealed: message larger than limits.max-message-bytes";
-        } else if (auth_defer) {
-            note = "not sealed: sender authentication temperror";
-        } else if (wants_seal(m.opts->policy, env)) {
-            key = choose_key(m.opts->policy, env, m.job->header_from());
-            if (!key)
-                note = "not sealed: no key for this message";
-        } else {
-            note = m.opts->policy.mode == Mode::verify
-                       ? "not sealed: mode=verify"
-                       : "not sealed: policy (client not trusted or recipient not listed)";
-        }
-        if (key && m.spool->longest_line() > data.room()) {
-            key = nullptr;
-            note =
-                "not sealed: a line exceeds the 1997 bytes smtpd before 7.4 passes through filters";
-        }
-        r = m.job->complete(key, auth_defer ? nullptr : m.auth.get());
-        have_result = true;
-        if (r.sealed || note.empty())
-            note = r.seal_note;
-    }
-    for (const auto& q : queries_)
-        if (q.second.message == m.id)
-            cancel_query(out, q.first);
-    std::erase_if(queries_, [&](const auto& q) { return q.second.message == m.id; });
-
-    m.tempfail = !m.error.empty() || (have_result && r.tempfail) || auth_defer;
-    if (m.tempfail)
-        m.reply = m.opts->tempfail_reply;
-    else if (refused)
-        m.reply = m.opts->line_too_long_reply;
-
-    std::string log = "session=" + s.id + " msgid=" + (m.msgid.empty() ? "-" : m.msgid);
-    if (refused) {
-        log += " arc=skipped reason=" +
-               quote_log("a line of " + std::to_string(m.spool->longest_line()) +
-                         " bytes is longer than a data-line can carry back to smtpd (" +
-                         std::to_string(data.room()) + ")");
-    } else if (have_result) {
-        log += " arc=" + std::string(arc::to_string(r.chain.status)) +
-               " sets=" + std::to_string(r.chain.sets);
-        if (r.chain.oldest_pass)
-            log += " oldest_pass=" + std::to_string(*r.chain.oldest_pass);
-        log += " reason=" + quote_log(r.chain.reason);
-        log += std::string(" sealed=") + (r.sealed ? "yes" : "no");
-        log += " seal=" + quote_log(note);
-        if (r.forged_removed > 0)
-            log += " forged_ar_removed=" + std::to_string(r.forged_removed);
-        if (r.written.total() > 0) // values too long for a header line (issue 15 class 2)
-            log += " omitted_values=" + std::to_string(r.written.values_omitted) +
-                   " omitted_results=" + std::to_string(r.written.results_omitted);
-        if (!r.chain.chain.empty()) {
-            const auto& newest = r.chain.chain.back();
-            log += " newest_sealer=" + log_value(newest.seal_domain);
-            if (m.opts->policy.trusted_sealers.count(newest.seal_domain) != 0)
-                log += " trusted_sealer=yes";
-        }
-        if (m.too_large)
-            log += " verify=skipped";
+    LogLine log;
+    log.add("session", s.id).add("msgid", m.msgid.empty() ? "-" : m.msgid);
+    pipeline::Outcome r;
+    if (m.error.empty()) {
+        // From protocol 0.7 a line that does not fit a data-line cannot be handed back intact
+        // (refused at commit); before 0.7 smtpd cuts every line to room() itself, so we echo
+        // what it will store, unsealed.
+        r = m.pipe->finish(pipeline::Delivery{m.spool->longest_line(), data.room(),
+                                              !data.smtpd_cuts_long_lines()});
+        for (const auto& [k, v] : r.log)
+            log.add(k, v);
     } else {
-        log += " arc=error reason=" + quote_log(m.error);
+        r.disposition = pipeline::Disposition::defer;
+        r.reply = m.opts->tempfail_reply;
+        log.add("arc", "error").add("reason", m.error);
     }
-    if (m.auth)
-        for (const auto& [k, v] : m.auth->log_fields())
-            log += " " + k + "=" + log_value(v);
-    if (m.deadline_hit)
-        log += " deadline=hit";
-    log += std::string(" action=") +
-           (m.tempfail ? "tempfail"
-            : refused  ? "reject"
-                       : "proceed") +
-           " size=" + std::to_string(m.spool->bytes()) +
-           (m.spool->spilled() ? " spooled=disk" : "");
+    cancel_queries(m.id, out);
+
+    const bool refused = r.disposition == pipeline::Disposition::reject;
+    m.tempfail = r.disposition == pipeline::Disposition::defer;
+    m.reply = r.disposition == pipeline::Disposition::deliver ? std::string() : r.reply;
+    log.add("action", m.tempfail ? "tempfail"
+                      : refused  ? "reject"
+                                 : "proceed")
+        .add("size", static_cast<unsigned long long>(m.spool->bytes()));
+    if (m.spool->spilled())
+        log.add("spooled", "disk");
 
     // The replay: our lines on top, then the message as received minus the forged fields we
     // take out, then ".". A deferred message goes back unchanged (its commit is refused); a
     // refused one only as "." (its long line cannot be written).
-    std::vector<std::string> added;
-    std::vector<bool> removed;
-    if (!m.tempfail && !refused && have_result) {
-        added = std::move(r.added_lines);
-        removed = m.job->removed_lines();
-    }
-    auto replay = std::make_unique<Replay>(m.id, data, std::move(added),
+    auto replay = std::make_unique<Replay>(m.id, data, std::move(r.added_lines),
                                            refused ? nullptr : std::move(m.spool),
-                                           std::move(removed), m.opts->fault_injection);
-    out.logs.push_back(std::move(log));
+                                           std::move(r.removed_lines), m.opts->fault_injection);
+    out.logs.push_back(log.str());
     out.replays.push_back(Actions::PendingReplay{out.output.size(), std::move(replay)});
     m.replay_queued = true;
 }

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "dns/answer.hpp"
-#include "filter/pipeline/message_job.hpp"
+#include "filter/pipeline/message.hpp"
 #include "filter/pipeline/policy.hpp"
 #include "filter/pipeline/sender_auth.hpp"
 #include "filter/pipeline/spool.hpp"
@@ -82,6 +82,9 @@ struct Actions {
     std::vector<std::string> logs; ///< one key=value line each, for stderr
 };
 
+/// The pipeline's settings for messages of an engine (or Exim) with these options.
+pipeline::Settings message_settings(const EngineOptions& opts, std::string authserv_id);
+
 class Engine {
   public:
     explicit Engine(EngineOptions opts);
@@ -89,8 +92,8 @@ class Engine {
 
     /// One line from smtpd (without '\n'); `now` is UNIX time in seconds.
     void on_line(std::string_view line, std::uint64_t now, Actions& out);
-    /// The answer to one of the queries in Actions::queries (of the type asked): ARC keys go to
-    /// the message's verifier, the rest to its sender authentication.
+    /// The answer to one of the queries in Actions::queries (of the type asked), handed to the
+    /// message's pipeline by its own question id (filter/pipeline/message.hpp).
     void on_answer(QueryId id, const dns::Answer& answer, Actions& out);
     void on_deadline(MessageId id, Actions& out);
 
@@ -127,8 +130,9 @@ class Engine {
     void on_disconnect(std::string_view id, Actions& out);
     void on_data_line(
         Session& s, std::string_view token, std::string_view line, std::uint64_t now, Actions& out);
-    void start_queries(Message& m, const std::vector<mail::KeyName>& names, Actions& out);
-    void start_auth_queries(Message& m, Actions& out);
+    void take_queries(Message& m, Actions& out);
+    void cancel_queries(MessageId id, Actions& out);
+    const std::shared_ptr<const pipeline::Settings>& settings();
     void arm_deadline(Message& m, Actions& out);
     void try_complete(Session& s, Actions& out);
     void complete(Session& s, Actions& out);
@@ -144,12 +148,16 @@ class Engine {
     std::string admd_; ///< smtpd's config|admd
     bool ready_ = false;
     std::map<std::string, Session, std::less<>> sessions_;
+    /// What the pipeline asks for, by the message's own query id.
     struct QueryRef {
         MessageId message;
-        bool arc_key = true;       ///< else a sender-authentication lookup
-        mail::KeyName key;         ///< ARC key
-        std::uint64_t auth_id = 0; ///< SenderAuth's query id
+        pipeline::QueryId local;
     };
+    /// opts_ and authserv_id_ as the pipeline's settings (rebuilt when either changes).
+    std::shared_ptr<const pipeline::Settings> settings_;
+    /// The options settings_ was made from (held: a raw pointer could match new options
+    /// allocated where freed ones were).
+    std::shared_ptr<const EngineOptions> settings_source_;
     std::map<QueryId, QueryRef> queries_;
     std::map<MessageId, std::string> message_sessions_;
     QueryId next_query_ = 1;

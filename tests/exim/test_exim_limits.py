@@ -117,7 +117,9 @@ def main():
         rc, out, err, _ = run(small, msg)
         rest, added = strip_added(out)
         check(rc == 0 and b"ARC-Seal" not in out, "over max-message-bytes: delivered, not sealed")
-        check(added == b"Authentication-Results: mx.arc.test; arc=none (message larger than "
+        # Folded as in the smtpd mode (one pipeline): compared unfolded.
+        check(added.replace(b"\n\t", b" ") ==
+              b"Authentication-Results: mx.arc.test; arc=none (message larger than "
                        b"limits.max-message-bytes) smtp.remote-ip=192.0.2.1",
               f"over max-message-bytes: our A-R with the reason: {added!r}")
         check(rest == (head + b"\n" + b"x" * 200 + b"\n" * 200000 + b"end").replace(FORGED, b""),
@@ -130,7 +132,8 @@ def main():
             b"X-Keep: 1\n" + CONTEXT + b"\nbody\n"
         rc, out, err, _ = run(cfg, msg)
         rest, added = strip_added(out)
-        check(rc == 0 and b"arc=none (a line longer than 1048576 bytes)" in added,
+        check(rc == 0 and b"arc=none (a line longer than 1048576 bytes)" in
+              added.replace(b"\n\t", b" "),
               "a 1.1 MiB header line: not verified, A-R says why")
         check(rest == b"Received: from x by y\nFrom: a@example.net\n" + long_field +
               b"X-Keep: 1\n\nbody\n",

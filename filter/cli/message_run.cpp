@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: ISC
+#include "filter/cli/message_run.hpp"
+
+#include "dmarc/org_domain.hpp"
+#include "filter/config/config.hpp"
+#include "filter/pipeline/log.hpp"
+
+#include <chrono>
+
+#include "mail/header.hpp"
+
+namespace arcf::filter {
+
+pipeline::Settings tool_settings(std::string authserv_id) {
+    Config c = default_config();
+    pipeline::Settings s = message_settings(c.engine, std::move(authserv_id));
+    // As load_config completes a file's settings: DKIM uses the key policy, DMARC the
+    // Public Suffix List (RFC 7489 §3.2).
+    s.auth.keys = s.keys;
+    if (s.auth.dmarc)
+        s.auth.psl = std::make_shared<const dmarc::OrgDomain>(dmarc::OrgDomain::system());
+    return s;
+}
+
+pipeline::Outcome run_message(std::shared_ptr<const pipeline::Settings> settings,
+                              std::string_view message,
+                              const pipeline::Lookup& lookup,
+                              unsigned timeout_ms,
+                              std::uint64_t now) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    pipeline::Message m(std::move(settings), pipeline::Envelope{}, now);
+    mail::for_each_line(message, [&](std::string_view line) { m.add_line(line); });
+    m.end_of_data();
+    pipeline::resolve_blocking(m, lookup, deadline);
+    return m.finish();
+}
+
+std::string delivered_text(std::string_view message, const pipeline::Outcome& o) {
+    const auto first_lf = message.find('\n');
+    const bool crlf =
+        first_lf != std::string_view::npos && first_lf > 0 && message[first_lf - 1] == '\r';
+    std::string out;
+    for (const auto& l : o.added_lines)
+        out.append(l).append(crlf ? "\r\n" : "\n");
+    std::size_t index = 0;
+    for (std::size_t pos = 0; pos < message.size(); ++index) {
+        auto nl = message.find('\n', pos);
+        std::size_t end = nl == std::string_view::npos ? message.size() : nl + 1;
+        if (!(index < o.removed_lines.size() && o.removed_lines[index]))
+            out.append(message.substr(pos, end - pos));
+        pos = end;
+    }
+    return out;
+}
+
+std::string tool_log_line(std::string_view mode, const pipeline::Outcome& o) {
+    LogLine log;
+    log.add("mode", mode);
+    for (const auto& [k, v] : o.log)
+        log.add(k, v);
+    log.add("action", to_string(o.disposition));
+    return bound_log_line(log.str());
+}
+
+} // namespace arcf::filter

@@ -8,6 +8,7 @@
 #include <chrono>
 
 #include "mail/header.hpp"
+#include "text/ascii.hpp"
 
 namespace arcf::filter {
 
@@ -20,6 +21,43 @@ pipeline::Settings tool_settings(std::string authserv_id) {
     if (s.auth.dmarc)
         s.auth.psl = std::make_shared<const dmarc::OrgDomain>(dmarc::OrgDomain::system());
     return s;
+}
+
+pipeline::Settings file_settings(const std::string& file, KeySourceOptions& ks) {
+    Config c = load_config(file);
+    if (!ks.zone_file && !ks.dns_server && !c.resolver.ares.servers.empty())
+        ks.dns_server = c.resolver.ares.servers;
+    const std::string id =
+        c.engine.authserv_id.empty() ? default_authserv_id() : c.engine.authserv_id;
+    return message_settings(c.engine, id);
+}
+
+std::string added_authentication_results(const pipeline::Outcome& o) {
+    static constexpr std::string_view name = "Authentication-Results:";
+    std::string out;
+    bool in_field = false;
+    for (const auto& l : o.added_lines) {
+        const bool continuation = !l.empty() && (l[0] == ' ' || l[0] == '\t');
+        if (!continuation) {
+            if (in_field)
+                break;
+            in_field = l.size() >= name.size() && text::iequals(l.substr(0, name.size()), name);
+            if (in_field) {
+                std::string_view v = std::string_view(l).substr(name.size());
+                while (!v.empty() && v.front() == ' ')
+                    v.remove_prefix(1);
+                out.append(v);
+            }
+            continue;
+        }
+        if (in_field) { // unfolded (RFC 5322 §2.2.3), each fold's white space as one space
+            std::string_view v(l);
+            while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
+                v.remove_prefix(1);
+            out.append(" ").append(v);
+        }
+    }
+    return out;
 }
 
 pipeline::Outcome run_message(std::shared_ptr<const pipeline::Settings> settings,

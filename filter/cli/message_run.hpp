@@ -4,6 +4,7 @@
 // uses too. Same settings, same added fields and log fields as the filter.
 #pragma once
 
+#include "filter/cli/cli.hpp"
 #include "filter/pipeline/message.hpp"
 #include "filter/shell/blocking_dns.hpp"
 
@@ -17,6 +18,15 @@ namespace arcf::filter {
 /// The settings of a filter whose configuration file sets only `authserv_id`: the tools start
 /// from these and change only what their options say.
 pipeline::Settings tool_settings(std::string authserv_id);
+
+/// The settings of the filter that configuration file `file` describes (the same
+/// message_settings() as smtpd and Exim mode), and its DNS servers into `ks` unless the command
+/// line named a server or a zone. Throws ConfigError as load_config does.
+pipeline::Settings file_settings(const std::string& file, KeySourceOptions& ks);
+
+/// The Authentication-Results field the filter adds (our authserv-id's, unfolded with each fold
+/// as one space, without the field name), or the empty string when the outcome adds none.
+std::string added_authentication_results(const pipeline::Outcome& o);
 
 /// Feeds `message` (CRLF or LF; lines split at LF with one CR before it dropped, as
 /// mail::for_each_line reads them) to a new Message, answers its questions from `lookup`

@@ -3,6 +3,7 @@
 #include "arc/seal.hpp"
 #include "filter/cli/cli.hpp"
 #include "filter/cli/message_run.hpp"
+#include "filter/config/config.hpp"
 #include "filter/config/config_file.hpp"
 
 #include <ctime>
@@ -12,14 +13,77 @@
 
 namespace arcf::filter {
 
+namespace {
+
+int finish_seal(const std::string& message, const pipeline::Outcome& o) {
+    std::cerr << tool_log_line("seal", o) << "\n";
+    if (o.disposition != pipeline::Disposition::deliver) {
+        std::cerr << "filter-arc seal: temporary failure, not sealed: " << o.chain.reason << "\n";
+        return exit_tempfail;
+    }
+    if (o.seal != pipeline::SealOutcome::sealed)
+        std::cerr << "filter-arc seal: not sealed: " << pipeline::to_string(o.seal)
+                  << (o.seal_detail.empty() ? "" : " (" + o.seal_detail + ")")
+                  << " (arc=" << arc::to_string(o.chain.status) << ": " << o.chain.reason << ")\n";
+    const std::string out = delivered_text(message, o);
+    std::cout.write(out.data(), static_cast<std::streamsize>(out.size()));
+    std::cout.flush();
+    return std::cout ? exit_ok : exit_software;
+}
+
+// `seal -c FILE`: the settings of the filter that FILE configures, whole (mode, keys, policy,
+// sender authentication, limits): the same added fields as that filter adds in smtpd or Exim
+// mode, apart from the envelope, which the command line does not have.
+int seal_as_configured(const Args& args, const std::string& file) {
+    for (const char* o : {"--domain", "--selector", "--key", "--authserv-id", "--headers",
+                          "--canon", "--min-key-bits"})
+        if (args.value(o))
+            throw UsageError{std::string("with -c the configuration gives ") + o};
+    if (args.flag("--oversign"))
+        throw UsageError{"with -c the configuration gives --oversign"};
+    if (args.positional().size() > 1)
+        throw UsageError{"seal takes one message"};
+    KeySourceOptions ks;
+    ks.zone_file = args.value("--dns-zone");
+    ks.dns_server = args.value("--dns-server");
+    if (auto t = args.value("--timeout"))
+        ks.timeout_ms = static_cast<unsigned>(parse_unsigned("--timeout", *t) * 1000);
+    pipeline::Settings settings;
+    try {
+        settings = file_settings(file, ks);
+    } catch (const ConfigError& e) {
+        std::cerr << "filter-arc seal: " << e.message << "\n";
+        return exit_config;
+    }
+    const std::uint64_t now = args.value("--now") ? parse_unsigned("--now", *args.value("--now"))
+                                                  : static_cast<std::uint64_t>(std::time(nullptr));
+    settings.seal.now = now;
+    auto source = make_record_source(ks);
+    std::string message, err;
+    const std::string path = args.positional().empty() ? "-" : args.positional()[0];
+    if (!read_input(path, message, err)) {
+        std::cerr << "filter-arc seal: " << err << "\n";
+        return exit_noinput;
+    }
+    return finish_seal(message,
+                       run_message(std::make_shared<const pipeline::Settings>(std::move(settings)),
+                                   message, source, ks.timeout_ms, now));
+}
+
+} // namespace
+
 int run_seal(std::vector<std::string> argv) {
     Args args(std::move(argv),
-              {"--domain", "--selector", "--key", "--authserv-id", "--dns-zone", "--dns-server",
-               "--now", "--min-key-bits", "--timeout", "--headers", "--canon"},
+              {"-c", "--config", "--domain", "--selector", "--key", "--authserv-id", "--dns-zone",
+               "--dns-server", "--now", "--min-key-bits", "--timeout", "--headers", "--canon"},
               {"--oversign", "--help"});
     if (args.flag("--help")) {
         std::cout
-            << "usage: filter-arc seal --domain D --selector S --key KEYFILE [--authserv-id ID]\n"
+            << "usage: filter-arc seal -c FILE [--dns-zone FILE | --dns-server HOST:PORT] [--now "
+               "UNIXTIME] [FILE|-]\n"
+               "         what the filter configured by FILE adds to the message (its mode, keys,\n"
+               "         trust boundary, DNS servers and sender authentication)\n"
+               "       filter-arc seal --domain D --selector S --key KEYFILE [--authserv-id ID]\n"
                "                       [--dns-zone FILE | --dns-server HOST:PORT] [--now "
                "UNIXTIME]\n"
                "                       [--headers h1:h2:...] [--oversign] [--canon "
@@ -27,6 +91,8 @@ int run_seal(std::vector<std::string> argv) {
                "                       [--min-key-bits N] [--timeout SECONDS] [FILE|-]\n";
         return exit_ok;
     }
+    if (auto file = args.value("-c") ? args.value("-c") : args.value("--config"))
+        return seal_as_configured(args, *file);
     auto domain = args.value("--domain"), selector = args.value("--selector"),
          keyfile = args.value("--key");
     if (!domain || !selector || !keyfile)
@@ -115,19 +181,7 @@ int run_seal(std::vector<std::string> argv) {
     const pipeline::Outcome o =
         run_message(std::make_shared<const pipeline::Settings>(std::move(settings)), message,
                     source, ks.timeout_ms, vopts.now);
-    std::cerr << tool_log_line("seal", o) << "\n";
-    if (o.disposition != pipeline::Disposition::deliver) {
-        std::cerr << "filter-arc seal: temporary failure, not sealed: " << o.chain.reason << "\n";
-        return exit_tempfail;
-    }
-    if (o.seal != pipeline::SealOutcome::sealed)
-        std::cerr << "filter-arc seal: not sealed: " << pipeline::to_string(o.seal)
-                  << (o.seal_detail.empty() ? "" : " (" + o.seal_detail + ")")
-                  << " (arc=" << arc::to_string(o.chain.status) << ": " << o.chain.reason << ")\n";
-    const std::string out = delivered_text(message, o);
-    std::cout.write(out.data(), static_cast<std::streamsize>(out.size()));
-    std::cout.flush();
-    return std::cout ? exit_ok : exit_software;
+    return finish_seal(message, o);
 }
 
 } // namespace arcf::filter

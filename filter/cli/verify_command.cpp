@@ -3,6 +3,7 @@
 #include "arc/auth_results_format.hpp"
 #include "filter/cli/cli.hpp"
 #include "filter/cli/message_run.hpp"
+#include "filter/config/config.hpp"
 
 #include <algorithm>
 #include <ctime>
@@ -33,15 +34,16 @@ void print_dkim_json(const std::vector<dkim::DkimSignatureResult>& dkim) {
 } // namespace
 
 int run_verify(std::vector<std::string> argv) {
-    Args args(
-        std::move(argv),
-        {"--dns-zone", "--dns-server", "--now", "--authserv-id", "--min-key-bits", "--timeout"},
-        {"--json", "--no-oldest-pass", "--help"});
+    Args args(std::move(argv),
+              {"-c", "--config", "--dns-zone", "--dns-server", "--now", "--authserv-id",
+               "--min-key-bits", "--timeout"},
+              {"--json", "--no-oldest-pass", "--help"});
     if (args.flag("--help")) {
-        std::cout << "usage: filter-arc verify [--dns-zone FILE | --dns-server HOST:PORT] "
-                     "[--timeout SECONDS] [--now UNIXTIME] [--authserv-id ID]\n"
-                     "                         [--min-key-bits N] [--no-oldest-pass] [--json] "
-                     "[FILE|-]\n";
+        std::cout
+            << "usage: filter-arc verify [-c FILE] [--dns-zone FILE | --dns-server HOST:PORT] "
+               "[--timeout SECONDS] [--now UNIXTIME] [--authserv-id ID]\n"
+               "                         [--min-key-bits N] [--no-oldest-pass] [--json] "
+               "[FILE|-]\n";
         return exit_ok;
     }
     if (args.positional().size() > 1)
@@ -60,21 +62,38 @@ int run_verify(std::vector<std::string> argv) {
     ks.dns_server = args.value("--dns-server");
     if (auto t = args.value("--timeout"))
         ks.timeout_ms = static_cast<unsigned>(parse_unsigned("--timeout", *t) * 1000);
-    auto source = make_record_source(ks);
 
     std::string message, err;
     if (!read_input(path, message, err)) {
         std::cerr << "filter-arc verify: " << err << "\n";
         return exit_noinput;
     }
-    std::string id = args.value("--authserv-id").value_or(default_authserv_id());
     // The filter's pipeline in mode = "verify" (RFC 8617 §5.2): ARC, and every
-    // DKIM-Signature with one round of key lookups for both.
-    pipeline::Settings settings = tool_settings(id);
-    settings.keys = opts.keys;
-    settings.auth.keys = opts.keys;
-    settings.oldest_pass = opts.oldest_pass;
+    // DKIM-Signature with one round of key lookups for both; with -c the settings of the filter
+    // that FILE configures (its authserv-id, DNS servers, sender authentication and limits).
+    pipeline::Settings settings;
+    if (auto file = args.value("-c") ? args.value("-c") : args.value("--config")) {
+        try {
+            settings = file_settings(*file, ks);
+        } catch (const ConfigError& e) {
+            std::cerr << "filter-arc verify: " << e.message << "\n";
+            return exit_config;
+        }
+        if (auto id = args.value("--authserv-id"))
+            settings.authserv_id = *id;
+        if (args.value("--min-key-bits"))
+            settings.keys.min_rsa_bits = settings.auth.keys.min_rsa_bits = opts.keys.min_rsa_bits;
+        if (args.flag("--no-oldest-pass"))
+            settings.oldest_pass = false;
+    } else {
+        settings = tool_settings(args.value("--authserv-id").value_or(default_authserv_id()));
+        settings.keys = opts.keys;
+        settings.auth.keys = opts.keys;
+        settings.oldest_pass = opts.oldest_pass;
+    }
     settings.policy.mode = Mode::verify;
+    const std::string id = settings.authserv_id;
+    auto source = make_record_source(ks);
     const pipeline::Outcome o =
         run_message(std::make_shared<const pipeline::Settings>(std::move(settings)), message,
                     source, ks.timeout_ms, opts.now);
@@ -100,8 +119,11 @@ int run_verify(std::vector<std::string> argv) {
         print_dkim_json(dkim);
         std::cout << "}\n";
     } else {
-        std::cout << "Authentication-Results: " << arc::format_authentication_results(id, r)
-                  << "\n";
+        // The Authentication-Results the filter adds (arc=, then spf, dkim and dmarc), unfolded.
+        std::string ar = added_authentication_results(o);
+        if (ar.empty())
+            ar = arc::format_authentication_results(id, r);
+        std::cout << "Authentication-Results: " << ar << "\n";
     }
     return r.status == arc::ChainStatus::temperror ? exit_tempfail : exit_ok;
 }

@@ -324,7 +324,7 @@ int run_exim(std::vector<std::string> argv) {
                 conclude_context();
             const pipeline::Outcome o = msg.finish();
             LogLine log;
-            log.add("mode", "exim").add("ip", ctx.ip.empty() ? "-" : ctx.ip);
+            log.add("mode", "exim");
             for (const auto& [k, v] : o.log)
                 log.add(k, v);
             std::string eol = "\n";
@@ -396,7 +396,7 @@ int run_exim(std::vector<std::string> argv) {
         }
         pipeline::Outcome r = msg.finish();
         LogLine log;
-        log.add("mode", "exim").add("ip", ctx.ip.empty() ? "-" : ctx.ip);
+        log.add("mode", "exim");
         for (const auto& [k, v] : r.log)
             log.add(k, v);
         if (!ctx_problem.empty())

@@ -242,6 +242,8 @@ Outcome Message::finish(const Delivery& delivery) {
         end_of_data();
     const Settings& s = *settings_;
     Outcome o;
+    // The client, as every mode knows it ("-": none, e.g. the command line or a local socket).
+    o.log.emplace_back("ip", env_.client_ip.empty() ? "-" : env_.client_ip);
     // From smtpd protocol 0.7 a line that does not fit a data-line cannot be handed back
     // intact, and cutting it would change the message: it is refused with a clear reply.
     const bool refused = delivery.refuse_long_lines && delivery.longest_line > delivery.line_room;

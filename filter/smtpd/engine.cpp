@@ -468,7 +468,7 @@ void Engine::fail_message(Session& s, const Responder& data, std::string_view wh
         out.logs.push_back(
             "session=" + s.id + " msgid=" + (m.msgid.empty() ? "-" : m.msgid) +
             " arc=error reason=" + quote_log(std::string("internal error: ") + std::string(why)) +
-            " action=tempfail");
+            " action=defer");
     } catch (const std::exception&) {
         // Out of memory even for that: the loop goes on; the log line is lost.
     }
@@ -507,9 +507,8 @@ void Engine::finish_message(Session& s, const Responder& data, Actions& out) {
     const bool refused = r.disposition == pipeline::Disposition::reject;
     m.tempfail = r.disposition == pipeline::Disposition::defer;
     m.reply = r.disposition == pipeline::Disposition::deliver ? std::string() : r.reply;
-    log.add("action", m.tempfail ? "tempfail"
-                      : refused  ? "reject"
-                                 : "proceed")
+    // The same words in every mode (pipeline::Disposition): smtpd's answer follows from it.
+    log.add("action", pipeline::to_string(r.disposition))
         .add("size", static_cast<unsigned long long>(m.spool->bytes()));
     if (m.spool->spilled())
         log.add("spooled", "disk");
@@ -547,7 +546,7 @@ bool Engine::pull(Replay& r, std::string& data, std::size_t chunk, Actions& out)
 
 void Engine::on_replay_failed(MessageId id, std::string_view reason, Actions& out) {
     try {
-        out.logs.push_back("event=replay-failed reason=" + quote_log(reason) + " action=tempfail");
+        out.logs.push_back("event=replay-failed reason=" + quote_log(reason) + " action=defer");
         auto ms = message_sessions_.find(id);
         if (ms == message_sessions_.end())
             return;

@@ -22,8 +22,8 @@ Two settings:
   A "envelope": the configuration's defaults (SPF, DKIM, DMARC on) and the client's envelope:
     smtpd and exim must agree (all messages, SPF pass/fail included).
   B "message only": [authentication] spf = false, and no client address in any mode, because
-    the command line has no envelope (its options stay as they are): smtpd, exim, seal and
-    verify must all agree.
+    the command line has no envelope: smtpd, exim, `seal -c FILE` and `verify -c FILE` (the
+    same configuration file) must all agree.
 
 Compared: every added field, byte for byte, except the values of t= and b= in
 ARC-Message-Signature and ARC-Seal (signing time and signature; Ed25519 signatures are
@@ -362,21 +362,21 @@ def exim_mode(cfg, cases, with_ip, syslog):
     return results
 
 
-def cli_mode(w, d, cases, with_ip):
+def cli_mode(w, d, cases, with_ip, cfg):
     results = {}
     for n, (case, text, ip, helo, mail_from) in enumerate(cases):
         msg = RECEIVED.format(ip=ip if with_ip else "127.0.0.1") + text
         path = os.path.join(d, f"msg{n}.eml")
         with open(path, "w") as f:
             f.write(msg)
-        dns = ["--dns-server", f"127.0.0.1:{w.dns.port}", "--authserv-id", AUTHSERV]
-        rc, out, err = run(["seal", "--domain", SEALER[0], "--selector", SEALER[1], "--key",
-                            w.keys[SEALER[0]], *dns, path])
+        # The configuration file of the filter modes: its authserv-id, [seal] key, DNS servers
+        # and [authentication] settings.
+        rc, out, err = run(["seal", "-c", cfg, path])
         added = removed = None
         if rc == 0:
             added, removed = split_output(out.decode().split("\n")[:-1], msg.split("\n")[:-1])
         logs = [l for l in err.decode("utf-8", "replace").split("\n") if ACTION.search(l)]
-        vrc, vout, verr = run(["verify", *dns, path])
+        vrc, vout, verr = run(["verify", "-c", cfg, path])
         results[case] = (added, rc, log_fields(logs[0]) if len(logs) == 1 else None, removed,
                          vout.decode("utf-8", "replace").split("\n")[:-1], vrc)
     return results
@@ -506,7 +506,7 @@ def main():
         cfg_b = config(w, d, "message-only", spf=False)
         sm = smtpd_mode(cfg_b, d, cases, with_ip=False)
         ex = exim_mode(cfg_b, cases, False, syslog)
-        cli = cli_mode(w, d, cases, False)
+        cli = cli_mode(w, d, cases, False, cfg_b)
         compare("B message only", cases, sm, ex, cli)
     finally:
         if syslog:

@@ -281,7 +281,7 @@ TEST_CASE("engine: a temporary DNS failure defers at commit and adds nothing", "
         auto out = datalines(output_of(b), S2);
         out.pop_back();
         CHECK(out == lines1); // released unchanged
-        CHECK(b.logs.at(0).find("action=tempfail") != std::string::npos);
+        CHECK(b.logs.at(0).find("action=defer") != std::string::npos);
         CHECK(h.feed(h.commit(S2)).output ==
               "filter-result|" + S2 + "|" + COMMIT + "|reject|451 4.7.0 try again later\n");
     }
@@ -780,7 +780,7 @@ TEST_CASE("engine spf: a temperror defers by default, or is recorded", "[engine]
         lines.pop_back();
         CHECK(lines == plain_message); // released unchanged
         CHECK(a.logs.at(0).find("spf=temperror") != std::string::npos);
-        CHECK(a.logs.at(0).find("action=tempfail") != std::string::npos);
+        CHECK(a.logs.at(0).find("action=defer") != std::string::npos);
         CHECK(h.feed(h.commit(S1)).output ==
               "filter-result|" + S1 + "|" + COMMIT + "|reject|451 4.7.0 try again later\n");
     }
@@ -1133,7 +1133,7 @@ TEST_CASE("engine: a failure while completing or replaying one message defers it
             bool logged = false;
             for (const auto& l : a.logs)
                 logged = logged || (l.find("std::bad_alloc") != std::string::npos &&
-                                    l.find("action=tempfail") != std::string::npos);
+                                    l.find("action=defer") != std::string::npos);
             CHECK(logged);
             // The next message, in another session, is handled as usual.
             auto b = h.message(S2, plain_message);

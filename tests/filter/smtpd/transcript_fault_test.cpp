@@ -759,13 +759,13 @@ check_run(const Transcript& t, Run& r, const Engine& e, Fault f, std::size_t* de
     // The log line of each message says what its commit answer did (action=).
     std::size_t proceed_logs = 0, tempfail_logs = 0, deadline_logs = 0;
     for (const auto& l : r.logs) {
-        proceed_logs += l.find(" action=proceed") != std::string::npos;
-        tempfail_logs += l.find(" action=tempfail") != std::string::npos;
+        proceed_logs += l.find(" action=deliver") != std::string::npos;
+        tempfail_logs += l.find(" action=defer") != std::string::npos;
         deadline_logs += l.find(" deadline=hit") != std::string::npos;
     }
     if (proceed_logs + tempfail_logs != t.commits || tempfail_logs != *deferred)
-        problems.push_back("log lines: " + std::to_string(proceed_logs) + " action=proceed, " +
-                           std::to_string(tempfail_logs) + " action=tempfail, for " +
+        problems.push_back("log lines: " + std::to_string(proceed_logs) + " action=deliver, " +
+                           std::to_string(tempfail_logs) + " action=defer, for " +
                            std::to_string(t.commits) + " commits, " + std::to_string(*deferred) +
                            " deferred");
     if (f == Fault::deadline && r.deadline_fired && r.faulted_name && deadline_logs != 1)

@@ -404,7 +404,7 @@ class Smtpd:
         self.filters_config = filters_config
         self.listen_filter = listen_filter or filter_name
         # `pki` and `table` lines (written first) and listener options such as
-        # `tls pki NAME auth <creds>` (SMTP AUTH: smtpd offers it only after STARTTLS).
+        # `tls pki NAME auth-optional <creds>` (SMTP AUTH: smtpd offers it only after STARTTLS).
         self.preamble = preamble
         self.listen_options = listen_options
         self.private_resolver = private_resolver

@@ -929,7 +929,8 @@ PKI_NAME = "mx.example.test"
 
 
 def auth_listener(work: str) -> dict:
-    """Smtpd() options for a STARTTLS listener offering AUTH against a one-user table."""
+    """Smtpd() options for a STARTTLS listener offering AUTH against a one-user table
+    (`user crypt(3)-hash`, table(5))."""
     d = os.path.join(work, "auth")
     os.makedirs(d, exist_ok=True)
     cert, key, creds = (os.path.join(d, n) for n in ("cert.pem", "key.pem", "creds"))
@@ -948,7 +949,8 @@ def auth_listener(work: str) -> dict:
     H.write_private(creds, f"{AUTH_USER}\t{r.stdout.decode().strip()}\n", 0o600)
     return dict(preamble=f'pki {PKI_NAME} cert "{cert}"\npki {PKI_NAME} key "{key}"\n'
                          f'table creds file:{creds}',
-                listen_options=f"tls pki {PKI_NAME} auth <creds>")
+                # auth-optional: sessions without AUTH may send too (`auth` would refuse them)
+                listen_options=f"tls pki {PKI_NAME} auth-optional <creds>")
 
 
 @case("11 (protocol 0.7) an SMTP AUTH session is recognised: trusted, sealed, no SPF",

@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# The Debian package, end to end (issue 11), as root on Debian 12:
+# The Debian package, end to end (issue 11), as root on Debian 12 or 13 (scripts/ci-trixie runs it
+# in a Debian 13 root filesystem):
 #   1. builds it with scripts/build-deb (unit tests included, unless DEB_BUILD_OPTIONS=nocheck);
 #   2. lintian on the .changes (both .debs and the .buildinfo): no error-level tag;
 #   3. installs it with `apt-get install ./filter-arc_*.deb`;

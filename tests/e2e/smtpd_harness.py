@@ -148,6 +148,24 @@ def skip_reason() -> str | None:
     return None
 
 
+def smtpd_version() -> str:
+    """The installed smtpd's version ("6.8.0p2", "7.6.0-portable"; "" when unknown)."""
+    try:
+        r = subprocess.run([SMTPD, "-h"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    m = re.search(r"version:\s*OpenSMTPD\s+(\S+)", r.stdout + r.stderr)
+    return m.group(1) if m else ""
+
+
+def filter_protocol() -> str:
+    """The filter protocol the installed smtpd speaks: "0.7" from 7.4.0 on, else "0.6"
+    (protocol notes §1). 0.7 puts link-auth's user name last and no longer cuts filter output
+    lines at 1,997 bytes."""
+    m = re.match(r"(\d+)\.(\d+)", smtpd_version())
+    return "0.7" if m and (int(m.group(1)), int(m.group(2))) >= (7, 4) else "0.6"
+
+
 def ensure_setup() -> None:
     """Runs setup_smtpd.sh when the delivery user is missing."""
     try:
@@ -365,7 +383,8 @@ class Smtpd:
                  start_timeout: float = 20.0, stop_timeout: float = 10.0,
                  lock_timeout: float = 280.0, extra_config: str = "", keep: bool | None = None,
                  private_resolver: bool = True, filters_config: str = "",
-                 listen_filter: str | None = None):
+                 listen_filter: str | None = None, preamble: str = "",
+                 listen_options: str = ""):
         if any(c in filter_command for c in '"\n\r'):
             raise ValueError("filter command must not contain double quotes or line breaks")
         self.filter_command = filter_command
@@ -384,6 +403,10 @@ class Smtpd:
         # which uses listen_filter (default: filter_name), e.g. a chain of them.
         self.filters_config = filters_config
         self.listen_filter = listen_filter or filter_name
+        # `pki` and `table` lines (written first) and listener options such as
+        # `tls pki NAME auth-optional <creds>` (SMTP AUTH: smtpd offers it only after STARTTLS).
+        self.preamble = preamble
+        self.listen_options = listen_options
         self.private_resolver = private_resolver
         self.resolver_isolated = False
         self.keep = keep if keep is not None else bool(os.environ.get("FILTER_ARC_E2E_KEEP"))
@@ -496,7 +519,7 @@ class Smtpd:
                 self._lock_fd = None
 
     def _write_config(self) -> None:
-        lines = []
+        lines = [self.preamble] if self.preamble else []
         if self.admd:
             lines.append(f'admd "{self.admd}"')
         lines += [
@@ -506,8 +529,9 @@ class Smtpd:
             lines.append(self.filters_config)
         lines += [
             "",
-            f'listen on 127.0.0.1 port {self.port} hostname "{self.hostname}" '
-            f'filter "{self.listen_filter}"',
+            f'listen on 127.0.0.1 port {self.port} '
+            + (f"{self.listen_options} " if self.listen_options else "")
+            + f'hostname "{self.hostname}" filter "{self.listen_filter}"',
             "",
             f'action "{ACTION}" maildir "{self.maildir}" user "{DELIVERY_USER}" '
             f'virtual {{ "@" => "{DELIVERY_USER}" }}',
@@ -678,7 +702,8 @@ class Smtpd:
     def send(self, mail_from: str, rcpt_to: str | list[str], data: bytes,
              helo: str = "client.example.org", timeout: float = 30.0, raw: bool = False,
              line_delay: float | None = None, mail_options: list[str] | None = None,
-             sync: threading.Barrier | None = None) -> Reply:
+             sync: threading.Barrier | None = None, starttls: bool = False,
+             auth: tuple[str, str] | None = None, auth_may_fail: bool = False) -> Reply:
         """One SMTP transaction; returns the final reply and never raises on SMTP or socket errors.
 
         data: the message. Bare LF becomes CRLF and lines are dot-stuffed, then `.` ends it.
@@ -687,6 +712,9 @@ class Smtpd:
         sync: a Barrier all parallel senders wait on after RCPT, so their DATA overlaps (a session
         that fails before it aborts the barrier, so the others go on without waiting).
         BODY=8BITMIME is requested when data has 8-bit bytes.
+        starttls: STARTTLS after EHLO (the certificate is not checked), then EHLO again.
+        auth: (user, password) for SMTP AUTH after that; a refusal ends the transaction with
+        stage "auth", unless auth_may_fail (the session then goes on unauthenticated).
         """
         rcpts = [rcpt_to] if isinstance(rcpt_to, str) else list(rcpt_to)
         if raw:
@@ -705,6 +733,27 @@ class Smtpd:
             code, msg = s.ehlo(helo)
             if code != 250:
                 return Reply(code, _txt(msg), stage)
+            if starttls:
+                import ssl
+                ctx = ssl.create_default_context()
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+                stage = "starttls"
+                s._host = "127.0.0.1"  # smtplib's TLS server name; only the constructor sets it
+                code, msg = s.starttls(context=ctx)
+                if code != 220:
+                    return Reply(code, _txt(msg), stage)
+                code, msg = s.ehlo(helo)
+                if code != 250:
+                    return Reply(code, _txt(msg), stage)
+            if auth is not None:
+                stage = "auth"
+                try:
+                    code, msg = s.login(*auth)
+                except smtplib.SMTPAuthenticationError as e:
+                    code, msg = e.smtp_code, e.smtp_error
+                if code != 235 and not auth_may_fail:
+                    return Reply(code, _txt(msg), stage)
             opts = list(mail_options or [])
             if not opts and any(b > 127 for b in data) and s.has_extn("8bitmime"):
                 opts = ["BODY=8BITMIME"]

@@ -35,7 +35,7 @@ PRLIMIT = "/usr/bin/prlimit"
 
 def run(exe: str) -> int:
     if L.sanitized(exe):
-        L.log("SKIP: ASan build (ASAN_OPTIONS set or libasan linked): RLIMIT_AS cannot be used")
+        L.log("SKIP: ASan build (libasan linked or built in): RLIMIT_AS cannot be used")
         return L.SKIP
     if not os.access(PRLIMIT, os.X_OK):
         L.log(f"SKIP: {PRLIMIT} missing (util-linux)")

@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: ISC
-# The Debian package, end to end (issue 11), as root on Debian 12:
+# The Debian package, end to end (issue 11), as root on Debian 12 or 13 (scripts/ci-trixie runs it
+# in a Debian 13 root filesystem):
 #   1. builds it with scripts/build-deb (unit tests included, unless DEB_BUILD_OPTIONS=nocheck);
 #   2. lintian on the .changes (both .debs and the .buildinfo): no error-level tag;
 #   3. installs it with `apt-get install ./filter-arc_*.deb`;
@@ -186,9 +187,10 @@ check "README.Debian, copyright, changelog and the examples in /usr/share/doc/$P
     bash -c 'd=/usr/share/doc/$1; ls $d/README.Debian* $d/copyright $d/changelog* >/dev/null &&
              for e in inbound-mx.toml forwarder.toml mailing-list.toml filter-arc.conf.example; do
                ls $d/examples/$e* >/dev/null || exit 1; done' _ "$PKG"
-check "Depends (from shlibs) names libssl3 and libc-ares2; ldd resolves every library" \
+# (Debian 13 names them libssl3t64 and libcares2.)
+check "Depends (from shlibs) names libssl3 and libc-ares2 (libcares2 on Debian 13); ldd resolves every library" \
     bash -c 'dep=$(dpkg-query -W -f="\${Depends}" "$1"); echo "     Depends: $dep";
-             echo "$dep" | grep -q libssl3 && echo "$dep" | grep -q libc-ares2 &&
+             echo "$dep" | grep -q libssl3 && echo "$dep" | grep -Eq "libc-?ares2" &&
              ! ldd "$2" | grep -q "not found"' _ "$PKG" "$LIBEXEC_BIN"
 check "Recommends: opensmtpd | exim4" \
     bash -c '[ "$(dpkg-query -W -f="\${Recommends}" "$1")" = "opensmtpd | exim4" ]' _ "$PKG"

@@ -22,8 +22,8 @@ struct Token {
     bool is(char c) const { return kind == Tok::special && text.size() == 1 && text[0] == c; }
 };
 
-tl::unexpected<FromError> from_error(FromErrc code, std::string detail) {
-    return tl::unexpected<FromError>(FromError{code, std::move(detail), {}});
+tl::unexpected<Error> from_error(Errc code, std::string detail) {
+    return tl::unexpected<Error>(Error{code, std::move(detail), {}});
 }
 
 bool is_ws(char c) {
@@ -48,13 +48,13 @@ bool is_control(char c) {
 // Splits a field value into tokens. CFWS is dropped (comments nest, §3.2.2); quoted strings
 // (§3.2.4) and domain literals (§3.4.1) stay single tokens. Controls other than folding
 // whitespace are refused anywhere: they have no business in a From field.
-FromResult<std::vector<Token>> tokenize(std::string_view v) {
+Parsed<std::vector<Token>> tokenize(std::string_view v) {
     std::vector<Token> out;
     std::size_t i = 0;
     while (i < v.size()) {
         char c = v[i];
         if (is_control(c))
-            return from_error(FromErrc::syntax, "control character");
+            return from_error(Errc::syntax, "control character");
         if (is_ws(c)) {
             ++i;
         } else if (c == '(') {
@@ -69,10 +69,10 @@ FromResult<std::vector<Token>> tokenize(std::string_view v) {
                     break;
                 }
                 if (is_control(v[i]))
-                    return from_error(FromErrc::syntax, "control character");
+                    return from_error(Errc::syntax, "control character");
             }
             if (i >= v.size())
-                return from_error(FromErrc::syntax, "unterminated comment");
+                return from_error(Errc::syntax, "unterminated comment");
             ++i;
         } else if (c == '"') {
             std::size_t start = ++i;
@@ -80,24 +80,24 @@ FromResult<std::vector<Token>> tokenize(std::string_view v) {
                 if (v[i] == '\\')
                     ++i; // quoted-pair
                 if (i < v.size() && is_control(v[i]))
-                    return from_error(FromErrc::syntax, "control character");
+                    return from_error(Errc::syntax, "control character");
             }
             if (i >= v.size())
-                return from_error(FromErrc::syntax, "unterminated quoted string");
+                return from_error(Errc::syntax, "unterminated quoted string");
             out.push_back(Token{Tok::quoted, v.substr(start, i - start)});
             ++i;
         } else if (c == '[') {
             std::size_t start = i;
             for (; i < v.size() && v[i] != ']'; ++i) {
                 if (v[i] == '[' && i != start)
-                    return from_error(FromErrc::syntax, "'[' inside a domain literal");
+                    return from_error(Errc::syntax, "'[' inside a domain literal");
                 if (v[i] == '\\')
                     ++i;
                 if (i < v.size() && is_control(v[i]))
-                    return from_error(FromErrc::syntax, "control character");
+                    return from_error(Errc::syntax, "control character");
             }
             if (i >= v.size())
-                return from_error(FromErrc::syntax, "unterminated domain literal");
+                return from_error(Errc::syntax, "unterminated domain literal");
             out.push_back(Token{Tok::literal, v.substr(start, i + 1 - start)});
             ++i;
         } else if (is_atext(c)) {
@@ -110,7 +110,7 @@ FromResult<std::vector<Token>> tokenize(std::string_view v) {
             ++i;
         } else {
             // ')' without '(', ']' without '[', '\' outside quotes.
-            return from_error(FromErrc::syntax, std::string("unexpected '") + c + "'");
+            return from_error(Errc::syntax, std::string("unexpected '") + c + "'");
         }
     }
     return out;
@@ -129,7 +129,7 @@ bool is_phrase(const Span& s) {
 
 // A DNS name in A-labels: §6.6.1 converts U-labels; LDH (and '_') labels of 1..63 octets,
 // at most 253 in all.
-FromResult<std::string> dns_name(std::string name) {
+Parsed<std::string> dns_name(std::string name) {
     bool ascii = std::all_of(name.begin(), name.end(),
                              [](char c) { return static_cast<unsigned char>(c) < 0x80; });
     if (!ascii) {
@@ -137,42 +137,42 @@ FromResult<std::string> dns_name(std::string name) {
         int rc = idn2_to_ascii_8z(name.c_str(), &out, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
         std::unique_ptr<char, decltype(&idn2_free)> owned(out, &idn2_free);
         if (rc != IDN2_OK || out == nullptr)
-            return from_error(FromErrc::no_domain,
+            return from_error(Errc::no_domain,
                               std::string("not a valid IDN: ") + idn2_strerror(rc));
         name = out;
     }
     name = text::to_lower(text::without_root_dot(name));
     if (name.empty() || name.size() > 253)
-        return from_error(FromErrc::no_domain, "bad domain length");
+        return from_error(Errc::no_domain, "bad domain length");
     if (!text::is_dns_name(name))
-        return from_error(FromErrc::no_domain, "bad domain label");
+        return from_error(Errc::no_domain, "bad domain label");
     // ASCII by now, so is_domain_name() is the LDH-and-'_' rule.
     if (!text::is_domain_name(name))
-        return from_error(FromErrc::no_domain, "not a domain name");
+        return from_error(Errc::no_domain, "not a domain name");
     return name;
 }
 
 // addr-spec = local-part "@" domain (§3.4.1), with obs-local-part and obs-domain (§4.4): the
 // domain is what follows the only '@' outside quotes.
-FromResult<std::string> addr_spec_domain(const Span& s) {
+Parsed<std::string> addr_spec_domain(const Span& s) {
     std::size_t at = s.size();
     for (std::size_t i = 0; i < s.size(); ++i) {
         if (s[i].is('@')) {
             if (at != s.size())
-                return from_error(FromErrc::syntax, "two '@' in one address");
+                return from_error(Errc::syntax, "two '@' in one address");
             at = i;
         } else if (s[i].kind == Tok::special && !s[i].is('.')) {
-            return from_error(FromErrc::syntax, "unexpected '" + std::string(s[i].text) + "'");
+            return from_error(Errc::syntax, "unexpected '" + std::string(s[i].text) + "'");
         }
     }
     if (at == s.size())
-        return from_error(FromErrc::no_domain, "address without '@'");
+        return from_error(Errc::no_domain, "address without '@'");
     Span local(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(at));
     if (local.empty() || !is_phrase(local))
-        return from_error(FromErrc::syntax, "bad local-part");
+        return from_error(Errc::syntax, "bad local-part");
     Span dom(s.begin() + static_cast<std::ptrdiff_t>(at) + 1, s.end());
     if (dom.size() == 1 && dom[0].kind == Tok::literal)
-        return from_error(FromErrc::no_domain, "address literal instead of a domain");
+        return from_error(Errc::no_domain, "address literal instead of a domain");
     // dot-atom: atom *("." atom), one trailing dot tolerated (the root).
     std::string name;
     bool want_atom = true;
@@ -182,33 +182,33 @@ FromResult<std::string> addr_spec_domain(const Span& s) {
         } else if (!want_atom && t.is('.')) {
             name.push_back('.');
         } else {
-            return from_error(FromErrc::no_domain, "bad domain");
+            return from_error(Errc::no_domain, "bad domain");
         }
         want_atom = !want_atom;
     }
     if (dom.empty())
-        return from_error(FromErrc::no_domain, "empty domain");
+        return from_error(Errc::no_domain, "empty domain");
     return dns_name(std::move(name));
 }
 
 // One non-empty element of a mailbox list: name-addr or addr-spec (§3.4).
-FromResult<std::string> mailbox_domain(const Span& s) {
+Parsed<std::string> mailbox_domain(const Span& s) {
     auto open = std::find_if(s.begin(), s.end(), [](const Token& t) { return t.is('<'); });
     if (open == s.end()) {
         if (std::any_of(s.begin(), s.end(), [](const Token& t) { return t.is('>'); }))
-            return from_error(FromErrc::syntax, "'>' without '<'");
+            return from_error(Errc::syntax, "'>' without '<'");
         return addr_spec_domain(s);
     }
     auto close = std::find_if(open, s.end(), [](const Token& t) { return t.is('>'); });
     if (close == s.end())
-        return from_error(FromErrc::syntax, "'<' without '>'");
+        return from_error(Errc::syntax, "'<' without '>'");
     if (close + 1 != s.end())
-        return from_error(FromErrc::syntax, "text after '>'");
+        return from_error(Errc::syntax, "text after '>'");
     if (!is_phrase(Span(s.begin(), open)))
-        return from_error(FromErrc::syntax, "display name is not a phrase");
+        return from_error(Errc::syntax, "display name is not a phrase");
     Span inside(open + 1, close);
     if (std::any_of(inside.begin(), inside.end(), [](const Token& t) { return t.is('<'); }))
-        return from_error(FromErrc::syntax, "nested '<'");
+        return from_error(Errc::syntax, "nested '<'");
     // obs-angle-addr (§4.4): "<@route1,@route2:addr-spec>"; the route is not the author.
     auto colon =
         std::find_if(inside.rbegin(), inside.rend(), [](const Token& t) { return t.is(':'); });
@@ -219,37 +219,41 @@ FromResult<std::string> mailbox_domain(const Span& s) {
 
 } // namespace
 
-std::string_view to_string(FromErrc code) {
+std::string_view to_string(Errc code) {
     switch (code) {
-    case FromErrc::no_from:
+    case Errc::not_dmarc:
+        return "not a DMARC record";
+    case Errc::no_policy:
+        return "no usable policy";
+    case Errc::no_from:
         return "no From field";
-    case FromErrc::multiple_from:
+    case Errc::multiple_from:
         return "several From fields";
-    case FromErrc::syntax:
+    case Errc::syntax:
         return "From field syntax";
-    case FromErrc::no_address:
+    case Errc::no_address:
         return "no address in From";
-    case FromErrc::no_domain:
+    case Errc::no_domain:
         return "no usable domain in From";
-    case FromErrc::multiple_domains:
+    case Errc::multiple_domains:
         return "several domains in From";
     }
     return "unknown";
 }
 
-FromResult<std::vector<std::string>> from_domains(std::string_view from_value) {
+Parsed<std::vector<std::string>> from_domains(std::string_view from_value) {
     auto tokens = tokenize(from_value);
     if (!tokens)
-        return tl::unexpected<FromError>(tokens.error());
+        return tl::unexpected<Error>(tokens.error());
     std::vector<std::string> out;
     Span current;
     bool in_angle = false, in_group = false;
-    auto flush = [&]() -> FromResult<bool> {
+    auto flush = [&]() -> Parsed<bool> {
         if (current.empty())
             return true; // obs-mbox-list: empty elements (§4.4)
         auto d = mailbox_domain(current);
         if (!d)
-            return tl::unexpected<FromError>(d.error());
+            return tl::unexpected<Error>(d.error());
         out.push_back(std::move(*d));
         current.clear();
         return true;
@@ -257,59 +261,58 @@ FromResult<std::vector<std::string>> from_domains(std::string_view from_value) {
     for (const auto& t : *tokens) {
         if (t.is('<')) {
             if (in_angle)
-                return from_error(FromErrc::syntax, "nested '<'");
+                return from_error(Errc::syntax, "nested '<'");
             in_angle = true;
         } else if (t.is('>')) {
             if (!in_angle)
-                return from_error(FromErrc::syntax, "'>' without '<'");
+                return from_error(Errc::syntax, "'>' without '<'");
             in_angle = false;
         } else if (!in_angle && t.is(',')) {
             if (auto ok = flush(); !ok)
-                return tl::unexpected<FromError>(ok.error());
+                return tl::unexpected<Error>(ok.error());
             continue;
         } else if (!in_angle && t.is(':')) {
             // group = display-name ":" [group-list] ";" (§3.4); From is a mailbox-list, but
             // "undisclosed-recipients:;" and friends occur.
             if (in_group || !is_phrase(current) || current.empty())
-                return from_error(FromErrc::syntax, "unexpected ':'");
+                return from_error(Errc::syntax, "unexpected ':'");
             in_group = true;
             current.clear();
             continue;
         } else if (!in_angle && t.is(';')) {
             if (!in_group)
-                return from_error(FromErrc::syntax, "';' outside a group");
+                return from_error(Errc::syntax, "';' outside a group");
             if (auto ok = flush(); !ok)
-                return tl::unexpected<FromError>(ok.error());
+                return tl::unexpected<Error>(ok.error());
             in_group = false;
             continue;
         }
         current.push_back(t);
     }
     if (in_angle)
-        return from_error(FromErrc::syntax, "'<' without '>'");
+        return from_error(Errc::syntax, "'<' without '>'");
     if (in_group)
-        return from_error(FromErrc::syntax, "group without ';'");
+        return from_error(Errc::syntax, "group without ';'");
     if (auto ok = flush(); !ok)
-        return tl::unexpected<FromError>(ok.error());
+        return tl::unexpected<Error>(ok.error());
     return out;
 }
 
-FromResult<std::string> author_domain(const std::vector<std::string_view>& from_values) {
+Parsed<std::string> author_domain(const std::vector<std::string_view>& from_values) {
     if (from_values.empty())
-        return from_error(FromErrc::no_from, "no From field");
+        return from_error(Errc::no_from, "no From field");
     // RFC 5322 §3.6: exactly one From field; RFC 7489 §6.6.1 needs a single one too.
     if (from_values.size() > 1)
-        return from_error(FromErrc::multiple_from,
-                          std::to_string(from_values.size()) + " From fields");
+        return from_error(Errc::multiple_from, std::to_string(from_values.size()) + " From fields");
     return author_domain(from_values.front());
 }
 
-FromResult<std::string> author_domain(std::string_view from_value) {
+Parsed<std::string> author_domain(std::string_view from_value) {
     auto all = from_domains(from_value);
     if (!all)
-        return tl::unexpected<FromError>(all.error());
+        return tl::unexpected<Error>(all.error());
     if (all->empty())
-        return from_error(FromErrc::no_address, "no address in From");
+        return from_error(Errc::no_address, "no address in From");
     std::vector<std::string> distinct;
     for (auto& d : *all)
         if (std::find(distinct.begin(), distinct.end(), d) == distinct.end())
@@ -317,9 +320,9 @@ FromResult<std::string> author_domain(std::string_view from_value) {
     if (distinct.size() == 1)
         return distinct.front();
     // RFC 7489 §6.6.1: a multi-valued From is evaluated per domain by the caller, if at all.
-    FromError e{FromErrc::multiple_domains, std::to_string(distinct.size()) + " domains in From",
-                std::move(distinct)};
-    return tl::unexpected<FromError>(std::move(e));
+    Error e{Errc::multiple_domains, std::to_string(distinct.size()) + " domains in From",
+            std::move(distinct)};
+    return tl::unexpected<Error>(std::move(e));
 }
 
 } // namespace arcf::dmarc

@@ -3,7 +3,7 @@
 // the obsolete forms of §4.4 that still occur: routes, empty list elements, groups).
 #pragma once
 
-#include <tl/expected.hpp>
+#include "dmarc/error.hpp"
 
 #include <string>
 #include <string_view>
@@ -19,39 +19,19 @@ namespace arcf::dmarc {
 /// From field that does not parse is exactly what a spoofer sends to hide a domain from DMARC
 /// while mail readers still show it (§15.4 "Display Name Attacks"), so local policy may want
 /// to treat permerror harshly.
-enum class FromErrc {
-    no_from,          ///< no From field (RFC 5322 §3.6 requires exactly one)
-    multiple_from,    ///< several From fields (RFC 5322 §3.6; RFC 7489 §6.6.1)
-    syntax,           ///< the value is not an address list (unbalanced <>, quotes, comments...)
-    no_address,       ///< a valid value without any address (an empty group)
-    no_domain,        ///< an address without a usable domain (none, an address literal, a bad name)
-    multiple_domains, ///< addresses with different domains (§6.6.1 multi-valued From)
-};
-
-struct FromError {
-    FromErrc code = FromErrc::syntax;
-    std::string detail;
-    /// multiple_domains: the distinct domains in order. RFC 7489 §6.6.1 allows evaluating
-    /// each and applying the strictest policy among those that fail.
-    std::vector<std::string> domains;
-};
-
-template <class T>
-using FromResult = tl::expected<T, FromError>;
+// The failures are dmarc::Error values (dmarc/error.hpp), codes no_from .. multiple_domains.
 
 /// The domains of every address in one From field value (the text after "From:", folded or
 /// not), in order: lower case, without a trailing dot, U-labels converted to A-labels (§6.6.1:
 /// "If the domain is a U-label, the domain name MUST be converted to an A-label"). An address
 /// inside a group counts like any other.
-FromResult<std::vector<std::string>> from_domains(std::string_view from_value);
+Parsed<std::vector<std::string>> from_domains(std::string_view from_value);
 
 /// The author domain of a message from the values of all its From fields (usually one).
 /// Several addresses are accepted when they share one domain.
-FromResult<std::string> author_domain(const std::vector<std::string_view>& from_values);
+Parsed<std::string> author_domain(const std::vector<std::string_view>& from_values);
 
 /// The same for a message known to have exactly one From field.
-FromResult<std::string> author_domain(std::string_view from_value);
-
-std::string_view to_string(FromErrc code);
+Parsed<std::string> author_domain(std::string_view from_value);
 
 } // namespace arcf::dmarc

@@ -120,8 +120,8 @@ std::vector<Spec> split_specs(std::string_view txt, std::vector<std::string>& no
     return out;
 }
 
-tl::unexpected<RecordError> record_error(RecordErrc code, std::string detail) {
-    return tl::unexpected<RecordError>(RecordError{code, std::move(detail)});
+tl::unexpected<Error> record_error(Errc code, std::string detail) {
+    return tl::unexpected<Error>(Error{code, std::move(detail)});
 }
 
 } // namespace
@@ -165,9 +165,9 @@ bool is_dmarc_record(std::string_view txt) {
     return txt.empty() || txt.front() == ';' || is_wsp(txt.front());
 }
 
-ParsedRecord parse_record(std::string_view txt) {
+Parsed<Record> parse_record(std::string_view txt) {
     if (!is_dmarc_record(txt))
-        return record_error(RecordErrc::not_dmarc, "does not begin with v=DMARC1");
+        return record_error(Errc::not_dmarc, "does not begin with v=DMARC1");
     Record r;
     std::vector<Spec> specs = split_specs(txt, r.notes);
     bool has_p = false, has_sp = false;
@@ -235,7 +235,7 @@ ParsedRecord parse_record(std::string_view txt) {
     // §6.6.3 step 6: with a syntactically valid reporting URI in rua=, act as if p=none was
     // retrieved; otherwise apply no DMARC processing.
     if (!has_report_uri(r.rua))
-        return record_error(RecordErrc::no_policy, why + " and no valid rua=");
+        return record_error(Errc::no_policy, why + " and no valid rua=");
     r.p = Policy::none;
     r.sp.reset();
     r.p_assumed = true;

@@ -3,9 +3,8 @@
 // and a lenient parse where bad optional values fall back to their defaults.
 #pragma once
 
+#include "dmarc/error.hpp"
 #include "dmarc/result.hpp"
-
-#include <tl/expected.hpp>
 
 #include <optional>
 #include <string>
@@ -33,17 +32,7 @@ struct Record {
     std::vector<std::string> notes;
 };
 
-enum class RecordErrc {
-    not_dmarc, ///< §6.3 v=: the record does not begin with "v=DMARC1" (it is not ours)
-    no_policy, ///< §6.6.3 step 6.2: no valid p= (or an invalid sp=) and no valid rua=
-};
-
-struct RecordError {
-    RecordErrc code = RecordErrc::not_dmarc;
-    std::string detail;
-};
-
-using ParsedRecord = tl::expected<Record, RecordError>;
+// The failures are dmarc::Error values (dmarc/error.hpp), codes not_dmarc and no_policy.
 
 /// §6.6.3 steps 2 and 4: the TXT string begins with the tag "v=DMARC1" (WSP allowed around '='
 /// as in §6.4 dmarc-version; the value is case-sensitive), ended by ';', WSP or the string's end.
@@ -52,7 +41,7 @@ bool is_dmarc_record(std::string_view txt);
 /// Parses one TXT string. Tag names are case-insensitive (ABNF literals, §6.4), as are the
 /// keyword values; unknown tags are ignored (§6.3), as are repeats of a tag (the first counts).
 /// pct, adkim and aspf fall back to their defaults when invalid.
-ParsedRecord parse_record(std::string_view txt);
+Parsed<Record> parse_record(std::string_view txt);
 
 /// §6.4 dmarc-uri (URI [ "!" size ]): whether one element of a rua=/ruf= list looks like an
 /// absolute URI ("scheme:rest").

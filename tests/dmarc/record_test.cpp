@@ -17,7 +17,7 @@ Record parse_ok(const std::string& text) {
     return *r;
 }
 
-RecordErrc parse_error(const std::string& text) {
+Errc parse_error(const std::string& text) {
     auto r = parse_record(text);
     INFO(text);
     REQUIRE_FALSE(r);
@@ -40,7 +40,7 @@ TEST_CASE("dmarc record: selection by v=DMARC1 (RFC 7489 §6.3, §6.6.3 step 2)"
     CHECK_FALSE(is_dmarc_record("v=spf1 -all"));
     CHECK_FALSE(is_dmarc_record(""));
     CHECK_FALSE(is_dmarc_record("v"));
-    CHECK(parse_error("v=spf1 -all") == RecordErrc::not_dmarc);
+    CHECK(parse_error("v=spf1 -all") == Errc::not_dmarc);
 }
 
 TEST_CASE("dmarc record: a full record", "[dmarc][record]") {
@@ -117,13 +117,13 @@ TEST_CASE("dmarc record: missing or bad p= (§6.6.3 step 6)", "[dmarc][record]")
     // rua= with one usable URI among junk still counts.
     CHECK(parse_ok("v=DMARC1; rua=junk, mailto:x@example.com").p_assumed);
     // Without one: no DMARC processing.
-    CHECK(parse_error("v=DMARC1") == RecordErrc::no_policy);
-    CHECK(parse_error("v=DMARC1; sp=reject") == RecordErrc::no_policy);
-    CHECK(parse_error("v=DMARC1; p=bogus") == RecordErrc::no_policy);
-    CHECK(parse_error("v=DMARC1; p=reject; sp=bogus") == RecordErrc::no_policy);
-    CHECK(parse_error("v=DMARC1; p=; rua=") == RecordErrc::no_policy);
-    CHECK(parse_error("v=DMARC1; rua=dmarc@example.com") == RecordErrc::no_policy);
-    CHECK(parse_error("v=DMARC1; rua=mailto:") == RecordErrc::no_policy);
+    CHECK(parse_error("v=DMARC1") == Errc::no_policy);
+    CHECK(parse_error("v=DMARC1; sp=reject") == Errc::no_policy);
+    CHECK(parse_error("v=DMARC1; p=bogus") == Errc::no_policy);
+    CHECK(parse_error("v=DMARC1; p=reject; sp=bogus") == Errc::no_policy);
+    CHECK(parse_error("v=DMARC1; p=; rua=") == Errc::no_policy);
+    CHECK(parse_error("v=DMARC1; rua=dmarc@example.com") == Errc::no_policy);
+    CHECK(parse_error("v=DMARC1; rua=mailto:") == Errc::no_policy);
 }
 
 TEST_CASE("dmarc record: report URIs (§6.4 dmarc-uri)", "[dmarc][record]") {

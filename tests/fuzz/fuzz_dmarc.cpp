@@ -43,7 +43,7 @@ void record_properties(std::string_view text) {
     auto r = dmarc::parse_record(text);
     bool selected = dmarc::is_dmarc_record(text);
     if (!r) {
-        check((r.error().code == dmarc::RecordErrc::not_dmarc) == !selected,
+        check((r.error().code == dmarc::Errc::not_dmarc) == !selected,
               "not_dmarc disagrees with is_dmarc_record");
         return;
     }
@@ -107,7 +107,7 @@ void from_properties(std::string_view text) {
         check(!all->empty(), "author domain from no address");
         for (const auto& d : *all)
             check(d == *author, "author domain differs from an address's domain");
-    } else if (author.error().code == dmarc::FromErrc::multiple_domains) {
+    } else if (author.error().code == dmarc::Errc::multiple_domains) {
         check(author.error().domains.size() >= 2, "multiple_domains with fewer than two");
     }
 }

@@ -365,20 +365,28 @@ void Engine::on_deadline(MessageId id, Actions& out) {
     }
 }
 
+// The session whose current message is `id`; null once that message is gone (ended, reset or
+// disconnected), so stale answers, deadlines and replay failures find nothing.
+Engine::Session* Engine::session_of_message(MessageId id) {
+    auto ms = message_sessions_.find(id);
+    if (ms == message_sessions_.end())
+        return nullptr;
+    auto it = sessions_.find(ms->second);
+    if (it == sessions_.end() || !it->second.msg || it->second.msg->id != id)
+        return nullptr;
+    return &it->second;
+}
+
 // A failure while handling an answer or a deadline defers that message alone (class 5).
 void Engine::fail_by_id(MessageId id, std::string_view why, Actions& out) {
     try {
         out.logs.push_back("event=internal-error reason=" + quote_log(why));
-        auto ms = message_sessions_.find(id);
-        if (ms == message_sessions_.end())
+        Session* s = session_of_message(id);
+        if (s == nullptr || s->msg->completed)
             return;
-        auto it = sessions_.find(ms->second);
-        if (it == sessions_.end() || !it->second.msg || it->second.msg->id != id ||
-            it->second.msg->completed)
-            return;
-        if (it->second.msg->error.empty())
-            it->second.msg->error = "internal error: " + std::string(why);
-        try_complete(it->second, out);
+        if (s->msg->error.empty())
+            s->msg->error = "internal error: " + std::string(why);
+        try_complete(*s, out);
     } catch (const std::exception&) {
         // The loop goes on; the message's own deadline completes it later.
     }
@@ -390,35 +398,29 @@ void Engine::on_answer_impl(QueryId id, const dns::Answer& answer, Actions& out)
         return; // cancelled or stale: the message is gone
     QueryRef ref = q->second;
     queries_.erase(q);
-    auto ms = message_sessions_.find(ref.message);
-    if (ms == message_sessions_.end())
+    Session* s = session_of_message(ref.message);
+    if (s == nullptr)
         return;
-    auto it = sessions_.find(ms->second);
-    if (it == sessions_.end() || !it->second.msg || it->second.msg->id != ref.message)
-        return;
-    Message& m = *it->second.msg;
+    Message& m = *s->msg;
     if (!m.completed) {
         m.pipe->on_answer(ref.local, answer);
         take_queries(m, out); // an answer may lead to further lookups (RFC 7208 §5)
     }
-    try_complete(it->second, out);
+    try_complete(*s, out);
 }
 
 void Engine::on_deadline_impl(MessageId id, Actions& out) {
-    auto ms = message_sessions_.find(id);
-    if (ms == message_sessions_.end())
+    Session* s = session_of_message(id);
+    if (s == nullptr)
         return;
-    auto it = sessions_.find(ms->second);
-    if (it == sessions_.end() || !it->second.msg || it->second.msg->id != id)
-        return;
-    Message& m = *it->second.msg;
+    Message& m = *s->msg;
     if (m.completed)
         return;
     // Missing answers now count as temporary failures (never as a permanent fail).
     cancel_queries(id, out);
     m.pipe->on_deadline();
     m.deadline_armed = false; // lookups started later (keys of a slow header block) get their own
-    try_complete(it->second, out);
+    try_complete(*s, out);
 }
 
 void Engine::try_complete(Session& s, Actions& out) {
@@ -547,13 +549,10 @@ bool Engine::pull(Replay& r, std::string& data, std::size_t chunk, Actions& out)
 void Engine::on_replay_failed(MessageId id, std::string_view reason, Actions& out) {
     try {
         out.logs.push_back("event=replay-failed reason=" + quote_log(reason) + " action=defer");
-        auto ms = message_sessions_.find(id);
-        if (ms == message_sessions_.end())
+        Session* s = session_of_message(id);
+        if (s == nullptr)
             return;
-        auto it = sessions_.find(ms->second);
-        if (it == sessions_.end() || !it->second.msg || it->second.msg->id != id)
-            return;
-        Message& m = *it->second.msg;
+        Message& m = *s->msg;
         m.tempfail = true;
         m.reply = m.opts->tempfail_reply;
     } catch (const std::exception&) {

@@ -141,6 +141,7 @@ class Engine {
     void answer_commit(Session& s, std::string_view token, Actions& out);
     void drop_message(Session& s, Actions& out);
     Session& session(const SessionRef& ref);
+    Session* session_of_message(MessageId id);
 
     /// Shared with each message when it starts: a reload never changes a message in flight.
     std::shared_ptr<const EngineOptions> opts_;

@@ -15,18 +15,10 @@ import tempfile
 import time
 
 BIN = sys.argv[1]
-FAILS = []
-PASSES = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from checks import Checks  # noqa: E402
 
-
-def check(cond, what):
-    global PASSES
-    if cond:
-        PASSES += 1
-        print("ok   " + what)
-    else:
-        FAILS.append(what)
-        print("FAIL " + what)
+check = Checks()
 
 
 def run(*args):
@@ -286,8 +278,7 @@ def main():
             if p.poll() is None:
                 p.kill()
                 p.wait()
-    print(f"{PASSES} passed, {len(FAILS)} failed")
-    return 1 if FAILS else 0
+    return check.summary()
 
 
 if __name__ == "__main__":

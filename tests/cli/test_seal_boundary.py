@@ -13,18 +13,10 @@ import sys
 import tempfile
 
 BIN = sys.argv[1]
-FAILS = []
-PASSES = 0
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from checks import Checks  # noqa: E402
 
-
-def check(cond, what):
-    global PASSES
-    if cond:
-        PASSES += 1
-        print("ok   " + what)
-    else:
-        FAILS.append(what)
-        print("FAIL " + what)
+check = Checks()
 
 
 MESSAGE = (b"Authentication-Results: mx.fw.example; spf=pass smtp.mailfrom=inside.example\n"
@@ -59,8 +51,7 @@ def main():
         log = p.stderr.decode(errors="replace")
         check(re.search(r"^mode=seal .*sealed=yes seal=sealed .*forged_ar_removed=1 .*action=deliver$",
                         log, re.M) is not None, f"one log line with the pipeline's fields: {log!r}")
-    print(f"{PASSES} passed, {len(FAILS)} failed")
-    return 1 if FAILS else 0
+    return check.summary()
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: ISC
-// Writing Authentication-Results values for the arc method (RFC 8601 §2.2, RFC 8617 §6).
+// Our arc= result (RFC 8617 §6, RFC 8601 §2.2), for the Authentication-Results and the AAR.
 #pragma once
 
 #include "arc/chain.hpp"
@@ -14,11 +14,17 @@ namespace arcf::arc {
 // Written in terms of the shared mail plumbing (mail/).
 using namespace arcf::mail;
 
-/// "arc=pass (reason) header.oldest-pass=0 smtp.remote-ip=1.2.3.4" — one resinfo, written by
-/// format_resinfo() within its budgets (the reason is a comment of at most 256 octets).
-std::string format_arc_resinfo(const ChainResult& r,
-                               std::string_view remote_ip = {},
-                               WriteStats* stats = nullptr);
+/// Where our arc= result goes. The Authentication-Results states the chain's reason as a comment
+/// and an IPv6 client address unquoted, as receivers expect; the AAR (sealed, read by later
+/// hops) states neither the comment nor an unquoted address.
+enum class ArcResultFor { aar, authentication_results };
+
+/// Our own arc= result (RFC 8617 §6): "arc=pass (reason) header.oldest-pass=0
+/// smtp.remote-ip=1.2.3.4", written by format_resinfo() within its budgets (the comment is
+/// at most 256 octets). `raw` holds that text without stats.
+ResInfo arc_resinfo(const ChainResult& chain,
+                    std::string_view remote_ip = {},
+                    ArcResultFor where = ArcResultFor::aar);
 
 /// The value of an Authentication-Results header field: "authserv-id; arc=...".
 std::string format_authentication_results(std::string_view authserv_id,

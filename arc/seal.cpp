@@ -203,46 +203,6 @@ std::vector<ResInfo> trusted_results(const std::vector<HeaderField>& headers,
     return out;
 }
 
-ResInfo arc_resinfo(const ChainResult& chain, std::string_view remote_ip) {
-    ResInfo r;
-    r.method = "arc";
-    r.result = std::string(to_string(chain.status));
-    if (chain.status == ChainStatus::pass && chain.oldest_pass)
-        r.properties.push_back(
-            AuthProperty{"header", "oldest-pass", std::to_string(*chain.oldest_pass)});
-    if (!remote_ip.empty())
-        r.properties.push_back(AuthProperty{"smtp", "remote-ip", std::string(remote_ip)});
-    r.raw = format_resinfo(r);
-    return r;
-}
-
-namespace {
-
-// The space-separated words of a resinfo as format_resinfo() writes it; a quoted-string
-// (with its backslash escapes) stays inside one word. Never empty.
-std::vector<std::string> split_words(const std::string& text) {
-    std::vector<std::string> out(1);
-    bool quoted = false;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        char c = text[i];
-        if (!quoted && c == ' ') {
-            if (!out.back().empty())
-                out.emplace_back();
-            continue;
-        }
-        out.back().push_back(c);
-        if (quoted && c == '\\' && i + 1 < text.size())
-            out.back().push_back(text[++i]);
-        else if (c == '"')
-            quoted = !quoted;
-    }
-    if (out.size() > 1 && out.back().empty())
-        out.pop_back();
-    return out;
-}
-
-} // namespace
-
 std::string fold_field(std::string_view name, const std::vector<FoldToken>& tokens) {
     std::string out = std::string(name) + ":";
     std::size_t line_len = out.size();
@@ -305,26 +265,17 @@ SealResult seal_message(const std::vector<HeaderField>& headers,
         out.values_omitted = ws.values_omitted;
         out.results_omitted = ws.results_omitted;
     }
-    std::string aar;
     std::string id = format_value(opts.authserv_id);
-    if (opts.standardized) {
-        aar = std::string("ARC-Authentication-Results: i=") + inst + "; " + id +
-              (res_text.empty() ? std::string("; none") : "; " + join(res_text, "; "));
-    } else {
-        std::vector<FoldToken> tokens{{"i=" + inst + ";", true},
-                                      {id + (res_text.empty() ? "; none" : ";"), true}};
-        // Folded between the words of each resinfo (never inside a quoted-string), so long
-        // results (several dkim= with header.b, a dmarc reason) stay near 78 columns (RFC 5322
-        // §2.1.1); the seal covers it in relaxed form, where folding does not count.
-        for (std::size_t i = 0; i < res_text.size(); ++i) {
-            auto words = split_words(res_text[i]);
-            if (i + 1 < res_text.size())
-                words.back() += ";";
-            for (auto& w : words)
-                tokens.push_back(FoldToken{std::move(w), true});
-        }
-        aar = fold_field("ARC-Authentication-Results", tokens);
-    }
+    std::string aar_value =
+        "i=" + inst + "; " + id +
+        (res_text.empty() ? std::string("; none") : "; " + join(res_text, "; "));
+    // The standardized layout is one line; ours is folded between the words of the results
+    // (never inside a quoted-string or a comment), so long results (several dkim= with header.b,
+    // a dmarc reason) stay near 78 columns (RFC 5322 §2.1.1); the seal covers it in relaxed form,
+    // where folding does not count.
+    std::string aar = opts.standardized
+                          ? "ARC-Authentication-Results: " + aar_value
+                          : fold_results_field("ARC-Authentication-Results", aar_value);
 
     // ARC-Message-Signature (RFC 8617 §4.1.2): DKIM-style over the chosen headers and body.
     auto names = h_list(headers, opts);

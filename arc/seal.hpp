@@ -3,6 +3,7 @@
 // of a new ARC set — ARC-Seal, ARC-Message-Signature, ARC-Authentication-Results.
 #pragma once
 
+#include "arc/auth_results_format.hpp"
 #include "arc/chain.hpp"
 
 #include <cstdint>
@@ -69,9 +70,6 @@ struct SealResult {
 std::vector<ResInfo> trusted_results(const std::vector<HeaderField>& headers,
                                      const std::vector<std::string>& ids,
                                      bool include_arc = false);
-
-/// Our own arc= result for the AAR and the Authentication-Results (RFC 8617 §6).
-ResInfo arc_resinfo(const ChainResult& chain, std::string_view remote_ip = {});
 
 /// Seals a message. `headers` is the header block the new set goes on top of; `body_hash` is
 /// the body digest under `opts.body_canon`; `chain` the verdict of this very message;

@@ -292,7 +292,10 @@ std::string format_resinfo(const ResInfo& r, WriteStats* stats) {
     for (const auto& p : r.properties) {
         if (!is_token(p.ptype) || !is_token(p.property))
             continue; // not a property at all (never written, as before)
-        std::string v = format_value(p.value);
+        const bool address_shape =
+            p.value.size() <= 64 &&
+            p.value.find_first_not_of("0123456789abcdefABCDEF:.") == std::string::npos;
+        std::string v = p.address && address_shape ? p.value : format_value(p.value);
         std::string word = " " + p.ptype + "." + p.property + "=" + v;
         if (p.ptype.size() > WriteBudget::max_name || p.property.size() > WriteBudget::max_name ||
             v.size() > WriteBudget::max_value ||
@@ -340,6 +343,64 @@ std::vector<std::string> format_results(const std::vector<ResInfo>& results, Wri
                       " omitted: over budget)";
     if (stats)
         stats->results_omitted += omitted;
+    return out;
+}
+
+namespace {
+
+constexpr std::size_t fold_width = 78;
+
+// Where the word starting at `pos` ends: at the next space outside a comment or a quoted-string.
+// Our comments have no nesting and no escapes (comment_safe()); a quoted-string's backslash
+// escapes stay inside it (format_value()).
+std::size_t word_end(std::string_view value, std::size_t pos) {
+    bool quoted = false;
+    bool comment = false;
+    for (std::size_t i = pos; i < value.size(); ++i) {
+        char c = value[i];
+        if (quoted) {
+            if (c == '\\')
+                ++i;
+            else if (c == '"')
+                quoted = false;
+        } else if (comment) {
+            comment = c != ')';
+        } else if (c == '"') {
+            quoted = true;
+        } else if (c == '(') {
+            comment = true;
+        } else if (c == ' ') {
+            return i;
+        }
+    }
+    return value.size();
+}
+
+} // namespace
+
+std::string fold_results_field(std::string_view name, std::string_view value) {
+    std::string out = std::string(name) + ":";
+    std::size_t line_len = out.size();
+    bool first = true;
+    for (std::size_t pos = 0; pos < value.size();) {
+        std::size_t end = word_end(value, pos);
+        std::string_view word = value.substr(pos, end - pos);
+        pos = end + 1;
+        if (word.empty())
+            continue; // a run of spaces is one fold point
+        // A word goes on a new line when it would pass column 78, unless it is the field's
+        // first word (a fold before it would leave an empty first line).
+        if (line_len + 1 + word.size() > fold_width && !first) {
+            out += "\r\n\t";
+            line_len = 1;
+        } else {
+            out += ' ';
+            ++line_len;
+        }
+        out += word;
+        line_len += word.size();
+        first = false;
+    }
     return out;
 }
 

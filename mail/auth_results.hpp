@@ -17,6 +17,9 @@ struct AuthProperty {
     std::string ptype;    ///< "smtp", "header", "body", "policy", ...
     std::string property; ///< "mailfrom", "d", "i", ...
     std::string value;    ///< unquoted
+    /// The value is an IP address we state (smtp.remote-ip): written unquoted when it has an
+    /// address's shape (at most 64 hex digits, ':' and '.'), quoted like any value otherwise.
+    bool address = false;
 };
 
 struct ResInfo {
@@ -89,6 +92,14 @@ std::string comment_safe(std::string_view text);
 std::string bounded_comment(std::string_view text,
                             std::size_t max = WriteBudget::max_reason,
                             WriteStats* stats = nullptr);
+
+/// Lays out "Name: value" for a field we write from resinfos (our Authentication-Results and
+/// the AAR, RFC 8601 §2.2, RFC 8617 §4.1.1): folded with CRLF TAB only at a space outside a
+/// quoted-string and outside a comment, i.e. where FWS is allowed (RFC 5322 §3.2.2), so that
+/// lines stay within 78 octets unless one word is longer (RFC 5322 §2.1.1). It never folds inside
+/// a word, so a line exceeds 998 octets only if one word does: the write budgets (WriteBudget)
+/// keep every word we write far below that, and MessageJob checks every added line.
+std::string fold_results_field(std::string_view name, std::string_view value);
 
 /// Formats a value as an RFC 8601 pvalue: kept as is when it is a token or an address/domain,
 /// otherwise quoted.

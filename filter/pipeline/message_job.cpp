@@ -208,48 +208,6 @@ void append_physical_lines(std::vector<std::string>& out, std::string_view field
     mail::for_each_line(field, [&](std::string_view l) { out.emplace_back(l); });
 }
 
-// Where the word starting at `pos` ends: at the next space outside a comment or quoted-string
-// (both are written without nesting or escaped delimiters that matter here: comment_safe() and
-// format_value()).
-std::size_t word_end(const std::string& value, std::size_t pos) {
-    bool quoted = false;
-    bool comment = false;
-    for (std::size_t i = pos; i < value.size(); ++i) {
-        char c = value[i];
-        if (quoted) {
-            if (c == '\\')
-                ++i;
-            else if (c == '"')
-                quoted = false;
-        } else if (comment) {
-            comment = c != ')';
-        } else if (c == '"') {
-            quoted = true;
-        } else if (c == '(') {
-            comment = true;
-        } else if (c == ' ') {
-            return i;
-        }
-    }
-    return std::string::npos;
-}
-
-// Our Authentication-Results, folded between resinfo words, never inside a comment or a
-// quoted-string.
-std::string fold_authentication_results(const std::string& value) {
-    std::vector<arc::FoldToken> tokens;
-    std::size_t pos = 0;
-    while (pos < value.size()) {
-        auto sp = word_end(value, pos);
-        tokens.push_back(
-            arc::FoldToken{value.substr(pos, sp == std::string::npos ? sp : sp - pos), true});
-        if (sp == std::string::npos)
-            break;
-        pos = sp + 1;
-    }
-    return arc::fold_field("Authentication-Results", tokens);
-}
-
 // RFC 8601 §2.2: "authserv-id; arc=... ; spf=... ; ...", our arc= result first; the others
 // within the write budgets (mail/auth_results.hpp), what they left out counted in `stats`.
 std::string authentication_results_value(const std::string& authserv_id,
@@ -406,9 +364,10 @@ JobResult MessageJob::complete(const std::shared_ptr<const arc::SealKey>& key,
     if (opts_.write_ar) {
         std::size_t first = r.added_lines.size();
         append_physical_lines(
-            r.added_lines,
-            fold_authentication_results(authentication_results_value(
-                opts_.authserv_id, r.chain, opts_.remote_ip, sender_results, r.written)));
+            r.added_lines, mail::fold_results_field("Authentication-Results",
+                                                    authentication_results_value(
+                                                        opts_.authserv_id, r.chain, opts_.remote_ip,
+                                                        sender_results, r.written)));
         if (!lines_fit(r.added_lines, first)) {
             // Not reachable within the budgets; if it were, our results would go unreported
             // rather than out as a line smtpd cuts.

@@ -19,6 +19,12 @@ ChainResult result(ChainStatus s, std::string reason, std::optional<std::uint32_
     return r;
 }
 
+// The arc= result as our Authentication-Results writes it.
+std::string ar_resinfo(const ChainResult& r, std::string_view remote_ip = {}) {
+    return mail::format_resinfo(
+        arc::arc_resinfo(r, remote_ip, arc::ArcResultFor::authentication_results));
+}
+
 } // namespace
 
 TEST_CASE("auth_results_format: comment_safe removes ( ) \\ ; and control characters",
@@ -51,32 +57,30 @@ TEST_CASE("auth_results_format: chain status names", "[auth_results_format][rfc8
 
 TEST_CASE("auth_results_format: header.oldest-pass is shown only on pass",
           "[auth_results_format][rfc8617]") {
-    CHECK(arc::format_arc_resinfo(result(ChainStatus::pass, "2 sets verified", 0)) ==
+    CHECK(ar_resinfo(result(ChainStatus::pass, "2 sets verified", 0)) ==
           "arc=pass (2 sets verified) header.oldest-pass=0");
-    CHECK(arc::format_arc_resinfo(result(ChainStatus::pass, "3 sets verified", 2)) ==
+    CHECK(ar_resinfo(result(ChainStatus::pass, "3 sets verified", 2)) ==
           "arc=pass (3 sets verified) header.oldest-pass=2");
     // Pass without a known oldest-pass (temporary failure on an older key): no property.
-    CHECK(arc::format_arc_resinfo(result(ChainStatus::pass, "1 set verified", std::nullopt)) ==
+    CHECK(ar_resinfo(result(ChainStatus::pass, "1 set verified", std::nullopt)) ==
           "arc=pass (1 set verified)");
     // Never on other results, even if a value was computed.
-    CHECK(arc::format_arc_resinfo(result(ChainStatus::fail, "bad", 1)) == "arc=fail (bad)");
-    CHECK(arc::format_arc_resinfo(result(ChainStatus::temperror, "dns", 0)) ==
-          "arc=temperror (dns)");
-    CHECK(arc::format_arc_resinfo(result(ChainStatus::none, "no ARC sets", 0)) ==
-          "arc=none (no ARC sets)");
+    CHECK(ar_resinfo(result(ChainStatus::fail, "bad", 1)) == "arc=fail (bad)");
+    CHECK(ar_resinfo(result(ChainStatus::temperror, "dns", 0)) == "arc=temperror (dns)");
+    CHECK(ar_resinfo(result(ChainStatus::none, "no ARC sets", 0)) == "arc=none (no ARC sets)");
 }
 
 TEST_CASE("auth_results_format: reason comment is sanitised and omitted when empty",
           "[auth_results_format][rfc8601]") {
-    CHECK(arc::format_arc_resinfo(result(ChainStatus::fail, "key (a); b\\c", std::nullopt)) ==
+    CHECK(ar_resinfo(result(ChainStatus::fail, "key (a); b\\c", std::nullopt)) ==
           "arc=fail (key [a], b c)");
-    CHECK(arc::format_arc_resinfo(result(ChainStatus::none, "", std::nullopt)) == "arc=none");
+    CHECK(ar_resinfo(result(ChainStatus::none, "", std::nullopt)) == "arc=none");
 }
 
 TEST_CASE("auth_results_format: smtp.remote-ip property and full header value",
           "[auth_results_format][rfc8617]") {
     auto pass = result(ChainStatus::pass, "1 set verified", 0);
-    CHECK(arc::format_arc_resinfo(pass, "192.0.2.1") ==
+    CHECK(ar_resinfo(pass, "192.0.2.1") ==
           "arc=pass (1 set verified) header.oldest-pass=0 smtp.remote-ip=192.0.2.1");
     CHECK(arc::format_authentication_results("mx.example.org", pass, "2001:db8::1") ==
           "mx.example.org; arc=pass (1 set verified) header.oldest-pass=0 "
@@ -84,4 +88,15 @@ TEST_CASE("auth_results_format: smtp.remote-ip property and full header value",
     CHECK(arc::format_authentication_results("mx.example.org",
                                              result(ChainStatus::fail, "x", std::nullopt)) ==
           "mx.example.org; arc=fail (x)");
+}
+
+TEST_CASE("auth_results_format: the AAR's arc= result has no comment and quotes IPv6",
+          "[auth_results_format][rfc8617]") {
+    auto pass = result(ChainStatus::pass, "1 set verified", 0);
+    auto aar = arc::arc_resinfo(pass, "2001:db8::1");
+    CHECK(aar.raw == "arc=pass header.oldest-pass=0 smtp.remote-ip=\"2001:db8::1\"");
+    CHECK(mail::format_resinfo(aar) == aar.raw);
+    // Something that is not an address is quoted in the Authentication-Results too.
+    CHECK(ar_resinfo(result(ChainStatus::none, "", std::nullopt), "a b") ==
+          "arc=none smtp.remote-ip=\"a b\"");
 }

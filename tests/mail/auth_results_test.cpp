@@ -2,6 +2,9 @@
 // Authentication-Results parsing as real providers write them (RFC 8601 §2.2).
 #include "tests/catch.hpp"
 
+#include <string>
+#include <vector>
+
 #include "mail/auth_results.hpp"
 
 using namespace arcf;
@@ -148,4 +151,79 @@ TEST_CASE("auth_results: format_results bounds results per method and in total",
     CHECK(total <= mail::WriteBudget::max_results);
     CHECK(out.size() + st.results_omitted == 60);
     CHECK(st.results_omitted > 0);
+}
+
+namespace {
+
+// The field as it reads unfolded (RFC 5322 §2.2.3), with the CRLF TAB we fold with back to the
+// space it replaced.
+std::string unfold(std::string s) {
+    for (auto p = s.find("\r\n\t"); p != std::string::npos; p = s.find("\r\n\t", p))
+        s.replace(p, 3, " ");
+    return s;
+}
+
+std::vector<std::string> lines_of(const std::string& s) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    for (auto p = s.find("\r\n"); p != std::string::npos; p = s.find("\r\n", start)) {
+        out.push_back(s.substr(start, p - start));
+        start = p + 2;
+    }
+    out.push_back(s.substr(start));
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("auth_results: fold_results_field folds between words only",
+          "[auth_results][fold][rfc5322]") {
+    // Short: one line, unchanged.
+    CHECK(mail::fold_results_field("Authentication-Results", "mx.example; arc=none") ==
+          "Authentication-Results: mx.example; arc=none");
+    // A comment and a quoted-string are single words even with spaces inside.
+    std::string value = "mx.example; arc=fail (a reason with many words in it that is long enough "
+                        "to pass the column) smtp.remote-ip=192.0.2.1; dmarc=fail reason=\"one "
+                        "two \\\" three four five six seven eight nine ten eleven twelve\" "
+                        "header.from=example.org";
+    std::string folded = mail::fold_results_field("Authentication-Results", value);
+    CHECK(unfold(folded) == "Authentication-Results: " + value);
+    CHECK(folded ==
+          "Authentication-Results: mx.example; arc=fail\r\n"
+          "\t(a reason with many words in it that is long enough to pass the column)\r\n"
+          "\tsmtp.remote-ip=192.0.2.1; dmarc=fail\r\n"
+          "\treason=\"one two \\\" three four five six seven eight nine ten eleven twelve\"\r\n"
+          "\theader.from=example.org");
+}
+
+TEST_CASE("auth_results: fold_results_field keeps lines within 78, never over 998",
+          "[auth_results][fold][rfc5322]") {
+    // Words of every length up to the longest a budget lets through (a property name and a
+    // value of max_value octets), in a field of about 40 KB.
+    std::string value = "mx.example;";
+    for (std::size_t n = 1; n < 40; ++n) {
+        value += " dkim=pass header.d=" + std::string(n * 13 % 600, 'd') + ".example";
+        value += " (" + std::string(n * 7 % 250, 'c') + " x)";
+        value += n % 2 ? ";" : "";
+    }
+    std::string folded = mail::fold_results_field("ARC-Authentication-Results", value);
+    CHECK(unfold(folded) == "ARC-Authentication-Results: " + value);
+    auto lines = lines_of(folded);
+    REQUIRE(lines.size() > 40);
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+        const auto& l = lines[i];
+        CHECK(l.size() <= 998);
+        CHECK(l.find("\r") == std::string::npos);
+        CHECK(l.find('\n') == std::string::npos);
+        if (i > 0)
+            CHECK(l.rfind("\t", 0) == 0);
+        // Over 78 only when the line is one word that is too long by itself.
+        if (l.size() > 78) {
+            std::string word = i == 0 ? l.substr(l.find(' ') + 1) : l.substr(1);
+            const bool one_word = word.find(' ') == std::string::npos ||
+                                  (word.front() == '(' && word.back() == ')') ||
+                                  (word.front() == '(' && word.find(')') == word.size() - 2);
+            CHECK(one_word);
+        }
+    }
 }

@@ -141,6 +141,9 @@ class EngineDriver {
     std::map<std::string, SessionInput, std::less<>> inputs;
     /// Called for each new query as it is recorded (e.g. to hold one back).
     std::function<void(const Query&)> on_query;
+    /// Called with the actions of each step before the driver records them (checks that need
+    /// the state before, e.g. "a cancel is for an outstanding query").
+    std::function<void(const filter::Actions&)> on_actions;
 
     /// Feeds one protocol line; returns its actions, replays expanded into their output.
     filter::Actions feed(const std::string& line) {
@@ -205,6 +208,8 @@ class EngineDriver {
         take(a, s == deadline_session.end() ? std::string() : s->second);
         return a;
     }
+    /// Records actions the caller got from the engine directly (e.g. a stale answer).
+    void absorb(filter::Actions& a, const std::string& session = {}) { take(a, session); }
     static dns::Answer nxdomain(const Query&) {
         return dns::Answer::failed(dns::Status::nxdomain, "NXDOMAIN");
     }
@@ -343,6 +348,8 @@ class EngineDriver {
     }
 
     void take(filter::Actions& a, const std::string& session) {
+        if (on_actions)
+            on_actions(a);
         for (auto id : a.cancels)
             if (outstanding.erase(id) == 0)
                 problems.push_back("cancel of a query not outstanding: " + std::to_string(id));

@@ -7,6 +7,7 @@
 #include "arc/seal.hpp"
 #include "filter/smtpd/engine.hpp"
 #include "tests/arc/test_keys.hpp"
+#include "tests/filter/test_keys.hpp"
 #include "tests/support/engine_driver.hpp"
 
 #include <cstdio>
@@ -40,9 +41,7 @@ struct Keys {
     dns::TxtAnswer lookup(const std::string& name) const {
         for (const auto& k : {a, b})
             if (name == k->selector + "._domainkey." + k->domain)
-                return dns::TxtAnswer::found({std::string("v=DKIM1; k=") +
-                                              std::string(arc::to_string(k->key.type())) +
-                                              "; p=" + k->key.public_key_base64()});
+                return dns::TxtAnswer::found({tests::key_record(k->key)});
         return dns::TxtAnswer::failed(dns::Status::nxdomain, "NXDOMAIN");
     }
 };

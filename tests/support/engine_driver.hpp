@@ -118,6 +118,20 @@ class EngineDriver {
         std::vector<std::string> results;   ///< "proceed" or "reject|..."
     };
     using Resolver = std::function<dns::Answer(const Query&)>;
+    /// A static DNS: (type, name) -> answer.
+    using Zone = std::map<std::pair<dns::RecordType, std::string>, dns::Answer>;
+    /// The answer `zone` has for (t, name); NXDOMAIN (with `nx_text`) when it has none.
+    static dns::Answer lookup(const Zone& zone,
+                              dns::RecordType t,
+                              const std::string& name,
+                              const char* nx_text = "NXDOMAIN") {
+        auto it = zone.find({t, name});
+        return it != zone.end() ? it->second : dns::Answer::failed(dns::Status::nxdomain, nx_text);
+    }
+    /// A resolver answering from `zone` (which must outlive it).
+    static Resolver from_zone(const Zone& zone, const char* nx_text = "NXDOMAIN") {
+        return [&zone, nx_text](const Query& q) { return lookup(zone, q.type, q.name, nx_text); };
+    }
 
     /// Feeds `handshake` (none when empty) before anything else.
     explicit EngineDriver(filter::EngineOptions o, const std::vector<std::string>& handshake = {})

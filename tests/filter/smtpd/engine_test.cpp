@@ -603,7 +603,7 @@ TEST_CASE("engine: reconfigure applies to new messages, not to ones in flight", 
 
 namespace {
 
-using DnsTable = std::map<std::pair<dns::RecordType, std::string>, dns::Answer>;
+using DnsTable = tests::EngineDriver::Zone;
 
 /// A session as smtpd reports it before DATA.
 void spf_session(Harness& h,
@@ -624,10 +624,7 @@ void spf_session(Harness& h,
 /// Answers every query in `a` (and those the answers lead to) from `table` (NXDOMAIN when
 /// absent), collecting the results into `a`. Returns how many queries were answered.
 std::size_t answer_all(Harness& h, Actions& a, const DnsTable& table) {
-    return h.settle(a, [&](const tests::EngineDriver::Query& q) {
-        auto it = table.find({q.type, q.name});
-        return it != table.end() ? it->second : dns::Answer::failed(dns::Status::nxdomain, "NX");
-    });
+    return h.settle(a, tests::EngineDriver::from_zone(table, "NX"));
 }
 
 /// The unfolded value of our Authentication-Results in the stored lines.

@@ -15,6 +15,7 @@
 #include "filter/smtpd/engine.hpp"
 #include "tests/fuzz/fuzz.hpp"
 #include "tests/fuzz/fuzz_keys.hpp"
+#include "tests/support/engine_driver.hpp"
 
 #include <array>
 #include <map>
@@ -94,128 +95,83 @@ dns::TxtAnswer answer_for(char kind, const std::string& name) {
 }
 
 struct Run {
-    filter::Engine engine{options(false)};
+    tests::EngineDriver d{options(false)};
     bool alt = false;
-    std::map<filter::QueryId, std::string> outstanding; // id -> name
-    std::set<filter::QueryId> cancelled;
-    std::vector<filter::MessageId> deadlines;
-    std::string output;
-    std::size_t requests = 0;                   // filter requests that need a filter-result
     std::size_t answered_before_disconnect = 0; ///< output size once everything was answered
-    std::set<std::string> sessions;
-    struct PerSession {
-        std::size_t requests = 0; ///< filter requests that need a filter-result
-        std::size_t dots = 0;     ///< end-of-data data-lines
-        bool modern = false;      ///< some line said protocol 0.7 or later
-        bool dropped = false;     ///< tx-reset, tx-rollback or link-disconnect was seen
-        bool ancient = false;     ///< some line said protocol 0.4 (token first in responses)
-    };
-    std::map<std::string, PerSession, std::less<>> per;
+    /// What each session sent, as it stood before the final disconnects.
+    std::map<std::string, tests::EngineDriver::SessionInput, std::less<>> per;
 
-    void take(filter::Actions& a) {
-        for (auto id : a.cancels) {
-            check(outstanding.count(id) == 1, "cancel for a query that is not outstanding");
-            outstanding.erase(id);
-            cancelled.insert(id);
-        }
-        for (const auto& q : a.queries) {
-            check(outstanding.count(q.id) == 0, "query id reused");
-            // Key lookups are TXT; the others are SPF's (answered NXDOMAIN by default: none).
-            check(q.name.find("._domainkey.") == std::string::npos ||
-                      q.type == dns::RecordType::txt,
-                  "key query is not TXT");
-            outstanding[q.id] = q.name;
-        }
-        for (const auto& d : a.deadlines) {
-            check(d.ms > 0, "zero deadline");
-            deadlines.push_back(d.message);
-        }
-        for (const auto& l : a.logs)
-            check(l.find('\n') == std::string::npos, "log line with a newline", l);
-        engine.expand_replays(a);
-        output += a.output;
-        a = filter::Actions{};
+    Run() {
+        d.on_actions = [this](const filter::Actions& a) {
+            for (auto id : a.cancels)
+                check(d.outstanding.count(id) == 1, "cancel for a query that is not outstanding");
+            for (const auto& q : a.queries) {
+                check(d.outstanding.count(q.id) == 0, "query id reused");
+                // Key lookups are TXT; the others are SPF's (answered NXDOMAIN by default: none).
+                check(q.name.find("._domainkey.") == std::string::npos ||
+                          q.type == dns::RecordType::txt,
+                      "key query is not TXT");
+            }
+            for (const auto& dl : a.deadlines)
+                check(dl.ms > 0, "zero deadline");
+            for (const auto& l : a.logs)
+                check(l.find('\n') == std::string::npos, "log line with a newline", l);
+        };
     }
 
     void line(std::string_view l) {
-        filter::Actions a;
         if (!l.empty() && l[0] == '!') {
             std::string_view arg = l.substr(std::min<std::size_t>(2, l.size()));
             char cmd = l.size() > 1 ? l[1] : ' ';
-            if (cmd == 'a' && !outstanding.empty()) {
-                auto it = outstanding.begin();
-                std::advance(it, static_cast<long>(number(arg) % outstanding.size()));
+            if (cmd == 'a' && !d.outstanding.empty()) {
+                auto it = d.outstanding.begin();
+                std::advance(it, static_cast<long>(number(arg) % d.outstanding.size()));
                 auto id = it->first;
                 std::string name = it->second;
-                outstanding.erase(it);
                 std::size_t digits = 0;
                 while (digits < arg.size() && arg[digits] >= '0' && arg[digits] <= '9')
                     ++digits;
-                engine.on_answer(id, answer_for(digits < arg.size() ? arg[digits] : 'o', name), a);
-            } else if (cmd == 'd' && !deadlines.empty()) {
-                engine.on_deadline(deadlines[number(arg) % deadlines.size()], a);
+                d.answer(id, answer_for(digits < arg.size() ? arg[digits] : 'o', name));
+            } else if (cmd == 'd' && !d.deadlines.empty()) {
+                d.deadline(d.deadlines[number(arg) % d.deadlines.size()]);
             } else if (cmd == 'x') {
-                engine.on_answer(number(arg), answer_for('o', "s._domainkey.x.example"), a);
+                // Delivered whether or not it is outstanding (stale answers); the driver's
+                // bookkeeping is left as it was, as the shell's would be.
+                filter::Actions a;
+                d.engine.on_answer(number(arg), answer_for('o', "s._domainkey.x.example"), a);
+                d.absorb(a);
             } else if (cmd == 'r') {
                 alt = !alt;
-                engine.reconfigure(options(alt));
+                d.engine.reconfigure(options(alt));
             }
-            take(a);
             return;
         }
-        // What the harness expects is read through the same decoder the engine uses: a
-        // malformed line is no request and no session.
-        const filter::Event ev = filter::decode(l);
-        if (auto s = filter::session_of(ev)) {
-            sessions.insert(std::string(s->id));
-            auto& ps = per[std::string(s->id)];
-            if (filter::max_output_line(s->version) == filter::output_line)
-                ps.modern = true;
-            if (s->version < filter::Version{0, 5})
-                ps.ancient = true;
-            if (std::holds_alternative<filter::TxReset>(ev) ||
-                std::holds_alternative<filter::TxRollback>(ev) ||
-                std::holds_alternative<filter::LinkDisconnect>(ev))
-                ps.dropped = true;
-            if (std::holds_alternative<filter::Commit>(ev) ||
-                std::holds_alternative<filter::OtherFilter>(ev)) {
-                ++ps.requests;
-                ++requests;
-            }
-            if (auto* d = std::get_if<filter::DataLine>(&ev); d && d->line == ".")
-                ++ps.dots;
-        }
-        engine.on_line(l, 1795918548, a);
-        take(a);
+        // What the harness expects is read (by the driver) through the same decoder the engine
+        // uses: a malformed line is no request and no session.
+        d.feed(std::string(l));
     }
 
     void finish() {
-        filter::Actions a;
-        while (!outstanding.empty()) {
-            auto it = outstanding.begin();
-            auto id = it->first;
-            std::string name = it->second;
-            outstanding.erase(it);
-            engine.on_answer(id, answer_for('o', name), a);
-            take(a);
+        while (!d.outstanding.empty()) {
+            auto it = d.outstanding.begin();
+            d.answer(it->first, answer_for('o', it->second));
         }
-        for (std::size_t i = 0; i < deadlines.size(); ++i) {
-            engine.on_deadline(deadlines[i], a);
-            take(a);
-        }
-        answered_before_disconnect = output.size();
-        for (const auto& s : sessions) {
-            engine.on_line("report|0.6|0|smtp-in|link-disconnect|" + s, 1795918548, a);
-            take(a);
-        }
-        check(engine.sessions() == 0, "sessions left after every disconnect");
-        check(engine.pending_queries() == 0, "queries left after every disconnect");
+        for (std::size_t i = 0; i < d.deadlines.size(); ++i)
+            d.deadline(d.deadlines[i]);
+        answered_before_disconnect = d.output.size();
+        per = d.inputs;
+        for (const auto& [s, in] : per)
+            d.feed("report|0.6|0|smtp-in|link-disconnect|" + s);
+        check(d.engine.sessions() == 0, "sessions left after every disconnect");
+        check(d.engine.pending_queries() == 0, "queries left after every disconnect");
+        check(d.problems.empty(), "driver bookkeeping",
+              d.problems.empty() ? std::string() : d.problems.front());
     }
 };
 
 void check_output(const Run& run) {
-    const std::string& out = run.output;
-    const std::size_t requests = run.requests;
+    const std::string& out = run.d.output;
+    const std::size_t requests = run.d.requests;
     check(out.empty() || out.back() == '\n', "output does not end with a newline");
     std::size_t results = 0;
     std::size_t pos = 0;

@@ -8,6 +8,7 @@
 #include "arc/seal.hpp"
 #include "dns/answer.hpp"
 #include "tests/arc/test_keys.hpp"
+#include "tests/filter/test_keys.hpp"
 
 #include <memory>
 #include <string>
@@ -35,8 +36,7 @@ inline dns::TxtAnswer lookup(const mail::KeyName& name) {
     if (n == "dummy._domainkey.example.org")
         return dns::TxtAnswer::found({suite_key_record});
     if (n == "fuzz._domainkey.seal.example")
-        return dns::TxtAnswer::found(
-            {"v=DKIM1; k=ed25519; p=" + seal_key()->key.public_key_base64()});
+        return dns::TxtAnswer::found({tests::key_record(seal_key()->key)});
     std::size_t h = std::hash<std::string>{}(n);
     switch (h % 6) {
     case 0:

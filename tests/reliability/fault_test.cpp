@@ -4,7 +4,7 @@
 // spills. In every case each request gets exactly one answer, smtpd only ever sees well-formed
 // lines, and a message is either passed on as received (plus our headers) or deferred.
 #include "tests/catch.hpp"
-#include "tests/reliability/engine_driver.hpp"
+#include "tests/reliability/fixtures.hpp"
 
 #include <algorithm>
 #include <csignal>

@@ -3,7 +3,7 @@
 // its size, because one process serves every session (a stalled filter stalls all mail).
 #include "arc/chain.hpp"
 #include "tests/catch.hpp"
-#include "tests/reliability/engine_driver.hpp"
+#include "tests/reliability/fixtures.hpp"
 
 #include <ctime>
 

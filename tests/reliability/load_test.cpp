@@ -4,7 +4,7 @@
 // message comes out as received plus our headers, every commit is answered once, and nothing
 // is left behind afterwards.
 #include "tests/catch.hpp"
-#include "tests/reliability/engine_driver.hpp"
+#include "tests/reliability/fixtures.hpp"
 
 #include <algorithm>
 #include <chrono>

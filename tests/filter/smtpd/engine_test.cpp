@@ -5,6 +5,7 @@
 #include "filter/smtpd/engine.hpp"
 #include "tests/catch.hpp"
 #include "tests/filter/test_keys.hpp"
+#include "tests/support/engine_driver.hpp"
 
 #include <map>
 
@@ -16,9 +17,9 @@ namespace {
 
 const std::string S1 = "63df94b518cddfac";
 const std::string S2 = "63df94cb4d35e174";
-const std::string TOK = "e43f4b5e888d8c53";
-const std::string COMMIT = "e43f4b628180a9ae";
-constexpr std::uint64_t now = 1795918548;
+const std::string& TOK = tests::engine_token;
+const std::string& COMMIT = tests::engine_commit;
+constexpr std::uint64_t now = tests::engine_now;
 
 // The engine of the test running now: output_of() writes the replays of its actions in place.
 Engine* current_engine = nullptr;
@@ -31,106 +32,46 @@ std::string& output_of(Actions& a) {
     return a.output;
 }
 
-struct Harness {
+/// The shared engine driver (tests/support/engine_driver.hpp) with a fresh Ed25519 key for
+/// forwarder.example; no handshake until a case asks for one.
+struct Harness : tests::EngineDriver {
     std::shared_ptr<arc::SealKey> key;
     std::string record;
-    Engine engine;
-    std::string version = "0.6";
 
     /// DKIM and DMARC are off unless `sender_auth`: most cases here count the ARC key lookups
     /// (SPF stays on: these sessions have no client address unless a case reports one).
     explicit Harness(filter::EngineOptions o = {}, bool sender_auth = false)
-        : key(std::make_shared<arc::SealKey>(
-              arc::SealKey{"forwarder.example", "s1", tests::make_ed25519_key()})),
-          record(tests::key_record(key->key)), engine([&] {
+        : Harness(std::make_shared<arc::SealKey>(
+                      arc::SealKey{"forwarder.example", "s1", tests::make_ed25519_key()}),
+                  std::move(o),
+                  sender_auth) {}
+    ~Harness() { current_engine = nullptr; }
+
+  private:
+    Harness(std::shared_ptr<arc::SealKey> k, filter::EngineOptions o, bool sender_auth)
+        : EngineDriver([&] {
               if (o.policy.keys.empty()) {
-                  o.policy.keys[key->domain] = key;
-                  o.policy.default_domain = key->domain;
+                  o.policy.keys[k->domain] = k;
+                  o.policy.default_domain = k->domain;
               }
               o.tempfail_reply = "451 4.7.0 try again later";
               if (!sender_auth)
                   o.auth.dkim = o.auth.dmarc = false;
               return o;
-          }()) {
+          }()),
+          key(std::move(k)), record(tests::key_record(key->key)) {
         current_engine = &engine;
-    }
-    ~Harness() { current_engine = nullptr; }
-    Harness(const Harness&) = delete;
-    Harness& operator=(const Harness&) = delete;
-
-    Actions feed(const std::string& line) {
-        Actions a;
-        engine.on_line(line, now, a);
-        output_of(a);
-        return a;
-    }
-    Actions handshake() {
-        Actions a;
-        for (const char* l :
-             {"config|smtpd-version|6.8.0p2", "config|smtp-session-timeout|300",
-              "config|subsystem|smtp-in", "config|admd|mx.example.test", "config|ready"})
-            engine.on_line(l, now, a);
-        return a;
-    }
-    std::string data(const std::string& session, const std::string& line) {
-        return "filter|" + version + "|1795918548.573631|smtp-in|data-line|" + session + "|" + TOK +
-               "|" + line;
-    }
-    std::string report(const std::string& session, const std::string& rest) {
-        return "report|" + version + "|1795918548.1|smtp-in|" + rest.substr(0, rest.find('|')) +
-               "|" + session +
-               (rest.find('|') == std::string::npos ? "" : rest.substr(rest.find('|')));
-    }
-    std::string commit(const std::string& session) {
-        return "filter|" + version + "|1795918548.6|smtp-in|commit|" + session + "|" + COMMIT + "|";
-    }
-    /// Feeds a message's lines (already dot-stuffed) and the final ".", collecting actions.
-    Actions message(const std::string& session, const std::vector<std::string>& lines) {
-        Actions all;
-        for (const auto& l : lines)
-            engine.on_line(data(session, l), now, all);
-        engine.on_line(data(session, "."), now, all);
-        output_of(all);
-        return all;
-    }
-    /// Answers every query in `a`, and those the answers lead to, with NXDOMAIN (SPF: "none"),
-    /// adding what comes out to `a`.
-    void settle(Actions& a) {
-        for (std::size_t i = 0; i < a.queries.size(); ++i) {
-            Actions next;
-            engine.on_answer(a.queries[i].id,
-                             dns::Answer::failed(dns::Status::nxdomain, "NXDOMAIN"), next);
-            output_of(a) += output_of(next);
-            a.queries.insert(a.queries.end(), next.queries.begin(), next.queries.end());
-            a.logs.insert(a.logs.end(), next.logs.begin(), next.logs.end());
-        }
     }
 };
 
 // The data-lines of one session in an output buffer, without the filter-dataline prefix.
 std::vector<std::string> datalines(const std::string& out, const std::string& session) {
-    std::vector<std::string> v;
-    std::string prefix = "filter-dataline|" + session + "|" + TOK + "|";
-    std::size_t pos = 0;
-    while (pos < out.size()) {
-        auto nl = out.find('\n', pos);
-        std::string line = out.substr(pos, nl - pos);
-        if (line.rfind(prefix, 0) == 0)
-            v.push_back(line.substr(prefix.size()));
-        pos = nl + 1;
-    }
-    return v;
+    return tests::datalines_of(out, session);
 }
 
 // Un-stuffs the output lines (what smtpd stores) and rebuilds the message text.
 std::string stored_message(const std::vector<std::string>& lines) {
-    std::string msg;
-    for (const auto& l : lines) {
-        if (l == ".")
-            break;
-        msg += (!l.empty() && l[0] == '.' ? l.substr(1) : l) + "\r\n";
-    }
-    return msg;
+    return tests::stored(lines);
 }
 
 arc::ChainResult verify_stored(const std::string& msg, const std::string& record) {
@@ -188,9 +129,9 @@ TEST_CASE("engine: handshake registers reports and the data-line/commit filters"
 TEST_CASE("engine: an unsigned message is sealed at i=1 and replayed byte for byte", "[engine]") {
     Harness h;
     h.handshake();
-    h.feed(h.report(S1, "link-connect|localhost|pass|192.0.2.7:59658|127.0.0.1:25"));
-    h.feed(h.report(S1, "tx-begin|35163a36"));
-    auto a = h.message(S1, plain_message);
+    h.feed(h.report_line(S1, "link-connect|localhost|pass|192.0.2.7:59658|127.0.0.1:25"));
+    h.feed(h.report_line(S1, "tx-begin|35163a36"));
+    auto a = h.message_stuffed(S1, plain_message);
     CHECK(a.queries.empty()); // no chain: no key needed
     auto lines = datalines(output_of(a), S1);
     REQUIRE(lines.size() > plain_message.size() + 1);
@@ -210,7 +151,7 @@ TEST_CASE("engine: an unsigned message is sealed at i=1 and replayed byte for by
     CHECK(a.logs[0].find("arc=none") != std::string::npos);
     CHECK(a.logs[0].find("sealed=yes") != std::string::npos);
 
-    auto c = h.feed(h.commit(S1));
+    auto c = h.feed(h.commit_line(S1));
     CHECK(output_of(c) == "filter-result|" + S1 + "|" + COMMIT + "|proceed\n");
 }
 
@@ -219,11 +160,11 @@ TEST_CASE("engine: an existing chain is verified with the looked-up keys, then e
     Harness h;
     h.handshake();
     // First pass through the engine makes a message with one ARC set.
-    auto first = h.message(S1, plain_message);
-    h.feed(h.commit(S1));
+    auto first = h.message_stuffed(S1, plain_message);
+    h.feed(h.commit_line(S1));
     auto stored_lines = datalines(output_of(first), S1);
     stored_lines.pop_back(); // "."
-    auto second = h.message(S2, stored_lines);
+    auto second = h.message_stuffed(S2, stored_lines);
     REQUIRE(second.queries.size() == 1); // AMS and AS share one key: one lookup
     CHECK(second.queries[0].name == "s1._domainkey.forwarder.example");
     CHECK(second.deadlines.size() == 1);
@@ -238,7 +179,7 @@ TEST_CASE("engine: an existing chain is verified with the looked-up keys, then e
     auto r = verify_stored(stored_message(lines), h.record);
     CHECK(r.status == arc::ChainStatus::pass);
     CHECK(r.sets == 2);
-    CHECK(h.feed(h.commit(S2)).output.find("|proceed") != std::string::npos);
+    CHECK(h.feed(h.commit_line(S2)).output.find("|proceed") != std::string::npos);
 }
 
 TEST_CASE("engine: a commit that comes before the message is done waits for it", "[engine][dns]") {
@@ -246,13 +187,13 @@ TEST_CASE("engine: a commit that comes before the message is done waits for it",
     // get "proceed" for a message whose data we have not handed back.
     Harness h;
     h.handshake();
-    auto first = h.message(S1, plain_message);
-    h.feed(h.commit(S1));
+    auto first = h.message_stuffed(S1, plain_message);
+    h.feed(h.commit_line(S1));
     auto chained = datalines(output_of(first), S1);
     chained.pop_back();
-    auto a = h.message(S2, chained); // waits for its key
+    auto a = h.message_stuffed(S2, chained); // waits for its key
     REQUIRE(a.queries.size() == 1);
-    CHECK(h.feed(h.commit(S2)).output.empty()); // no answer yet
+    CHECK(h.feed(h.commit_line(S2)).output.empty()); // no answer yet
     Actions b;
     h.engine.on_answer(a.queries[0].id, dns::TxtAnswer::found({h.record}), b);
     auto lines = datalines(output_of(b), S2);
@@ -260,20 +201,20 @@ TEST_CASE("engine: a commit that comes before the message is done waits for it",
     CHECK(lines.back() == ".");
     const std::string result = "filter-result|" + S2 + "|" + COMMIT + "|proceed\n";
     REQUIRE(output_of(b).size() > result.size());
-    CHECK(output_of(b).substr(output_of(b).size() - result.size()) == result); // after the data
-    CHECK(h.feed(h.commit(S2)).output.find("|proceed") != std::string::npos);  // a new request
+    CHECK(output_of(b).substr(output_of(b).size() - result.size()) == result);     // after the data
+    CHECK(h.feed(h.commit_line(S2)).output.find("|proceed") != std::string::npos); // a new request
 }
 
 TEST_CASE("engine: a temporary DNS failure defers at commit and adds nothing", "[engine][dns]") {
     Harness h;
     h.handshake();
-    auto first = h.message(S1, plain_message);
-    h.feed(h.commit(S1));
+    auto first = h.message_stuffed(S1, plain_message);
+    h.feed(h.commit_line(S1));
     auto lines1 = datalines(output_of(first), S1);
     lines1.pop_back();
 
     SECTION("SERVFAIL answer") {
-        auto a = h.message(S2, lines1);
+        auto a = h.message_stuffed(S2, lines1);
         REQUIRE(a.queries.size() == 1);
         Actions b;
         h.engine.on_answer(a.queries[0].id,
@@ -282,30 +223,30 @@ TEST_CASE("engine: a temporary DNS failure defers at commit and adds nothing", "
         out.pop_back();
         CHECK(out == lines1); // released unchanged
         CHECK(b.logs.at(0).find("action=defer") != std::string::npos);
-        CHECK(h.feed(h.commit(S2)).output ==
+        CHECK(h.feed(h.commit_line(S2)).output ==
               "filter-result|" + S2 + "|" + COMMIT + "|reject|451 4.7.0 try again later\n");
     }
     SECTION("no answer before the message deadline") {
-        auto a = h.message(S2, lines1);
+        auto a = h.message_stuffed(S2, lines1);
         REQUIRE(a.deadlines.size() == 1);
         Actions b;
         h.engine.on_deadline(a.deadlines[0].message, b);
         CHECK(b.cancels.size() == 1);
         CHECK(b.logs.at(0).find("deadline=hit") != std::string::npos);
-        CHECK(h.feed(h.commit(S2)).output.find("|reject|451 ") != std::string::npos);
+        CHECK(h.feed(h.commit_line(S2)).output.find("|reject|451 ") != std::string::npos);
         // The late answer for a finished message is ignored.
         Actions c;
         h.engine.on_answer(a.queries[0].id, dns::TxtAnswer::found({h.record}), c);
         CHECK(output_of(c).empty());
     }
     SECTION("NXDOMAIN is permanent: sealed cv=fail, accepted") {
-        auto a = h.message(S2, lines1);
+        auto a = h.message_stuffed(S2, lines1);
         Actions b;
         h.engine.on_answer(a.queries[0].id,
                            dns::TxtAnswer::failed(dns::Status::nxdomain, "NXDOMAIN"), b);
         auto out = datalines(output_of(b), S2);
         CHECK(out.at(0).find("cv=fail") != std::string::npos);
-        CHECK(h.feed(h.commit(S2)).output.find("|proceed") != std::string::npos);
+        CHECK(h.feed(h.commit_line(S2)).output.find("|proceed") != std::string::npos);
     }
 }
 
@@ -314,13 +255,13 @@ TEST_CASE("engine: interleaved sessions keep their own lines and order", "[engin
     h.handshake();
     Actions all;
     for (std::size_t i = 0; i < plain_message.size(); ++i) {
-        h.engine.on_line(h.data(S1, plain_message[i]), now, all);
-        h.engine.on_line(
-            h.data(S2, plain_message[i] == "first body line" ? "other body" : plain_message[i]),
-            now, all);
+        h.engine.on_line(h.data_line(S1, plain_message[i]), now, all);
+        h.engine.on_line(h.data_line(S2, plain_message[i] == "first body line" ? "other body"
+                                                                               : plain_message[i]),
+                         now, all);
     }
-    h.engine.on_line(h.data(S2, "."), now, all);
-    h.engine.on_line(h.data(S1, "."), now, all);
+    h.engine.on_line(h.data_line(S2, "."), now, all);
+    h.engine.on_line(h.data_line(S1, "."), now, all);
     auto a = datalines(output_of(all), S1), b = datalines(output_of(all), S2);
     CHECK(std::find(a.begin(), a.end(), "first body line") != a.end());
     CHECK(std::find(a.begin(), a.end(), "other body") == a.end());
@@ -328,31 +269,31 @@ TEST_CASE("engine: interleaved sessions keep their own lines and order", "[engin
     CHECK(verify_stored(stored_message(a), h.record).status == arc::ChainStatus::pass);
     CHECK(verify_stored(stored_message(b), h.record).status == arc::ChainStatus::pass);
     CHECK(h.engine.sessions() == 2);
-    h.feed(h.report(S1, "link-disconnect"));
+    h.feed(h.report_line(S1, "link-disconnect"));
     CHECK(h.engine.sessions() == 1);
 }
 
 TEST_CASE("engine: aborted transactions and vanished sessions leave nothing behind", "[engine]") {
     Harness h;
     h.handshake();
-    auto first = h.message(S1, plain_message);
-    h.feed(h.commit(S1));
+    auto first = h.message_stuffed(S1, plain_message);
+    h.feed(h.commit_line(S1));
     auto lines1 = datalines(output_of(first), S1);
     lines1.pop_back();
-    h.feed(h.report(S2, "tx-begin|a1180010"));
+    h.feed(h.report_line(S2, "tx-begin|a1180010"));
     Actions a;
     for (const auto& l : lines1)
-        h.engine.on_line(h.data(S2, l), now, a);
+        h.engine.on_line(h.data_line(S2, l), now, a);
     REQUIRE(a.queries.size() == 1); // lookups start as soon as the headers end
     CHECK(h.engine.pending_queries() == 1);
 
     SECTION("tx-rollback mid-DATA") {
-        auto b = h.feed(h.report(S2, "tx-rollback|a1180010"));
+        auto b = h.feed(h.report_line(S2, "tx-rollback|a1180010"));
         CHECK(b.cancels == std::vector<filter::QueryId>{a.queries[0].id});
         CHECK(h.engine.pending_queries() == 0);
     }
     SECTION("link-disconnect, then a late answer") {
-        auto b = h.feed(h.report(S2, "link-disconnect"));
+        auto b = h.feed(h.report_line(S2, "link-disconnect"));
         CHECK(b.cancels.size() == 1);
         Actions c;
         h.engine.on_answer(a.queries[0].id, dns::TxtAnswer::found({h.record}), c);
@@ -360,7 +301,7 @@ TEST_CASE("engine: aborted transactions and vanished sessions leave nothing behi
         CHECK(h.engine.sessions() == 1);
     }
     SECTION("a tx-reset for another transaction does not drop this one") {
-        auto b = h.feed(h.report(S2, "tx-reset|deadbeef"));
+        auto b = h.feed(h.report_line(S2, "tx-reset|deadbeef"));
         CHECK(b.cancels.empty());
         CHECK(h.engine.pending_queries() == 1);
     }
@@ -370,7 +311,7 @@ TEST_CASE("engine: every request gets exactly one answer", "[engine]") {
     Harness h;
     h.handshake();
     // A commit for a session we know nothing about proceeds.
-    CHECK(h.feed(h.commit(S1)).output == "filter-result|" + S1 + "|" + COMMIT + "|proceed\n");
+    CHECK(h.feed(h.commit_line(S1)).output == "filter-result|" + S1 + "|" + COMMIT + "|proceed\n");
     // A phase we never registered still gets an answer.
     CHECK(h.feed("filter|0.6|1.0|smtp-in|helo|" + S1 + "|e43f4b5ade0942d9|client.example.org")
               .output == "filter-result|" + S1 + "|e43f4b5ade0942d9|proceed\n");
@@ -388,7 +329,7 @@ TEST_CASE("engine: smtpd 6.8's 1997-byte output limit disables sealing, 0.7 does
     SECTION("protocol 0.6") {
         Harness h;
         h.handshake();
-        auto lines = datalines(h.message(S1, msg).output, S1);
+        auto lines = datalines(h.message_stuffed(S1, msg).output, S1);
         CHECK(lines.at(0).rfind("Authentication-Results:", 0) == 0); // verdict, no seal
         // Echoed as smtpd 6.8 stores it: cut at 1997 bytes (issue 15, class 1).
         CHECK(std::find(lines.begin(), lines.end(), std::string(1997, 'L')) != lines.end());
@@ -398,7 +339,7 @@ TEST_CASE("engine: smtpd 6.8's 1997-byte output limit disables sealing, 0.7 does
         Harness h;
         h.version = "0.7";
         h.handshake();
-        auto lines = datalines(h.message(S1, msg).output, S1);
+        auto lines = datalines(h.message_stuffed(S1, msg).output, S1);
         CHECK(lines.at(0).rfind("ARC-Seal: i=1;", 0) == 0);
         CHECK(verify_stored(stored_message(lines), h.record).status == arc::ChainStatus::pass);
     }
@@ -410,7 +351,7 @@ TEST_CASE("engine: an added line starting with '.' is stuffed", "[engine]") {
     Harness h;
     h.handshake();
     auto lines =
-        datalines(h.message(S1, {"From: a@example.org", "", "..", "...x", "."}).output, S1);
+        datalines(h.message_stuffed(S1, {"From: a@example.org", "", "..", "...x", "."}).output, S1);
     CHECK(std::count(lines.begin(), lines.end(), "..") == 1);
     CHECK(std::count(lines.begin(), lines.end(), "...x") == 1);
 }
@@ -423,7 +364,7 @@ TEST_CASE("engine: large messages spill to disk and come back intact", "[engine]
     std::vector<std::string> msg = {"From: a@example.org", "Subject: big", ""};
     for (int i = 0; i < 2000; ++i)
         msg.push_back("line " + std::to_string(i) + " " + std::string(50, 'x'));
-    auto a = h.message(S1, msg);
+    auto a = h.message_stuffed(S1, msg);
     auto lines = datalines(output_of(a), S1);
     CHECK(a.logs.at(0).find("spooled=disk") != std::string::npos);
     std::vector<std::string> tail(lines.end() - static_cast<long>(msg.size()) - 1, lines.end() - 1);
@@ -476,7 +417,7 @@ TEST_CASE("engine: forged Authentication-Results are removed and never reach the
                      {"Authentication-Results: mx.example.test; dkim=pass header.d=forged.example",
                       "Authentication-Results: MX.EXAMPLE.TEST (comment);", "\tdmarc=pass",
                       "Authentication-Results: other.example; dkim=fail"});
-    auto a = h.message(S1, msg);
+    auto a = h.message_stuffed(S1, msg);
     auto lines = datalines(output_of(a), S1);
     std::string stored = stored_message(lines);
     CHECK(stored.find("header.d=forged.example") == std::string::npos);
@@ -496,13 +437,13 @@ TEST_CASE("engine: what gets sealed follows the policy", "[engine][policy]") {
                   const std::string& auth = "") {
         Harness h(o);
         h.handshake();
-        h.feed(h.report(S1, "link-connect|c|pass|" + client + ":1234|127.0.0.1:25"));
+        h.feed(h.report_line(S1, "link-connect|c|pass|" + client + ":1234|127.0.0.1:25"));
         if (!auth.empty())
-            h.feed(h.report(S1, "link-auth|" + auth + "|pass"));
-        h.feed(h.report(S1, "tx-begin|35163a36"));
-        h.feed(h.report(S1, "tx-mail|35163a36|ok|sender@example.org"));
-        h.feed(h.report(S1, "tx-rcpt|35163a36|ok|" + rcpt));
-        auto a = h.message(S1, plain_message);
+            h.feed(h.report_line(S1, "link-auth|" + auth + "|pass"));
+        h.feed(h.report_line(S1, "tx-begin|35163a36"));
+        h.feed(h.report_line(S1, "tx-mail|35163a36|ok|sender@example.org"));
+        h.feed(h.report_line(S1, "tx-rcpt|35163a36|ok|" + rcpt));
+        auto a = h.message_stuffed(S1, plain_message);
         h.settle(a); // the SPF lookups for sender@example.org (none published: spf=none)
         return datalines(output_of(a), S1);
     };
@@ -556,7 +497,7 @@ TEST_CASE("engine: two signing domains seal with their own keys", "[engine][poli
     auto lines_for = [&](const std::string& from) {
         auto msg = plain_message;
         msg[2] = "From: Someone <someone@" + from + ">";
-        return datalines(h.message(S1, msg).output, S1);
+        return datalines(h.message_stuffed(S1, msg).output, S1);
     };
     auto l2 = lines_for("lists.two.example");
     CHECK(l2.at(0).find("d=two.example; s=s2;") != std::string::npos);
@@ -583,7 +524,7 @@ TEST_CASE("engine: limits pass oversized input through without a verdict or a se
         h.handshake();
         auto msg = plain_message;
         msg.push_back(std::string(300, 'x'));
-        auto a = h.message(S1, msg);
+        auto a = h.message_stuffed(S1, msg);
         auto lines = datalines(output_of(a), S1);
         lines.pop_back();
         REQUIRE(lines.size() > msg.size());
@@ -594,7 +535,7 @@ TEST_CASE("engine: limits pass oversized input through without a verdict or a se
         CHECK(stored_message(lines).find("ARC-Seal") == std::string::npos);
         CHECK(a.logs.at(0).find("verify=skipped") != std::string::npos);
         CHECK(a.logs.at(0).find("max-message-bytes") != std::string::npos);
-        CHECK(h.feed(h.commit(S1)).output.find("|proceed") != std::string::npos);
+        CHECK(h.feed(h.commit_line(S1)).output.find("|proceed") != std::string::npos);
     }
     SECTION("header count") {
         filter::EngineOptions o;
@@ -603,7 +544,7 @@ TEST_CASE("engine: limits pass oversized input through without a verdict or a se
         h.handshake();
         auto msg = plain_message;
         msg.insert(msg.begin() + 2, 10, "X-Flood: 1");
-        auto a = h.message(S1, msg);
+        auto a = h.message_stuffed(S1, msg);
         auto lines = datalines(output_of(a), S1);
         CHECK(lines.at(0).rfind("Authentication-Results:", 0) == 0);
         CHECK(lines.at(0).find("arc=none") != std::string::npos); // no chain claimed
@@ -627,7 +568,7 @@ TEST_CASE("engine: values too long for a header line are left out and logged",
         sig.back() += ";";
     }
     msg.insert(msg.begin() + 2, sig.begin(), sig.end());
-    auto a = h.message(S1, msg);
+    auto a = h.message_stuffed(S1, msg);
     h.settle(a);
     auto lines = datalines(a.output, S1);
     REQUIRE(lines.size() > msg.size());
@@ -645,16 +586,16 @@ TEST_CASE("engine: reconfigure applies to new messages, not to ones in flight", 
     // A message already arriving keeps the configuration it started under.
     Actions started;
     for (std::size_t i = 0; i < 4; ++i)
-        h.engine.on_line(h.data(S2, plain_message[i]), now, started);
+        h.engine.on_line(h.data_line(S2, plain_message[i]), now, started);
     filter::EngineOptions v;
     v.policy.mode = filter::Mode::verify;
     v.auth.dkim = v.auth.dmarc = false;
     h.engine.reconfigure(v);
     CHECK(h.engine.authserv_id() == "mx.example.test");
-    auto lines = datalines(h.message(S1, plain_message).output, S1);
+    auto lines = datalines(h.message_stuffed(S1, plain_message).output, S1);
     CHECK(lines.at(0).rfind("Authentication-Results:", 0) == 0);
     std::vector<std::string> rest(plain_message.begin() + 4, plain_message.end());
-    auto in_flight = datalines(h.message(S2, rest).output, S2);
+    auto in_flight = datalines(h.message_stuffed(S2, rest).output, S2);
     CHECK(in_flight.at(0).rfind("ARC-Seal: i=1;", 0) == 0); // still sealed, as it began
 }
 
@@ -662,7 +603,7 @@ TEST_CASE("engine: reconfigure applies to new messages, not to ones in flight", 
 
 namespace {
 
-using DnsTable = std::map<std::pair<dns::RecordType, std::string>, dns::Answer>;
+using DnsTable = tests::EngineDriver::Zone;
 
 /// A session as smtpd reports it before DATA.
 void spf_session(Harness& h,
@@ -671,32 +612,19 @@ void spf_session(Harness& h,
                  const std::string& mail_from,
                  const std::string& helo = "client.example.org",
                  const std::string& auth = "") {
-    h.feed(h.report(s, "link-connect|client.example.org|pass|" + src + "|127.0.0.1:25"));
-    h.feed(h.report(s, "link-identify|EHLO|" + helo));
+    h.feed(h.report_line(s, "link-connect|client.example.org|pass|" + src + "|127.0.0.1:25"));
+    h.feed(h.report_line(s, "link-identify|EHLO|" + helo));
     if (!auth.empty())
-        h.feed(h.report(s, "link-auth|" + auth + "|pass"));
-    h.feed(h.report(s, "tx-begin|35163a36"));
-    h.feed(h.report(s, "tx-mail|35163a36|ok|" + mail_from));
-    h.feed(h.report(s, "tx-rcpt|35163a36|ok|arctest@example.test"));
+        h.feed(h.report_line(s, "link-auth|" + auth + "|pass"));
+    h.feed(h.report_line(s, "tx-begin|35163a36"));
+    h.feed(h.report_line(s, "tx-mail|35163a36|ok|" + mail_from));
+    h.feed(h.report_line(s, "tx-rcpt|35163a36|ok|arctest@example.test"));
 }
 
 /// Answers every query in `a` (and those the answers lead to) from `table` (NXDOMAIN when
 /// absent), collecting the results into `a`. Returns how many queries were answered.
 std::size_t answer_all(Harness& h, Actions& a, const DnsTable& table) {
-    std::size_t i = 0;
-    for (; i < a.queries.size(); ++i) {
-        const auto& q = a.queries[i];
-        auto it = table.find({q.type, q.name});
-        Actions next;
-        h.engine.on_answer(
-            q.id, it != table.end() ? it->second : dns::Answer::failed(dns::Status::nxdomain, "NX"),
-            next);
-        output_of(a) += output_of(next);
-        a.queries.insert(a.queries.end(), next.queries.begin(), next.queries.end());
-        a.logs.insert(a.logs.end(), next.logs.begin(), next.logs.end());
-        a.deadlines.insert(a.deadlines.end(), next.deadlines.begin(), next.deadlines.end());
-    }
-    return i;
+    return h.settle(a, tests::EngineDriver::from_zone(table, "NX"));
 }
 
 /// The unfolded value of our Authentication-Results in the stored lines.
@@ -716,7 +644,7 @@ TEST_CASE("engine spf: pass is written after arc= in the A-R and in the AAR", "[
     Harness h;
     h.handshake();
     spf_session(h, S1, "192.0.2.7:59658", "sender@example.org");
-    auto a = h.message(S1, plain_message);
+    auto a = h.message_stuffed(S1, plain_message);
     REQUIRE(has_query(a, dns::RecordType::txt, "example.org"));
     CHECK(a.deadlines.size() == 1);
     CHECK(datalines(output_of(a), S1).empty()); // held until SPF is in
@@ -736,7 +664,7 @@ TEST_CASE("engine spf: pass is written after arc= in the A-R and in the AAR", "[
     REQUIRE(a.logs.size() == 1);
     CHECK(a.logs[0].find(" spf=pass spf_identity=mailfrom spf_domain=example.org") !=
           std::string::npos);
-    CHECK(h.feed(h.commit(S1)).output.find("|proceed") != std::string::npos);
+    CHECK(h.feed(h.commit_line(S1)).output.find("|proceed") != std::string::npos);
     CHECK(h.engine.pending_queries() == 0);
 }
 
@@ -756,14 +684,14 @@ TEST_CASE("engine spf: fail, softfail, neutral, none and permerror are recorded 
         Harness h;
         h.handshake();
         spf_session(h, S1, "192.0.2.7:59658", "sender@example.org");
-        auto a = h.message(S1, plain_message);
+        auto a = h.message_stuffed(S1, plain_message);
         answer_all(h, a, row.record.empty() ? DnsTable{} : spf_table(row.record));
         auto lines = datalines(output_of(a), S1);
         std::string ar = our_ar(lines);
         INFO(row.record << " -> " << ar);
         CHECK(ar.find(row.want) != std::string::npos);
         CHECK(aar_of(lines).find(row.want) != std::string::npos);
-        CHECK(h.feed(h.commit(S1)).output.find("|proceed") != std::string::npos);
+        CHECK(h.feed(h.commit_line(S1)).output.find("|proceed") != std::string::npos);
     }
 }
 
@@ -774,14 +702,14 @@ TEST_CASE("engine spf: a temperror defers by default, or is recorded", "[engine]
         Harness h;
         h.handshake();
         spf_session(h, S1, "192.0.2.7:59658", "sender@example.org");
-        auto a = h.message(S1, plain_message);
+        auto a = h.message_stuffed(S1, plain_message);
         answer_all(h, a, servfail);
         auto lines = datalines(output_of(a), S1);
         lines.pop_back();
         CHECK(lines == plain_message); // released unchanged
         CHECK(a.logs.at(0).find("spf=temperror") != std::string::npos);
         CHECK(a.logs.at(0).find("action=defer") != std::string::npos);
-        CHECK(h.feed(h.commit(S1)).output ==
+        CHECK(h.feed(h.commit_line(S1)).output ==
               "filter-result|" + S1 + "|" + COMMIT + "|reject|451 4.7.0 try again later\n");
     }
     SECTION("temperror = record: spf=temperror with a reason, accepted and sealed") {
@@ -790,13 +718,13 @@ TEST_CASE("engine spf: a temperror defers by default, or is recorded", "[engine]
         Harness h(o);
         h.handshake();
         spf_session(h, S1, "192.0.2.7:59658", "sender@example.org");
-        auto a = h.message(S1, plain_message);
+        auto a = h.message_stuffed(S1, plain_message);
         answer_all(h, a, servfail);
         auto lines = datalines(output_of(a), S1);
         CHECK(lines.at(0).rfind("ARC-Seal: i=1;", 0) == 0);
         CHECK(our_ar(lines).find("spf=temperror reason=") != std::string::npos);
         CHECK(aar_of(lines).find("spf=temperror") != std::string::npos);
-        CHECK(h.feed(h.commit(S1)).output.find("|proceed") != std::string::npos);
+        CHECK(h.feed(h.commit_line(S1)).output.find("|proceed") != std::string::npos);
     }
 }
 
@@ -807,7 +735,7 @@ TEST_CASE("engine spf: missing answers at the deadline are a temperror", "[engin
         Harness h(o);
         h.handshake();
         spf_session(h, S1, "192.0.2.7:59658", "sender@example.org");
-        auto a = h.message(S1, plain_message);
+        auto a = h.message_stuffed(S1, plain_message);
         REQUIRE(a.queries.size() == 1);
         REQUIRE(a.deadlines.size() == 1);
         CHECK(datalines(output_of(a), S1).empty());
@@ -821,7 +749,7 @@ TEST_CASE("engine spf: missing answers at the deadline are a temperror", "[engin
         h.engine.on_answer(a.queries[0].id, dns::Answer::found({"v=spf1 +all"}), c);
         CHECK(output_of(c).empty());
         CHECK(c.queries.empty());
-        return std::make_pair(datalines(output_of(b), S1), h.feed(h.commit(S1)).output);
+        return std::make_pair(datalines(output_of(b), S1), h.feed(h.commit_line(S1)).output);
     };
     auto [deferred, reply] = run(filter::TempErrorAction::defer);
     CHECK(reply.find("|reject|451 ") != std::string::npos);
@@ -838,7 +766,7 @@ TEST_CASE("engine spf: local, unix-socket and authenticated clients get no SPF r
         Harness h;
         h.handshake();
         spf_session(h, S1, src, "sender@example.org", "client.example.org", auth);
-        auto a = h.message(S1, plain_message);
+        auto a = h.message_stuffed(S1, plain_message);
         CHECK(a.queries.empty());
         auto lines = datalines(output_of(a), S1);
         CHECK(!lines.empty()); // complete at once
@@ -856,7 +784,7 @@ TEST_CASE("engine spf: local, unix-socket and authenticated clients get no SPF r
     Harness h(off);
     h.handshake();
     spf_session(h, S1, "192.0.2.7:59658", "sender@example.org");
-    auto a = h.message(S1, plain_message);
+    auto a = h.message_stuffed(S1, plain_message);
     CHECK(a.queries.empty());
     CHECK(our_ar(datalines(output_of(a), S1)).find("spf=") == std::string::npos);
 }
@@ -865,7 +793,7 @@ TEST_CASE("engine spf: the null reverse-path checks the HELO identity", "[engine
     Harness h;
     h.handshake();
     spf_session(h, S1, "[2001:db8::7]:59658", "", "relay.example.net");
-    auto a = h.message(S1, plain_message);
+    auto a = h.message_stuffed(S1, plain_message);
     REQUIRE(has_query(a, dns::RecordType::txt, "relay.example.net"));
     DnsTable t{{{dns::RecordType::txt, "relay.example.net"}, dns::Answer::found({"v=spf1 a -all"})},
                {{dns::RecordType::aaaa, "relay.example.net"}, dns::Answer::found({"2001:db8::7"})}};
@@ -881,7 +809,7 @@ TEST_CASE("engine spf: interleaved sessions, answers in reverse order, mixed wit
     Harness h;
     h.handshake();
     // S2 carries an ARC chain (one key lookup) and SPF; S1 only SPF.
-    auto first = h.message("0000000000000001", plain_message);
+    auto first = h.message_stuffed("0000000000000001", plain_message);
     auto chained = datalines(output_of(first), "0000000000000001");
     chained.pop_back();
     spf_session(h, S1, "192.0.2.7:1", "one@a.example");
@@ -889,12 +817,12 @@ TEST_CASE("engine spf: interleaved sessions, answers in reverse order, mixed wit
     Actions all;
     for (std::size_t i = 0; i < std::max(plain_message.size(), chained.size()); ++i) {
         if (i < plain_message.size())
-            h.engine.on_line(h.data(S1, plain_message[i]), now, all);
+            h.engine.on_line(h.data_line(S1, plain_message[i]), now, all);
         if (i < chained.size())
-            h.engine.on_line(h.data(S2, chained[i]), now, all);
+            h.engine.on_line(h.data_line(S2, chained[i]), now, all);
     }
-    h.engine.on_line(h.data(S1, "."), now, all);
-    h.engine.on_line(h.data(S2, "."), now, all);
+    h.engine.on_line(h.data_line(S1, "."), now, all);
+    h.engine.on_line(h.data_line(S2, "."), now, all);
     REQUIRE(all.queries.size() == 3);
     CHECK(has_query(all, dns::RecordType::txt, "a.example"));
     CHECK(has_query(all, dns::RecordType::txt, "b.example"));
@@ -927,12 +855,12 @@ TEST_CASE("engine spf: a message too large for us drops its SPF lookups", "[engi
     auto msg = plain_message;
     msg.push_back(std::string(300, 'x'));
     Actions first; // the data starts: the SPF lookup goes out
-    h.engine.on_line(h.data(S1, msg[0]), now, first);
+    h.engine.on_line(h.data_line(S1, msg[0]), now, first);
     REQUIRE(first.queries.size() == 1);
     Actions a;
     for (std::size_t i = 1; i < msg.size(); ++i)
-        h.engine.on_line(h.data(S1, msg[i]), now, a);
-    h.engine.on_line(h.data(S1, "."), now, a);
+        h.engine.on_line(h.data_line(S1, msg[i]), now, a);
+    h.engine.on_line(h.data_line(S1, "."), now, a);
     CHECK(a.cancels == std::vector<filter::QueryId>{first.queries[0].id});
     auto lines = datalines(output_of(first) + output_of(a), S1);
     lines.pop_back();
@@ -954,7 +882,7 @@ TEST_CASE("engine: a lookup started and dropped in one batch is withdrawn, not c
     spf_session(h, S1, "192.0.2.7:59658", "sender@example.org");
     auto msg = plain_message;
     msg.push_back(std::string(300, 'x'));
-    auto a = h.message(S1, msg);
+    auto a = h.message_stuffed(S1, msg);
     CHECK(a.queries.empty());
     CHECK(a.cancels.empty());
     CHECK(h.engine.pending_queries() == 0);
@@ -966,12 +894,12 @@ TEST_CASE("engine spf: key lookups after a passed deadline get a deadline of the
     o.auth.temperror = filter::TempErrorAction::record;
     Harness h(o);
     h.handshake();
-    auto first = h.message("0000000000000001", plain_message);
+    auto first = h.message_stuffed("0000000000000001", plain_message);
     auto chained = datalines(output_of(first), "0000000000000001");
     chained.pop_back();
     spf_session(h, S1, "192.0.2.7:59658", "sender@example.org");
     Actions a;
-    h.engine.on_line(h.data(S1, chained[0]), now, a); // data starts: the SPF lookup
+    h.engine.on_line(h.data_line(S1, chained[0]), now, a); // data starts: the SPF lookup
     REQUIRE(a.queries.size() == 1);
     REQUIRE(a.deadlines.size() == 1);
     Actions late;
@@ -979,8 +907,8 @@ TEST_CASE("engine spf: key lookups after a passed deadline get a deadline of the
     CHECK(late.cancels.size() == 1);
     Actions rest;
     for (std::size_t i = 1; i < chained.size(); ++i)
-        h.engine.on_line(h.data(S1, chained[i]), now, rest);
-    h.engine.on_line(h.data(S1, "."), now, rest);
+        h.engine.on_line(h.data_line(S1, chained[i]), now, rest);
+    h.engine.on_line(h.data_line(S1, "."), now, rest);
     REQUIRE(rest.queries.size() == 1); // the ARC key, asked at the end of the header block
     CHECK(rest.deadlines.size() == 1);
     CHECK(datalines(output_of(rest), S1).empty());
@@ -1022,7 +950,7 @@ TEST_CASE("engine 0.6: a client line longer than smtpd 6.8 reads back is echoed 
     Harness h;
     h.handshake();
     for (std::size_t n : {2000u, 65000u, 65534u}) {
-        auto a = h.message(S1, with_long_line(n));
+        auto a = h.message_stuffed(S1, with_long_line(n));
         INFO("line of " << n);
         CHECK(longest_output_line(output_of(a)) <= filter::legacy_output_line);
         auto lines = datalines(output_of(a), S1);
@@ -1031,7 +959,7 @@ TEST_CASE("engine 0.6: a client line longer than smtpd 6.8 reads back is echoed 
         CHECK(lines.at(lines.size() - 2) == "after the long line");
         CHECK(lines.back() == ".");
         CHECK(stored_message(lines).find("ARC-Seal:") == std::string::npos); // never sealed
-        CHECK(h.feed(h.commit(S1)).output.find("|proceed") != std::string::npos);
+        CHECK(h.feed(h.commit_line(S1)).output.find("|proceed") != std::string::npos);
     }
 }
 
@@ -1041,28 +969,28 @@ TEST_CASE("engine 0.7: a line that cannot be echoed safely refuses the message a
     h.version = "0.7";
     h.handshake();
     SECTION("over the limit: only the final dot goes back, commit gets 550") {
-        auto a = h.message(S1, with_long_line(65000));
+        auto a = h.message_stuffed(S1, with_long_line(65000));
         CHECK(longest_output_line(output_of(a)) <= filter::output_line);
         CHECK(datalines(output_of(a), S1) == std::vector<std::string>{"."});
         REQUIRE(a.logs.size() == 1);
         CHECK(a.logs[0].find("action=reject") != std::string::npos);
         CHECK(a.logs[0].find("longer than a data-line") != std::string::npos);
-        CHECK(h.feed(h.commit(S1)).output ==
+        CHECK(h.feed(h.commit_line(S1)).output ==
               "filter-result|" + S1 + "|" + COMMIT + "|reject|550 5.6.0 " +
                   "Message refused: a line is too long to pass through the ARC filter\n");
         // The session goes on: the next message is handled normally.
-        auto b = h.message(S1, plain_message);
+        auto b = h.message_stuffed(S1, plain_message);
         h.settle(b);
         CHECK(datalines(output_of(b), S1).size() > plain_message.size() + 1);
-        CHECK(h.feed(h.commit(S1)).output.find("|proceed") != std::string::npos);
+        CHECK(h.feed(h.commit_line(S1)).output.find("|proceed") != std::string::npos);
     }
     SECTION("a long line that fits passes intact (7.4+ keeps it)") {
-        auto a = h.message(S1, with_long_line(60000));
+        auto a = h.message_stuffed(S1, with_long_line(60000));
         h.settle(a);
         auto lines = datalines(output_of(a), S1);
         REQUIRE(lines.size() >= 3);
         CHECK(lines.at(lines.size() - 3) == std::string(60000, 'L'));
-        CHECK(h.feed(h.commit(S1)).output.find("|proceed") != std::string::npos);
+        CHECK(h.feed(h.commit_line(S1)).output.find("|proceed") != std::string::npos);
     }
 }
 
@@ -1077,9 +1005,9 @@ TEST_CASE("engine: the replay streams in bounded chunks, in order with other out
     msg.insert(msg.end(), 200000, "");
     Actions a;
     for (const auto& l : msg)
-        h.engine.on_line(h.data(S1, l), now, a);
-    h.engine.on_line(h.data(S1, "."), now, a);
-    h.engine.on_line(h.data(S2, "From: x@example.org"), now, a); // another session's line
+        h.engine.on_line(h.data_line(S1, l), now, a);
+    h.engine.on_line(h.data_line(S1, "."), now, a);
+    h.engine.on_line(h.data_line(S2, "From: x@example.org"), now, a); // another session's line
     REQUIRE(a.replays.size() == 1);
     CHECK(a.output.size() < 1024); // the message is not in the actions' buffer
     CHECK(a.replays[0].replay->size_hint() > 200000 * 50);
@@ -1103,7 +1031,7 @@ TEST_CASE("engine: the replay streams in bounded chunks, in order with other out
     REQUIRE(lines.size() == msg.size() + 2); // our A-R, the message, "."
     CHECK(lines.back() == ".");
     CHECK(std::vector<std::string>(lines.begin() + 1, lines.end() - 1) == msg);
-    CHECK(h.feed(h.commit(S1)).output.find("|proceed") != std::string::npos);
+    CHECK(h.feed(h.commit_line(S1)).output.find("|proceed") != std::string::npos);
 }
 
 TEST_CASE("engine: a failure while completing or replaying one message defers it alone",
@@ -1122,13 +1050,13 @@ TEST_CASE("engine: a failure while completing or replaying one message defers it
             };
             Harness h(o);
             h.handshake();
-            auto a = h.message(S1, plain_message);
+            auto a = h.message_stuffed(S1, plain_message);
             h.settle(a);
             auto lines = datalines(output_of(a), S1);
             REQUIRE(!lines.empty());
             CHECK(lines.back() == "."); // the message ends, so smtpd asks for the commit
             CHECK(std::count(lines.begin(), lines.end(), ".") == 1);
-            CHECK(h.feed(h.commit(S1)).output ==
+            CHECK(h.feed(h.commit_line(S1)).output ==
                   "filter-result|" + S1 + "|" + COMMIT + "|reject|451 4.7.0 try again later\n");
             bool logged = false;
             for (const auto& l : a.logs)
@@ -1136,11 +1064,11 @@ TEST_CASE("engine: a failure while completing or replaying one message defers it
                                     l.find("action=defer") != std::string::npos);
             CHECK(logged);
             // The next message, in another session, is handled as usual.
-            auto b = h.message(S2, plain_message);
+            auto b = h.message_stuffed(S2, plain_message);
             h.settle(b);
             auto l2 = datalines(output_of(b), S2);
             CHECK(stored_message(l2).find("ARC-Seal: i=1;") != std::string::npos);
-            CHECK(h.feed(h.commit(S2)).output.find("|proceed") != std::string::npos);
+            CHECK(h.feed(h.commit_line(S2)).output.find("|proceed") != std::string::npos);
             CHECK(h.engine.sessions() == 2);
         }
     }
@@ -1157,7 +1085,7 @@ TEST_CASE("engine: a forged Authentication-Results is removed from an oversized 
     msg.insert(msg.begin() + 2, "Authentication-Results: mx.example.test; arc=pass");
     msg.insert(msg.begin() + 3, "\tspf=pass smtp.mailfrom=ceo@example.org");
     msg.insert(msg.end(), 100, std::string(100, 'b'));
-    auto a = h.message(S1, msg);
+    auto a = h.message_stuffed(S1, msg);
     auto lines = datalines(output_of(a), S1);
     std::string stored = stored_message(lines);
     CHECK(stored.find("arc=pass") == std::string::npos);
@@ -1177,7 +1105,7 @@ TEST_CASE("engine: past max-header-bytes, Authentication-Results are still taken
     msg.insert(msg.begin() + 2, 40, "X-Filler: " + std::string(90, 'f')); // ~4 KiB
     msg.insert(msg.begin() + 42, "Authentication-Results: mx.example.test; arc=pass");
     msg.insert(msg.begin() + 43, "\tdkim=pass header.d=bank.example");
-    auto a = h.message(S1, msg);
+    auto a = h.message_stuffed(S1, msg);
     h.settle(a);
     auto lines = datalines(output_of(a), S1);
     std::string stored = stored_message(lines);
@@ -1193,15 +1121,15 @@ TEST_CASE("engine: data after an end of data still waiting for DNS ends that mes
     // was never answered.
     Harness h;
     h.handshake();
-    auto first = h.message(S1, plain_message);
-    h.feed(h.commit(S1));
+    auto first = h.message_stuffed(S1, plain_message);
+    h.feed(h.commit_line(S1));
     auto chained = datalines(output_of(first), S1);
     chained.pop_back();
-    auto a = h.message(S2, chained); // waits for its key
+    auto a = h.message_stuffed(S2, chained); // waits for its key
     REQUIRE(a.queries.size() == 1);
-    auto b = h.message(S2, plain_message); // the next message, out of step
+    auto b = h.message_stuffed(S2, plain_message); // the next message, out of step
     h.settle(b);
     auto lines = datalines(output_of(b), S2);
     CHECK(std::count(lines.begin(), lines.end(), ".") == 2);
-    CHECK(h.feed(h.commit(S2)).output.find("|reject|451 ") == std::string::npos); // the second
+    CHECK(h.feed(h.commit_line(S2)).output.find("|reject|451 ") == std::string::npos); // the second
 }

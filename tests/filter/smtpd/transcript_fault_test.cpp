@@ -15,6 +15,7 @@
 #include "filter/smtpd/engine.hpp"
 #include "tests/catch.hpp"
 #include "tests/filter/test_keys.hpp"
+#include "tests/support/engine_driver.hpp"
 
 #include <algorithm>
 #include <deque>
@@ -36,9 +37,9 @@ using filter::Engine;
 
 namespace {
 
-constexpr std::uint64_t now = 1795918548;
-const std::string TOK = "e43f4b5e888d8c53";
-const std::string COMMIT = "e43f4b628180a9ae";
+constexpr std::uint64_t now = tests::engine_now;
+const std::string& TOK = tests::engine_token;
+const std::string& COMMIT = tests::engine_commit;
 const std::string TEMPFAIL = "451 4.7.0 try again later";
 
 // ---- the DNS of the test: keys, SPF and DMARC records -------------------------------------
@@ -54,7 +55,7 @@ struct Signer {
     std::string record() const { return tests::key_record(key->key); }
 };
 
-using Zone = std::map<std::pair<dns::RecordType, std::string>, dns::Answer>;
+using Zone = tests::EngineDriver::Zone;
 
 struct World {
     Signer a{"a.example"}, b{"b.example"}, c{"c.example"};
@@ -74,10 +75,7 @@ struct World {
             dns::Answer::found({"v=DMARC1; p=none"});
     }
     dns::Answer lookup(dns::RecordType t, const std::string& name) const {
-        auto it = zone.find({t, name});
-        if (it != zone.end())
-            return it->second;
-        return dns::Answer::failed(dns::Status::nxdomain, "NXDOMAIN");
+        return tests::EngineDriver::lookup(zone, t, name);
     }
 };
 
@@ -144,35 +142,12 @@ std::vector<std::string> sealed(const std::vector<std::string>& lines, const Sig
     o.policy.default_domain = s.domain;
     o.authserv_id = "mx." + s.domain;
     o.auth.spf = o.auth.dkim = o.auth.dmarc = false;
-    Engine e(o);
-    Actions a;
-    for (const char* l : {"config|smtpd-version|6.8.0p2", "config|subsystem|smtp-in",
-                          "config|admd|mx.example.test", "config|ready"})
-        e.on_line(l, now, a);
+    tests::EngineDriver d(o, tests::handshake_lines("6.8.0p2", "", false));
     const std::string sid = "00000000000000aa";
-    for (const auto& l : lines)
-        e.on_line("filter|0.6|1.0|smtp-in|data-line|" + sid + "|" + TOK + "|" +
-                      (!l.empty() && l[0] == '.' ? "." + l : l),
-                  now, a);
-    e.on_line("filter|0.6|1.0|smtp-in|data-line|" + sid + "|" + TOK + "|.", now, a);
-    for (std::size_t i = 0; i < a.queries.size(); ++i) {
-        Actions n;
-        e.on_answer(a.queries[i].id, world().lookup(a.queries[i].type, a.queries[i].name), n);
-        e.expand_replays(n);
-        a.output += n.output;
-        a.queries.insert(a.queries.end(), n.queries.begin(), n.queries.end());
-    }
-    e.expand_replays(a);
+    auto a = d.message(sid, lines);
+    d.settle(a, [](const tests::EngineDriver::Query& q) { return world().lookup(q.type, q.name); });
     std::vector<std::string> out;
-    const std::string prefix = "filter-dataline|" + sid + "|" + TOK + "|";
-    std::size_t pos = 0;
-    while (pos < a.output.size()) {
-        auto nl = a.output.find('\n', pos);
-        std::string l = a.output.substr(pos, nl - pos);
-        pos = nl + 1;
-        if (l.rfind(prefix, 0) != 0)
-            continue;
-        l = l.substr(prefix.size());
+    for (const auto& l : tests::datalines_of(a.output, sid)) {
         if (l == ".")
             break;
         out.push_back(!l.empty() && l[0] == '.' ? l.substr(1) : l);
@@ -415,14 +390,6 @@ dns::Answer faulty(Fault f, dns::RecordType t) {
     }
 }
 
-struct Query {
-    filter::QueryId id;
-    dns::RecordType type;
-    std::string name;
-    std::string session;
-    std::size_t index; ///< 0-based, in the order the engine asked
-};
-
 /// What one run produced, per session: the output in order ("D:<data-line>", "R:<result>").
 struct Run {
     std::map<std::string, std::vector<std::string>> out;
@@ -433,19 +400,33 @@ struct Run {
     bool deadline_fired = false;
 };
 
+/// The shared engine driver (tests/support/engine_driver.hpp) running a transcript: the network
+/// answers from the zone, query k with the fault.
 class Driver {
   public:
-    Driver(const Transcript& t, std::size_t k, Fault f) : t_(t), k_(k), fault_(f), engine_(opts()) {
-        Actions a;
-        engine_.on_line("config|smtpd-version|" +
-                            std::string(t.version == "0.6" ? "6.8.0p2" : "7.6.0p1"),
-                        now, a);
-        if (t.version != "0.6")
-            engine_.on_line("config|protocol|" + t.version, now, a);
-        for (const char* l : {"config|smtp-session-timeout|300", "config|subsystem|smtp-in",
-                              "config|admd|mx.example.test", "config|ready"})
-            engine_.on_line(l, now, a);
-        take(a, "");
+    using Query = tests::EngineDriver::Query;
+
+    Driver(const Transcript& t, std::size_t k, Fault f)
+        : t_(t), k_(k), fault_(f),
+          d_(opts(),
+             tests::handshake_lines(t.version == "0.6" ? "6.8.0p2" : "7.6.0p1",
+                                    t.version == "0.6" ? "" : t.version)) {
+        d_.version = t.version;
+        d_.on_query = [this](const Query& q) {
+            if (q.index == k_ && fault_ == Fault::deadline) {
+                run_.faulted_name = std::string(dns::to_string(q.type)) + " " + q.name;
+                held_ = q.id;
+                held_session_ = q.session;
+            }
+        };
+        d_.on_actions = [this](const Actions& a) {
+            for (auto id : a.cancels)
+                if (held_ && *held_ == id) {
+                    held_.reset(); // withdrawn with its message: nothing left to fault
+                    run_.faulted_name.reset();
+                }
+        };
+        sync();
     }
 
     static filter::EngineOptions opts() {
@@ -459,7 +440,7 @@ class Driver {
     Run run() {
         for (const auto& e : t_.events) {
             if (e.kind == Event::line) {
-                feed(e.text, sid_of(e.text));
+                feed(e.text);
                 continue;
             }
             // smtpd sends the commit only after our "." (notes §0): resolve DNS until then.
@@ -470,112 +451,78 @@ class Driver {
                     break;
                 }
             std::size_t n_before = results(e.session);
-            feed("filter|" + t_.version + "|1795918548.600000|smtp-in|commit|" + e.session + "|" +
-                     COMMIT + "|",
-                 e.session);
+            feed(d_.commit_line(e.session));
             bool ok = results(e.session) == n_before + 1 && last_result(e.session) == "proceed";
             if (ok) {
-                feed(report(t_.version, e.session, "tx-commit", e.msgid + "|2665"), e.session);
+                feed(report(t_.version, e.session, "tx-commit", e.msgid + "|2665"));
             } else {
-                feed(report(t_.version, e.session, "tx-rollback", e.msgid), e.session);
+                feed(report(t_.version, e.session, "tx-rollback", e.msgid));
             }
-            feed(report(t_.version, e.session, "tx-reset", e.msgid), e.session);
+            feed(report(t_.version, e.session, "tx-reset", e.msgid));
         }
         // Answers (or deadlines) still due after the last disconnect change nothing.
         while (step()) {
         }
-        run_.queries = next_index_;
+        run_.queries = d_.queries.size();
+        run_.logs = d_.logs;
+        run_.problems.insert(run_.problems.end(), d_.problems.begin(), d_.problems.end());
         return std::move(run_);
     }
 
-    const Engine& engine() const { return engine_; }
+    const Engine& engine() const { return d_.engine; }
 
   private:
-    static std::string sid_of(const std::string& line) {
-        // report|v|ts|smtp-in|event|SESSION... and filter|v|ts|smtp-in|phase|SESSION|...
-        std::size_t pos = 0;
-        for (int i = 0; i < 5 && pos != std::string::npos; ++i)
-            pos = line.find('|', pos) + 1;
-        return line.substr(pos, 16);
-    }
-
-    void feed(const std::string& line, const std::string& session) {
-        Actions a;
-        engine_.on_line(line, now, a);
-        take(a, session);
+    void feed(const std::string& line) {
+        d_.feed(line);
+        sync();
     }
 
     /// One step of the network: the oldest outstanding query is answered (query k with the
     /// fault), or, when only the held query is left, its message's deadline fires.
     bool step() {
-        for (auto it = outstanding_.begin(); it != outstanding_.end(); ++it) {
-            if (held_ && *held_ == it->id)
+        for (const auto& [id, name] : d_.outstanding) {
+            if (held_ && *held_ == id)
                 continue;
-            Query q = *it;
-            outstanding_.erase(it);
+            const Query q = d_.queries.at(id);
             dns::Answer ans = world().lookup(q.type, q.name);
             if (q.index == k_ && fault_ != Fault::none) {
                 run_.faulted_name = std::string(dns::to_string(q.type)) + " " + q.name;
                 ans = faulty(fault_, q.type);
             }
-            Actions a;
-            engine_.on_answer(q.id, ans, a);
-            take(a, q.session);
+            d_.answer(q.id, ans);
+            sync();
             return true;
         }
         if (held_) {
             // RFC 8617 §5.2 / RFC 7208 §2.6.6: a missing answer at the deadline is temporary.
             auto session = held_session_;
             held_.reset();
-            auto ids = deadlines_[session];
-            deadlines_.erase(session);
             run_.deadline_fired = true;
-            for (auto id : ids) {
-                Actions a;
-                engine_.on_deadline(id, a);
-                take(a, session);
+            const std::size_t asked = d_.deadlines.size(); // not those the firing asks
+            for (std::size_t i = 0; i < asked; ++i) {
+                auto id = d_.deadlines[i];
+                if (d_.deadline_session[id] == session && fired_.insert(i).second) {
+                    d_.deadline(id);
+                    sync();
+                }
             }
             return true;
         }
         return false;
     }
 
-    void take(Actions& a, const std::string& session) {
-        for (auto id : a.cancels) {
-            auto it = std::find_if(outstanding_.begin(), outstanding_.end(),
-                                   [&](const Query& q) { return q.id == id; });
-            if (it == outstanding_.end())
-                run_.problems.push_back("cancel of a query not outstanding: " + std::to_string(id));
-            else
-                outstanding_.erase(it);
-            if (held_ && *held_ == id) {
-                held_.reset(); // withdrawn with its message: nothing left to fault
-                run_.faulted_name.reset();
-            }
-        }
-        for (const auto& q : a.queries) {
-            Query x{q.id, q.type, q.name, session, next_index_++};
-            if (x.index == k_ && fault_ == Fault::deadline) {
-                run_.faulted_name = std::string(dns::to_string(q.type)) + " " + q.name;
-                held_ = q.id;
-                held_session_ = session;
-            }
-            outstanding_.push_back(x);
-        }
-        for (const auto& d : a.deadlines)
-            deadlines_[session].push_back(d.message);
-        for (auto& l : a.logs)
-            run_.logs.push_back(std::move(l));
-        engine_.expand_replays(a);
-        std::size_t pos = 0;
-        while (pos < a.output.size()) {
-            auto nl = a.output.find('\n', pos);
+    /// Sorts the driver's new output into run_.out per session, noting lines smtpd would refuse.
+    void sync() {
+        const std::string& out = d_.output;
+        while (parsed_ < out.size()) {
+            auto nl = out.find('\n', parsed_);
             if (nl == std::string::npos) {
                 run_.problems.push_back("unterminated output line");
+                parsed_ = out.size();
                 break;
             }
-            std::string l = a.output.substr(pos, nl - pos);
-            pos = nl + 1;
+            std::string l = out.substr(parsed_, nl - parsed_);
+            parsed_ = nl + 1;
             if (l.rfind("register|", 0) == 0)
                 continue;
             const std::string dl = "filter-dataline|", fr = "filter-result|";
@@ -627,13 +574,12 @@ class Driver {
     const Transcript& t_;
     std::size_t k_;
     Fault fault_;
-    Engine engine_;
     Run run_;
-    std::deque<Query> outstanding_;
+    tests::EngineDriver d_;
     std::optional<filter::QueryId> held_;
     std::string held_session_;
-    std::map<std::string, std::vector<filter::MessageId>> deadlines_;
-    std::size_t next_index_ = 0;
+    std::set<std::size_t> fired_; ///< indices in d_.deadlines that fired
+    std::size_t parsed_ = 0;
 };
 
 /// What each message of a session became: its data-lines (un-stuffed, "." excluded) and its

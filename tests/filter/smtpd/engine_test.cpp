@@ -17,7 +17,6 @@ namespace {
 
 const std::string S1 = "63df94b518cddfac";
 const std::string S2 = "63df94cb4d35e174";
-const std::string& TOK = tests::engine_token;
 const std::string& COMMIT = tests::engine_commit;
 constexpr std::uint64_t now = tests::engine_now;
 

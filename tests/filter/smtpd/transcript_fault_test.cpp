@@ -37,7 +37,6 @@ using filter::Engine;
 
 namespace {
 
-constexpr std::uint64_t now = tests::engine_now;
 const std::string& TOK = tests::engine_token;
 const std::string& COMMIT = tests::engine_commit;
 const std::string TEMPFAIL = "451 4.7.0 try again later";

@@ -14,9 +14,11 @@ namespace arcf::filter {
 /// One signing key as written: [seal] domain/selector/key, or one [[seal.keys]] table.
 struct KeyEntry {
     std::string domain, selector, file, algorithm;
-    std::string where;           ///< "file:line: seal" or "file:line: seal.keys" (the table)
-    std::string file_where;      ///< where `key` was set
-    std::string algorithm_where; ///< where `algorithm` was set
+    KeyState state = KeyState::active; ///< the one-key form of [seal] is always active
+    std::string where;                 ///< "file:line: seal" or "file:line: seal.keys" (the table)
+    std::string file_where;            ///< where `key` was set
+    std::string algorithm_where;       ///< where `algorithm` was set
+    std::string state_where;           ///< where `state` was set; empty: not set
 };
 
 struct ConfigBuilder {

@@ -195,22 +195,73 @@ std::shared_ptr<const arc::SealKey> load_key(const Config& c, const KeyEntry& k)
 }
 
 void add_key(Config& c, const KeyEntry& entry) {
+    c.seal_keys.push_back(ConfiguredKey{load_key(c, entry), entry.file, entry.state});
+}
+
+/// "selector s1 at f.toml:3, selector s2 at f.toml:8"
+std::string key_list(const std::vector<const KeyEntry*>& entries) {
+    std::string out;
+    for (const KeyEntry* e : entries) {
+        auto colon = e->where.rfind(": "); // "file:line: seal.keys" -> "file:line"
+        out += std::string(out.empty() ? "" : ", ") + "selector " + e->selector + " at " +
+               e->where.substr(0, colon);
+    }
+    return out;
+}
+
+/// Rotation (README "Rotating keys"): a domain may have several keys, the one that seals
+/// ("active") and others whose records stay or go up in DNS ("published"). Exactly one active
+/// key per signing domain, so the key that seals never depends on the order of the file; and
+/// one key per DNS name, since a selector names one record (RFC 6376 §3.6.2.1).
+void choose_active_keys(Config& c, const std::vector<const KeyEntry*>& entries) {
     auto& p = c.engine.policy;
-    auto k = load_key(c, entry);
-    if (p.keys.count(k->domain) != 0)
-        throw ConfigError{entry.where + ": a second key for " + k->domain};
-    p.keys[k->domain] = k;
-    c.key_files[k->domain] = entry.file;
-    // RFC 8617 §5.1 seals with any DKIM algorithm, but few ARC verifiers (and none of the
-    // large mailbox providers) accept ed25519-sha256 (RFC 8463): one key per domain, so this
-    // domain's seals would go unverified there.
-    if (k->key.type() == mail::KeyType::ed25519)
-        c.warnings.push_back(entry.file_where + ": " + k->domain +
-                             " seals with an Ed25519 key: few ARC verifiers accept "
-                             "ed25519-sha256 seals; seal with RSA-2048 (filter-arc keygen "
-                             "--type rsa)");
-    if (p.default_domain.empty())
-        p.default_domain = k->domain;
+    std::map<std::string, std::vector<std::size_t>> by_domain; // indices into c.seal_keys
+    for (std::size_t i = 0; i < c.seal_keys.size(); ++i) {
+        const auto& k = *c.seal_keys[i].key;
+        for (std::size_t j : by_domain[k.domain])
+            if (text::to_lower(c.seal_keys[j].key->selector) == text::to_lower(k.selector))
+                throw ConfigError{entries[i]->where + ": a second key for " + k.selector +
+                                  "._domainkey." + k.domain + " (the first is at " +
+                                  entries[j]->where + "); a selector names one DNS record"};
+        by_domain[k.domain].push_back(i);
+    }
+    // In file order of each domain's first key, so the errors name the first domain at fault.
+    for (std::size_t i = 0; i < c.seal_keys.size(); ++i) {
+        const std::string& domain = c.seal_keys[i].key->domain;
+        const auto& all = by_domain[domain];
+        if (all.front() != i)
+            continue;
+        std::vector<const KeyEntry*> active, published;
+        for (std::size_t j : all)
+            (c.seal_keys[j].state == KeyState::active ? active : published).push_back(entries[j]);
+        if (active.size() > 1)
+            throw ConfigError{active[1]->where + ": " + std::to_string(active.size()) +
+                              " active keys for " + domain + " (" + key_list(active) +
+                              "); exactly one key per domain seals: set state = "
+                              "\"published\" on all but one"};
+        if (active.empty())
+            throw ConfigError{published.front()->where + ": no active key for " + domain + " (" +
+                              key_list(published) +
+                              ", all state = \"published\"); set "
+                              "state = \"active\" on the key that seals"};
+        for (std::size_t j : all) {
+            const ConfiguredKey& k = c.seal_keys[j];
+            if (k.state != KeyState::active)
+                continue;
+            p.keys[domain] = k.key;
+            // RFC 8617 §5.1 seals with any DKIM algorithm, but few ARC verifiers (and none of
+            // the large mailbox providers) accept ed25519-sha256 (RFC 8463): one active key per
+            // domain, so this domain's seals would go unverified there. A published Ed25519
+            // key seals nothing and draws no warning.
+            if (k.key->key.type() == mail::KeyType::ed25519)
+                c.warnings.push_back(entries[j]->file_where + ": " + domain +
+                                     " seals with an Ed25519 key: few ARC verifiers accept "
+                                     "ed25519-sha256 seals; seal with RSA-2048 (filter-arc "
+                                     "keygen --type rsa)");
+        }
+    }
+    if (p.default_domain.empty() && !c.seal_keys.empty())
+        p.default_domain = c.seal_keys.front().key->domain;
 }
 
 void load_seal(ConfigBuilder& b, const toml::table& s) {
@@ -234,14 +285,19 @@ void load_seal(ConfigBuilder& b, const toml::table& s) {
         }
     }
     KeyEntry& one = b.seal_key;
+    std::vector<const KeyEntry*> entries; // parallel to c.seal_keys
     if (!one.domain.empty() || !one.selector.empty() || !one.file.empty()) {
         if (one.domain.empty() || one.selector.empty() || one.file.empty())
             throw ConfigError{where(c, s, "seal") + ": domain, selector and key go together"};
         one.where = where(c, s, "seal");
         add_key(c, one);
+        entries.push_back(&one);
     }
-    for (const auto& k : b.keys)
+    for (const auto& k : b.keys) {
         add_key(c, k);
+        entries.push_back(&k);
+    }
+    choose_active_keys(c, entries);
     auto& p = c.engine.policy;
     if (p.keys.empty())
         throw ConfigError{where(c, s, "seal") +
@@ -343,9 +399,20 @@ Config load_config(const std::string& path) {
 
 std::vector<std::shared_ptr<const arc::SealKey>> all_seal_keys(const Config& c) {
     std::vector<std::shared_ptr<const arc::SealKey>> out;
-    for (const auto& [d, k] : c.engine.policy.keys)
-        out.push_back(k);
+    for (const auto& k : c.seal_keys)
+        out.push_back(k.key);
     return out;
+}
+
+const ConfiguredKey* configured_key(const Config& c, const arc::SealKey* key) {
+    for (const auto& k : c.seal_keys)
+        if (k.key.get() == key)
+            return &k;
+    return nullptr;
+}
+
+std::string_view to_string(KeyState s) {
+    return s == KeyState::active ? "active" : "published";
 }
 
 } // namespace arcf::filter

@@ -7,14 +7,35 @@
 #include "filter/smtpd/engine.hpp"
 
 #include <map>
+#include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace arcf::filter {
+
+/// What a configured key is for ([[seal.keys]] state). Rotation keeps two keys of one domain
+/// in the configuration: the one that seals, and the next or previous one whose DNS record
+/// `testkey` checks (README "Rotating keys").
+enum class KeyState {
+    active,    ///< seals; exactly one per signing domain
+    published, ///< never seals; its record is (or goes) in DNS: the next key, or the old one
+};
+std::string_view to_string(KeyState s);
+
+/// One signing key as configured.
+struct ConfiguredKey {
+    std::shared_ptr<const arc::SealKey> key;
+    std::string file; ///< the PEM file it was read from
+    KeyState state = KeyState::active;
+};
 
 struct Config {
     std::string file;
     EngineOptions engine;
-    std::map<std::string, std::string> key_files; ///< signing domain -> key file
+    /// Every key, active and published, in file order ([seal]'s one-key form first). The
+    /// active ones are also engine.policy.keys, the only keys the pipeline seals with.
+    std::vector<ConfiguredKey> seal_keys;
     std::string trusted_sealers_file;
     bool allow_readable_keys = false; ///< seal.allow-readable-keys
     /// Valid but doubtful choices, "file:line: setting: why" (check-config prints them).
@@ -31,8 +52,10 @@ struct ConfigError {
 Config load_config(const std::string& path);
 /// The built-in defaults (no file): verify only, system resolver, smtpd's admd as authserv-id.
 Config default_config();
-/// Every signing key of the configuration.
+/// Every key of the configuration, active and published, in file order.
 std::vector<std::shared_ptr<const arc::SealKey>> all_seal_keys(const Config& c);
+/// The configuration entry of `key` (one of all_seal_keys()), or null.
+const ConfiguredKey* configured_key(const Config& c, const arc::SealKey* key);
 
 enum class PrintStyle {
     annotated, ///< with comments: the file, key sizes, the number of trusted sealers

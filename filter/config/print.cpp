@@ -41,7 +41,7 @@ std::string print_config(const Config& c, PrintStyle style) {
     for (auto table : tables()) {
         if (table == "seal.keys")
             continue; // inside [seal]
-        if (table == "seal" && c.engine.policy.keys.empty()) {
+        if (table == "seal" && c.seal_keys.empty()) {
             if (notes)
                 out += "# [seal] absent: verify only\n";
             continue;
@@ -53,9 +53,10 @@ std::string print_config(const Config& c, PrintStyle style) {
             continue;
         // TOML 1.0 §Array of Tables: every key below [[seal.keys]] belongs to that key, so the
         // [seal] settings above come first.
-        for (const auto& [domain, key] : c.engine.policy.keys) {
+        // Every key in file order, active and published (the state is one of its settings).
+        for (const auto& k : c.seal_keys) {
             out += "[[seal.keys]]\n";
-            settings_of(out, c, "seal.keys", key.get(), notes);
+            settings_of(out, c, "seal.keys", k.key.get(), notes);
         }
     }
     return out;

@@ -153,7 +153,7 @@ const Setting table[] = {
          b.seal_key.file = v.text;
          b.seal_key.file_where = b.where;
      }, nullptr},
-    {"seal", "keys", Kind::key_tables, "[[seal.keys]] tables", "one table per signing domain: domain, selector, key, algorithm",
+    {"seal", "keys", Kind::key_tables, "[[seal.keys]] tables", "one table per key: domain, selector, key, algorithm, state",
      0, 0, {}, nullptr, nullptr},
     {"seal", "when", Kind::choice, "all|trusted|recipient-domains", "which messages get an ARC set",
      0, 0, {},
@@ -223,8 +223,8 @@ const Setting table[] = {
          current_key(b).file_where = b.where;
      },
      [](C c, K k) {
-         auto f = c.key_files.find(k->domain);
-         return toml_string(f == c.key_files.end() ? "" : f->second);
+         const ConfiguredKey* ck = configured_key(c, k);
+         return toml_string(ck == nullptr ? "" : ck->file);
      }},
     {"seal.keys", "algorithm", Kind::choice, "rsa-sha256|ed25519-sha256", "checked against the key file; default: the key's own",
      0, 0, {},
@@ -233,6 +233,16 @@ const Setting table[] = {
          current_key(b).algorithm_where = b.where;
      },
      [](C, K k) { return toml_string(arc::to_string(k->key.algorithm())); }},
+    {"seal.keys", "state", Kind::choice, "active|published", "active: this domain's sealing key (exactly one per domain); published: never seals, testkey checks its record (rotation)",
+     0, 0, {},
+     [](ConfigBuilder& b, V v) {
+         current_key(b).state = v.text == "published" ? KeyState::published : KeyState::active;
+         current_key(b).state_where = b.where;
+     },
+     [](C c, K k) {
+         const ConfiguredKey* ck = configured_key(c, k);
+         return toml_string(to_string(ck == nullptr ? KeyState::active : ck->state));
+     }},
     // ---- [dns] ----
     {"dns", "servers", Kind::string_list, "ip[:port], [ipv6]:port", "resolvers to ask; empty: /etc/resolv.conf",
      0, 0, {},

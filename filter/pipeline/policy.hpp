@@ -51,7 +51,9 @@ struct Policy {
     std::vector<Network> trusted_networks;
     bool trust_authenticated = true; ///< SMTP AUTH users count as trusted
     DomainSource domain_source = DomainSource::fixed;
-    std::map<std::string, std::shared_ptr<const arc::SealKey>> keys; ///< by signing domain
+    /// The sealing key of each signing domain: its one active key (filter-arc.toml(5)
+    /// [[seal.keys]] state); published keys are only checked by `testkey`, never seal.
+    std::map<std::string, std::shared_ptr<const arc::SealKey>> keys;
     std::string default_domain; ///< the key used when the source gives no configured domain
     std::set<std::string> trusted_sealers; ///< domains whose ARC results we would honour
 };

@@ -214,7 +214,7 @@ int run_testkey(std::vector<std::string> argv) {
                 verdict = "match";
             } else {
                 verdict =
-                    malformed ? "malformed: " + why : "mismatch: the published key is another key";
+                    malformed ? "malformed: " + why : "mismatch: DNS has another key at this name";
                 status = status == exit_ok ? 1 : status;
             }
             break;

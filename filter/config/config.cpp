@@ -198,14 +198,17 @@ void add_key(Config& c, const KeyEntry& entry) {
     c.seal_keys.push_back(ConfiguredKey{load_key(c, entry), entry.file, entry.state});
 }
 
+/// "file:line" of an entry's "file:line: seal.keys".
+std::string location(const KeyEntry& e) {
+    return e.where.substr(0, e.where.rfind(": "));
+}
+
 /// "selector s1 at f.toml:3, selector s2 at f.toml:8"
 std::string key_list(const std::vector<const KeyEntry*>& entries) {
     std::string out;
-    for (const KeyEntry* e : entries) {
-        auto colon = e->where.rfind(": "); // "file:line: seal.keys" -> "file:line"
+    for (const KeyEntry* e : entries)
         out += std::string(out.empty() ? "" : ", ") + "selector " + e->selector + " at " +
-               e->where.substr(0, colon);
-    }
+               location(*e);
     return out;
 }
 
@@ -222,7 +225,7 @@ void choose_active_keys(Config& c, const std::vector<const KeyEntry*>& entries) 
             if (text::to_lower(c.seal_keys[j].key->selector) == text::to_lower(k.selector))
                 throw ConfigError{entries[i]->where + ": a second key for " + k.selector +
                                   "._domainkey." + k.domain + " (the first is at " +
-                                  entries[j]->where + "); a selector names one DNS record"};
+                                  location(*entries[j]) + "); a selector names one DNS record"};
         by_domain[k.domain].push_back(i);
     }
     // In file order of each domain's first key, so the errors name the first domain at fault.

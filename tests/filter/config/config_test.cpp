@@ -262,3 +262,129 @@ TEST_CASE("an Ed25519 sealing key draws a warning, an RSA one none (issue 20)") 
                                             rsa + "\"\n"))
               .warnings.empty());
 }
+
+namespace {
+
+/// A [[seal.keys]] table; `state` empty: not written.
+std::string key_table(const std::string& domain,
+                      const std::string& selector,
+                      const std::string& file,
+                      const std::string& state = "") {
+    return "[[seal.keys]]\ndomain = \"" + domain + "\"\nselector = \"" + selector + "\"\nkey = \"" +
+           file + "\"\n" + (state.empty() ? "" : "state = \"" + state + "\"\n");
+}
+
+} // namespace
+
+TEST_CASE("rotation: one active and published keys per domain (issue 20)") {
+    TempDir d;
+    std::string rsa = d.write("rsa.key", arcf::tests::keys::rsa2048_pkcs8);
+    std::string next = d.write("next.key", arcf::tests::keys::rsa1024_pkcs8);
+    std::string ed = d.write("ed.key", arcf::tests::keys::ed25519_pkcs8);
+
+    SECTION("the active key seals; the published one is configured but never seals") {
+        Config c = load_config(
+            d.write("c.toml", "[seal]\n" + key_table("a.example", "old", rsa, "published") +
+                                  key_table("a.example", "new", next, "active") +
+                                  key_table("b.example", "s", rsa)));
+        REQUIRE(c.engine.policy.keys.size() == 2);
+        CHECK(c.engine.policy.keys.at("a.example")->selector == "new");
+        CHECK(c.engine.policy.keys.at("b.example")->selector == "s");
+        CHECK(c.engine.policy.default_domain == "a.example");
+        // choose_key (the pipeline's choice) only sees the active keys.
+        Envelope env;
+        auto k = choose_key(c.engine.policy, env, "");
+        REQUIRE(k != nullptr);
+        CHECK(k->selector == "new");
+        // Every key, in file order, with its state.
+        auto all = all_seal_keys(c);
+        REQUIRE(all.size() == 3);
+        CHECK(all[0]->selector == "old");
+        CHECK(configured_key(c, all[0].get())->state == KeyState::published);
+        CHECK(configured_key(c, all[0].get())->file == rsa);
+        CHECK(configured_key(c, all[1].get())->state == KeyState::active);
+        CHECK(configured_key(c, all[2].get())->state == KeyState::active);
+    }
+    SECTION("switching: the other key becomes active by editing the file") {
+        Config c = load_config(
+            d.write("c.toml", "[seal]\n" + key_table("a.example", "old", rsa, "active") +
+                                  key_table("a.example", "new", next, "published")));
+        CHECK(c.engine.policy.keys.at("a.example")->selector == "old");
+        Config after = load_config(
+            d.write("c.toml", "[seal]\n" + key_table("a.example", "old", rsa, "published") +
+                                  key_table("a.example", "new", next, "active")));
+        CHECK(after.engine.policy.keys.at("a.example")->selector == "new");
+    }
+    SECTION("the one-key form of [seal] is active; a published next key may join it") {
+        Config c = load_config(
+            d.write("c.toml", "[seal]\ndomain = \"a.example\"\nselector = \"old\"\nkey = \"" + rsa +
+                                  "\"\n" + key_table("a.example", "new", next, "published")));
+        CHECK(c.engine.policy.keys.at("a.example")->selector == "old");
+        CHECK(all_seal_keys(c).size() == 2);
+    }
+    SECTION("two active keys for one domain: an error naming the domain and both keys") {
+        std::string e =
+            load_error(d.write("c.toml", "[seal]\n" + key_table("b.example", "s", rsa) +
+                                             key_table("a.example", "old", rsa) +
+                                             key_table("a.example", "new", next, "active")));
+        CHECK_THAT(e, Contains("c.toml:10: seal.keys: 2 active keys for a.example (selector old "
+                               "at "));
+        CHECK_THAT(e, Contains("c.toml:6, selector new at "));
+        CHECK_THAT(e, Contains("c.toml:10); exactly one key per domain seals: set state = "
+                               "\"published\" on all but one"));
+        // Today's files (one key per domain, no state) stay valid; the same domain twice
+        // without states is the two-active case.
+        CHECK_THAT(
+            load_error(d.write("d.toml", "[seal]\ndomain = \"a.example\"\nselector = "
+                                         "\"x\"\nkey = \"" +
+                                             rsa + "\"\n" + key_table("a.example", "y", next))),
+            Contains("2 active keys for a.example"));
+    }
+    SECTION("no active key for a domain: an error naming the domain and its keys") {
+        std::string e = load_error(
+            d.write("c.toml", "[seal]\n" + key_table("a.example", "old", rsa, "published") +
+                                  key_table("a.example", "new", next, "published")));
+        CHECK_THAT(e, Contains("c.toml:2: seal.keys: no active key for a.example (selector old "
+                               "at "));
+        CHECK_THAT(e, Contains("selector new at "));
+        CHECK_THAT(e, Contains("set state = \"active\" on the key that seals"));
+    }
+    SECTION("the same selector twice for a domain is one DNS record: an error") {
+        CHECK_THAT(
+            load_error(d.write("c.toml", "[seal]\n" + key_table("a.example", "s", rsa) +
+                                             key_table("A.example", "S", next, "published"))),
+            Contains(
+                "c.toml:6: seal.keys: a second key for S._domainkey.a.example (the first is at "));
+    }
+    SECTION("state is active or published") {
+        CHECK_THAT(
+            load_error(d.write("c.toml", "[seal]\n" + key_table("a.example", "s", rsa, "next"))),
+            Contains("seal.keys.state: must be one of \"active\", \"published\""));
+    }
+    SECTION("a published Ed25519 key draws no warning; an active one does") {
+        CHECK(load_config(d.write("c.toml", "[seal]\n" + key_table("a.example", "s", rsa) +
+                                                key_table("a.example", "e", ed, "published")))
+                  .warnings.empty());
+        CHECK(load_config(d.write("d.toml", "[seal]\n" +
+                                                key_table("a.example", "s", rsa, "published") +
+                                                key_table("a.example", "e", ed)))
+                  .warnings.size() == 1);
+    }
+    SECTION("check-config --print keeps every key and its state") {
+        std::string text = "[seal]\n" + key_table("a.example", "old", rsa, "published") +
+                           key_table("a.example", "new", next) + key_table("b.example", "s", ed);
+        require_round_trip(d, text);
+        Config c = load_config(d.write("c.toml", text));
+        std::string out = print_config(c);
+        CHECK_THAT(out, Contains("[[seal.keys]]\ndomain = \"a.example\"\nselector = \"old\"\nkey "
+                                 "= \"" +
+                                 rsa + "\"\nalgorithm = \"rsa-sha256\"\nstate = \"published\"\n"));
+        CHECK_THAT(out, Contains("selector = \"new\"\nkey = \"" + next +
+                                 "\"\nalgorithm = \"rsa-sha256\"\nstate = \"active\"\n"));
+        Config again = load_config(d.write("again.toml", out));
+        auto all = all_seal_keys(again);
+        REQUIRE(all.size() == 3);
+        CHECK(configured_key(again, all[0].get())->state == KeyState::published);
+        CHECK(again.engine.policy.keys.at("a.example")->selector == "new");
+    }
+}

@@ -81,6 +81,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
               "invalid tempfail reply accepted", c.engine.tempfail_reply);
         for (const auto& k : filter::all_seal_keys(c))
             check(k != nullptr && text::is_domain_name(k->domain), "bad key loaded");
+        // Rotation: the pipeline's keys are exactly the active ones, one per domain.
+        std::size_t active = 0;
+        for (const auto& k : c.seal_keys) {
+            if (k.state != filter::KeyState::active)
+                continue;
+            ++active;
+            auto it = c.engine.policy.keys.find(k.key->domain);
+            check(it != c.engine.policy.keys.end() && it->second == k.key,
+                  "an active key does not seal", k.key->domain);
+        }
+        check(active == c.engine.policy.keys.size(), "a domain without one active key");
         // check-config --print round-trips: load(print(load(x))) == load(x).
         static const int fd2 = ::memfd_create("filter-arc-fuzz-printed", 0);
         std::string printed = filter::print_config(c);

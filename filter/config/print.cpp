@@ -10,6 +10,11 @@ namespace arcf::filter {
 
 namespace {
 
+bool is_active(const Config& c, const arc::SealKey* key) {
+    const ConfiguredKey* k = configured_key(c, key);
+    return k == nullptr || k->state == KeyState::active;
+}
+
 void settings_of(std::string& out,
                  const Config& c,
                  std::string_view table,
@@ -27,6 +32,9 @@ void settings_of(std::string& out,
             out += "  # empty: /etc/resolv.conf";
         if (notes && key != nullptr && s.key == "algorithm")
             out += "  # " + std::to_string(key->key.bits()) + " bits";
+        if (notes && key != nullptr && s.key == "state")
+            out += is_active(c, key) ? "  # seals " + key->domain
+                                     : "  # does not seal; testkey checks its record";
         out += "\n";
     }
 }

@@ -11,9 +11,12 @@ Usage: test_key_rotation.py /path/to/filter-arc
 import base64
 import os
 import re
+import select
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 BIN = sys.argv[1]
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
@@ -208,10 +211,76 @@ def check_rotation(d):
           f"no active key: exit 78 naming the domain ({err!r})")
 
 
+def check_switch_by_reload(d):
+    """The filter in smtpd mode over pipes: the switch is an edit of the file and a SIGHUP."""
+    old, new = os.path.join(d, "arc1.key"), os.path.join(d, "arc2.key")
+    cfg = os.path.join(d, "running.toml")
+    # No sender authentication and no chain on the message: no DNS is asked.
+    head = ('mode = "seal"\n[authentication]\nspf = false\ndkim = false\ndmarc = false\n'
+            '[seal]\n')
+
+    def tables(states):
+        return "".join(f'[[seal.keys]]\ndomain = "{DOMAIN}"\nselector = "{sel}"\nkey = "{key}"\n'
+                       f'state = "{st}"\n' for sel, key, st in states)
+
+    write(cfg, head + tables([("arc1", old, "active"), ("arc2", new, "published")]), 0o644)
+    errlog = open(os.path.join(d, "filter.log"), "w+")
+    p = subprocess.Popen([BIN, "-c", cfg], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=errlog)
+    try:
+        def send(line):
+            p.stdin.write((line + "\n").encode())
+            p.stdin.flush()
+
+        def read_until(want, timeout=10):
+            buf, end = b"", time.time() + timeout
+            while time.time() < end and want not in buf:
+                if select.select([p.stdout], [], [], 0.2)[0]:
+                    chunk = os.read(p.stdout.fileno(), 65536)
+                    if not chunk:
+                        break
+                    buf += chunk
+            return buf.decode()
+
+        def seal_selector(session):
+            for line in ["From: a@rot.example", "Subject: t", "", "body"]:
+                send(f"filter|0.6|1.0|smtp-in|data-line|{session}|e43f4b5e888d8c53|{line}")
+            send(f"filter|0.6|1.0|smtp-in|data-line|{session}|e43f4b5e888d8c53|.")
+            out = read_until(f"{session}|e43f4b5e888d8c53|.\n".encode())
+            m = re.search(r"ARC-Seal:.*?\bs=([a-z0-9-]+);", out)
+            return m.group(1) if m else None
+
+        for line in ["config|smtpd-version|6.8.0p2", "config|admd|vm", "config|ready"]:
+            send(line)
+        check("register|ready" in read_until(b"register|ready\n"), "smtpd mode: handshake")
+        check(seal_selector("0000000000000001") == "arc1", "smtpd mode: the active arc1 seals")
+        write(cfg, head + tables([("arc1", old, "published"), ("arc2", new, "active")]), 0o644)
+        p.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        check(seal_selector("0000000000000002") == "arc2",
+              "smtpd mode: after the switch and SIGHUP, arc2 seals")
+        # A switch that leaves two active keys is refused; the running keys stay.
+        write(cfg, head + tables([("arc1", old, "active"), ("arc2", new, "active")]), 0o644)
+        p.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        check(seal_selector("0000000000000003") == "arc2",
+              "smtpd mode: a reload with two active keys is refused, arc2 goes on sealing")
+        errlog.seek(0)
+        check("2 active keys for rot.example" in errlog.read(),
+              "smtpd mode: the refused reload is logged with the reason")
+        p.stdin.close()
+        p.wait(timeout=10)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
 def main():
     with tempfile.TemporaryDirectory() as d:
         check_record_matches(d)
         check_rotation(d)
+        check_switch_by_reload(d)
     return check.summary()
 
 

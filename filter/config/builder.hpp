@@ -18,7 +18,6 @@ struct KeyEntry {
     std::string where;                 ///< "file:line: seal" or "file:line: seal.keys" (the table)
     std::string file_where;            ///< where `key` was set
     std::string algorithm_where;       ///< where `algorithm` was set
-    std::string state_where;           ///< where `state` was set; empty: not set
 };
 
 struct ConfigBuilder {

@@ -235,10 +235,7 @@ const Setting table[] = {
      [](C, K k) { return toml_string(arc::to_string(k->key.algorithm())); }},
     {"seal.keys", "state", Kind::choice, "active|published", "active: this domain's sealing key (exactly one per domain); published: never seals, testkey checks its record (rotation)",
      0, 0, {},
-     [](ConfigBuilder& b, V v) {
-         current_key(b).state = v.text == "published" ? KeyState::published : KeyState::active;
-         current_key(b).state_where = b.where;
-     },
+     [](ConfigBuilder& b, V v) { current_key(b).state = v.text == "published" ? KeyState::published : KeyState::active; },
      [](C c, K k) {
          const ConfiguredKey* ck = configured_key(c, k);
          return toml_string(to_string(ck == nullptr ? KeyState::active : ck->state));

@@ -191,12 +191,50 @@ def syslog_mode(d, key):
     check(f.stderr_lines() == [], "nothing on stderr with destination = syslog")
 
 
+EXIM_PROBE = r"""
+import socket, subprocess, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+s.settimeout(5)
+p = subprocess.run([sys.argv[1], "exim", "-c", sys.argv[2]], capture_output=True,
+                   input=b"From: a@example.org\nSubject: x\n\nbody\n")
+print(p.returncode, s.recv(8192).decode())
+"""
+
+
+def exim_mode(d):
+    """The Exim mode logs through syslog(3), which writes to /dev/log: in a private mount
+    namespace with a tmpfs on /dev, /dev/log is our socket (root only; skipped otherwise)."""
+    cfg = os.path.join(d, "exim.toml")
+    with open(cfg, "w") as f:
+        f.write(NO_AUTH + '[log]\nfacility = "local2"\ntag = "arc-exim"\n')
+    probe = os.path.join(d, "probe.py")
+    with open(probe, "w") as f:
+        f.write(EXIM_PROBE)
+    try:
+        r = subprocess.run(["unshare", "--mount", "sh", "-c",
+                            f'mount -t tmpfs none /dev && exec "{sys.executable}" "{probe}" '
+                            f'"{BIN}" "{cfg}"'], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        print(f"skip the Exim check: {e}")
+        return
+    if r.returncode != 0 and "mount" in r.stderr:
+        print("skip the Exim check (no private mount namespace): " + r.stderr.strip())
+        return
+    print("  " + r.stdout.strip())
+    # local2 (18) * 8 + info (6) = 150.
+    check(re.match(r"0 <150>\w{3} [ \d]\d \d\d:\d\d:\d\d arc-exim\[\d+\]: mode=exim .* "
+                   r"action=deliver$", r.stdout.strip()) is not None,
+          "Exim mode: syslog(3) with [log] facility and tag (local2.info, arc-exim)")
+
+
 def main():
     with tempfile.TemporaryDirectory() as d:
         key = keygen(d, "a.example", "s1")
         stderr_mode(d, key)
         protocol_07(d)
         syslog_mode(d, key)
+        exim_mode(d)
     return check.summary()
 
 

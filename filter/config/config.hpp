@@ -4,6 +4,7 @@
 #pragma once
 
 #include "dns/options.hpp"
+#include "filter/config/log_options.hpp"
 #include "filter/smtpd/engine.hpp"
 
 #include <map>
@@ -41,6 +42,7 @@ struct Config {
     /// Valid but doubtful choices, "file:line: setting: why" (check-config prints them).
     std::vector<std::string> warnings;
     dns::ResolverOptions resolver;
+    LogOptions log;
 };
 
 /// Thrown only at startup or reload: the message names the file, line and setting.

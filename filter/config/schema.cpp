@@ -319,11 +319,47 @@ const Setting table[] = {
          b.config.engine.tempfail_reply = v.text;
      },
      [](C c, K) { return toml_string(c.engine.tempfail_reply); }},
+    // ---- [log] ----
+    {"log", "destination", Kind::choice, "stderr|syslog", "smtpd mode: stderr (smtpd records it at mail.err) or syslog datagrams with a priority per line",
+     0, 0, {},
+     [](ConfigBuilder& b, V v) {
+         b.config.log.destination = v.text == "syslog" ? LogOptions::Destination::syslog
+                                                       : LogOptions::Destination::stderr_stream;
+     },
+     [](C c, K) { return toml_string(to_string(c.log.destination)); }},
+    {"log", "facility", Kind::choice, "mail|daemon|user|local0|local1|local2|local3|local4|local5|local6|local7", "syslog facility (destination = \"syslog\" and the Exim mode)",
+     0, 0, {},
+     [](ConfigBuilder& b, V v) { b.config.log.facility = facility_code(v.text).value_or(2); },
+     [](C c, K) { return toml_string(facility_name(c.log.facility)); }},
+    {"log", "tag", Kind::string, "1 to 32 of A-Z a-z 0-9 . _ -", "syslog tag (program name) of our lines",
+     0, 0, {},
+     [](ConfigBuilder& b, V v) {
+         bool ok = !v.text.empty() && v.text.size() <= 32; // RFC 3164 §4.1.3: TAG at most 32
+         for (char ch : v.text)
+             ok = ok && (text::is_alpha(ch) || text::is_digit(ch) || ch == '.' || ch == '_' || ch == '-');
+         if (!ok)
+             throw InvalidValue{"must be 1 to 32 characters of A-Z a-z 0-9 . _ -"};
+         b.config.log.tag = v.text;
+     },
+     [](C c, K) { return toml_string(c.log.tag); }},
+    {"log", "syslog-socket", Kind::string, "an absolute path", "the local syslog socket (a datagram socket) for destination = \"syslog\"",
+     0, 0, {},
+     [](ConfigBuilder& b, V v) {
+         // sockaddr_un's sun_path holds 108 bytes with its NUL on Linux.
+         if (v.text.empty() || v.text[0] != '/' || v.text.size() > 107)
+             throw InvalidValue{"must be an absolute path of at most 107 bytes"};
+         b.config.log.socket = v.text;
+     },
+     [](C c, K) { return toml_string(c.log.socket); }},
+    {"log", "syslog-format", Kind::choice, "rfc3164|rfc5424", "the datagram's format: RFC 3164 (as syslog(3) writes it) or RFC 5424",
+     0, 0, {},
+     [](ConfigBuilder& b, V v) { b.config.log.rfc5424 = v.text == "rfc5424"; },
+     [](C c, K) { return toml_string(c.log.rfc5424 ? "rfc5424" : "rfc3164"); }},
 };
 // clang-format on
 
-constexpr std::array<std::string_view, 7> table_names = {
-    "", "authentication", "seal", "seal.keys", "dns", "limits", "smtpd"};
+constexpr std::array<std::string_view, 8> table_names = {
+    "", "authentication", "seal", "seal.keys", "dns", "limits", "smtpd", "log"};
 
 } // namespace
 

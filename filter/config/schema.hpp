@@ -68,7 +68,7 @@ struct Setting {
 /// Every setting, grouped by table in the order of tables().
 std::span<const Setting> schema();
 /// The tables, in file order: "" (top level), "authentication", "seal", "seal.keys", "dns",
-/// "limits", "smtpd".
+/// "limits", "smtpd", "log".
 std::span<const std::string_view> tables();
 const Setting* find_setting(std::string_view table, std::string_view key);
 /// The table of the settings named `key` other than `table` (for the "it belongs to another

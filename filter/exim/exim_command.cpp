@@ -41,6 +41,15 @@ void log_to_syslog(int prio, const std::string& line) {
     syslog(prio, "%s", bound_log_line(line).c_str());
 }
 
+// [log] facility and tag, as the smtpd mode's direct syslog uses them (filter-arc.toml(5)).
+// Until the file is read (and when it cannot be) the defaults: mail, "filter-arc".
+void use_syslog_identity(const LogOptions& log) {
+    static std::string ident; // openlog(3) keeps the pointer
+    closelog();
+    ident = log.tag;
+    openlog(ident.c_str(), LOG_PID, static_cast<int>(log.facility) << 3); // LOG_MAKEPRI's shift
+}
+
 bool is_wsp(char c) {
     return c == ' ' || c == '\t';
 }
@@ -180,6 +189,7 @@ int run_exim(std::vector<std::string> argv) {
         }
         auto file = args.value("-c") ? args.value("-c") : args.value("--config");
         Config cfg = file ? load_config(*file) : default_config();
+        use_syslog_identity(cfg.log);
         const EngineOptions& eo = cfg.engine;
         const std::string authserv_id =
             eo.authserv_id.empty() ? default_authserv_id() : eo.authserv_id;

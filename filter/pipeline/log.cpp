@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: ISC
 #include "filter/pipeline/log.hpp"
 
+#include <algorithm>
+
 namespace arcf::filter {
 
 namespace {
@@ -90,6 +92,65 @@ std::string bound_log_line(std::string_view line, std::size_t limit) {
             out.push_back(line[i]);
     }
     return out;
+}
+
+std::string_view to_string(Severity s) {
+    switch (s) {
+    case Severity::err:
+        return "err";
+    case Severity::warning:
+        return "warning";
+    case Severity::notice:
+        return "notice";
+    case Severity::info:
+        return "info";
+    }
+    return "info";
+}
+
+std::string_view log_field(std::string_view line, std::string_view key) {
+    std::size_t i = 0;
+    while (i < line.size()) {
+        // One token: key=value, the value plain or quoted (a quote ends at an unescaped '"').
+        const std::size_t eq = line.find('=', i);
+        if (eq == std::string_view::npos)
+            return {};
+        const std::string_view k = line.substr(i, eq - i);
+        std::size_t v = eq + 1, end = v;
+        if (v < line.size() && line[v] == '"') {
+            end = v + 1;
+            while (end < line.size() && line[end] != '"')
+                end += line[end] == '\\' ? 2 : 1;
+            if (k == key)
+                return line.substr(v + 1, std::min(end, line.size()) - v - 1);
+            ++end;
+        } else {
+            end = line.find(' ', v);
+            if (end == std::string_view::npos)
+                end = line.size();
+            if (k == key)
+                return line.substr(v, end - v);
+        }
+        i = end < line.size() ? end + 1 : line.size();
+        while (i < line.size() && line[i] == ' ')
+            ++i;
+    }
+    return {};
+}
+
+Severity severity_of(std::string_view line) {
+    const std::string_view event = log_field(line, "event");
+    const std::string_view status = log_field(line, "status");
+    const std::string_view action = log_field(line, "action");
+    if (status == "failed" || status == "degraded" || !log_field(line, "error").empty() ||
+        event == "internal-error" || event == "replay-failed" || event == "spool-error" ||
+        event == "config-error")
+        return Severity::err;
+    if (action == "defer" || event == "protocol-error" || event == "log-dropped")
+        return Severity::warning;
+    if (action == "reject" || event == "start" || event == "reload" || event == "stop")
+        return Severity::notice;
+    return Severity::info;
 }
 
 LogLine& LogLine::add(std::string_view key, std::string_view value) {

@@ -29,6 +29,23 @@ std::string log_value(std::string_view v, std::size_t limit = max_log_value);
 /// safe and short comes back unchanged.
 std::string bound_log_line(std::string_view line, std::size_t limit = max_log_line);
 
+/// How much a line matters, by the syslog severities of RFC 5424 §6.2.1 (the numbers are
+/// theirs). Only the direct syslog writer and the Exim mode use it; smtpd records every line of
+/// our stderr at one priority of its own (mail.err, filter-arc(8) LOGS).
+enum class Severity { err = 3, warning = 4, notice = 5, info = 6 };
+std::string_view to_string(Severity s);
+
+/// The severity of one of our lines, from its own fields, so that every mode agrees:
+/// status=failed or status=degraded, error=, and the events internal-error, replay-failed,
+/// spool-error and config-error are err; action=defer, event=protocol-error and
+/// event=log-dropped are warning; action=reject and the events start, reload and stop are
+/// notice; everything else (action=deliver) is info.
+Severity severity_of(std::string_view line);
+
+/// The value of `key` in a line of ours ("" when absent; a quoted value without its quotes,
+/// escapes left as they are).
+std::string_view log_field(std::string_view line, std::string_view key);
+
 /// Builds one line: key=value pairs, values through log_value.
 class LogLine {
   public:

@@ -313,6 +313,11 @@ Outcome Message::finish(const Delivery& delivery) {
     o.log.emplace_back("seal", std::string(to_string(o.seal)));
     if (!o.seal_detail.empty())
         o.log.emplace_back("seal_detail", o.seal_detail);
+    // The key that sealed (or failed to): which d=/s= receivers will look up (RFC 8617 §4.1.3).
+    if (key && (o.seal == SealOutcome::sealed || o.seal == SealOutcome::seal_error)) {
+        o.log.emplace_back("seal_d", key->domain);
+        o.log.emplace_back("seal_s", key->selector);
+    }
     if (r.forged_removed > 0)
         o.log.emplace_back("forged_ar_removed", std::to_string(r.forged_removed));
     if (r.written.total() > 0) { // values too long for a header line (issue 15 class 2)
@@ -320,8 +325,11 @@ Outcome Message::finish(const Delivery& delivery) {
         o.log.emplace_back("omitted_results", std::to_string(r.written.results_omitted));
     }
     if (!o.chain.chain.empty()) {
+        // The ARC-Seal of the highest instance (RFC 8617 §4.2.1): the newest sealer, whose
+        // word the chain's verdict rests on, as it wrote d= and s=.
         const auto& newest = o.chain.chain.back();
-        o.log.emplace_back("newest_sealer", newest.seal_domain);
+        o.log.emplace_back("arc_d", newest.seal_domain);
+        o.log.emplace_back("arc_s", newest.seal_selector);
         if (s.policy.trusted_sealers.count(newest.seal_domain) != 0)
             o.log.emplace_back("trusted_sealer", "yes");
     }

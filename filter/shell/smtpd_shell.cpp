@@ -3,9 +3,11 @@
 #include "filter/shell/smtpd_shell.hpp"
 
 #include "dns/lookup.hpp"
+#include "filter/config/startup_line.hpp"
 #include "filter/pipeline/log.hpp"
 #include "filter/shell/log_writer.hpp"
 #include "filter/shell/resolver_set.hpp"
+#include "filter/shell/syslog_writer.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -57,6 +59,7 @@ class Shell {
           signals_(io_, SIGTERM, SIGINT), hup_(io_, SIGHUP), log_(2), log_fd_(io_) {
         if (log_.nonblocking())
             log_fd_.assign(::dup(2));
+        use_log_options(cfg);
         in_regular_ = is_regular(0);
         out_regular_ = is_regular(1);
         if (!in_regular_)
@@ -92,9 +95,40 @@ class Shell {
   private:
     // stderr is a socket smtpd relays to its log, one line per event. The line is bounded and
     // queued; a reader that does not keep up never blocks the loop (filter/shell/log_writer.hpp).
+    // With [log] destination = "syslog" the lines go there instead, a priority each
+    // (filter/shell/syslog_writer.hpp).
     void log_line(const std::string& line) {
+        if (syslog_) {
+            syslog_->write_line(line);
+            return;
+        }
         log_.write_line(line);
         wait_log_writable();
+    }
+
+    // [log] and the start-up line's summary of a configuration now in force. A syslog socket
+    // that cannot be reached is said once on stderr, which smtpd records whatever happens.
+    void use_log_options(const Config& c) {
+        start_summary_ = start_summary(c, path_);
+        syslog_.reset();
+        if (c.log.destination != LogOptions::Destination::syslog)
+            return;
+        syslog_ = std::make_unique<SyslogWriter>(
+            SyslogIdentity{c.log.facility, c.log.tag, c.log.rfc5424, {}, 0}, c.log.socket);
+        if (!syslog_->connected()) {
+            log_.write_line("event=log-error destination=syslog socket=" + log_value(c.log.socket) +
+                            " reason=" + quote_log(syslog_->last_error()) +
+                            " (retrying every second)");
+            wait_log_writable();
+        }
+    }
+
+    // event=start once smtpd's handshake is complete, and after every successful reload
+    // (filter/config/startup_line.hpp).
+    void log_start(std::string_view trigger) {
+        log_line(start_line(
+            StartFacts{FILTER_ARC_VERSION, trigger, engine_.protocol(), engine_.smtpd_version()},
+            start_summary_));
     }
 
     void wait_log_writable() {
@@ -142,7 +176,10 @@ class Shell {
                 resolver_options_ = next.resolver;
             }
             engine_.reconfigure(next.engine);
+            use_log_options(next);
             log_line("event=reload status=ok file=" + quote_log(path_));
+            if (engine_.ready())
+                log_start("reload");
         } catch (const ConfigError& e) {
             log_line("event=reload status=failed reason=" + quote_log(e.message) +
                      " kept=running-configuration");
@@ -238,6 +275,8 @@ class Shell {
     }
 
     void apply(Actions& acts) {
+        if (acts.handshake_done)
+            log_start("handshake");
         for (const auto& l : acts.logs)
             log_line(l);
         for (auto id : acts.cancels)
@@ -441,6 +480,8 @@ class Shell {
     std::size_t line_pos_ = 0;     ///< lines of line_buf_ before this were handed to the engine
     bool paused_ = false;          ///< complete lines wait in line_buf_ until the output drains
     LogWriter log_;                ///< stderr
+    std::unique_ptr<SyslogWriter> syslog_;  ///< [log] destination = "syslog": lines go there
+    std::string start_summary_;             ///< the configuration part of event=start
     asio::posix::stream_descriptor log_fd_; ///< a dup of stderr, to wait until it is writable
     bool log_waiting_ = false;
 };

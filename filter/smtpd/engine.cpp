@@ -65,6 +65,34 @@ std::shared_ptr<const EngineOptions> checked(EngineOptions o) {
 }
 } // namespace
 
+// Only smtpd 7.6 and later name their protocol in the handshake (config|protocol); for older
+// releases the start-up line derives it from the release (shared notes §1). Informational: the
+// codec reads each line's own version field.
+std::string protocol_of_release(std::string_view release) {
+    unsigned major = 0, minor = 0, patch = 0;
+    std::size_t i = 0;
+    auto number = [&](unsigned& n) {
+        const std::size_t from = i;
+        while (i < release.size() && release[i] >= '0' && release[i] <= '9' && i - from < 4)
+            n = n * 10 + static_cast<unsigned>(release[i++] - '0');
+        return i > from;
+    };
+    if (!number(major) || i >= release.size() || release[i++] != '.' || !number(minor))
+        return {};
+    if (i < release.size() && release[i] == '.') {
+        ++i;
+        number(patch);
+    }
+    const unsigned v = major * 100 + minor;
+    if (v < 606)
+        return {};
+    if (v == 606)
+        return patch < 2 ? "0.4" : "0.5";
+    if (v < 704)
+        return "0.6";
+    return "0.7";
+}
+
 Engine::Engine(EngineOptions opts)
     : opts_(checked(std::move(opts))), authserv_id_(opts_->authserv_id) {}
 
@@ -148,8 +176,14 @@ void Engine::on_line_impl(std::string_view line, std::uint64_t now, Actions& out
                     authserv_id_ = admd_;
             },
             [&](const ConfigReady&) { on_ready(out); },
-            // smtpd-version, protocol, subsystem, smtp-session-timeout, ...: nothing to do.
-            [&](const ConfigOther&) {},
+            // Kept for the start-up line only: the replies follow each line's own version.
+            // subsystem, smtp-session-timeout, ...: nothing to do.
+            [&](const ConfigOther& e) {
+                if (e.key == "smtpd-version")
+                    smtpd_version_.assign(e.value.substr(0, 64));
+                else if (e.key == "protocol")
+                    protocol_.assign(e.value.substr(0, 16));
+            },
             [&](const LinkConnect& e) { session(e.s).client_ip.assign(e.client_ip); },
             [&](const LinkDisconnect& e) { on_disconnect(e.s.id, out); },
             [&](const LinkIdentify& e) { session(e.s).helo.assign(e.helo); },
@@ -190,6 +224,9 @@ void Engine::on_ready(Actions& out) {
         authserv_id_ = "localhost";
     append_registration(out.output);
     ready_ = true;
+    if (protocol_.empty())
+        protocol_ = protocol_of_release(smtpd_version_);
+    out.handshake_done = true;
 }
 
 void Engine::on_disconnect(std::string_view id, Actions& out) {

@@ -80,7 +80,14 @@ struct Actions {
     };
     std::vector<Deadline> deadlines;
     std::vector<std::string> logs; ///< one key=value line each, for stderr
+    /// smtpd's handshake just completed (config|ready): the shell logs its start-up line
+    /// (filter/config/startup_line.hpp) with Engine::protocol() and Engine::smtpd_version().
+    bool handshake_done = false;
 };
+
+/// The filter protocol version a smtpd release speaks ("6.8.0p2" -> "0.6", "7.4.0" -> "0.7";
+/// "" when unknown), for the start-up line when smtpd does not send config|protocol (before 7.6).
+std::string protocol_of_release(std::string_view release);
 
 /// The pipeline's settings for messages of an engine (or Exim) with these options.
 pipeline::Settings message_settings(const EngineOptions& opts, std::string authserv_id);
@@ -114,6 +121,11 @@ class Engine {
     std::size_t sessions() const { return sessions_.size(); }
     std::size_t pending_queries() const { return queries_.size(); }
     const std::string& authserv_id() const { return authserv_id_; }
+    /// The filter protocol smtpd speaks, as its handshake told it ("" before config|ready or
+    /// when unknown): config|protocol (smtpd 7.6 on), else derived from config|smtpd-version.
+    const std::string& protocol() const { return protocol_; }
+    /// config|smtpd-version as smtpd wrote it (at most 64 bytes kept).
+    const std::string& smtpd_version() const { return smtpd_version_; }
 
   private:
     struct Message;
@@ -146,7 +158,9 @@ class Engine {
     /// Shared with each message when it starts: a reload never changes a message in flight.
     std::shared_ptr<const EngineOptions> opts_;
     std::string authserv_id_;
-    std::string admd_; ///< smtpd's config|admd
+    std::string admd_;          ///< smtpd's config|admd
+    std::string protocol_;      ///< config|protocol, or derived at config|ready
+    std::string smtpd_version_; ///< config|smtpd-version
     bool ready_ = false;
     std::map<std::string, Session, std::less<>> sessions_;
     /// What the pipeline asks for, by the message's own query id.

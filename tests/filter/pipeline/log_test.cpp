@@ -55,3 +55,35 @@ TEST_CASE("a whole log line is bounded and stays one line") {
     std::string ctl(max_log_line, '\n');
     CHECK(bound_log_line(ctl).size() <= max_log_line);
 }
+
+TEST_CASE("log: a line's fields are found past quoted values that look like fields", "[log]") {
+    const std::string line =
+        "session=1 reason=\"x action=deliver \\\" event=start\" action=defer empty=\"\"";
+    CHECK(log_field(line, "session") == "1");
+    CHECK(log_field(line, "action") == "defer");
+    CHECK(log_field(line, "reason") == "x action=deliver \\\" event=start");
+    CHECK(log_field(line, "empty").empty());
+    CHECK(log_field(line, "event").empty());
+    CHECK(log_field("", "event").empty());
+    CHECK(log_field("reason=\"unterminated", "reason") == "unterminated");
+}
+
+TEST_CASE("log: each line's severity follows from its own fields", "[log]") {
+    CHECK(severity_of("session=1 arc=pass action=deliver size=3") == Severity::info);
+    CHECK(severity_of("session=1 arc=temperror action=defer size=3") == Severity::warning);
+    CHECK(severity_of("session=1 arc=skipped action=reject size=3") == Severity::notice);
+    CHECK(severity_of("event=start version=0.1.0 protocol=0.6") == Severity::notice);
+    CHECK(severity_of("event=reload status=ok file=\"/x\"") == Severity::notice);
+    CHECK(severity_of("event=reload status=failed reason=\"x\"") == Severity::err);
+    CHECK(severity_of("event=start status=degraded reason=\"x\"") == Severity::err);
+    CHECK(severity_of("event=internal-error reason=\"x\"") == Severity::err);
+    CHECK(severity_of("event=replay-failed reason=\"x\" action=defer") == Severity::err);
+    CHECK(severity_of("mode=exim error=\"/etc/x:0: cannot open\"") == Severity::err);
+    CHECK(severity_of("event=protocol-error reason=\"x\"") == Severity::warning);
+    CHECK(severity_of("event=log-dropped log_dropped=3") == Severity::warning);
+    // An attacker's value cannot raise or lower it: quoted text is not a field.
+    CHECK(severity_of("session=1 reason=\"action=defer event=internal-error\" action=deliver") ==
+          Severity::info);
+    CHECK(to_string(Severity::warning) == "warning");
+    CHECK(static_cast<int>(Severity::err) == 3); // RFC 5424 §6.2.1 numbering
+}

@@ -210,5 +210,45 @@ TEST_CASE("engine: an ARC key and a DKIM key of the same name are one question",
     REQUIRE(done.logs.size() == 1);
     CHECK(done.logs[0].find("arc=pass") != std::string::npos);
     CHECK(done.logs[0].find("seal_detail=\"i=2 cv=pass\"") != std::string::npos);
+    CHECK(done.logs[0].find("seal_d=forwarder.example seal_s=s1") != std::string::npos);
+    CHECK(done.logs[0].find("arc_d=forwarder.example arc_s=s1") != std::string::npos);
     CHECK(done.logs[0].find("dkim=temperror") == std::string::npos);
+}
+
+TEST_CASE("pipeline: the log names the key that sealed and the newest sealer's d= and s=",
+          "[pipeline][log]") {
+    const auto nx = dns::Answer::failed(dns::Status::nxdomain, "NXDOMAIN");
+    // No chain yet: our seal's d=/s=, no newest sealer.
+    auto first = run(plain, nx, settings(false));
+    REQUIRE(first.seal == pipeline::SealOutcome::sealed);
+    CHECK(field(first.log, "seal_d") == "forwarder.example");
+    CHECK(field(first.log, "seal_s") == "s1");
+    CHECK(field(first.log, "arc_d") == "(absent)");
+    CHECK(field(first.log, "arc_s") == "(absent)");
+
+    // The sealed message again, sealed by another key: arc_d/arc_s are the i=1 ARC-Seal's,
+    // seal_d/seal_s the new key's.
+    std::vector<std::string> lines = first.added_lines;
+    for (std::size_t i = 0; i < plain.size(); ++i)
+        if (i >= first.removed_lines.size() || !first.removed_lines[i])
+            lines.push_back(plain[i]);
+    auto s = std::make_shared<pipeline::Settings>(*settings(false));
+    auto other = std::make_shared<const arc::SealKey>(
+        arc::SealKey{"list.example", "sel2026", tests::make_ed25519_key()});
+    s->policy.keys = {{other->domain, other}};
+    s->policy.default_domain = other->domain;
+    auto second = run(lines, dns::Answer::found({tests::key_record(seal_key()->key)}), s);
+    CHECK(field(second.log, "arc") == "pass");
+    CHECK(field(second.log, "arc_d") == "forwarder.example");
+    CHECK(field(second.log, "arc_s") == "s1");
+    CHECK(field(second.log, "seal_d") == "list.example");
+    CHECK(field(second.log, "seal_s") == "sel2026");
+    CHECK(field(second.log, "newest_sealer") == "(absent)"); // renamed arc_d
+
+    // Not sealed (verify only): no seal_d/seal_s, the newest sealer still named.
+    s->policy.mode = filter::Mode::verify;
+    auto third = run(lines, dns::Answer::found({tests::key_record(seal_key()->key)}), s);
+    CHECK(field(third.log, "seal") == "not_configured");
+    CHECK(field(third.log, "seal_d") == "(absent)");
+    CHECK(field(third.log, "arc_s") == "s1");
 }

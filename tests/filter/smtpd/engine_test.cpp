@@ -1132,3 +1132,55 @@ TEST_CASE("engine: data after an end of data still waiting for DNS ends that mes
     CHECK(std::count(lines.begin(), lines.end(), ".") == 2);
     CHECK(h.feed(h.commit_line(S2)).output.find("|reject|451 ") == std::string::npos); // the second
 }
+
+// Issue 19 item 2: the shell logs event=start when the handshake completes, with the protocol.
+TEST_CASE("engine: the handshake's end is reported once, with smtpd's protocol", "[engine][log]") {
+    SECTION("6.8 (no config|protocol): derived from the release") {
+        Harness h;
+        filter::Actions a;
+        for (const auto& l : tests::handshake_lines("6.8.0p2")) {
+            CHECK(!a.handshake_done);
+            h.engine.on_line(l, now, a);
+        }
+        CHECK(a.handshake_done);
+        CHECK(h.engine.protocol() == "0.6");
+        CHECK(h.engine.smtpd_version() == "6.8.0p2");
+        filter::Actions later;
+        h.engine.on_line("report|0.6|1.1|smtp-in|link-connect|" + S1 +
+                             "|a|pass|1.2.3.4:5|6.7.8.9:25",
+                         now, later);
+        CHECK(!later.handshake_done);
+    }
+    SECTION("7.6 names it") {
+        Harness h;
+        filter::Actions a;
+        for (const auto& l : tests::handshake_lines("7.6.0-portable", "0.7"))
+            h.engine.on_line(l, now, a);
+        CHECK(a.handshake_done);
+        CHECK(h.engine.protocol() == "0.7");
+        CHECK(h.engine.smtpd_version() == "7.6.0-portable");
+    }
+    SECTION("an unknown release: unknown") {
+        Harness h;
+        filter::Actions a;
+        for (const auto& l : tests::handshake_lines("9.x"))
+            h.engine.on_line(l, now, a);
+        CHECK(a.handshake_done);
+        CHECK(h.engine.protocol().empty());
+    }
+}
+
+TEST_CASE("engine: smtpd releases and the protocol they speak", "[engine]") {
+    CHECK(filter::protocol_of_release("6.6.0") == "0.4");
+    CHECK(filter::protocol_of_release("6.6.1p1") == "0.4");
+    CHECK(filter::protocol_of_release("6.6.2p1") == "0.5");
+    CHECK(filter::protocol_of_release("6.7.1p1") == "0.6");
+    CHECK(filter::protocol_of_release("6.8.0p2") == "0.6");
+    CHECK(filter::protocol_of_release("7.3.0p2") == "0.6");
+    CHECK(filter::protocol_of_release("7.4.0p0") == "0.7");
+    CHECK(filter::protocol_of_release("7.8.0") == "0.7");
+    CHECK(filter::protocol_of_release("6.4.0").empty());
+    CHECK(filter::protocol_of_release("").empty());
+    CHECK(filter::protocol_of_release("x.y").empty());
+    CHECK(filter::protocol_of_release("7").empty());
+}

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "dns/options.hpp"
+#include "filter/pipeline/stats.hpp"
 #include "filter/smtpd/engine.hpp"
 
 #include <map>
@@ -20,6 +21,7 @@ struct Config {
     /// Valid but doubtful choices, "file:line: setting: why" (check-config prints them).
     std::vector<std::string> warnings;
     dns::ResolverOptions resolver;
+    pipeline::StatsOptions stats; ///< [stats]: the statistics files
 };
 
 /// Thrown only at startup or reload: the message names the file, line and setting.

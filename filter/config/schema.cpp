@@ -312,11 +312,24 @@ const Setting table[] = {
          b.config.engine.tempfail_reply = v.text;
      },
      [](C c, K) { return toml_string(c.engine.tempfail_reply); }},
+    // ---- [stats] ----
+    {"stats", "state-file", Kind::string, "a path", "counters as JSON, rewritten atomically (filter-arc stats, filter-arc sealers); empty: none",
+     0, 0, {},
+     [](ConfigBuilder& b, V v) { b.config.stats.state_file = v.text; },
+     [](C c, K) { return toml_string(c.stats.state_file); }},
+    {"stats", "prometheus-file", Kind::string, "a path", "counters in the Prometheus text format (node_exporter textfile collector); empty: none",
+     0, 0, {},
+     [](ConfigBuilder& b, V v) { b.config.stats.prometheus_file = v.text; },
+     [](C c, K) { return toml_string(c.stats.prometheus_file); }},
+    {"stats", "interval", Kind::integer, "seconds", "smtpd mode: seconds between writes; 0: only on SIGUSR1 and at exit",
+     0, 86400, {},
+     [](ConfigBuilder& b, V v) { b.config.stats.interval = static_cast<std::uint32_t>(v.integer); },
+     [](C c, K) { return number(c.stats.interval); }},
 };
 // clang-format on
 
-constexpr std::array<std::string_view, 7> table_names = {
-    "", "authentication", "seal", "seal.keys", "dns", "limits", "smtpd"};
+constexpr std::array<std::string_view, 8> table_names = {
+    "", "authentication", "seal", "seal.keys", "dns", "limits", "smtpd", "stats"};
 
 } // namespace
 

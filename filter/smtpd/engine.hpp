@@ -8,6 +8,7 @@
 #include "filter/pipeline/policy.hpp"
 #include "filter/pipeline/sender_auth.hpp"
 #include "filter/pipeline/spool.hpp"
+#include "filter/pipeline/stats.hpp"
 #include "filter/smtpd/protocol.hpp"
 #include "filter/smtpd/replay.hpp"
 #include "filter/smtpd/reply.hpp"
@@ -114,6 +115,8 @@ class Engine {
     std::size_t sessions() const { return sessions_.size(); }
     std::size_t pending_queries() const { return queries_.size(); }
     const std::string& authserv_id() const { return authserv_id_; }
+    /// The counters of every message finished since the engine started (filter/pipeline/stats.hpp).
+    const pipeline::Stats& stats() const { return stats_; }
 
   private:
     struct Message;
@@ -163,6 +166,7 @@ class Engine {
     std::map<MessageId, std::string> message_sessions_;
     QueryId next_query_ = 1;
     MessageId next_message_ = 1;
+    pipeline::Stats stats_;
 };
 
 } // namespace arcf::filter

@@ -10,6 +10,9 @@
   * `filter-arc sealers` on a state file with three sealers of different quality ranks them;
     `--suggest` prints lines that `check-config` accepts as trusted-sealers-file, and with that
     file configured the sealer shows as trusted.
+  * the smtpd mode over pipes (no smtpd): the counters are written every [stats] interval and
+    on SIGUSR1; a reload (SIGHUP) takes new [stats] settings and keeps the counters; a file that
+    cannot be written is logged once, not every interval; the filter keeps working.
   * prom_check.py itself flags broken exposition text (a checker that cannot fail is no check).
 
 Usage: test_stats_files.py /path/to/filter-arc
@@ -17,10 +20,13 @@ Usage: test_stats_files.py /path/to/filter-arc
 
 import json
 import os
+import select
+import signal
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -172,6 +178,98 @@ def test_sealers(exe, work):
     check(r.returncode == 64, f"--min-pass-rate over 100: usage error ({r.returncode})")
 
 
+def wait_for(pred, timeout=5.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return pred()
+
+
+def test_smtpd_mode(exe, work):
+    d = os.path.join(work, "smtpd")
+    os.makedirs(os.path.join(d, "state"))
+    state = os.path.join(d, "state", "stats.json")
+    cfg = os.path.join(d, "filter-arc.toml")
+
+    def write_cfg(state_file, interval):
+        with open(cfg, "w") as f:
+            f.write('authserv-id = "mx.example.test"\n'
+                    "[authentication]\nspf = false\ndkim = false\ndmarc = false\n"
+                    f'[stats]\nstate-file = "{state_file}"\ninterval = {interval}\n')
+
+    write_cfg(state, 1)
+    errlog = open(os.path.join(d, "stderr.log"), "w+")
+    p = subprocess.Popen([exe, "-c", cfg], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=errlog)
+
+    def send(line):
+        p.stdin.write((line + "\n").encode())
+        p.stdin.flush()
+
+    def read_until(marker, timeout=10):
+        buf = b""
+        end = time.time() + timeout
+        while time.time() < end and marker not in buf:
+            r, _, _ = select.select([p.stdout], [], [], 0.2)
+            if r:
+                chunk = os.read(p.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                buf += chunk
+        return buf
+
+    def messages():
+        try:
+            return load(state)["counters"]["messages"]
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def log():
+        errlog.seek(0)
+        return errlog.read()
+
+    try:
+        for line in ["config|smtpd-version|6.8.0p2", "config|admd|vm", "config|ready"]:
+            send(line)
+        check(b"register|ready" in read_until(b"register|ready\n"), "handshake over pipes")
+        for n, session in enumerate(("0000000000000001", "0000000000000002")):
+            for l in ["Received: from x by y", "From: a@example.org", "Subject: t", "", "body",
+                      "."]:
+                send(f"filter|0.6|1.0|smtp-in|data-line|{session}|e43f4b5e888d8c53|{l}")
+            read_until(f"{session}|e43f4b5e888d8c53|.\n".encode())
+            if n == 0:
+                check(wait_for(lambda: messages() == 1, 4),
+                      f"written within the 1 s interval: messages={messages()}")
+        os.unlink(state)
+        p.send_signal(signal.SIGUSR1)
+        check(wait_for(lambda: messages() == 2, 3) and "event=stats status=written" in log(),
+              f"SIGUSR1 writes at once and says so: messages={messages()}")
+        missing = os.path.join(d, "no-such-dir", "stats.json")
+        write_cfg(missing, 1)
+        p.send_signal(signal.SIGHUP)
+        check(wait_for(lambda: "event=reload status=ok" in log(), 3), "reload ok")
+        time.sleep(3.5)  # three intervals with a file that cannot be written
+        failed = [l for l in log().splitlines() if "event=stats status=failed" in l]
+        check(len(failed) == 1 and "no-such-dir" in failed[0],
+              f"a failing write is logged once, with the path: {failed}")
+        write_cfg(state, 0)
+        os.unlink(state)
+        p.send_signal(signal.SIGHUP)
+        check(wait_for(lambda: log().count("event=reload status=ok") == 2, 3), "second reload")
+        p.send_signal(signal.SIGUSR1)
+        check(wait_for(lambda: messages() == 2, 3) and "event=stats status=ok" in log(),
+              "after a reload the counters go on and recovery is logged")
+        p.stdin.close()
+        check(p.wait(10) == 0 and "event=stop" in log(), "the filter exits normally at EOF")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        errlog.close()
+
+
 def test_prom_checker():
     good = ("# HELP x_total X.\n# TYPE x_total counter\nx_total{a=\"b\\\"c\"} 1\n")
     check(not prom_check.check(good), "prom_check accepts valid text")
@@ -199,6 +297,7 @@ def main():
     try:
         test_prom_checker()
         test_exim_merge(exe, work)
+        test_smtpd_mode(exe, work)
         test_sealers(exe, work)
     finally:
         if check.fails:

@@ -25,6 +25,10 @@ void usage(std::ostream& out) {
            "       filter-arc verify [options] [FILE|-]  verify a message's ARC chain\n"
            "       filter-arc seal --domain D --selector S --key FILE [options] [FILE|-]\n"
            "                                             verify, then add an ARC set\n"
+           "       filter-arc stats [-c FILE] [STATE-FILE]  the counters as a table\n"
+           "       filter-arc sealers [-c FILE] [--suggest] [STATE-FILE]\n"
+           "                                             ARC sealers seen; trusted-sealers "
+           "candidates\n"
            "       filter-arc --help | --version\n"
            "Run 'filter-arc COMMAND --help' for a command's options.\n";
 }
@@ -70,6 +74,10 @@ int main(int argc, char** argv) {
             return arcf::filter::run_keygen(std::move(args));
         if (cmd == "testkey")
             return arcf::filter::run_testkey(std::move(args));
+        if (cmd == "stats")
+            return arcf::filter::run_stats(std::move(args));
+        if (cmd == "sealers")
+            return arcf::filter::run_sealers(std::move(args));
         if (cmd == "check-config")
             return arcf::filter::run_check_config(std::move(args));
         std::cerr << "filter-arc: unknown command '" << cmd << "'\n";

@@ -5,6 +5,7 @@
 
 #include "dns/options.hpp"
 #include "filter/config/log_options.hpp"
+#include "filter/pipeline/stats.hpp"
 #include "filter/smtpd/engine.hpp"
 
 #include <map>
@@ -43,6 +44,7 @@ struct Config {
     std::vector<std::string> warnings;
     dns::ResolverOptions resolver;
     LogOptions log;
+    pipeline::StatsOptions stats; ///< [stats]: the statistics files
 };
 
 /// Thrown only at startup or reload: the message names the file, line and setting.

@@ -355,11 +355,24 @@ const Setting table[] = {
      0, 0, {},
      [](ConfigBuilder& b, V v) { b.config.log.rfc5424 = v.text == "rfc5424"; },
      [](C c, K) { return toml_string(c.log.rfc5424 ? "rfc5424" : "rfc3164"); }},
+    // ---- [stats] ----
+    {"stats", "state-file", Kind::string, "a path", "counters as JSON, rewritten atomically (filter-arc stats, filter-arc sealers); empty: none",
+     0, 0, {},
+     [](ConfigBuilder& b, V v) { b.config.stats.state_file = v.text; },
+     [](C c, K) { return toml_string(c.stats.state_file); }},
+    {"stats", "prometheus-file", Kind::string, "a path", "counters in the Prometheus text format (node_exporter textfile collector); empty: none",
+     0, 0, {},
+     [](ConfigBuilder& b, V v) { b.config.stats.prometheus_file = v.text; },
+     [](C c, K) { return toml_string(c.stats.prometheus_file); }},
+    {"stats", "interval", Kind::integer, "seconds", "smtpd mode: seconds between writes; 0: only on SIGUSR1 and at exit",
+     0, 86400, {},
+     [](ConfigBuilder& b, V v) { b.config.stats.interval = static_cast<std::uint32_t>(v.integer); },
+     [](C c, K) { return number(c.stats.interval); }},
 };
 // clang-format on
 
-constexpr std::array<std::string_view, 8> table_names = {
-    "", "authentication", "seal", "seal.keys", "dns", "limits", "smtpd", "log"};
+constexpr std::array<std::string_view, 9> table_names = {
+    "", "authentication", "seal", "seal.keys", "dns", "limits", "smtpd", "log", "stats"};
 
 } // namespace
 

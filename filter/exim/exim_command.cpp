@@ -16,6 +16,7 @@
 #include "filter/pipeline/message.hpp"
 #include "filter/pipeline/spool.hpp"
 #include "filter/shell/blocking_dns.hpp"
+#include "filter/shell/stats_file.hpp"
 
 #include <cerrno>
 #include <chrono>
@@ -48,6 +49,23 @@ void use_syslog_identity(const LogOptions& log) {
     closelog();
     ident = log.tag;
     openlog(ident.c_str(), LOG_PID, static_cast<int>(log.facility) << 3); // LOG_MAKEPRI's shift
+}
+
+// Counts this delivery into the [stats] state file under its lock (filter/shell/stats_file.hpp),
+// so the counters mean the same as in smtpd mode; a failure is logged and changes nothing else.
+// `o` null: the message was deferred because it could not be read or written.
+void count_delivery(const Config& cfg, const pipeline::Outcome* o) {
+    pipeline::Stats one;
+    if (o != nullptr)
+        one.record(*o);
+    else
+        one.record_failure("io_error");
+    std::string error;
+    merge_stats(cfg.stats, one, static_cast<std::uint64_t>(std::time(nullptr)), error);
+    if (!error.empty())
+        log_to_syslog(
+            LOG_WARNING,
+            LogLine().add("mode", "exim").add("event", "stats").add("reason", error).str());
 }
 
 bool is_wsp(char c) {
@@ -382,6 +400,7 @@ int run_exim(std::vector<std::string> argv) {
                 log.add("removed_past_limit", static_cast<unsigned long long>(rest.removed()));
             if (!ctx_problem.empty())
                 log.add("context", ctx_problem);
+            count_delivery(cfg, ok ? &o : nullptr);
             if (!ok) {
                 log_to_syslog(LOG_ERR, log.add("action", "defer")
                                            .add("reason", "cannot read or write the message")
@@ -415,6 +434,7 @@ int run_exim(std::vector<std::string> argv) {
         if (spool.spilled())
             log.add("spooled", "disk");
         if (r.disposition != pipeline::Disposition::deliver) {
+            count_delivery(cfg, &r);
             log_to_syslog(LOG_WARNING, log.add("action", "defer").str());
             return exit_tempfail; // Exim defers and retries later
         }
@@ -444,7 +464,9 @@ int run_exim(std::vector<std::string> argv) {
         });
         if (first)
             put_added();
-        if (!replayed || !ok || !out.flush()) {
+        const bool written = replayed && ok && out.flush();
+        count_delivery(cfg, written ? &r : nullptr);
+        if (!written) {
             log_to_syslog(LOG_ERR, log.add("action", "defer")
                                        .add("error", "cannot read back or write the message")
                                        .str());

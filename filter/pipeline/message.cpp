@@ -4,6 +4,7 @@
 
 #include "filter/pipeline/message_job.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace arcf::pipeline {
@@ -318,6 +319,9 @@ Outcome Message::finish(const Delivery& delivery) {
         o.log.emplace_back("seal_d", key->domain);
         o.log.emplace_back("seal_s", key->selector);
     }
+    o.facts.forged_removed = r.forged_removed;
+    o.facts.dmarc_vouched = r.dmarc_vouched;
+    o.facts.dmarc_overridden = r.dmarc_overridden;
     if (r.forged_removed > 0)
         o.log.emplace_back("forged_ar_removed", std::to_string(r.forged_removed));
     if (r.written.total() > 0) { // values too long for a header line (issue 15 class 2)
@@ -347,6 +351,19 @@ void Message::add_log(Outcome& o) const {
             o.log.push_back(std::move(kv));
     if (deadline_hit_)
         o.log.emplace_back("deadline", "hit");
+    // The same results as typed facts, for the statistics.
+    Facts& f = o.facts;
+    if (auth_) {
+        if (const auto& v = auth_->spf_verdict())
+            f.spf = std::string(spf::to_string(v->result));
+        for (const auto& d : o.dkim)
+            f.dkim.emplace_back(dkim::to_string(d.result));
+        if (const auto& d = auth_->dmarc_outcome())
+            f.dmarc = std::string(dmarc::to_string(d->result));
+    }
+    const bool temperror = f.spf == "temperror" || f.dmarc == "temperror" ||
+                           std::find(f.dkim.begin(), f.dkim.end(), "temperror") != f.dkim.end();
+    f.dns_temporary = deadline_hit_ || temperror || o.chain.status == arc::ChainStatus::temperror;
 }
 
 } // namespace arcf::pipeline

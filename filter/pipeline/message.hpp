@@ -84,6 +84,18 @@ std::string_view to_string(Disposition d);
 /// filter/pipeline/log.hpp.
 using LogFields = std::vector<std::pair<std::string, std::string>>;
 
+/// What the statistics count of a message (filter/pipeline/stats.hpp), as typed values; the
+/// log line says the same in words.
+struct Facts {
+    std::string spf;                ///< SPF result (RFC 7208 §2.6); empty: SPF did not run
+    std::vector<std::string> dkim;  ///< one result per DKIM-Signature (RFC 6376 §6.1)
+    std::string dmarc;              ///< DMARC result (RFC 7489 §11.2); empty: did not run
+    std::size_t forged_removed = 0; ///< forged Authentication-Results taken out (RFC 8601 §5)
+    bool dns_temporary = false;     ///< a DNS answer was temporary (or the deadline passed)
+    bool dmarc_vouched = false;     ///< DMARC failed; the newest sealer's AAR would override it
+    bool dmarc_overridden = false;  ///< ... and did: the sealer is trusted (RFC 8617 §7.2.1)
+};
+
 struct Outcome {
     arc::ChainResult chain;
     Disposition disposition = Disposition::deliver;
@@ -98,6 +110,7 @@ struct Outcome {
     LogFields log;
     /// Every DKIM-Signature's result (RFC 6376 §6.1), for `filter-arc verify --json`.
     std::vector<dkim::DkimSignatureResult> dkim;
+    Facts facts;
 };
 
 /// How the MTA passes the message back: lines longer than `line_room` are cut by it (or,

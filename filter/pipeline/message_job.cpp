@@ -298,6 +298,12 @@ JobResult MessageJob::complete(const std::shared_ptr<const arc::SealKey>& key,
             }
         }
         sender_results = auth->results(&r.chain, newest ? &*newest : nullptr);
+        if (newest && !r.chain.chain.empty()) {
+            const std::string& sealer = r.chain.chain.back().seal_domain;
+            r.dmarc_vouched =
+                auth->would_override(r.chain, *newest, std::vector<std::string>{sealer});
+            r.dmarc_overridden = auth->would_override(r.chain, *newest, std::nullopt);
+        }
     }
     if (leading_fold_) {
         // Whatever we put on top would absorb that line (a seal that cannot verify, or text

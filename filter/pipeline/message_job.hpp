@@ -53,6 +53,11 @@ struct JobResult {
     /// What the write budgets left out of our Authentication-Results and AAR (logged as
     /// "omitted_values=" and "omitted_results=").
     mail::WriteStats written;
+    /// For the statistics (filter/pipeline/stats.hpp): DMARC failed, the chain passed, and the
+    /// newest sealer's AAR vouched for the author domain, so trusting that sealer would
+    /// override the failure (RFC 8617 §7.2.1); and whether it was overridden (trusted).
+    bool dmarc_vouched = false;
+    bool dmarc_overridden = false;
 };
 
 class MessageJob {

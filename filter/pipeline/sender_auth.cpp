@@ -328,6 +328,16 @@ std::vector<mail::ResInfo> SenderAuth::results(const arc::ChainResult* chain,
     return out;
 }
 
+bool SenderAuth::would_override(const arc::ChainResult& chain,
+                                const dmarc::SealerResults& newest_aar,
+                                const std::optional<std::vector<std::string>>& trusted) const {
+    if (!dmarc_outcome_ || !psl_)
+        return false;
+    return dmarc::arc_override(*dmarc_outcome_, chain, trusted ? *trusted : trusted_sealers_,
+                               newest_aar, *psl_)
+        .has_value();
+}
+
 std::vector<std::pair<std::string, std::string>> SenderAuth::log_fields() const {
     std::vector<std::pair<std::string, std::string>> f;
     if (concluded_ && !limits_.empty() && want_dkim_)

@@ -106,6 +106,13 @@ class SenderAuth {
     /// DMARC override (RFC 8617 §7.2.1); without them none is considered.
     std::vector<mail::ResInfo> results(const arc::ChainResult* chain = nullptr,
                                        const dmarc::SealerResults* newest_aar = nullptr) const;
+    /// Whether the ARC-aware DMARC override (RFC 8617 §7.2.1) holds for this chain and AAR when
+    /// `trusted` are the trusted sealers (nullopt: the configured ones); for the statistics.
+    bool would_override(const arc::ChainResult& chain,
+                        const dmarc::SealerResults& newest_aar,
+                        const std::optional<std::vector<std::string>>& trusted) const;
+    /// The DMARC outcome, once concluded (none: DMARC did not run).
+    const std::optional<dmarc::Outcome>& dmarc_outcome() const { return dmarc_outcome_; }
     /// key=value pairs for the log line ("spf", "spf_identity", "spf_domain", "spf_reason").
     std::vector<std::pair<std::string, std::string>> log_fields() const;
 

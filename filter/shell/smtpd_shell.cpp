@@ -8,6 +8,7 @@
 #include "filter/shell/log_writer.hpp"
 #include "filter/shell/resolver_set.hpp"
 #include "filter/shell/syslog_writer.hpp"
+#include "filter/shell/stats_file.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -54,9 +55,10 @@ bool is_regular(int fd) {
 class Shell {
   public:
     Shell(const Config& cfg, std::string path)
-        : path_(std::move(path)), resolver_options_(cfg.resolver), engine_(cfg.engine),
-          resolvers_(dns::make_resolver(io_, cfg.resolver), dns::post_to(io_)), in_(io_), out_(io_),
-          signals_(io_, SIGTERM, SIGINT), hup_(io_, SIGHUP), log_(2), log_fd_(io_) {
+        : path_(std::move(path)), resolver_options_(cfg.resolver), stats_options_(cfg.stats),
+          engine_(cfg.engine), resolvers_(dns::make_resolver(io_, cfg.resolver), dns::post_to(io_)),
+          in_(io_), out_(io_), signals_(io_, SIGTERM, SIGINT), hup_(io_, SIGHUP), log_(2),
+          log_fd_(io_) {
         if (log_.nonblocking())
             log_fd_.assign(::dup(2));
         use_log_options(cfg);
@@ -177,6 +179,7 @@ class Shell {
             }
             engine_.reconfigure(next.engine);
             use_log_options(next);
+            stats_.configure(next.stats);
             log_line("event=reload status=ok file=" + quote_log(path_));
             if (engine_.ready())
                 log_start("reload");
@@ -203,6 +206,7 @@ class Shell {
         if (stopped_)
             return;
         stopped_ = true;
+        stats_.write_now("stop");
         log_line(std::string("event=stop reason=") + log_value(why));
         io_.stop();
     }
@@ -459,6 +463,7 @@ class Shell {
 
     std::string path_;
     dns::ResolverOptions resolver_options_;
+    pipeline::StatsOptions stats_options_; ///< at start (stats_ takes later ones on reload)
     asio::io_context io_;
     Engine engine_;
     ResolverSet resolvers_;
@@ -484,6 +489,10 @@ class Shell {
     std::string start_summary_;             ///< the configuration part of event=start
     asio::posix::stream_descriptor log_fd_; ///< a dup of stderr, to wait until it is writable
     bool log_waiting_ = false;
+    // Counters to [stats] files every interval, on SIGUSR1 and at stop (stats_file.hpp).
+    StatsWriter stats_{io_, stats_options_,
+                       [this]() -> const pipeline::Stats& { return engine_.stats(); },
+                       [this](const std::string& l) { log_line(l); }};
 };
 
 } // namespace

@@ -508,6 +508,7 @@ void Engine::fail_message(Session& s, const Responder& data, std::string_view wh
             "session=" + s.id + " msgid=" + (m.msgid.empty() ? "-" : m.msgid) +
             " arc=error reason=" + quote_log(std::string("internal error: ") + std::string(why)) +
             " action=defer");
+        stats_.record_failure("internal_error");
     } catch (const std::exception&) {
         // Out of memory even for that: the loop goes on; the log line is lost.
     }
@@ -559,6 +560,10 @@ void Engine::finish_message(Session& s, const Responder& data, Actions& out) {
                                            refused ? nullptr : std::move(m.spool),
                                            std::move(r.removed_lines), m.opts->fault_injection);
     out.logs.push_back(log.str());
+    if (m.error.empty())
+        stats_.record(r);
+    else
+        stats_.record_failure("internal_error");
     out.replays.push_back(Actions::PendingReplay{out.output.size(), std::move(replay)});
     m.replay_queued = true;
 }

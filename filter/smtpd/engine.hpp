@@ -8,6 +8,7 @@
 #include "filter/pipeline/policy.hpp"
 #include "filter/pipeline/sender_auth.hpp"
 #include "filter/pipeline/spool.hpp"
+#include "filter/pipeline/stats.hpp"
 #include "filter/smtpd/protocol.hpp"
 #include "filter/smtpd/replay.hpp"
 #include "filter/smtpd/reply.hpp"
@@ -126,6 +127,8 @@ class Engine {
     const std::string& protocol() const { return protocol_; }
     /// config|smtpd-version as smtpd wrote it (at most 64 bytes kept).
     const std::string& smtpd_version() const { return smtpd_version_; }
+    /// The counters of every message finished since the engine started (filter/pipeline/stats.hpp).
+    const pipeline::Stats& stats() const { return stats_; }
 
   private:
     struct Message;
@@ -177,6 +180,7 @@ class Engine {
     std::map<MessageId, std::string> message_sessions_;
     QueryId next_query_ = 1;
     MessageId next_message_ = 1;
+    pipeline::Stats stats_;
 };
 
 } // namespace arcf::filter

@@ -155,6 +155,7 @@ while read -r f; do
     echo "       $(stat -c '%A %U:%G' "$f") $f$( [ -L "$f" ] && echo " -> $(readlink "$f")")"
 done <"$WORK/files.list"
 echo "       $(stat -c '%A %U:%G' "$KEYDIR") $KEYDIR/ (postinst)"
+echo "       $(stat -c '%A %U:%G' /var/lib/filter-arc) /var/lib/filter-arc/ (postinst)"
 
 # ---- 4. layout -----------------------------------------------------------------------------------
 echo "== layout"
@@ -169,6 +170,10 @@ check "filter-arc on the PATH reports version $meson_version" \
     _ "$meson_version"
 check "smtpd resolves proc-exec names under /usr/libexec/opensmtpd (strings /usr/sbin/smtpd)" \
     bash -c 'grep -aqF "/usr/libexec/opensmtpd" /usr/sbin/smtpd'
+check "/var/lib/filter-arc (statistics, postinst): 0755, owned by the filter's user" \
+    bash -c '[ "$(stat -c "%a" /var/lib/filter-arc)" = 755 ] &&
+             [ "$(stat -c "%U" /var/lib/filter-arc)" = opensmtpd ] ||
+             ! getent passwd opensmtpd >/dev/null'
 check "$CONF is a conffile, root:root 0644, the same as etc/filter-arc.toml" \
     bash -c 'dpkg-query -W -f="\${Conffiles}\n" "$1" | grep -qF " $2 " &&
              [ "$(stat -c "%a %U:%G" "$2")" = "644 root:root" ] && cmp -s "$2" "$3"' \
@@ -267,6 +272,7 @@ while read -r f; do
 done <"$WORK/files.list"
 check "every file and directory the package installed is gone${left:+ (left:$left)}" [ -z "$left" ]
 check "/etc/filter-arc (conffile and $KEYDIR) is gone" [ ! -e /etc/filter-arc ]
+check "/var/lib/filter-arc (the statistics) is gone" [ ! -e /var/lib/filter-arc ]
 check "/usr/libexec/opensmtpd (OpenSMTPD's) is still there" [ -x /usr/libexec/opensmtpd/mail.local ]
 pids=$(filter_pids)
 check "no filter-arc process is running${pids:+ (pids:$pids)}" [ -z "$pids" ]

@@ -91,6 +91,11 @@ TEST_CASE("pipeline: the trust boundary decides the AAR and what is removed", "[
     CHECK(field(o.log, "forged_ar_removed") == "1");
     CHECK(field(o.log, "seal") == "sealed");
     CHECK(field(o.log, "arc") == "none");
+    // The same as typed facts, for the statistics (filter/pipeline/stats.hpp).
+    CHECK(o.facts.forged_removed == 1);
+    CHECK(o.facts.dmarc == field(o.log, "dmarc"));
+    CHECK(o.facts.spf.empty()); // SPF is off here
+    CHECK_FALSE(o.facts.dns_temporary);
 }
 
 TEST_CASE("pipeline: seal outcomes are values", "[pipeline]") {
@@ -144,6 +149,7 @@ TEST_CASE("pipeline: questions by id; the deadline makes the rest temporary", "[
     CHECK(o.seal == pipeline::SealOutcome::chain_temperror);
     CHECK(o.added_lines.empty());
     CHECK(field(o.log, "deadline") == "hit");
+    CHECK(o.facts.dns_temporary);
     // An answer after the end changes nothing.
     m.on_answer(qs[0].id, dns::Answer::found({"x"}));
 }

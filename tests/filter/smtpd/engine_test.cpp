@@ -224,6 +224,14 @@ TEST_CASE("engine: a temporary DNS failure defers at commit and adds nothing", "
         CHECK(b.logs.at(0).find("action=defer") != std::string::npos);
         CHECK(h.feed(h.commit_line(S2)).output ==
               "filter-result|" + S2 + "|" + COMMIT + "|reject|451 4.7.0 try again later\n");
+        // The statistics count both messages (filter/pipeline/stats.hpp).
+        const auto& st = h.engine.stats();
+        CHECK(st.count("messages") == 2);
+        CHECK(st.count("seal", "sealed") == 1);
+        CHECK(st.count("arc", "temperror") == 1);
+        CHECK(st.count("action", "defer") == 1);
+        CHECK(st.count("deferred", "chain_temperror") == 1);
+        CHECK(st.count("dns_temporary") == 1);
     }
     SECTION("no answer before the message deadline") {
         auto a = h.message_stuffed(S2, lines1);

@@ -4,6 +4,7 @@
 // figure. Run it pinned: `taskset -c 1 filter-arc-bench` (scripts/bench does).
 #include "tests/dns/responder.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -11,6 +12,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <string>
 #include <sys/stat.h>
 #include <vector>
@@ -21,6 +23,7 @@
 #include "bench/library.hpp"
 #include "bench/limits.hpp"
 #include "bench/measure.hpp"
+#include "bench/peers.hpp"
 #include "bench/stream.hpp"
 #include "mail/canon.hpp"
 #include "mail/header.hpp"
@@ -37,6 +40,7 @@ struct Options {
     std::string only;         ///< run only figures whose name contains this
     bool limits = true;       ///< --no-limits (for profiling one figure): ratios become meaningless
     std::string save_streams; ///< a directory: each protocol stream is written there too
+    bool peers = false;       ///< --peers: dkimpy and Mail::DKIM on the same corpus (issue 21)
 };
 
 // With --save-streams, the protocol stream of `job` as smtpd would send it (commits after each
@@ -176,6 +180,8 @@ Options parse_args(int argc, char** argv) {
             o.filter_reps = std::stoi(value());
         } else if (a == "--save-streams") {
             o.save_streams = value();
+        } else if (a == "--peers") {
+            o.peers = true;
         } else if (a == "--no-limits") {
             o.limits = false;
         } else if (a == "--only") {
@@ -183,7 +189,7 @@ Options parse_args(int argc, char** argv) {
         } else if (a == "--help" || a == "-h") {
             std::printf("usage: filter-arc-bench [--quick] [--reps N] [--seconds S] "
                         "[--filter PATH] [--messages N] [--filter-reps N] [--only SUBSTRING]\n"
-                        "                        [--no-limits] [--save-streams DIR]\n");
+                        "                        [--no-limits] [--save-streams DIR] [--peers]\n");
             std::exit(0);
         } else {
             throw std::runtime_error("unknown argument " + a);
@@ -308,6 +314,20 @@ Figure filter_figure(const std::string& name,
     f.extra = "wall_per_s=" + std::to_string(ff.per_wall_s) +
               " peak_rss_kb=" + std::to_string(ff.rss_kb) + " messages=" + std::to_string(messages);
     return f;
+}
+
+// Issue 21: the peers right after our figures, on the corpus of our seal_4k, verify1_4k and
+// verify1_10m figures (bench/peers.hpp).
+void peers_after_figures(const Options& o, const KeyRing& ring) {
+    PeerCorpus pc;
+    pc.seal_4k = make_message(4 * 1024, 4 * 1024);
+    pc.verify1_4k = add_chain(pc.seal_4k, 1, ring);
+    pc.verify1_10m = add_chain(make_message(10 * 1024 * 1024, 10 * 1024 * 1024), 1, ring);
+    std::map<std::string, double> ours;
+    for (const auto& f : figures)
+        ours[f.name] = f.per_s;
+    std::printf("\n");
+    run_peers(pc, ring, ours, std::max(1.0, o.shape.min_seconds * o.shape.reps));
 }
 
 int run(int argc, char** argv) {
@@ -599,6 +619,8 @@ int run(int argc, char** argv) {
         }
     }
     print_table();
+    if (o.peers)
+        peers_after_figures(o, ring);
     return 0;
 }
 

@@ -27,11 +27,11 @@ struct Peer {
 std::vector<Peer> peers() {
     const std::string dir = ARCF_PEERS_DIR;
     return {
-        {"dkimpy", "dkimpy", "/usr/bin/python3 -c 'import dkim, authres' 2>/dev/null",
-         "/usr/bin/python3 " + dir + "/peers_dkimpy.py"},
+        {"dkimpy", "dkimpy", "/usr/bin/python3 -I -c 'import dkim.crypto, authres' 2>/dev/null",
+         "/usr/bin/python3 -I '" + dir + "/peers_dkimpy.py'"},
         {"mail-dkim", "Mail::DKIM",
          "/usr/bin/perl -MMail::DKIM::ARC::Signer -MMail::DKIM::ARC::Verifier -e1 2>/dev/null",
-         "/usr/bin/perl " + dir + "/peers_mail_dkim.pl"},
+         "/usr/bin/perl '" + dir + "/peers_mail_dkim.pl'"},
     };
 }
 

@@ -13,6 +13,7 @@ Prints one line per message: "SMTPD_RSS size_mib=N peak_rss_kb=K delivered=yes|n
 
 import os
 import random
+import shutil
 import subprocess
 import sys
 
@@ -48,6 +49,13 @@ def main() -> int:
     exe = os.path.abspath(sys.argv[1])
     sizes = [int(s) for s in sys.argv[2:]] or [1, 10, 30, 50]
     work = H.make_workdir("filter-arc-smtpd-rss.")
+    try:
+        return measure(exe, sizes, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def measure(exe: str, sizes: list[int], work: str) -> int:
     staged = H.stage(exe, work)
     key = os.path.join(work, "seal.key")
     subprocess.run([staged, "keygen", "--domain", "bench.test", "--selector", "s1", "--out", key],

@@ -13,6 +13,14 @@ namespace {
 // Bytes of memory (string capacity) held by all spools, and the budget for them.
 std::atomic<std::size_t> resident{0};
 std::atomic<std::size_t> budget{16 * 1024 * 1024};
+std::atomic<std::size_t> peak{0}; // the most `resident` has been
+
+void add_resident(std::size_t n) {
+    const std::size_t now = resident.fetch_add(n, std::memory_order_relaxed) + n;
+    std::size_t seen = peak.load(std::memory_order_relaxed);
+    while (now > seen && !peak.compare_exchange_weak(seen, now, std::memory_order_relaxed)) {
+    }
+}
 } // namespace
 
 void Spool::set_total_memory_limit(std::size_t bytes) {
@@ -23,6 +31,12 @@ std::size_t Spool::total_memory_limit() {
 }
 std::size_t Spool::total_memory() {
     return resident.load(std::memory_order_relaxed);
+}
+std::size_t Spool::peak_total_memory() {
+    return peak.load(std::memory_order_relaxed);
+}
+void Spool::reset_peak_total_memory() {
+    peak.store(resident.load(std::memory_order_relaxed), std::memory_order_relaxed);
 }
 
 Spool::Spool(std::size_t memory_limit) : limit_(memory_limit) {}
@@ -36,7 +50,7 @@ Spool::~Spool() {
 void Spool::account() {
     const std::size_t now = memory_.capacity();
     if (now >= counted_)
-        resident.fetch_add(now - counted_, std::memory_order_relaxed);
+        add_resident(now - counted_);
     else
         resident.fetch_sub(counted_ - now, std::memory_order_relaxed);
     counted_ = now;
@@ -68,10 +82,10 @@ bool Spool::append(std::string_view line) {
             grow_to = std::max(need, std::min(2 * memory_.capacity(), limit_));
         }
         // Over this message's threshold, or growing would take all spools together over
-        // their budget.
-        const bool over_budget =
-            grow_to > 0 && resident.load(std::memory_order_relaxed) + (grow_to - counted_) >
-                               budget.load(std::memory_order_relaxed);
+        // their budget. While the lines are copied the old buffer and the new one both exist:
+        // the new one counts in full, so the budget bounds the peak too, not only what stays.
+        const bool over_budget = grow_to > 0 && resident.load(std::memory_order_relaxed) + grow_to >
+                                                    budget.load(std::memory_order_relaxed);
         if ((bytes_ > limit_ || over_budget) && !spill()) {
             failed_ = true;
             return false;
@@ -89,9 +103,13 @@ bool Spool::append(std::string_view line) {
         // A new buffer of exactly that size (reserve() on the old one could double it).
         std::string grown;
         grown.reserve(grow_to);
+        const std::size_t old = counted_;
+        add_resident(grown.capacity()); // both buffers exist until the old one is freed
         grown.append(memory_);
         memory_.swap(grown);
-        account();
+        std::string().swap(grown);
+        resident.fetch_sub(old, std::memory_order_relaxed);
+        counted_ = memory_.capacity();
     }
     memory_.append(line);
     memory_.push_back('\n');

@@ -2,7 +2,8 @@
 // The raw lines of one message, exactly as received, kept for replay: in memory up to a
 // threshold, then in an unlinked temporary file so many large messages cannot exhaust memory.
 // The threshold is per message, and all spools of the process share one memory budget on top:
-// a message that would take the total over it goes to disk, however small it is.
+// a message that would take the total over it goes to disk, however small it is. The budget
+// bounds the peak: while a buffer is enlarged its old and new copies count together.
 #pragma once
 
 #include <cstddef>
@@ -38,6 +39,10 @@ class Spool {
     static void set_total_memory_limit(std::size_t bytes);
     static std::size_t total_memory_limit();
     static std::size_t total_memory();
+    /// The most they held at once (a buffer being enlarged counts with its old one), since
+    /// the start or reset_peak_total_memory().
+    static std::size_t peak_total_memory();
+    static void reset_peak_total_memory();
 
   private:
     friend class SpoolReader;

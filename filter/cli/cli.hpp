@@ -73,5 +73,6 @@ int run_seal(std::vector<std::string> args);
 int run_keygen(std::vector<std::string> args);
 int run_testkey(std::vector<std::string> args);
 int run_exim(std::vector<std::string> args);
+int run_reload(std::vector<std::string> args);
 
 } // namespace arcf::filter

@@ -5,6 +5,7 @@
 #include "dns/lookup.hpp"
 #include "filter/pipeline/log.hpp"
 #include "filter/shell/log_writer.hpp"
+#include "filter/shell/pidfile.hpp"
 #include "filter/shell/resolver_set.hpp"
 
 #include <boost/asio/io_context.hpp>
@@ -37,6 +38,9 @@ constexpr std::size_t max_pending_output = 4 * 1024 * 1024;
 // Output is queued for writing as soon as this much has accumulated; a message's replay is
 // pulled from the engine in chunks of this size as stdout drains (issue 15, class 6a).
 constexpr std::size_t output_batch = 64 * 1024;
+// While the configuration cannot be loaded, the problem is logged again this often: an
+// operator who missed the start-up line sees it in any recent stretch of the log.
+constexpr std::chrono::seconds degraded_log_interval{60};
 
 using Clock = asio::steady_timer::clock_type;
 
@@ -51,10 +55,12 @@ bool is_regular(int fd) {
 
 class Shell {
   public:
-    Shell(const Config& cfg, std::string path)
-        : path_(std::move(path)), resolver_options_(cfg.resolver), engine_(cfg.engine),
-          resolvers_(dns::make_resolver(io_, cfg.resolver), dns::post_to(io_)), in_(io_), out_(io_),
-          signals_(io_, SIGTERM, SIGINT), hup_(io_, SIGHUP), log_(2), log_fd_(io_) {
+    Shell(const Config& cfg, std::string path, const StartupOptions& startup)
+        : path_(std::move(path)), on_config_error_(startup.on_config_error),
+          config_error_(cfg.engine.config_error), resolver_options_(cfg.resolver),
+          engine_(cfg.engine), resolvers_(dns::make_resolver(io_, cfg.resolver), dns::post_to(io_)),
+          in_(io_), out_(io_), signals_(io_, SIGTERM, SIGINT), hup_(io_, SIGHUP), log_(2),
+          log_fd_(io_) {
         if (log_.nonblocking())
             log_fd_.assign(::dup(2));
         in_regular_ = is_regular(0);
@@ -68,6 +74,7 @@ class Shell {
                 stop("signal");
         });
         wait_hup();
+        start_safety(startup);
     }
 
     int run() {
@@ -123,8 +130,10 @@ class Shell {
     // The whole file and every key load first; only a complete, valid configuration replaces
     // the running one. Messages in flight finish with the options they started with.
     void reload() {
+        ++reloads_;
         if (path_.empty()) {
             log_line("event=reload status=ignored reason=\"started without -c\"");
+            write_status("ignored", "started without -c");
             return;
         }
         try {
@@ -142,13 +151,101 @@ class Shell {
                 resolver_options_ = next.resolver;
             }
             engine_.reconfigure(next.engine);
-            log_line("event=reload status=ok file=" + quote_log(path_));
+            reload_ok();
         } catch (const ConfigError& e) {
-            log_line("event=reload status=failed reason=" + quote_log(e.message) +
-                     " kept=running-configuration");
+            reload_failed(e.message);
         } catch (const std::exception& e) {
-            log_line("event=reload status=failed reason=" + quote_log(e.what()) +
+            reload_failed(e.what());
+        }
+    }
+
+    // ---- start-up safety: a configuration that cannot be loaded degrades, never exits ----
+    // (smtpd exits when a filter does: protocol notes §0). Degraded means the built-in
+    // defaults, with every message deferred or passed (EngineOptions::config_error).
+
+    void start_safety(const StartupOptions& startup) {
+        if (!startup.pidfile.empty()) {
+            auto err = pidfile_.open(startup.pidfile);
+            if (!err.empty())
+                log_line("event=pidfile status=failed reason=" + quote_log(err) +
+                         " action=continue");
+        }
+        if (config_error_.empty()) {
+            write_status("started", "");
+            return;
+        }
+        degraded_since_ = Clock::now();
+        log_config_error();
+        arm_degraded_timer();
+        write_status("degraded", config_error_);
+    }
+
+    void log_config_error() {
+        LogLine l;
+        l.add("event", "config-error")
+            .add("file", path_.empty() ? "-" : path_)
+            .add("reason", config_error_)
+            .add("action", to_string(on_config_error_));
+        if (degraded_since_ != Clock::time_point{}) {
+            auto s =
+                std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - degraded_since_);
+            if (s.count() > 0)
+                l.add("degraded_s", static_cast<unsigned long long>(s.count()));
+        }
+        log_line(l.str());
+    }
+
+    void arm_degraded_timer() {
+        degraded_timer_.expires_after(degraded_log_interval);
+        degraded_timer_.async_wait([this](const boost::system::error_code& ec) {
+            if (ec || config_error_.empty())
+                return;
+            log_config_error();
+            arm_degraded_timer();
+        });
+    }
+
+    void reload_ok() {
+        const bool recovered = !config_error_.empty();
+        config_error_.clear();
+        degraded_timer_.cancel();
+        log_line("event=reload status=ok file=" + quote_log(path_) +
+                 (recovered ? " recovered=yes" : ""));
+        write_status("ok", "");
+    }
+
+    void reload_failed(const std::string& why) {
+        if (config_error_.empty()) {
+            log_line("event=reload status=failed reason=" + quote_log(why) +
                      " kept=running-configuration");
+            write_status("failed", why);
+            return;
+        }
+        // Still degraded: the messages go on as before, now logged with the newest problem.
+        config_error_ = why;
+        engine_.reconfigure(degraded_config(path_, why, on_config_error_).engine);
+        log_line("event=reload status=failed reason=" + quote_log(why) +
+                 " kept=degraded action=" + std::string(to_string(on_config_error_)));
+        write_status("failed", why);
+    }
+
+    // The status file `filter-arc reload` waits for (filter/shell/pidfile.hpp).
+    void write_status(std::string_view status, const std::string& reason) {
+        if (!pidfile_.held())
+            return;
+        LogLine l;
+        l.add("pid", static_cast<unsigned long long>(::getpid()))
+            .add("reloads", static_cast<unsigned long long>(reloads_))
+            .add("status", status)
+            .add("time", static_cast<unsigned long long>(std::time(nullptr)))
+            .add("file", path_.empty() ? "-" : path_)
+            .add("degraded", config_error_.empty() ? "no" : "yes");
+        if (!reason.empty())
+            l.add("reason", reason);
+        auto err = pidfile_.write_status(l.str());
+        if (!err.empty() && !status_error_logged_) {
+            status_error_logged_ = true;
+            log_line("event=pidfile status=failed reason=" + quote_log(err) + " action=continue");
         }
     }
 
@@ -419,6 +516,8 @@ class Shell {
     }
 
     std::string path_;
+    OnConfigError on_config_error_;
+    std::string config_error_; ///< why the configuration could not be loaded; empty: healthy
     dns::ResolverOptions resolver_options_;
     asio::io_context io_;
     Engine engine_;
@@ -443,13 +542,19 @@ class Shell {
     LogWriter log_;                ///< stderr
     asio::posix::stream_descriptor log_fd_; ///< a dup of stderr, to wait until it is writable
     bool log_waiting_ = false;
+    // Start-up safety and reload status.
+    asio::steady_timer degraded_timer_{io_};
+    Clock::time_point degraded_since_{};
+    PidFile pidfile_;
+    std::uint64_t reloads_ = 0;
+    bool status_error_logged_ = false;
 };
 
 } // namespace
 
-int run_smtpd_filter(const Config& config, const std::string& path) {
+int run_smtpd_filter(const Config& config, const std::string& path, const StartupOptions& startup) {
     std::signal(SIGPIPE, SIG_IGN);
-    Shell shell(config, path);
+    Shell shell(config, path, startup);
     return shell.run();
 }
 

@@ -313,6 +313,24 @@ def startup_safety(d, key_a):
         f.stop()
 
 
+def exim_startup_safety(d):
+    """Exim mode, the same rules: defer = exit 75 with nothing on stdout or stderr (stderr
+    would end up in the message); pass = the message copied through with our A-R only."""
+    msg = b"From: a@a.example\nTo: b@b.example\nSubject: t\n\nbody\n"
+    missing = os.path.join(d, "exim-missing.toml")
+    p = subprocess.run([BIN, "exim", "-c", missing], input=msg, capture_output=True, timeout=60)
+    check(p.returncode == 75 and p.stdout == b"" and p.stderr == b"",
+          f"exim with a missing config defers (exit 75), silently: {p.returncode} {p.stderr!r}")
+    p = subprocess.run([BIN, "exim", "-c", missing, "--on-config-error", "pass"], input=msg,
+                       capture_output=True, timeout=60)
+    out = p.stdout
+    check(p.returncode == 0 and p.stderr == b"" and out.endswith(msg)
+          and out.startswith(b"Authentication-Results: ") and b"arc=none" in out
+          and b"ARC-Seal" not in out,
+          f"exim --on-config-error pass copies the message with our A-R: {p.returncode} "
+          f"{out[:120]!r} {p.stderr!r}")
+
+
 def check_config_user(d, key_a):
     """check-config --user opens every file as that user (as root only)."""
     if os.geteuid() != 0:
@@ -351,6 +369,7 @@ def main():
         print_round_trip(d, key_a, key_b)
         shipped_seal_example(d, key_a, key_b)
         startup_safety(d, key_a)
+        exim_startup_safety(d)
         check_config_user(d, key_a)
 
         # A group-readable key is refused unless allowed.

@@ -16,7 +16,7 @@ void usage(std::ostream& out) {
     out << "usage: filter-arc [-c FILE] [--on-config-error defer|pass] [--pidfile FILE]\n"
            "                                             OpenSMTPD filter (protocol on "
            "stdin/stdout)\n"
-           "       filter-arc check-config [-c FILE] [--print] [--schema]\n"
+           "       filter-arc check-config [-c FILE] [--user NAME] [--print] [--schema]\n"
            "                                             validate and print the configuration\n"
            "       filter-arc exim [-c FILE] [--on-config-error defer|pass]\n"
            "                                             Exim transport filter (stdin to stdout)\n"

@@ -13,6 +13,7 @@ Usage: test_config_and_reload.py /path/to/filter-arc
 import os
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -358,6 +359,25 @@ def check_config_user(d, key_a):
           f"check-config --user nobody cannot read it and says why: {err.strip()!r}")
     rc, out, err = run("check-config", "-c", cfg, "--user", "no-such-user-here")
     check(rc == 64 and "no such user" in err, "check-config --user of an unknown user: exit 64")
+
+    # As root without --user: the user /etc/smtpd.conf runs filter-arc as (its `user` option),
+    # seen through a private mount namespace with our own smtpd.conf bound over the real one.
+    conf = os.path.join(sub, "smtpd.conf")
+    write(conf, f'filter "arc" proc-exec "filter-arc -c {cfg}" user nobody\n'
+                'listen on 127.0.0.1 filter "arc"\n')
+    if not os.path.exists("/etc/smtpd.conf") or not shutil.which("unshare"):
+        print("skip: no /etc/smtpd.conf or no unshare to stand in for it")
+        return
+    p = subprocess.run(["unshare", "--mount", "sh", "-c",
+                        'mount --bind "$0" /etc/smtpd.conf && exec "$@"', conf,
+                        BIN, "check-config", "-c", cfg], capture_output=True, text=True,
+                       timeout=60)
+    if "mount" in p.stderr and p.returncode not in (0, 78):
+        print(f"skip: cannot bind-mount over /etc/smtpd.conf here: {p.stderr.strip()}")
+        return
+    check(p.returncode == 78 and "/etc/smtpd.conf runs filter-arc as user nobody" in p.stderr
+          and "Permission denied (user nobody)" in p.stderr,
+          f"check-config as root checks as smtpd.conf's filter user: {p.stderr.strip()!r}")
 
 
 def main():

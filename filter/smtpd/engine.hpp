@@ -51,7 +51,7 @@ struct EngineOptions {
     std::string line_too_long_reply =
         "550 5.6.0 Message refused: a line is too long to pass through the ARC filter";
     /// Set while the filter runs on the built-in defaults because its configuration could not
-    /// be loaded (start-up safety, filter/shell/degraded.hpp): the problem, e.g. "cannot read
+    /// be loaded (start-up safety, filter/shell/smtpd_shell.hpp): the problem, e.g. "cannot read
     /// PATH: Permission denied (user opensmtpd)". Every message's log line carries it.
     std::string config_error;
     /// With config_error: defer every message at commit with config_error_reply (true), or

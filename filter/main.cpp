@@ -13,11 +13,15 @@
 namespace {
 
 void usage(std::ostream& out) {
-    out << "usage: filter-arc [-c FILE]                  OpenSMTPD filter (protocol on "
+    out << "usage: filter-arc [-c FILE] [--on-config-error defer|pass] [--pidfile FILE]\n"
+           "                                             OpenSMTPD filter (protocol on "
            "stdin/stdout)\n"
-           "       filter-arc check-config [-c FILE] [--print] [--schema]\n"
+           "       filter-arc check-config [-c FILE] [--user NAME] [--print] [--schema]\n"
            "                                             validate and print the configuration\n"
-           "       filter-arc exim [-c FILE]             Exim transport filter (stdin to stdout)\n"
+           "       filter-arc exim [-c FILE] [--on-config-error defer|pass]\n"
+           "                                             Exim transport filter (stdin to stdout)\n"
+           "       filter-arc reload [--pidfile FILE]    reload the running filter (SIGHUP) and\n"
+           "                                             report the result\n"
            "       filter-arc keygen --domain D --selector S [--type rsa|ed25519] [--bits N] "
            "[--out FILE]\n"
            "       filter-arc testkey -c FILE            check published keys against the "
@@ -33,16 +37,53 @@ void usage(std::ostream& out) {
            "Run 'filter-arc COMMAND --help' for a command's options.\n";
 }
 
-std::string config_path(const std::vector<std::string>& args) {
-    arcf::filter::Args a(args, {"-c", "--config"}, {});
+struct FilterArgs {
+    std::string path;
+    arcf::filter::StartupOptions startup;
+};
+
+FilterArgs filter_args(const std::vector<std::string>& args) {
+    arcf::filter::Args a(args, {"-c", "--config", "--on-config-error", "--pidfile"}, {});
     if (!a.positional().empty())
         throw arcf::filter::UsageError{"unexpected argument '" + a.positional()[0] + "'"};
+    FilterArgs f;
     auto file = a.value("-c") ? a.value("-c") : a.value("--config");
-    return file.value_or("");
+    f.path = file.value_or("");
+    if (auto v = a.value("--on-config-error")) {
+        auto e = arcf::filter::parse_on_config_error(*v);
+        if (!e)
+            throw arcf::filter::UsageError{"--on-config-error: \"" + *v +
+                                           "\" is not defer or pass"};
+        f.startup.on_config_error = *e;
+    }
+    f.startup.pidfile = a.value("--pidfile").value_or("");
+    return f;
 }
 
-arcf::filter::Config config_at(const std::string& path) {
-    return path.empty() ? arcf::filter::default_config() : arcf::filter::load_config(path);
+// The smtpd filter never exits on a configuration mistake, its command line's included:
+// smtpd exits with it (protocol notes §0). It runs on the built-in defaults instead, deferring
+// every message (or passing it, --on-config-error pass), and logs why.
+int run_filter(const std::vector<std::string>& args) {
+    FilterArgs f;
+    std::string usage_problem;
+    try {
+        f = filter_args(args);
+    } catch (const arcf::filter::UsageError& e) {
+        usage_problem = "command line: " + e.message;
+        // What can be read still counts: the config file and the pidfile.
+        for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+            if (args[i] == "-c" || args[i] == "--config")
+                f.path = args[i + 1];
+            if (args[i] == "--pidfile")
+                f.startup.pidfile = args[i + 1];
+        }
+    }
+    arcf::filter::Config cfg =
+        arcf::filter::load_config_or_defaults(f.path, f.startup.on_config_error);
+    if (!usage_problem.empty())
+        cfg = arcf::filter::degraded_config(f.path, usage_problem,
+                                            arcf::filter::OnConfigError::defer);
+    return arcf::filter::run_smtpd_filter(cfg, f.path, f.startup);
 }
 
 } // namespace
@@ -58,10 +99,8 @@ int main(int argc, char** argv) {
             std::cout << "filter-arc " << FILTER_ARC_VERSION << "\n";
             return 0;
         }
-        if (args.empty() || args[0].rfind("-", 0) == 0) {
-            auto path = config_path(args);
-            return arcf::filter::run_smtpd_filter(config_at(path), path);
-        }
+        if (args.empty() || args[0].rfind("-", 0) == 0)
+            return run_filter(args);
         std::string cmd = args[0];
         args.erase(args.begin());
         if (cmd == "verify")
@@ -78,6 +117,8 @@ int main(int argc, char** argv) {
             return arcf::filter::run_stats(std::move(args));
         if (cmd == "sealers")
             return arcf::filter::run_sealers(std::move(args));
+        if (cmd == "reload")
+            return arcf::filter::run_reload(std::move(args));
         if (cmd == "check-config")
             return arcf::filter::run_check_config(std::move(args));
         std::cerr << "filter-arc: unknown command '" << cmd << "'\n";

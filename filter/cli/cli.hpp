@@ -75,5 +75,6 @@ int run_testkey(std::vector<std::string> args);
 int run_exim(std::vector<std::string> args);
 int run_stats(std::vector<std::string> args);
 int run_sealers(std::vector<std::string> args);
+int run_reload(std::vector<std::string> args);
 
 } // namespace arcf::filter

@@ -168,20 +168,25 @@ const toml::table* table_of(const Config& c, const toml::table& root, std::strin
     throw ConfigError{where(c, *n, name) + ": must be a table [" + std::string(name) + "]"};
 }
 
-std::shared_ptr<const arc::SealKey> load_key(const Config& c, const KeyEntry& k) {
+std::shared_ptr<const arc::SealKey> load_key(Config& c, const KeyEntry& k) {
     const std::string& at = k.file_where;
     if (!text::is_domain_name(k.domain) || !text::is_domain_name(k.selector))
         throw ConfigError{at + ": domain and selector must be domain names"};
     // Bounded and non-blocking: a FIFO or a device here must not hang a reload.
     struct stat st {};
     std::string pem, err;
-    if (!read_config_file(k.file, pem, err, &st))
+    if (!read_config_file(k.file, pem, err, &st, max_key_file_bytes))
         throw ConfigError{at + ": " + err};
     // A private key others can read is a leaked key (OpenDKIM's RequireSafeKeys, same idea).
-    if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0 && !c.allow_readable_keys)
-        throw ConfigError{at + ": " + k.file +
-                          " is readable by group or others; chmod 600 it or set "
-                          "seal.allow-readable-keys = true"};
+    if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+        if (!c.allow_readable_keys)
+            throw ConfigError{at + ": " + k.file +
+                              " is readable by group or others; chmod 600 it or set "
+                              "seal.allow-readable-keys = true"};
+        c.warnings.push_back(at + ": " + k.file +
+                             " is readable by group or others (allowed by "
+                             "seal.allow-readable-keys)");
+    }
     auto key = mail::PrivateKey::from_pem(pem);
     if (!key)
         throw ConfigError{at + ": " + k.file + ": " + key.error().detail};
@@ -398,6 +403,45 @@ Config load_config(const std::string& path) {
     if (c.engine.auth.dmarc)
         c.engine.auth.psl = std::make_shared<const dmarc::OrgDomain>(dmarc::OrgDomain::system());
     return c;
+}
+
+std::optional<OnConfigError> parse_on_config_error(std::string_view word) {
+    if (word == "defer")
+        return OnConfigError::defer;
+    if (word == "pass")
+        return OnConfigError::pass;
+    return std::nullopt;
+}
+
+std::string_view to_string(OnConfigError e) {
+    return e == OnConfigError::pass ? "pass" : "defer";
+}
+
+Config degraded_config(const std::string& path, std::string why, OnConfigError on_error) {
+    Config c = default_config();
+    c.file = path;
+    c.engine.config_error = why.empty() ? path + ": cannot be loaded" : std::move(why);
+    c.engine.config_error_defer = on_error == OnConfigError::defer;
+    if (on_error == OnConfigError::pass) {
+        // The [dns] servers of the file that could not be read may be the only ones that
+        // answer: an SPF or DMARC temperror is recorded, never a reason to defer, or "pass"
+        // would defer everything exactly where a private resolver is configured.
+        c.engine.auth.temperror = TempErrorAction::record;
+    }
+    return c;
+}
+
+Config load_config_or_defaults(const std::string& path, OnConfigError on_error) {
+    std::string why;
+    try {
+        return path.empty() ? default_config() : load_config(path);
+    } catch (const ConfigError& e) {
+        why = e.message;
+    } catch (const std::exception& e) {
+        // std::bad_alloc, or the Public Suffix List failing: still not a reason to exit.
+        why = path + ": " + e.what();
+    }
+    return degraded_config(path, std::move(why), on_error);
 }
 
 std::vector<std::shared_ptr<const arc::SealKey>> all_seal_keys(const Config& c) {

@@ -10,6 +10,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,6 +57,24 @@ struct ConfigError {
 Config load_config(const std::string& path);
 /// The built-in defaults (no file): verify only, system resolver, smtpd's admd as authserv-id.
 Config default_config();
+/// What to do with messages while the configuration cannot be loaded (start-up safety): the
+/// filter never exits on a configuration or key mistake, since smtpd exits with it.
+enum class OnConfigError {
+    defer, ///< every message gets EngineOptions::config_error_reply at commit (Exim: exit 75)
+    pass,  ///< messages pass as with the built-in defaults (verify only, no seal)
+};
+/// "defer" or "pass"; nullopt otherwise.
+std::optional<OnConfigError> parse_on_config_error(std::string_view word);
+std::string_view to_string(OnConfigError e);
+
+/// What the filter runs on while `path` cannot be loaded: default_config() with
+/// engine.config_error = `why` and engine.config_error_defer from `on_error`; with pass, an SPF
+/// or DMARC temperror is recorded rather than deferred (the file's resolvers are unknown).
+Config degraded_config(const std::string& path, std::string why, OnConfigError on_error);
+/// load_config(path) (default_config() for an empty path); when it fails,
+/// degraded_config(path, the reason, on_error). Never throws ConfigError.
+Config load_config_or_defaults(const std::string& path, OnConfigError on_error);
+
 /// Every key of the configuration, active and published, in file order.
 std::vector<std::shared_ptr<const arc::SealKey>> all_seal_keys(const Config& c);
 /// The configuration entry of `key` (one of all_seal_keys()), or null.

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <pwd.h>
 #include <unistd.h>
 
 namespace arcf::filter {
@@ -32,7 +33,23 @@ struct Fd {
     }
 };
 
+std::string failure(const std::string& path, const std::string& why) {
+    return "cannot read " + path + ": " + why + " (user " + running_user() + ")";
+}
+
 } // namespace
+
+std::string running_user() {
+    const uid_t uid = ::geteuid();
+    // getpwuid_r: the buffer is ours, so no static storage shared with other callers.
+    struct passwd pw {};
+    struct passwd* found = nullptr;
+    char buf[1024];
+    if (::getpwuid_r(uid, &pw, buf, sizeof buf, &found) == 0 && found != nullptr &&
+        found->pw_name != nullptr)
+        return found->pw_name;
+    return "uid " + std::to_string(uid);
+}
 
 bool read_config_file(const std::string& path,
                       std::string& out,
@@ -42,21 +59,21 @@ bool read_config_file(const std::string& path,
     out.clear();
     Fd f{::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC)};
     if (f.fd < 0) {
-        error = "cannot read " + path + ": " + std::strerror(errno);
+        error = failure(path, std::strerror(errno));
         return false;
     }
     struct stat st {};
     if (fstat(f.fd, &st) != 0) {
-        error = "cannot read " + path + ": " + std::strerror(errno);
+        error = failure(path, std::strerror(errno));
         return false;
     }
     if (!S_ISREG(st.st_mode)) {
-        error = "cannot read " + path + ": " + kind(st.st_mode) + ", not a regular file";
+        error = failure(path, std::string(kind(st.st_mode)) + ", not a regular file");
         return false;
     }
     if (static_cast<unsigned long long>(st.st_size) > max_bytes) {
-        error = "cannot read " + path + ": " + std::to_string(st.st_size) +
-                " bytes, over the limit of " + std::to_string(max_bytes) + " bytes";
+        error = failure(path, std::to_string(st.st_size) + " bytes, over the limit of " +
+                                  std::to_string(max_bytes) + " bytes");
         return false;
     }
     if (st_out != nullptr)
@@ -71,15 +88,14 @@ bool read_config_file(const std::string& path,
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            error = "cannot read " + path + ": " + std::strerror(errno);
+            error = failure(path, std::strerror(errno));
             out.clear();
             return false;
         }
         have += static_cast<std::size_t>(n);
     }
     if (have > max_bytes) {
-        error =
-            "cannot read " + path + ": over the limit of " + std::to_string(max_bytes) + " bytes";
+        error = failure(path, "over the limit of " + std::to_string(max_bytes) + " bytes");
         out.clear();
         return false;
     }

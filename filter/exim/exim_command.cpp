@@ -200,14 +200,36 @@ class PassThrough {
 int run_exim(std::vector<std::string> argv) {
     openlog("filter-arc", LOG_PID, LOG_MAIL);
     try {
-        Args args(std::move(argv), {"-c", "--config"}, {"--help"});
+        Args args(std::move(argv), {"-c", "--config", "--on-config-error"}, {"--help"});
         if (args.flag("--help")) {
-            std::cout << "usage: filter-arc exim [-c FILE]   (Exim transport_filter)\n";
+            std::cout << "usage: filter-arc exim [-c FILE] [--on-config-error defer|pass]   "
+                         "(Exim transport_filter)\n";
             return exit_ok;
         }
         auto file = args.value("-c") ? args.value("-c") : args.value("--config");
-        Config cfg = file ? load_config(*file) : default_config();
+        OnConfigError on_error = OnConfigError::defer;
+        if (auto v = args.value("--on-config-error")) {
+            auto e = parse_on_config_error(*v);
+            if (!e)
+                throw UsageError{"--on-config-error: \"" + *v + "\" is not defer or pass"};
+            on_error = *e;
+        }
+        // The same start-up safety as the smtpd mode: a configuration that cannot be loaded
+        // defers (exit 75: Exim retries, nothing is lost) or passes the message as the
+        // built-in verify-only defaults would; either way the log says why.
+        Config cfg = load_config_or_defaults(file.value_or(""), on_error);
         use_syslog_identity(cfg.log);
+        if (!cfg.engine.config_error.empty()) {
+            log_to_syslog(LOG_ERR, LogLine()
+                                       .add("mode", "exim")
+                                       .add("event", "config-error")
+                                       .add("file", file.value_or("-"))
+                                       .add("reason", cfg.engine.config_error)
+                                       .add("action", to_string(on_error))
+                                       .str());
+            if (on_error == OnConfigError::defer)
+                return exit_tempfail;
+        }
         const EngineOptions& eo = cfg.engine;
         const std::string authserv_id =
             eo.authserv_id.empty() ? default_authserv_id() : eo.authserv_id;
@@ -353,6 +375,8 @@ int run_exim(std::vector<std::string> argv) {
             const pipeline::Outcome o = msg.finish();
             LogLine log;
             log.add("mode", "exim");
+            if (!eo.config_error.empty())
+                log.add("config_error", eo.config_error);
             for (const auto& [k, v] : o.log)
                 log.add(k, v);
             std::string eol = "\n";
@@ -426,6 +450,8 @@ int run_exim(std::vector<std::string> argv) {
         pipeline::Outcome r = msg.finish();
         LogLine log;
         log.add("mode", "exim");
+        if (!eo.config_error.empty())
+            log.add("config_error", eo.config_error);
         for (const auto& [k, v] : r.log)
             log.add(k, v);
         if (!ctx_problem.empty())

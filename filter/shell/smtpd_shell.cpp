@@ -6,6 +6,7 @@
 #include "filter/config/startup_line.hpp"
 #include "filter/pipeline/log.hpp"
 #include "filter/shell/log_writer.hpp"
+#include "filter/shell/pidfile.hpp"
 #include "filter/shell/resolver_set.hpp"
 #include "filter/shell/syslog_writer.hpp"
 #include "filter/shell/stats_file.hpp"
@@ -40,6 +41,9 @@ constexpr std::size_t max_pending_output = 4 * 1024 * 1024;
 // Output is queued for writing as soon as this much has accumulated; a message's replay is
 // pulled from the engine in chunks of this size as stdout drains (issue 15, class 6a).
 constexpr std::size_t output_batch = 64 * 1024;
+// While the configuration cannot be loaded, the problem is logged again this often: an
+// operator who missed the start-up line sees it in any recent stretch of the log.
+constexpr std::chrono::seconds degraded_log_interval{60};
 
 using Clock = asio::steady_timer::clock_type;
 
@@ -54,8 +58,10 @@ bool is_regular(int fd) {
 
 class Shell {
   public:
-    Shell(const Config& cfg, std::string path)
-        : path_(std::move(path)), resolver_options_(cfg.resolver), stats_options_(cfg.stats),
+    Shell(const Config& cfg, std::string path, const StartupOptions& startup)
+        : path_(std::move(path)), on_config_error_(startup.on_config_error),
+          config_error_(cfg.engine.config_error), resolver_options_(cfg.resolver),
+          stats_options_(cfg.stats),
           engine_(cfg.engine), resolvers_(dns::make_resolver(io_, cfg.resolver), dns::post_to(io_)),
           in_(io_), out_(io_), signals_(io_, SIGTERM, SIGINT), hup_(io_, SIGHUP), log_(2),
           log_fd_(io_) {
@@ -73,6 +79,7 @@ class Shell {
                 stop("signal");
         });
         wait_hup();
+        start_safety(startup);
     }
 
     int run() {
@@ -159,8 +166,10 @@ class Shell {
     // The whole file and every key load first; only a complete, valid configuration replaces
     // the running one. Messages in flight finish with the options they started with.
     void reload() {
+        ++reloads_;
         if (path_.empty()) {
             log_line("event=reload status=ignored reason=\"started without -c\"");
+            write_status("ignored", "started without -c");
             return;
         }
         try {
@@ -180,15 +189,103 @@ class Shell {
             engine_.reconfigure(next.engine);
             use_log_options(next);
             stats_.configure(next.stats);
-            log_line("event=reload status=ok file=" + quote_log(path_));
+            reload_ok();
             if (engine_.ready())
                 log_start("reload");
         } catch (const ConfigError& e) {
-            log_line("event=reload status=failed reason=" + quote_log(e.message) +
-                     " kept=running-configuration");
+            reload_failed(e.message);
         } catch (const std::exception& e) {
-            log_line("event=reload status=failed reason=" + quote_log(e.what()) +
+            reload_failed(e.what());
+        }
+    }
+
+    // ---- start-up safety: a configuration that cannot be loaded degrades, never exits ----
+    // (smtpd exits when a filter does: protocol notes §0). Degraded means the built-in
+    // defaults, with every message deferred or passed (EngineOptions::config_error).
+
+    void start_safety(const StartupOptions& startup) {
+        if (!startup.pidfile.empty()) {
+            auto err = pidfile_.open(startup.pidfile);
+            if (!err.empty())
+                log_line("event=pidfile status=failed reason=" + quote_log(err) +
+                         " action=continue");
+        }
+        if (config_error_.empty()) {
+            write_status("started", "");
+            return;
+        }
+        degraded_since_ = Clock::now();
+        log_config_error();
+        arm_degraded_timer();
+        write_status("degraded", config_error_);
+    }
+
+    void log_config_error() {
+        LogLine l;
+        l.add("event", "config-error")
+            .add("file", path_.empty() ? "-" : path_)
+            .add("reason", config_error_)
+            .add("action", to_string(on_config_error_));
+        if (degraded_since_ != Clock::time_point{}) {
+            auto s =
+                std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - degraded_since_);
+            if (s.count() > 0)
+                l.add("degraded_s", static_cast<unsigned long long>(s.count()));
+        }
+        log_line(l.str());
+    }
+
+    void arm_degraded_timer() {
+        degraded_timer_.expires_after(degraded_log_interval);
+        degraded_timer_.async_wait([this](const boost::system::error_code& ec) {
+            if (ec || config_error_.empty())
+                return;
+            log_config_error();
+            arm_degraded_timer();
+        });
+    }
+
+    void reload_ok() {
+        const bool recovered = !config_error_.empty();
+        config_error_.clear();
+        degraded_timer_.cancel();
+        log_line("event=reload status=ok file=" + quote_log(path_) +
+                 (recovered ? " recovered=yes" : ""));
+        write_status("ok", "");
+    }
+
+    void reload_failed(const std::string& why) {
+        if (config_error_.empty()) {
+            log_line("event=reload status=failed reason=" + quote_log(why) +
                      " kept=running-configuration");
+            write_status("failed", why);
+            return;
+        }
+        // Still degraded: the messages go on as before, now logged with the newest problem.
+        config_error_ = why;
+        engine_.reconfigure(degraded_config(path_, why, on_config_error_).engine);
+        log_line("event=reload status=failed reason=" + quote_log(why) +
+                 " kept=degraded action=" + std::string(to_string(on_config_error_)));
+        write_status("failed", why);
+    }
+
+    // The status file `filter-arc reload` waits for (filter/shell/pidfile.hpp).
+    void write_status(std::string_view status, const std::string& reason) {
+        if (!pidfile_.held())
+            return;
+        LogLine l;
+        l.add("pid", static_cast<unsigned long long>(::getpid()))
+            .add("reloads", static_cast<unsigned long long>(reloads_))
+            .add("status", status)
+            .add("time", static_cast<unsigned long long>(std::time(nullptr)))
+            .add("file", path_.empty() ? "-" : path_)
+            .add("degraded", config_error_.empty() ? "no" : "yes");
+        if (!reason.empty())
+            l.add("reason", reason);
+        auto err = pidfile_.write_status(l.str());
+        if (!err.empty() && !status_error_logged_) {
+            status_error_logged_ = true;
+            log_line("event=pidfile status=failed reason=" + quote_log(err) + " action=continue");
         }
     }
 
@@ -462,6 +559,8 @@ class Shell {
     }
 
     std::string path_;
+    OnConfigError on_config_error_;
+    std::string config_error_; ///< why the configuration could not be loaded; empty: healthy
     dns::ResolverOptions resolver_options_;
     pipeline::StatsOptions stats_options_; ///< at start (stats_ takes later ones on reload)
     asio::io_context io_;
@@ -493,13 +592,19 @@ class Shell {
     StatsWriter stats_{io_, stats_options_,
                        [this]() -> const pipeline::Stats& { return engine_.stats(); },
                        [this](const std::string& l) { log_line(l); }};
+    // Start-up safety and reload status.
+    asio::steady_timer degraded_timer_{io_};
+    Clock::time_point degraded_since_{};
+    PidFile pidfile_;
+    std::uint64_t reloads_ = 0;
+    bool status_error_logged_ = false;
 };
 
 } // namespace
 
-int run_smtpd_filter(const Config& config, const std::string& path) {
+int run_smtpd_filter(const Config& config, const std::string& path, const StartupOptions& startup) {
     std::signal(SIGPIPE, SIG_IGN);
-    Shell shell(config, path);
+    Shell shell(config, path, startup);
     return shell.run();
 }
 

@@ -6,9 +6,22 @@
 
 namespace arcf::filter {
 
+/// Start-up safety and reload reporting (README "Reloading and start-up safety").
+struct StartupOptions {
+    /// What config.engine.config_error (set when the configuration could not be loaded) means
+    /// for messages; logged with the problem.
+    OnConfigError on_config_error = OnConfigError::defer;
+    /// --pidfile: where to write our pid and, next to it, the reload status (empty: nowhere).
+    std::string pidfile;
+};
+
 /// Runs until stdin reaches EOF. Returns the process exit status. SIGHUP reloads `path` (when
 /// not empty) and its keys as one unit: a bad new configuration is logged and the old one
-/// stays in force.
-int run_smtpd_filter(const Config& config, const std::string& path);
+/// stays in force. When `config.engine.config_error` is set (the file could not be loaded:
+/// filter-arc runs on the built-in defaults and defers or passes every message), the problem
+/// is logged at start and every 60 s until a reload succeeds.
+int run_smtpd_filter(const Config& config,
+                     const std::string& path,
+                     const StartupOptions& startup = {});
 
 } // namespace arcf::filter

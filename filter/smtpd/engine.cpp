@@ -27,7 +27,8 @@ struct Engine::Message {
     bool tempfail = false;
     bool too_large = false;
     bool replay_queued = false;
-    std::string error; ///< internal error: the message is deferred, never lost
+    bool config_defer = false; ///< deferred unread: the configuration could not be loaded
+    std::string error;         ///< internal error: the message is deferred, never lost
     std::string reply; ///< the commit answer once completed: empty proceeds, else reject|reply
     std::optional<std::string> commit_token; ///< a commit that came before we were done
     explicit Message(std::size_t limit) : spool(std::make_unique<Spool>(limit)) {}
@@ -282,12 +283,19 @@ void Engine::on_data_line(
         m.id = next_message_++;
         m.msgid = s.msgid;
         message_sessions_[m.id] = s.id;
-        // The pipeline starts with the data, from what the session reported so far (client,
-        // HELO, MAIL FROM, AUTH): its SPF lookups overlap with the transfer.
-        m.pipe = std::make_unique<pipeline::Message>(
-            settings(), pipeline::Envelope{s.client_ip, s.helo, s.mail_from, s.auth_user, s.rcpts},
-            now);
-        take_queries(m, out);
+        if (!opts_->config_error.empty() && opts_->config_error_defer) {
+            // Nothing to verify or seal with: the message is spooled and handed back unchanged,
+            // and its commit gets config_error_reply. No pipeline, so no DNS.
+            m.config_defer = true;
+            m.error = opts_->config_error;
+        } else {
+            // The pipeline starts with the data, from what the session reported so far (client,
+            // HELO, MAIL FROM, AUTH): its SPF lookups overlap with the transfer.
+            m.pipe = std::make_unique<pipeline::Message>(
+                settings(),
+                pipeline::Envelope{s.client_ip, s.helo, s.mail_from, s.auth_user, s.rcpts}, now);
+            take_queries(m, out);
+        }
     }
     Message& m = *s.msg;
     m.token.assign(token); // reuses its buffer: no allocation per line
@@ -537,11 +545,16 @@ void Engine::finish_message(Session& s, const Responder& data, Actions& out) {
                                               !data.smtpd_cuts_long_lines()});
         for (const auto& [k, v] : r.log)
             log.add(k, v);
+    } else if (m.config_defer) {
+        r.disposition = pipeline::Disposition::defer;
+        r.reply = m.opts->config_error_reply;
     } else {
         r.disposition = pipeline::Disposition::defer;
         r.reply = m.opts->tempfail_reply;
         log.add("arc", "error").add("reason", m.error);
     }
+    if (!m.opts->config_error.empty())
+        log.add("config_error", m.opts->config_error);
     cancel_queries(m.id, out);
 
     const bool refused = r.disposition == pipeline::Disposition::reject;

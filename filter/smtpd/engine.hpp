@@ -51,6 +51,17 @@ struct EngineOptions {
     /// message is passed on unsealed.
     std::string line_too_long_reply =
         "550 5.6.0 Message refused: a line is too long to pass through the ARC filter";
+    /// Set while the filter runs on the built-in defaults because its configuration could not
+    /// be loaded (start-up safety, filter/shell/smtpd_shell.hpp): the problem, e.g. "cannot read
+    /// PATH: Permission denied (user opensmtpd)". Every message's log line carries it.
+    std::string config_error;
+    /// With config_error: defer every message at commit with config_error_reply (true), or
+    /// pass it as the built-in verify-only configuration does (false: no seal).
+    bool config_error_defer = true;
+    /// 451, never 421: smtpd turns a 421 into a disconnect (protocol notes §5); a 451 refuses
+    /// this message only and the sender retries. RFC 3463 §3.4 X.3.5: "System incorrectly
+    /// configured".
+    std::string config_error_reply = "451 4.3.5 Mail system configuration error, try again later";
     /// Tests only: called at fault-injection points ("complete", "replay"); may throw.
     std::function<void(std::string_view)> fault_injection;
 };

@@ -3,11 +3,17 @@
 prints the effective configuration; SIGHUP reloads atomically (a broken file keeps the old
 configuration running); the filter protocol works over pipes.
 
+Start-up safety (issue 19): a filter whose configuration cannot be loaded still completes the
+handshake, logs event=config-error, defers every message with 451 4.3.5 at commit, and comes
+back to normal service on a good reload; `filter-arc reload --pidfile` signals it and reports
+the result; `check-config --user` opens the files as another user.
+
 Usage: test_config_and_reload.py /path/to/filter-arc
 """
 import os
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -159,6 +165,221 @@ def shipped_seal_example(d, key_a, key_b):
           f"the shipped [seal] example, uncommented in place, loads: {err.strip()!r}")
 
 
+class Filter:
+    """filter-arc in smtpd mode over pipes, its stderr in a file."""
+
+    def __init__(self, d, *args):
+        self.errlog = open(os.path.join(d, f"stderr.{len(os.listdir(d))}.log"), "w+")
+        self.p = subprocess.Popen([BIN, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=self.errlog)
+
+    def send(self, line):
+        self.p.stdin.write((line + "\n").encode())
+        self.p.stdin.flush()
+
+    def read_until(self, pred, timeout=10):
+        buf = b""
+        end = time.time() + timeout
+        while time.time() < end:
+            r, _, _ = select.select([self.p.stdout], [], [], 0.2)
+            if r:
+                chunk = os.read(self.p.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                buf += chunk
+                if pred(buf):
+                    break
+        return buf.decode()
+
+    def handshake(self):
+        for line in ["config|smtpd-version|6.8.0p2", "config|admd|vm", "config|ready"]:
+            self.send(line)
+        return self.read_until(lambda b: b"register|ready\n" in b)
+
+    def message(self, session, timeout=10):
+        """One message and its commit; the data-lines and the commit answer."""
+        for l in ["Received: from x by y", "From: a@a.example", "Subject: t", "", "body"]:
+            self.send(f"filter|0.6|1.0|smtp-in|data-line|{session}|e43f4b5e888d8c53|{l}")
+        self.send(f"filter|0.6|1.0|smtp-in|data-line|{session}|e43f4b5e888d8c53|.")
+        self.send(f"filter|0.6|1.0|smtp-in|commit|{session}|e43f4b628180a9ae|")
+        return self.read_until(lambda b: f"{session}|e43f4b628180a9ae|".encode() in b, timeout)
+
+    def log(self):
+        self.errlog.seek(0)
+        return self.errlog.read()
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.stdin.close()
+            try:
+                self.p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        return self.p.returncode
+
+
+def reload(*args):
+    p = subprocess.run([BIN, "reload", *args], capture_output=True, text=True, timeout=30)
+    return p.returncode, p.stdout, p.stderr
+
+
+def startup_safety(d, key_a):
+    """A filter started with a configuration it cannot load keeps serving: defers, then
+    recovers on a good reload (issue 19 item 1; the e2e test does the same through smtpd)."""
+    run_dir = os.path.join(d, "run")
+    os.mkdir(run_dir)
+    pidfile = os.path.join(run_dir, "filter-arc.pid")
+    cfg = os.path.join(d, "later.toml")
+    f = Filter(d, "-c", cfg, "--pidfile", pidfile)
+    try:
+        check("register|ready" in f.handshake(),
+              "a filter whose config file is missing completes the handshake")
+        out = f.message("00000000000000a1")
+        check("|reject|451 4.3.5 " in out and "ARC-Seal" not in out,
+              f"while degraded a message is deferred with 451 4.3.5 at commit: {out[-120:]!r}")
+        log = f.log()
+        check(re.search(r"event=config-error file=\S*later\.toml reason=\"cannot read \S*"
+                        r"later\.toml: No such file or directory \(user \S+\)\" action=defer",
+                        log) is not None, f"the start-up line says why: {log.strip()[:300]!r}")
+        check("config_error=" in log and "action=defer" in log,
+              "the message's log line carries config_error=")
+        check(open(pidfile).read().strip() == str(f.p.pid), "the pidfile holds the filter's pid")
+
+        # A second filter with the same pidfile runs without it (and says so).
+        g = Filter(d, "--pidfile", pidfile)
+        check("register|ready" in g.handshake(), "a second filter with the same pidfile runs")
+        g.stop()
+        check("locked by pid " + str(f.p.pid) in g.log(),
+              f"... and logs that the pidfile is locked: {g.log().strip()[:200]!r}")
+        check(os.path.exists(pidfile), "... and leaves the first filter's pidfile alone")
+
+        # Still broken: reload exits 1, the filter stays degraded.
+        write(cfg, "[seal\n")
+        rc, out, err = reload("--pidfile", pidfile)
+        check(rc == 1 and "status=failed" in out and "degraded=yes" in out,
+              f"reload of a broken file while degraded exits 1: {rc} {out.strip()} {err.strip()}")
+        check("kept=degraded action=defer" in f.log(), "the log says it stays degraded")
+        check("|reject|451 4.3.5 " in f.message("00000000000000a2"), "... and it still defers")
+
+        # Fixed: reload exits 0 and the next message is sealed.
+        write(cfg, f'[seal]\ndomain = "a.example"\nselector = "s1"\nkey = "{key_a}"\n')
+        t0 = time.monotonic()
+        rc, out, err = reload("--pidfile", pidfile)
+        took = time.monotonic() - t0
+        check(rc == 0 and "status=ok" in out and "degraded=no" in out,
+              f"reload of the fixed file exits 0 in {took:.2f}s: {out.strip()} {err.strip()}")
+        check("event=reload status=ok" in f.log() and "recovered=yes" in f.log(),
+              "the log says event=reload status=ok ... recovered=yes")
+        out = f.message("00000000000000a3")
+        check("d=a.example; s=s1;" in out and out.rstrip().endswith("|proceed"),
+              "after the reload the next message is sealed and accepted")
+
+        # Broken again while running: the running configuration stays; reload exits 1.
+        write(cfg, "bogus = 1\n")
+        rc, out, err = reload("--pidfile", pidfile)
+        check(rc == 1 and "status=failed" in out and "degraded=no" in out,
+              f"a bad reload while running exits 1: {out.strip()}")
+        check("d=a.example; s=s1;" in f.message("00000000000000a4"),
+              "... and the running configuration still seals")
+        check(f.stop() == 0, "EOF ends the degraded-then-recovered filter with status 0")
+        check(not os.path.exists(pidfile), "the pidfile is removed at exit")
+    finally:
+        f.stop()
+    rc, out, err = reload("--pidfile", pidfile)
+    check(rc == 69 and "no such file" in err, f"reload without a running filter exits 69: {err!r}")
+    write(pidfile, "1\n")
+    rc, out, err = reload("--pidfile", pidfile)
+    check(rc == 69 and "stale" in err, f"reload with a stale pidfile exits 69: {err!r}")
+
+    # --on-config-error pass: verified, not sealed, accepted.
+    f = Filter(d, "-c", os.path.join(d, "nowhere.toml"), "--on-config-error", "pass")
+    try:
+        f.handshake()
+        out = f.message("00000000000000b1", timeout=45)  # DMARC asks the system resolver
+        check("Authentication-Results: vm; arc=none" in out and "ARC-Seal" not in out
+              and out.rstrip().endswith("|proceed"),
+              f"--on-config-error pass: the message passes with our A-R only: {out[-200:]!r}")
+        check("action=pass" in f.log(), "the start-up line says action=pass")
+    finally:
+        f.stop()
+    # A mistake on the command line degrades too (smtpd would exit with us).
+    f = Filter(d, "--on-config-error", "maybe")
+    try:
+        check("register|ready" in f.handshake(), "a bad option still completes the handshake")
+        check("|reject|451 4.3.5 " in f.message("00000000000000c1"),
+              "... and defers every message")
+        check("command line: --on-config-error" in f.log(), "... and logs why")
+    finally:
+        f.stop()
+
+
+def exim_startup_safety(d):
+    """Exim mode, the same rules: defer = exit 75 with nothing on stdout or stderr (stderr
+    would end up in the message); pass = the message copied through with our A-R only."""
+    msg = b"From: a@a.example\nTo: b@b.example\nSubject: t\n\nbody\n"
+    missing = os.path.join(d, "exim-missing.toml")
+    p = subprocess.run([BIN, "exim", "-c", missing], input=msg, capture_output=True, timeout=60)
+    check(p.returncode == 75 and p.stdout == b"" and p.stderr == b"",
+          f"exim with a missing config defers (exit 75), silently: {p.returncode} {p.stderr!r}")
+    p = subprocess.run([BIN, "exim", "-c", missing, "--on-config-error", "pass"], input=msg,
+                       capture_output=True, timeout=60)
+    out = p.stdout
+    check(p.returncode == 0 and p.stderr == b"" and out.endswith(msg)
+          and out.startswith(b"Authentication-Results: ") and b"arc=none" in out
+          and b"ARC-Seal" not in out,
+          f"exim --on-config-error pass copies the message with our A-R: {p.returncode} "
+          f"{out[:120]!r} {p.stderr!r}")
+
+
+def check_config_user(d, key_a):
+    """check-config --user opens every file as that user (as root only)."""
+    if os.geteuid() != 0:
+        print("skip: check-config --user needs root")
+        return
+    try:
+        import pwd
+        pwd.getpwnam("nobody")
+    except KeyError:
+        print("skip: no user nobody")
+        return
+    os.chmod(d, 0o711)  # others may traverse it (its keys stay 0600)
+    sub = os.path.join(d, "as-user")
+    os.mkdir(sub)
+    os.chmod(sub, 0o755)
+    key = os.path.join(sub, "root.key")
+    write(key, open(key_a).read(), 0o600)  # root's, 0600
+    cfg = os.path.join(sub, "c.toml")
+    write(cfg, f'[seal]\ndomain = "a.example"\nselector = "s1"\nkey = "{key}"\n')
+    rc, out, err = run("check-config", "-c", cfg, "--user", "root")
+    check(rc == 0, f"check-config as root reads the root-owned key: {err.strip()!r}")
+    rc, out, err = run("check-config", "-c", cfg, "--user", "nobody")
+    check(rc == 78 and f"seal.key: cannot read {key}: Permission denied (user nobody)" in err
+          and "checking the files as user nobody" in err,
+          f"check-config --user nobody cannot read it and says why: {err.strip()!r}")
+    rc, out, err = run("check-config", "-c", cfg, "--user", "no-such-user-here")
+    check(rc == 64 and "no such user" in err, "check-config --user of an unknown user: exit 64")
+
+    # As root without --user: the user /etc/smtpd.conf runs filter-arc as (its `user` option),
+    # seen through a private mount namespace with our own smtpd.conf bound over the real one.
+    conf = os.path.join(sub, "smtpd.conf")
+    write(conf, f'filter "arc" proc-exec "filter-arc -c {cfg}" user nobody\n'
+                'listen on 127.0.0.1 filter "arc"\n')
+    if not os.path.exists("/etc/smtpd.conf") or not shutil.which("unshare"):
+        print("skip: no /etc/smtpd.conf or no unshare to stand in for it")
+        return
+    p = subprocess.run(["unshare", "--mount", "sh", "-c",
+                        'mount --bind "$0" /etc/smtpd.conf && exec "$@"', conf,
+                        BIN, "check-config", "-c", cfg], capture_output=True, text=True,
+                       timeout=60)
+    if "mount" in p.stderr and p.returncode not in (0, 78):
+        print(f"skip: cannot bind-mount over /etc/smtpd.conf here: {p.stderr.strip()}")
+        return
+    check(p.returncode == 78 and "/etc/smtpd.conf runs filter-arc as user nobody" in p.stderr
+          and "Permission denied (user nobody)" in p.stderr,
+          f"check-config as root checks as smtpd.conf's filter user: {p.stderr.strip()!r}")
+
+
 def main():
     with tempfile.TemporaryDirectory() as d:
         key_a = keygen(d, "a.example", "s1")
@@ -167,6 +388,9 @@ def main():
         config_errors(d, key_a)
         print_round_trip(d, key_a, key_b)
         shipped_seal_example(d, key_a, key_b)
+        startup_safety(d, key_a)
+        exim_startup_safety(d)
+        check_config_user(d, key_a)
 
         # A group-readable key is refused unless allowed.
         loose = os.path.join(d, "loose.key")

@@ -703,7 +703,8 @@ class Smtpd:
              helo: str = "client.example.org", timeout: float = 30.0, raw: bool = False,
              line_delay: float | None = None, mail_options: list[str] | None = None,
              sync: threading.Barrier | None = None, starttls: bool = False,
-             auth: tuple[str, str] | None = None, auth_may_fail: bool = False) -> Reply:
+             auth: tuple[str, str] | None = None, auth_may_fail: bool = False,
+             port: int | None = None) -> Reply:
         """One SMTP transaction; returns the final reply and never raises on SMTP or socket errors.
 
         data: the message. Bare LF becomes CRLF and lines are dot-stuffed, then `.` ends it.
@@ -715,6 +716,7 @@ class Smtpd:
         starttls: STARTTLS after EHLO (the certificate is not checked), then EHLO again.
         auth: (user, password) for SMTP AUTH after that; a refusal ends the transaction with
         stage "auth", unless auth_may_fail (the session then goes on unauthenticated).
+        port: another listener of this smtpd (declared in filters_config), instead of the main one.
         """
         rcpts = [rcpt_to] if isinstance(rcpt_to, str) else list(rcpt_to)
         if raw:
@@ -726,7 +728,7 @@ class Smtpd:
         synced = sync is None
         try:
             with _connect_gate:
-                code, msg = s.connect("127.0.0.1", self.port)
+                code, msg = s.connect("127.0.0.1", port or self.port)
             if code != 220:
                 return Reply(code, _txt(msg), stage)
             stage = "ehlo"

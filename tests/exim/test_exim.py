@@ -287,7 +287,8 @@ class EximTest(unittest.TestCase):
                                   message("c1 config error"))
             self.assertTrue(ENV.exim.wait_for_log(rf"{msgid} == c1@arc\.test .*defer"),
                             "no defer in the main log:\n" + ENV.exim.read_log()[-2000:])
-            self.syslog_for(r"filter-arc\[\d+\]: mode=exim error=.*no-such-setting")
+            self.syslog_for(r"filter-arc\[\d+\]: mode=exim event=config-error .*no-such-setting"
+                            r".* action=defer")
             self.assertEqual(ENV.exim.mailbox("sealed", mid("c1 config error")), [])
             self.assertIn(msgid, ENV.exim.queue())
         finally:

@@ -9,6 +9,7 @@
 #error "filter/config/config.hpp includes Asio, c-ares or toml++"
 #endif
 
+#include "filter/config/config_file.hpp"
 #include "filter/config/schema.hpp"
 #include "tests/arc/test_keys.hpp"
 #include "tests/catch.hpp"
@@ -387,4 +388,63 @@ TEST_CASE("rotation: one active and published keys per domain (issue 20)") {
         CHECK(configured_key(again, all[0].get())->state == KeyState::published);
         CHECK(again.engine.policy.keys.at("a.example")->selector == "new");
     }
+}
+TEST_CASE("config and key files: only regular files, bounded, errors name path, errno and user",
+          "[startup]") {
+    TempDir d;
+    const std::string user = running_user();
+    const std::string rsa = arcf::tests::keys::rsa2048_pkcs8;
+    auto seal_with = [&](const std::string& key) {
+        return d.write("c.toml",
+                       "[seal]\ndomain = \"a.example\"\nselector = \"s\"\nkey = \"" + key + "\"\n");
+    };
+    SECTION("a missing config file: errno text and user, no line number") {
+        auto e = load_error(d.path + "/missing.toml");
+        CHECK(e == "cannot read " + d.path + "/missing.toml: No such file or directory (user " +
+                       user + ")");
+    }
+    SECTION("a FIFO at the key path is refused at once, never waited on") {
+        std::string fifo = d.path + "/fifo.key";
+        REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+        d.files.push_back(fifo);
+        CHECK_THAT(load_error(seal_with(fifo)),
+                   Contains(":4: seal.key: cannot read " + fifo +
+                            ": a FIFO, not a regular file (user " + user + ")"));
+    }
+    SECTION("a directory as the config file") {
+        CHECK_THAT(load_error(d.path), Contains("a directory, not a regular file"));
+    }
+    SECTION("a key over 64 KiB is refused unread") {
+        std::string big = d.write("big.key", rsa + std::string(70 * 1024, '\n'));
+        CHECK_THAT(load_error(seal_with(big)),
+                   Contains("bytes, over the limit of 65536 bytes (user " + user + ")"));
+    }
+    SECTION("a world-readable key: an error, or with allow-readable-keys a warning") {
+        std::string k = d.write("open.key", rsa, 0644);
+        CHECK_THAT(load_error(seal_with(k)), Contains("is readable by group or others"));
+        Config c = load_config(d.write("allowed.toml", "[seal]\ndomain = \"a.example\"\n"
+                                                       "selector = \"s\"\nallow-readable-keys = "
+                                                       "true\nkey = \"" +
+                                                           k + "\"\n"));
+        REQUIRE(c.warnings.size() == 1);
+        CHECK_THAT(c.warnings[0], Contains("allowed by seal.allow-readable-keys"));
+    }
+}
+
+TEST_CASE("load_config_or_defaults: a configuration that cannot be loaded degrades, never throws",
+          "[startup]") {
+    TempDir d;
+    auto c = load_config_or_defaults(d.path + "/missing.toml", OnConfigError::defer);
+    CHECK_THAT(c.engine.config_error, Contains("missing.toml: No such file or directory"));
+    CHECK(c.engine.config_error_defer);
+    CHECK(c.engine.policy.keys.empty()); // the built-in defaults: verify only
+    auto p = load_config_or_defaults(d.write("bad.toml", "bogus = 1\n"), OnConfigError::pass);
+    CHECK_THAT(p.engine.config_error, Contains(":1: bogus: unknown setting"));
+    CHECK_FALSE(p.engine.config_error_defer);
+    auto ok =
+        load_config_or_defaults(d.write("ok.toml", "mode = \"verify\"\n"), OnConfigError::defer);
+    CHECK(ok.engine.config_error.empty());
+    CHECK(parse_on_config_error("pass") == OnConfigError::pass);
+    CHECK(parse_on_config_error("defer") == OnConfigError::defer);
+    CHECK_FALSE(parse_on_config_error("reject").has_value());
 }

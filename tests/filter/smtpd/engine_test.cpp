@@ -1192,3 +1192,78 @@ TEST_CASE("engine: smtpd releases and the protocol they speak", "[engine]") {
     CHECK(filter::protocol_of_release("x.y").empty());
     CHECK(filter::protocol_of_release("7").empty());
 }
+namespace {
+// The options a Harness runs with, plus a configuration error: with `keys`, as if the problem
+// came after a good start; without, the built-in defaults the filter degrades to.
+filter::EngineOptions degraded(const Harness& h, bool keys, bool defer) {
+    filter::EngineOptions e;
+    if (keys) {
+        e.policy.keys[h.key->domain] = h.key;
+        e.policy.default_domain = h.key->domain;
+    } else {
+        e.policy.mode = filter::Mode::verify;
+    }
+    e.tempfail_reply = "451 4.7.0 try again later";
+    e.auth.dkim = e.auth.dmarc = false;
+    e.config_error = "cannot read /etc/filter-arc/keys/a.key: Permission denied (user opensmtpd)";
+    e.config_error_defer = defer;
+    return e;
+}
+} // namespace
+
+TEST_CASE("engine: while the configuration cannot be loaded, messages are deferred or passed",
+          "[engine][startup]") {
+    Harness h;
+    h.handshake();
+    h.feed(h.report_line(S1, "link-connect|localhost|pass|192.0.2.7:59658|127.0.0.1:25"));
+    h.feed(h.report_line(S1, "tx-begin|35163a36"));
+    SECTION("defer (the default): 451 at commit, no lookups, the message unchanged") {
+        // With a sender, the built-in defaults would look up SPF: deferred, nothing is.
+        h.feed(h.report_line(S1, "tx-mail|35163a36|ok|sender@example.org"));
+        h.engine.reconfigure(degraded(h, false, true));
+        auto a = h.message_stuffed(S1, plain_message);
+        CHECK(a.queries.empty()); // no SPF, no keys: nothing is looked up for it
+        auto lines = datalines(output_of(a), S1);
+        REQUIRE(!lines.empty());
+        lines.pop_back();
+        CHECK(lines == plain_message); // handed back unchanged
+        REQUIRE(a.logs.size() == 1);
+        CHECK_THAT(a.logs[0], arcf::test::Contains("action=defer"));
+        CHECK_THAT(a.logs[0],
+                   arcf::test::Contains("config_error=\"cannot read /etc/filter-arc/keys/"
+                                        "a.key: Permission denied (user opensmtpd)\""));
+        // 451, not the 421 tempfail reply: smtpd turns 421 into a disconnect.
+        CHECK(h.feed(h.commit_line(S1)).output ==
+              "filter-result|" + S1 + "|" + COMMIT +
+                  "|reject|451 4.3.5 Mail system configuration error, try again later\n");
+    }
+    SECTION("pass: verified as the built-in defaults would, not sealed, and logged") {
+        auto e = degraded(h, false, false);
+        e.auth.spf = false;
+        h.engine.reconfigure(e);
+        auto a = h.message_stuffed(S1, plain_message);
+        std::string stored = stored_message(datalines(output_of(a), S1));
+        CHECK(stored.find("ARC-Seal") == std::string::npos);
+        CHECK(stored.find("Authentication-Results: mx.example.test; arc=none") !=
+              std::string::npos);
+        REQUIRE(a.logs.size() == 1);
+        CHECK_THAT(a.logs[0], arcf::test::Contains("action=deliver"));
+        CHECK_THAT(a.logs[0], arcf::test::Contains("config_error="));
+        CHECK(h.feed(h.commit_line(S1)).output ==
+              "filter-result|" + S1 + "|" + COMMIT + "|proceed\n");
+    }
+    SECTION("a good configuration (reconfigure, as a SIGHUP does) restores sealing") {
+        h.engine.reconfigure(degraded(h, true, true));
+        auto a = h.message_stuffed(S1, plain_message);
+        CHECK(h.feed(h.commit_line(S1)).output.find("|reject|451 4.3.5 ") != std::string::npos);
+        auto good = degraded(h, true, true);
+        good.config_error.clear();
+        h.engine.reconfigure(good);
+        auto b = h.message_stuffed(S1, plain_message);
+        auto lines = datalines(output_of(b), S1);
+        REQUIRE(!lines.empty());
+        CHECK(lines[0].rfind("ARC-Seal: i=1;", 0) == 0);
+        CHECK(b.logs.at(0).find("config_error") == std::string::npos);
+        CHECK(h.feed(h.commit_line(S1)).output.find("|proceed") != std::string::npos);
+    }
+}

@@ -114,7 +114,7 @@ else
 fi
 if [ "$build_rc" -eq 0 ]; then
     ok "scripts/build-deb built the package in $(( $(date +%s) - t0 )) s"
-    grep -E "^(build-deb: /|Ok:|Fail:|Skipped:)" "$WORK/build-deb.out" | sed 's/^/     /'
+    grep -E "^build-deb: " "$WORK/build-deb.out" | sed 's/^/     /'
     grep -E "^ *[0-9]+/[0-9]+ .*(OK|FAIL|SKIP)" "$WORK/debs/build-deb.log" | sed 's/^/     /'
 else
     tail -n 60 "$WORK/build-deb.out"

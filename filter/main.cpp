@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: ISC
 // filter-arc entry point: the OpenSMTPD filter by default, or one of the tools.
 #include "filter/cli/cli.hpp"
+#include "filter/cli/help.hpp"
 #include "filter/config/config.hpp"
 #include "filter/pipeline/log.hpp"
 #include "filter/shell/smtpd_shell.hpp"
@@ -13,28 +14,19 @@
 namespace {
 
 void usage(std::ostream& out) {
-    out << "usage: filter-arc [-c FILE] [--on-config-error defer|pass] [--pidfile FILE]\n"
-           "                                             OpenSMTPD filter (protocol on "
-           "stdin/stdout)\n"
-           "       filter-arc check-config [-c FILE] [--user NAME] [--print] [--schema]\n"
-           "                                             validate and print the configuration\n"
-           "       filter-arc exim [-c FILE] [--on-config-error defer|pass]\n"
-           "                                             Exim transport filter (stdin to stdout)\n"
-           "       filter-arc reload [--pidfile FILE]    reload the running filter (SIGHUP) and\n"
-           "                                             report the result\n"
-           "       filter-arc keygen --domain D --selector S [--type rsa|ed25519] [--bits N] "
-           "[--out FILE]\n"
-           "       filter-arc testkey -c FILE            check published keys against the "
-           "configured ones\n"
-           "       filter-arc verify [options] [FILE|-]  verify a message's ARC chain\n"
-           "       filter-arc seal --domain D --selector S --key FILE [options] [FILE|-]\n"
-           "                                             verify, then add an ARC set\n"
-           "       filter-arc stats [-c FILE] [STATE-FILE]  the counters as a table\n"
-           "       filter-arc sealers [-c FILE] [--suggest] [STATE-FILE]\n"
-           "                                             ARC sealers seen; trusted-sealers "
-           "candidates\n"
-           "       filter-arc --help | --version\n"
-           "Run 'filter-arc COMMAND --help' for a command's options.\n";
+    out << arcf::filter::find_help("")->text;
+}
+
+/// `filter-arc COMMAND --help` (or -h) anywhere before "--": the command's entry of the help
+/// table (filter/cli/help.cpp), whatever else the line holds.
+bool wants_help(const std::vector<std::string>& args) {
+    for (const auto& a : args) {
+        if (a == "--")
+            return false;
+        if (a == "--help" || a == "-h")
+            return true;
+    }
+    return false;
 }
 
 struct FilterArgs {
@@ -103,6 +95,10 @@ int main(int argc, char** argv) {
             return run_filter(args);
         std::string cmd = args[0];
         args.erase(args.begin());
+        if (const auto* help = arcf::filter::find_help(cmd); help && wants_help(args)) {
+            std::cout << help->text;
+            return 0;
+        }
         if (cmd == "verify")
             return arcf::filter::run_verify(std::move(args));
         if (cmd == "seal")
@@ -121,8 +117,8 @@ int main(int argc, char** argv) {
             return arcf::filter::run_reload(std::move(args));
         if (cmd == "check-config")
             return arcf::filter::run_check_config(std::move(args));
-        std::cerr << "filter-arc: unknown command '" << cmd << "'\n";
-        usage(std::cerr);
+        std::cerr << "filter-arc: unknown command '" << cmd
+                  << "' (filter-arc --help lists the commands)\n";
         return arcf::filter::exit_usage;
     } catch (const arcf::filter::UsageError& e) {
         std::cerr << arcf::filter::bound_log_line("filter-arc: " + e.message) << "\n";

@@ -167,8 +167,12 @@ int run_testkey(std::vector<std::string> argv) {
     Config cfg = load_config(*file);
     auto keys = all_seal_keys(cfg);
     if (keys.empty()) {
-        std::cout << "no signing keys configured (verify only)\n";
-        return exit_ok;
+        // Nothing to test is not success: a script that runs testkey before switching a
+        // sealer on must stop here (issue 20). EX_CONFIG: the file lacks what testkey checks.
+        std::cerr << "filter-arc testkey: " << *file
+                  << " configures no signing keys (no [seal] section): nothing to test; add "
+                     "[seal] domain, selector and key (filter-arc.toml(5))\n";
+        return exit_config;
     }
     KeySourceOptions ks;
     ks.zone_file = args.value("--dns-zone");

@@ -9,9 +9,15 @@ It checks the following:
     filter-arc.toml.5. Without mandoc, `groff -mdoc -z -ww` must print nothing.
   * filter-arc.8: every command in `filter-arc --help` has an entry in SYNOPSIS and under
     COMMANDS. Every option on its usage line, and every option that `filter-arc COMMAND
-    --help` prints, is in that entry and is described under that command. The exit
-    statuses 0, 64, 65, 66, 70, 75 and 78 are under EXIT STATUS. Every line of the
-    Exim snippets in etc/exim4/filter-arc.conf.example is under EXIM, word for word.
+    --help` prints (usage and options), is in that entry and is described under that
+    command; and back: every option of the command's SYNOPSIS and COMMANDS entry is in its
+    --help. The exit statuses of each --help ("Exit status:") are the ones of the command's
+    "Exit status:" sentence under COMMANDS, and each is under EXIT STATUS, as are 0, 64, 65,
+    66, 70, 75 and 78. Every --help has an "Example:". Every line of the Exim snippets in
+    etc/exim4/filter-arc.conf.example is under EXIM, word for word, and the Exim transport
+    lines of packaging/debian/filter-arc.README.Debian are the example's.
+  * README.md: every `filter-arc ...` command in its code blocks names an existing command
+    and only options that the command's --help lists.
   * filter-arc.toml.5 and the schema table (`filter-arc check-config --schema`, from
     filter/config/schema.cpp) name the same settings: every schema entry has an item under
     the heading of its table that gives the schema's default (integers, booleans, strings),
@@ -38,6 +44,8 @@ MAN8 = os.path.join(ROOT, "packaging", "man", "filter-arc.8")
 MAN5 = os.path.join(ROOT, "packaging", "man", "filter-arc.toml.5")
 TOML = os.path.join(ROOT, "etc", "filter-arc.toml")
 EXIM_EXAMPLE = os.path.join(ROOT, "etc", "exim4", "filter-arc.conf.example")
+README = os.path.join(ROOT, "README.md")
+README_DEBIAN = os.path.join(ROOT, "packaging", "debian", "filter-arc.README.Debian")
 
 EXIT_STATUSES = ("0", "64", "65", "66", "70", "75", "78")
 # Commands whose `--help` is not implemented (it exits 64, "unknown option --help"). The
@@ -129,17 +137,58 @@ def usage_lines(help_text):
     top-level --help; continuation lines belong to the command above them."""
     out, current = {}, None
     for line in help_text.split("\n"):
+        if not line.strip() and out:
+            break  # the synopsis block ends at the first blank line
         m = re.match(r"^(?:usage:)?\s*filter-arc\s+(\S+)(.*)$", line)
         if m:
             word = m.group(1)
             current = word if re.match(r"^[a-z]", word) else (
                 "--help" if word.startswith("--") else "")
-            out[current] = out.get(current, "") + " " + m.group(2)
+            # An option right after filter-arc ("[-c FILE]", "--help") belongs to the entry.
+            rest = m.group(2) if current == word else " " + word + m.group(2)
+            out[current] = out.get(current, "") + " " + rest
         elif current is not None and line.startswith(" "):
             out[current] += " " + line
         elif not line.strip() or line.startswith("Run "):
             current = None
     return out
+
+
+def help_parts(text):
+    """{"usage", "options", "exit", "example"} of a --help text: the synopsis block (up to
+    the first blank line), then the blocks under "Options...:", "Exit status...:" and
+    "Example...:" headings."""
+    parts = {"usage": "", "options": "", "exit": "", "example": ""}
+    current = "usage"
+    for line in text.split("\n"):
+        if current == "usage" and not line.strip() and parts["usage"]:
+            current = None
+            continue
+        m = re.match(r"^(Options|Exit status|Example)\b[^:]*:\s*$", line)
+        if m:
+            current = {"Options": "options", "Exit status": "exit",
+                       "Example": "example"}[m.group(1)]
+            continue
+        if current and not line.strip() and current != "usage":
+            current = None
+            continue
+        if current:
+            parts[current] += line + "\n"
+    return parts
+
+
+def help_codes(exit_text):
+    """The exit statuses listed in a --help "Exit status:" block ("  75  text")."""
+    return {m.group(1) for m in re.finditer(r"^\s+(\d{1,3})\s", exit_text, re.M)}
+
+
+def man_codes(body_lines):
+    """The exit statuses of the "Exit status: 0 ..., 64 ..." sentence of a COMMANDS entry."""
+    text = " ".join(ln.strip() for ln in body_lines)
+    m = re.search(r"Exit status:(.*?)\.(?:\s|$)", text)
+    if not m:
+        return None
+    return set(re.findall(r"(?:^|,)\s*(\d{1,3})\s", m.group(1)))
 
 
 def check_man8(filter_arc):
@@ -156,7 +205,8 @@ def check_man8(filter_arc):
             word = m.group(1)
             key = word if re.match(r"^[a-z]", word) else ("--help" if word.startswith("--")
                                                           else "")
-            synopsis[key] = synopsis.get(key, "") + " " + m.group(2)
+            rest = m.group(2) if key == word else " " + word + m.group(2)
+            synopsis[key] = synopsis.get(key, "") + " " + rest
         elif key is not None and line.strip():  # a wrapped entry
             synopsis[key] += " " + line
     commands = {}
@@ -172,12 +222,26 @@ def check_man8(filter_arc):
     if len(usage) < 3:
         fail(f"cannot read the commands of filter-arc --help:\n{top.stdout}")
     checked = 0
+    top_parts = help_parts(top.stdout)
+    helps = {}  # command -> help_parts of its --help ("" = the filter mode: the overview)
+    if not top_parts["example"].strip():
+        fail("filter-arc --help has no Example:")
     for cmd, line in usage.items():
         wanted = options_in(line)
+        if cmd == "":
+            wanted |= options_in(top_parts["options"])
+            helps[cmd] = top_parts
         if cmd not in ("", "--help"):
             r = run([filter_arc, cmd, "--help"])
             if r.returncode == 0:
-                wanted |= options_in(r.stdout.replace(f"filter-arc {cmd}", ""))
+                parts = help_parts(r.stdout)
+                helps[cmd] = parts
+                wanted |= options_in((parts["usage"] + parts["options"]).replace(
+                    f"filter-arc {cmd}", ""))
+                if not parts["example"].strip():
+                    fail(f"`filter-arc {cmd} --help` has no Example:")
+                if not help_codes(parts["exit"]):
+                    fail(f"`filter-arc {cmd} --help` lists no exit status")
             elif cmd in KNOWN_WITHOUT_HELP:
                 print(f"note: `filter-arc {cmd} --help` exits {r.returncode} "
                       f"({(r.stdout + r.stderr).strip()})")
@@ -199,20 +263,42 @@ def check_man8(filter_arc):
             fail(f"filter-arc.8 COMMANDS has no item for {name}")
             continue
         syn_opts = options_in(synopsis[cmd])
-        described = {ln.strip().split()[0] for ln in commands[cmd][1]
-                     if ln.strip() and ln.strip().startswith("-")}
+        described = set()
+        for ln in commands[cmd][1]:
+            if ln.strip().startswith("-"):
+                described |= options_in(ln.strip().split()[0])
         for opt in sorted(wanted):
             checked += 1
             if opt not in syn_opts:
                 fail(f"filter-arc.8 SYNOPSIS of {name} lacks {opt}")
             if opt not in described:
                 fail(f"filter-arc.8 COMMANDS does not describe {opt} of {name}")
-    print(f"filter-arc.8: {len(usage)} usage lines, {checked} options checked")
+        # And back: what the page gives the command, its --help lists.
+        for opt in sorted((syn_opts | described) - wanted):
+            fail(f"filter-arc.8 gives {name} the option {opt}, which its --help does not list")
+        checked += len(syn_opts | described)
+    print(f"filter-arc.8: {len(usage)} usage lines, {checked} options checked both ways")
 
     status_tags = {tag.split()[0] for tag, _ in blocks(secs.get("EXIT STATUS", []))}
     for code in EXIT_STATUSES:
         if code not in status_tags:
             fail(f"filter-arc.8 EXIT STATUS lacks {code}")
+    codes_checked = 0
+    for cmd, parts in helps.items():
+        name = cmd or "(filter mode)"
+        in_help = help_codes(parts["exit"])
+        in_man = man_codes(commands.get(cmd, ("", []))[1])
+        if in_man is None:
+            fail(f"filter-arc.8 COMMANDS entry of {name} has no 'Exit status:' sentence")
+            continue
+        codes_checked += len(in_help)
+        if in_help != in_man:
+            fail(f"exit status of {name}: --help lists {sorted(in_help, key=int)}, "
+                 f"filter-arc.8 {sorted(in_man, key=int)}")
+        for code in sorted(in_help - status_tags, key=int):
+            fail(f"filter-arc.8 EXIT STATUS lacks {code} ({name} --help lists it)")
+    print(f"exit status: {len(helps)} commands, {codes_checked} codes, --help = filter-arc.8")
+    check_readme(filter_arc, usage, helps)
 
     # The Exim lines are the tested snippets of the example, word for word.
     with open(EXIM_EXAMPLE, encoding="utf-8") as f:
@@ -226,6 +312,66 @@ def check_man8(filter_arc):
             if line.strip() and not line.lstrip().startswith("#"):
                 if line.strip() not in exim_text:
                     fail(f"filter-arc.8 EXIM lacks the line of snippet {name!r}: {line.strip()}")
+    # README.Debian shows the transport snippet (issue 20: it lacked rcpt=): the same lines.
+    with open(README_DEBIAN, encoding="utf-8") as f:
+        debian = {ln.strip() for ln in f.read().split("\n")}
+    for name, body in snippets:
+        if name != "transport":
+            continue
+        for line in body.split("\n"):
+            if line.strip() and not line.lstrip().startswith("#") and line.strip() not in debian:
+                fail(f"README.Debian lacks the line of the Exim snippet {name!r}: {line.strip()}")
+
+
+def readme_commands(text):
+    """[(command, argument text)] of every `filter-arc ...` in README.md's fenced code blocks.
+    A line holding filter-arc starts a command; an indented line without one continues it
+    (a usage summary's wrapped line, or a shell line continued with a backslash). The
+    command ends at a shell operator or a comment."""
+    out = []
+    for block in re.findall(r"^```[a-z]*\n(.*?)^```", text, re.M | re.S):
+        current = None
+        for line in block.split("\n"):
+            m = re.search(r"(?<![\w/.-])filter-arc(?![\w.-])(.*)$", line)
+            if m:
+                current = [m.group(1)]
+                out.append(current)
+            elif current is not None and line[:1].isspace() and line.strip():
+                current.append(line)
+            else:
+                current = None
+    commands = []
+    for parts in out:
+        words = " ".join(parts).split()
+        cmd = ""
+        if words and re.match(r"^[a-z]", words[0]):
+            cmd = words.pop(0)
+        args = []
+        for w in words:
+            if w in ("|", ";", "&&", "||", ">", ">>", "<") or w.startswith("#"):
+                break
+            args.append(w.strip('"'))
+        commands.append((cmd, " ".join(args)))
+    return commands
+
+
+def check_readme(filter_arc, usage, helps):
+    """README.md's commands name existing commands and options their --help lists."""
+    with open(README, encoding="utf-8") as f:
+        commands = readme_commands(f.read())
+    if len(commands) < 5:
+        fail(f"README.md: only {len(commands)} filter-arc commands found in its code blocks")
+    for cmd, args in commands:
+        if cmd not in helps:
+            fail(f"README.md runs `filter-arc {cmd}`, which is not a command of --help")
+            continue
+        allowed = options_in(helps[cmd]["usage"] + helps[cmd]["options"]) | {"--help", "-h"}
+        if cmd == "":
+            allowed |= options_in(usage.get("--help", ""))
+        for opt in sorted(options_in(args) - allowed):
+            fail(f"README.md: `filter-arc {cmd} {args}` uses {opt}, which "
+                 f"`filter-arc {cmd or ''} --help` does not list".replace("  ", " "))
+    print(f"README.md: {len(commands)} filter-arc commands, every option in its --help")
 
 
 # ---- filter-arc.toml.5 -------------------------------------------------------------------

@@ -11,6 +11,9 @@
 #      user and by nobody else;
 #   5. runs tests/e2e/test_filter_arc.py against the installed binary, with only
 #      `proc-exec "filter-arc -c ..."` in smtpd.conf (FILTER_ARC_E2E_COMMAND=filter-arc);
+#   5b. runs README.md's "Setting it up" blocks literally (tests/package/readme_steps.py: keygen,
+#      the [seal] and [dns] servers edit, check-config and testkey, seal | verify, the smtpd.conf
+#      filter line in a real smtpd), then restores the configuration;
 #   6. purges it: every file it installed is gone, /etc/filter-arc too, and no filter-arc
 #      process is left.
 # Ends with "N passed, N failed" (one per check). Exit 0 all passed, 1 a check failed, 77 SKIP
@@ -114,7 +117,7 @@ else
 fi
 if [ "$build_rc" -eq 0 ]; then
     ok "scripts/build-deb built the package in $(( $(date +%s) - t0 )) s"
-    grep -E "^(build-deb: /|Ok:|Fail:|Skipped:)" "$WORK/build-deb.out" | sed 's/^/     /'
+    grep -E "^build-deb: " "$WORK/build-deb.out" | sed 's/^/     /'
     grep -E "^ *[0-9]+/[0-9]+ .*(OK|FAIL|SKIP)" "$WORK/debs/build-deb.log" | sed 's/^/     /'
 else
     tail -n 60 "$WORK/build-deb.out"
@@ -252,6 +255,18 @@ check "OpenSMTPD e2e with proc-exec \"filter-arc -c ...\": ${e2e_line:-no result
 check "the e2e run's smtpd ran $LIBEXEC_BIN for proc-exec \"filter-arc\"" \
     grep -qF "runs $LIBEXEC_BIN" "$WORK/e2e.out"
 [ "$e2e_rc" -eq 0 ] || sed -n '/^---- smtpd log/,$p' "$WORK/e2e.out" | tail -n 40
+
+# ---- 5b. README.md's "Setting it up", run literally (issue 20) -----------------------------------
+echo "== README.md setup steps: tests/package/readme_steps.py"
+t0=$(date +%s)
+/usr/bin/python3 "$ROOT/tests/package/readme_steps.py" >"$WORK/readme.out" 2>&1
+readme_rc=$?
+sed 's/^/     /' "$WORK/readme.out" | tail -n 60
+readme_line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$WORK/readme.out" | tail -n 1)
+check "README.md's setup steps, run as written: ${readme_line:-no result} (exit $readme_rc, $(( $(date +%s) - t0 )) s)" \
+    [ "$readme_rc" -eq 0 ]
+check "the README run put $CONF back and left no key in $KEYDIR" \
+    bash -c 'cmp -s "$1" "$2" && [ -z "$(ls -A "$3")" ]' _ "$CONF" "$ROOT/etc/filter-arc.toml" "$KEYDIR"
 
 # ---- 6. purge ------------------------------------------------------------------------------------
 echo "== apt-get purge $PKG"

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: ISC
+// The --help texts of filter-arc and of each command: options with their defaults, the exit
+// statuses (sysexits(3), filter/cli/cli.hpp) and one example. One entry per command that
+// main.cpp dispatches; filter-arc(8) says the same (tests/docs/man_test.py checks both ways).
+#include "filter/cli/help.hpp"
+
+#include <array>
+
+namespace arcf::filter {
+
+namespace {
+
+constexpr std::string_view overview =
+    R"(usage: filter-arc [-c FILE]
+       filter-arc check-config [-c FILE] [--print] [--schema]
+       filter-arc exim [-c FILE]
+       filter-arc keygen --domain D --selector S [--type rsa|ed25519] [--bits N] [--out FILE]
+       filter-arc testkey -c FILE [--dns-server HOST:PORT | --dns-zone FILE] [--timeout SECONDS]
+       filter-arc verify [-c FILE] [--dns-zone FILE | --dns-server HOST:PORT] [--timeout SECONDS]
+                         [--now UNIXTIME] [--authserv-id ID] [--min-key-bits N]
+                         [--no-oldest-pass] [--json] [FILE|-]
+       filter-arc seal -c FILE [--dns-zone FILE | --dns-server HOST:PORT] [--timeout SECONDS]
+                       [--now UNIXTIME] [FILE|-]
+       filter-arc seal --domain D --selector S --key FILE [--authserv-id ID] [--dns-zone FILE |
+                       --dns-server HOST:PORT] [--timeout SECONDS] [--now UNIXTIME]
+                       [--headers h1:h2:...] [--oversign] [--canon HEADER/BODY]
+                       [--min-key-bits N] [FILE|-]
+       filter-arc --help | --version
+
+ARC (RFC 8617) verifier and sealer, with SPF, DKIM and DMARC in the same pass.
+Without a command, filter-arc is an OpenSMTPD filter: smtpd starts it from smtpd.conf,
+  filter "arc" proc-exec "filter-arc -c /etc/filter-arc/filter-arc.toml"
+and talks the filter protocol on its standard input and output (it is not run by hand).
+
+Commands:
+  check-config  load a configuration as the filter would and print it as TOML
+  exim          the Exim transport filter: one message on stdin, the same plus our fields out
+  keygen        make a sealing key and print the DNS TXT record to publish
+  testkey       compare every configured key with the TXT record DNS publishes
+  verify        verify one message and print the Authentication-Results the filter would add
+  seal          verify one message, then add an ARC set as the filter would
+
+Options (filter mode):
+  -c, --config FILE   the configuration, filter-arc.toml(5); default: the built-in
+                      defaults (verify only, the system resolver)
+
+Exit status (filter mode):
+  0   smtpd closed our standard input
+  64  usage error
+  70  internal error
+  78  the configuration does not load (smtpd stops with its filter: run check-config first)
+
+Example:
+  filter-arc check-config -c /etc/filter-arc/filter-arc.toml
+
+Run 'filter-arc COMMAND --help' for a command's options, defaults, exit status and an example.
+Manual: filter-arc(8); settings: filter-arc.toml(5).
+)";
+
+constexpr std::string_view check_config =
+    R"(usage: filter-arc check-config [-c FILE] [--print] [--schema]
+
+Loads FILE as the filter and the Exim mode would (key files and trusted-sealers file
+included) and prints the effective configuration as TOML, with notes as comments. The
+output loads back into the same configuration. Warnings (an Ed25519 sealing key, ...) go
+to standard error. Run it after every edit: a filter that cannot load its file stops smtpd.
+
+Options:
+  -c, --config FILE   the configuration file; default: none, print the built-in defaults
+  --print             the effective configuration only, without comments
+  --schema            every setting, one per line, tab-separated: table, key, type,
+                      default, allowed values, description
+
+Exit status:
+  0   the configuration is valid
+  64  usage error
+  78  the configuration does not load (the message names the file, line and setting)
+
+Example:
+  filter-arc check-config -c /etc/filter-arc/filter-arc.toml
+)";
+
+constexpr std::string_view exim =
+    R"(usage: filter-arc exim [-c FILE]
+
+The transport_filter of an Exim transport: reads one message (LF line ends) on standard
+input and writes it with our Authentication-Results and, per the configuration, a new ARC
+set on top. The connection facts come from the X-ARC-Context header field the transport
+adds (etc/exim4/filter-arc.conf.example); the log goes to syslog (facility mail), never
+to standard error.
+
+Options:
+  -c, --config FILE   the configuration file; default: the built-in defaults (verify only)
+
+Exit status:
+  0   the message was written
+  75  anything else (temporary DNS failure, configuration that does not load, usage
+      error, ...): Exim defers the message and retries it
+
+Example (in an Exim transport):
+  transport_filter = /usr/bin/filter-arc exim -c /etc/filter-arc/filter-arc.toml
+)";
+
+constexpr std::string_view keygen =
+    R"(usage: filter-arc keygen --domain D --selector S [--type rsa|ed25519] [--bits N] [--out FILE]
+
+Makes a private key (PEM, created with mode 0600, never overwritten) and prints its DNS
+TXT record, as one zone-file line, on standard output. Publish the record, name the key in
+the [seal] section of the configuration, and check both with testkey.
+
+Options:
+  --domain D          the signing domain (d=); required
+  --selector S        the selector (s=); the record goes at S._domainkey.D; required
+  --type rsa|ed25519  the key type; default: rsa. Seal with RSA: few ARC verifiers (none
+                      of the large mailbox providers) accept ed25519-sha256 seals
+  --bits N            RSA key size, 1024..8192; default: 2048
+  --out FILE          the private key file; default: S.D.key in the current directory
+
+Exit status:
+  0   the key was written and its record printed
+  64  usage error
+  66  the key file cannot be created (it exists already, or the directory is missing)
+  70  the key could not be generated or written
+
+Example:
+  filter-arc keygen --domain example.org --selector arc2026 --out /etc/filter-arc/keys/example.org.key
+)";
+
+constexpr std::string_view testkey =
+    R"(usage: filter-arc testkey -c FILE [--dns-server HOST:PORT | --dns-zone FILE] [--timeout SECONDS]
+
+For every signing key of the configuration, fetches the TXT record at
+SELECTOR._domainkey.DOMAIN and compares it with the private key. Prints one line per key:
+match, mismatch, missing, malformed or temporary.
+
+Options:
+  -c, --config FILE       the configuration with the keys; required
+  --dns-server HOST:PORT  ask this DNS server; default: the [dns] servers of the
+                          configuration, else the system resolver
+  --dns-zone FILE         read the records from this zone file instead of DNS
+  --timeout SECONDS       how long to wait for the answers; default: 5
+
+Exit status:
+  0   every key matches its published record
+  1   a record is missing, malformed or publishes another key
+  64  usage error
+  75  a record could not be fetched (temporary DNS failure)
+  78  the configuration does not load, or it has no signing keys (no [seal] section):
+      nothing to test
+
+Example:
+  filter-arc testkey -c /etc/filter-arc/filter-arc.toml
+)";
+
+constexpr std::string_view verify =
+    R"(usage: filter-arc verify [-c FILE] [--dns-zone FILE | --dns-server HOST:PORT] [--timeout SECONDS]
+                         [--now UNIXTIME] [--authserv-id ID] [--min-key-bits N]
+                         [--no-oldest-pass] [--json] [FILE|-]
+
+Verifies the ARC chain (RFC 8617), the DKIM signatures, SPF and DMARC of one message
+(FILE, or standard input) through the filter's own pipeline, and prints the
+Authentication-Results field the filter would add, unfolded; the filter's log line goes
+to standard error. Without an envelope there is no SPF result.
+
+Options:
+  -c, --config FILE       use this configuration's authserv-id, [dns] servers, sender
+                          authentication and limits; default: the built-in defaults
+  --dns-zone FILE         read keys and records from this zone file instead of DNS
+  --dns-server HOST:PORT  ask this DNS server; default: the [dns] servers of -c FILE,
+                          else the system resolver
+  --timeout SECONDS       how long to wait for DNS answers; default: 5
+  --now UNIXTIME          check expiry and timestamps against this time; default: now
+  --authserv-id ID        the authserv-id of the printed field; default: the
+                          configuration's, else the host name
+  --min-key-bits N        smaller RSA keys do not verify; default: 1024 (limits.min-rsa-bits)
+  --no-oldest-pass        leave out header.oldest-pass
+  --json                  print a JSON object (arc, sets, oldest_pass, reason, chain, dkim)
+
+Exit status:
+  0   a verdict was reached (whatever it is: pass, fail, none)
+  64  usage error
+  66  the message cannot be read
+  70  internal error
+  75  temporary failure (temperror: a key could not be fetched)
+  78  the file of -c does not load
+
+Example:
+  filter-arc verify -c /etc/filter-arc/filter-arc.toml message.eml
+)";
+
+constexpr std::string_view seal =
+    R"(usage: filter-arc seal -c FILE [--dns-zone FILE | --dns-server HOST:PORT] [--timeout SECONDS]
+                       [--now UNIXTIME] [FILE|-]
+       filter-arc seal --domain D --selector S --key FILE [--authserv-id ID] [--dns-zone FILE |
+                       --dns-server HOST:PORT] [--timeout SECONDS] [--now UNIXTIME]
+                       [--headers h1:h2:...] [--oversign] [--canon HEADER/BODY]
+                       [--min-key-bits N] [FILE|-]
+
+Verifies the chain of one message (FILE, or standard input) once, then writes the message
+with what the filter adds: with -c FILE, exactly what the filter of that configuration
+adds (its mode, keys, policy, DNS servers), apart from what depends on the envelope;
+otherwise a new ARC set signed with the given key. The log line goes to standard error;
+a message the policy does not seal is written unchanged, with the reason on standard error.
+
+Options:
+  -c, --config FILE       seal as the filter of this configuration (the signing options
+                          below are then refused)
+  --domain D              the signing domain of the new set (d=)
+  --selector S            its selector (s=)
+  --key FILE              the private key (PEM, RSA or Ed25519)
+  --authserv-id ID        the authserv-id of the ARC-Authentication-Results; default:
+                          the host name
+  --dns-zone FILE         read the keys of the existing chain from this zone file
+  --dns-server HOST:PORT  ask this DNS server; default: the [dns] servers of -c FILE,
+                          else the system resolver
+  --timeout SECONDS       how long to wait for DNS answers; default: 5
+  --now UNIXTIME          the time for verification and t=; default: now
+  --headers h1:h2:...     the header fields to sign when present; default: the [seal]
+                          headers default of filter-arc.toml(5)
+  --oversign              sign each of them once more than it occurs; default: off
+  --canon HEADER/BODY     relaxed or simple for each part; default: relaxed/relaxed
+  --min-key-bits N        smaller RSA keys of the existing chain do not verify; default: 1024
+
+Exit status:
+  0   the message was written (sealed, or unchanged when the policy does not seal it)
+  64  usage error
+  65  the key file holds no usable key
+  66  the message or the key file cannot be read
+  70  internal error (the output could not be written)
+  75  temporary failure (temperror): nothing was written
+  78  the file of -c does not load
+
+Example:
+  filter-arc seal -c /etc/filter-arc/filter-arc.toml message.eml > sealed.eml
+)";
+
+constexpr std::array<CommandHelp, 7> table{{
+    {"", overview},
+    {"check-config", check_config},
+    {"exim", exim},
+    {"keygen", keygen},
+    {"testkey", testkey},
+    {"verify", verify},
+    {"seal", seal},
+}};
+
+} // namespace
+
+std::span<const CommandHelp> help_table() {
+    return table;
+}
+
+const CommandHelp* find_help(std::string_view command) {
+    for (const auto& entry : table)
+        if (entry.command == command)
+            return &entry;
+    return nullptr;
+}
+
+} // namespace arcf::filter

@@ -47,6 +47,7 @@ std::optional<std::string_view> TagList::get(std::string_view name) const {
 
 Result<TagList> parse_tag_list(std::string_view text) {
     TagList out;
+    out.tags_.reserve(16); // an ARC-Seal has 6 tags, an AMS or DKIM-Signature up to about 12
     std::size_t pos = 0;
     bool first = true;
     while (true) {

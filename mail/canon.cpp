@@ -178,6 +178,25 @@ char* write_relaxed_fused(char* o, std::string_view line) {
 }
 #endif
 
+// The first SP, HTAB or CR at or after `q` (`end` when none), sixteen bytes at a time: header
+// values (b=, bh=, long lists) are mostly runs without any.
+const char* next_wsp_or_cr(const char* q, const char* end) {
+#if defined(__SSE2__)
+    const __m128i sp = _mm_set1_epi8(' '), ht = _mm_set1_epi8('\t'), cr = _mm_set1_epi8('\r');
+    for (; end - q >= 16; q += 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+        const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, ht)),
+                                         _mm_cmpeq_epi8(v, cr));
+        const auto m = static_cast<unsigned>(_mm_movemask_epi8(hit));
+        if (m != 0)
+            return q + std::countr_zero(m);
+    }
+#endif
+    while (q < end && *q != ' ' && *q != '\t' && *q != '\r')
+        ++q;
+    return q;
+}
+
 } // namespace
 
 std::string_view to_string(Canon c) {
@@ -216,9 +235,9 @@ void append_canon_header(std::string& out, Canon c, std::string_view raw, bool w
     const char* const end = p + value.size();
     while (p < end) {
         // A run of bytes that stay as they are, appended at once.
-        const char* q = p;
-        while (q < end && *q != ' ' && *q != '\t' && !(*q == '\r' && q + 1 < end && q[1] == '\n'))
-            ++q;
+        const char* q = next_wsp_or_cr(p, end);
+        while (q < end && *q == '\r' && !(q + 1 < end && q[1] == '\n'))
+            q = next_wsp_or_cr(q + 1, end); // a lone CR stays (see above)
         if (q != p) {
             if (pending_space)
                 out.push_back(' ');

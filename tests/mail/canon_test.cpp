@@ -381,3 +381,29 @@ TEST_CASE("canon: relaxed header fields agree with a byte-by-byte reference", "[
         CHECK(canon_header(Canon::relaxed, raw) == reference_relaxed_header(raw));
     }
 }
+
+TEST_CASE("canon: relaxed header, lone CR and WSP at every offset of a long value",
+          "[canon][rfc6376]") {
+    // Issue 21: the value is scanned sixteen bytes at a time for SP, HTAB and CR; a CR without
+    // LF is an ordinary byte wherever it falls (issue 18 item 3), CRLF unfolds.
+    for (std::size_t at = 0; at < 40; ++at) {
+        for (const char* mark : {"\r", "\r\n ", "  ", "\t", "\r\r\n\t"}) {
+            std::string value(48, 'v');
+            value.insert(at, mark);
+            const std::string raw = "X-Long: " + value + "\r\n\tend";
+            INFO("at " << at << ", mark of " << std::string_view(mark).size() << " bytes");
+            // Expected: CRLF pairs removed in one left-to-right pass, then WSP collapsed.
+            std::string unfolded;
+            for (std::size_t i = 0; i < raw.size(); ++i) {
+                if (raw[i] == '\r' && i + 1 < raw.size() && raw[i + 1] == '\n')
+                    ++i;
+                else
+                    unfolded.push_back(raw[i]);
+            }
+            std::string collapsed = reference_relaxed_line(unfolded.substr(unfolded.find(':') + 1));
+            if (!collapsed.empty() && collapsed.front() == ' ')
+                collapsed.erase(0, 1);
+            CHECK(canon_header(Canon::relaxed, raw) == "x-long:" + collapsed + "\r\n");
+        }
+    }
+}

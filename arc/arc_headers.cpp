@@ -79,6 +79,11 @@ Result<ArcSeal> parse_arc_seal(std::string_view value) {
     auto tags = parse_tag_list(value);
     if (!tags)
         return tl::unexpected(tags.error());
+    return parse_arc_seal(*tags);
+}
+
+Result<ArcSeal> parse_arc_seal(const mail::TagList& tag_list) {
+    const mail::TagList* const tags = &tag_list;
     ArcSeal s;
     auto i = parse_instance_tag(tags->get("i"));
     if (!i)
@@ -124,6 +129,11 @@ Result<ArcMessageSignature> parse_arc_message_signature(std::string_view value) 
     auto tags = parse_tag_list(value);
     if (!tags)
         return tl::unexpected(tags.error());
+    return parse_arc_message_signature(*tags);
+}
+
+Result<ArcMessageSignature> parse_arc_message_signature(const mail::TagList& tag_list) {
+    const mail::TagList* const tags = &tag_list;
     ArcMessageSignature m;
     auto i = parse_instance_tag(tags->get("i"));
     if (!i)
@@ -183,7 +193,8 @@ Result<ArcAuthResults> parse_arc_auth_results(std::string_view value) {
     return r;
 }
 
-Result<std::uint32_t> read_instance(ArcHeaderKind kind, std::string_view value) {
+Result<std::uint32_t>
+read_instance(ArcHeaderKind kind, std::string_view value, std::optional<mail::TagList>* tags_out) {
     if (kind == ArcHeaderKind::aar) {
         auto r = parse_arc_auth_results(value);
         if (!r)
@@ -195,7 +206,10 @@ Result<std::uint32_t> read_instance(ArcHeaderKind kind, std::string_view value) 
     auto tags = parse_tag_list(value);
     if (!tags)
         return tl::unexpected(tags.error());
-    return parse_instance_tag(tags->get("i"));
+    auto instance = parse_instance_tag(tags->get("i"));
+    if (tags_out != nullptr)
+        *tags_out = std::move(*tags);
+    return instance;
 }
 
 std::optional<std::uint32_t> peek_instance(ArcHeaderKind kind, std::string_view value) {

@@ -12,6 +12,7 @@
 #include "mail/canon.hpp"
 #include "mail/crypto.hpp"
 #include "mail/result.hpp"
+#include "mail/tag_list.hpp"
 
 namespace arcf::arc {
 
@@ -69,16 +70,24 @@ std::optional<std::uint32_t> parse_instance(std::string_view v);
 
 /// Parses the value of an ARC-Seal field (RFC 8617 §4.1.3). h= is forbidden (§4.1.3).
 Result<ArcSeal> parse_arc_seal(std::string_view value);
+/// The same from its tag list already parsed (mail::parse_tag_list of the value).
+Result<ArcSeal> parse_arc_seal(const mail::TagList& tags);
 /// Parses the value of an ARC-Message-Signature field (RFC 8617 §4.1.2; DKIM-Signature tags of
 /// RFC 6376 §3.5 without v=). A missing c= means simple/simple (RFC 6376 §3.5).
 Result<ArcMessageSignature> parse_arc_message_signature(std::string_view value);
+/// The same from its tag list already parsed.
+Result<ArcMessageSignature> parse_arc_message_signature(const mail::TagList& tags);
 /// Parses the value of an ARC-Authentication-Results field: "i=" instance ";" authres-payload
 /// (RFC 8617 §4.1.1), with CFWS (comments too) allowed around "i", "=" and the number.
 Result<ArcAuthResults> parse_arc_auth_results(std::string_view value);
 
 /// The i= value of any ARC header, for grouping into sets before full parsing; the error names
 /// what is wrong (tag-list syntax, missing or invalid i=).
-Result<std::uint32_t> read_instance(ArcHeaderKind kind, std::string_view value);
+/// For an ARC-Seal or ARC-Message-Signature whose tag list parses, `tags` (when given) receives
+/// that list, so that the full parse need not do it again.
+Result<std::uint32_t> read_instance(ArcHeaderKind kind,
+                                    std::string_view value,
+                                    std::optional<mail::TagList>* tags = nullptr);
 /// read_instance without the reason.
 std::optional<std::uint32_t> peek_instance(ArcHeaderKind kind, std::string_view value);
 

@@ -79,6 +79,7 @@ std::optional<ChainResult> ChainVerifier::analyse() {
         ArcHeaderKind kind;
         const HeaderField* field;
         std::uint32_t instance;
+        std::optional<mail::TagList> tags; ///< AS and AMS: parsed once, here (issue 21)
     };
     std::vector<Found> found;
     std::string bad_instance;
@@ -88,7 +89,8 @@ std::optional<ChainResult> ChainVerifier::analyse() {
         if (kind == ArcHeaderKind::none)
             continue;
         any_arc = true;
-        auto inst = read_instance(kind, f.value());
+        std::optional<mail::TagList> tags;
+        auto inst = read_instance(kind, f.value(), &tags);
         if (!inst) {
             // The reason says what is wrong with the field (issue 18 item 5): only a missing or
             // out-of-range i= is "no valid instance".
@@ -105,7 +107,7 @@ std::optional<ChainResult> ChainVerifier::analyse() {
             }
             continue;
         }
-        found.push_back(Found{kind, &f, *inst});
+        found.push_back(Found{kind, &f, *inst, std::move(tags)});
     }
     if (!bad_instance.empty()) {
         std::uint32_t highest = 0;
@@ -133,7 +135,7 @@ std::optional<ChainResult> ChainVerifier::analyse() {
     // Step 2: the newest seal already says the chain failed.
     for (const auto& x : found) {
         if (x.kind == ArcHeaderKind::seal && x.instance == n) {
-            auto seal = parse_arc_seal(x.field->value());
+            auto seal = parse_arc_seal(*x.tags);
             if (seal && seal->cv == Cv::fail) {
                 auto r = fail_result("ARC-Seal i=" + std::to_string(n) + " says cv=fail");
                 r.ended = true;
@@ -143,6 +145,8 @@ std::optional<ChainResult> ChainVerifier::analyse() {
     }
 
     // Step 3: exactly one of each header per instance, instances 1..N without gaps.
+    // The tag lists step 1 parsed, per instance (`found` no longer changes).
+    std::vector<const mail::TagList*> ams_tags(n, nullptr), seal_tags(n, nullptr);
     for (const auto& x : found) {
         Set& s = sets_[x.instance - 1];
         const HeaderField** slot = x.kind == ArcHeaderKind::aar   ? &s.aar_field
@@ -152,6 +156,10 @@ std::optional<ChainResult> ChainVerifier::analyse() {
             return fail_result("duplicate " + std::string(x.field->name()) +
                                " i=" + std::to_string(x.instance));
         *slot = x.field;
+        if (x.kind == ArcHeaderKind::ams)
+            ams_tags[x.instance - 1] = &*x.tags;
+        else if (x.kind == ArcHeaderKind::seal)
+            seal_tags[x.instance - 1] = &*x.tags;
     }
     for (std::uint32_t i = 1; i <= n; ++i) {
         Set& s = sets_[i - 1];
@@ -165,7 +173,7 @@ std::optional<ChainResult> ChainVerifier::analyse() {
         // decides oldest-pass (step 5). So a tag-level problem in an older AMS (unknown c= or
         // a=, bad t= or l=, missing bh= or h=, bad b= or d=) makes that AMS fail, like an
         // expired x= or a wrong key type, not the chain (issue 18 item 2).
-        auto ams = parse_arc_message_signature(s.ams_field->value());
+        auto ams = parse_arc_message_signature(*ams_tags[i - 1]);
         if (ams) {
             s.ams = std::move(*ams);
         } else if (i == n) {
@@ -175,7 +183,7 @@ std::optional<ChainResult> ChainVerifier::analyse() {
             s.ams.instance = i;
             s.ams_error = ams.error().detail;
         }
-        auto seal = parse_arc_seal(s.seal_field->value());
+        auto seal = parse_arc_seal(*seal_tags[i - 1]);
         if (!seal)
             return fail_result("ARC-Seal i=" + std::to_string(i) + ": " + seal.error().detail);
         s.seal = std::move(*seal);

@@ -171,7 +171,7 @@ KeyRing make_keys(std::size_t hops, unsigned bits) {
 std::string add_chain(const std::string& message, std::size_t sets, const KeyRing& keys) {
     std::string m = message;
     for (std::size_t i = 0; i < sets; ++i) {
-        const arc::SealKey& key = *keys.hops.at(i);
+        const arc::SealKey& key = *keys.hops.at(i % keys.hops.size()); // in turn
         arc::VerifyOptions vo;
         vo.now = corpus_time;
         auto chain = arc::verify_message(m, vo, [&](const mail::KeyName& n) {

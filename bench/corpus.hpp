@@ -38,7 +38,8 @@ struct KeyRing {
 /// `hops` RSA keys of `bits` bits, domains hop1.example, hop2.example, ... selector "s1".
 KeyRing make_keys(std::size_t hops, unsigned bits);
 
-/// `message` with `sets` ARC sets added by hops 1..sets (each verifies the chain first).
+/// `message` with `sets` ARC sets added by hops 1..sets, the keys of `keys` in turn when there
+/// are more sets than keys (each hop verifies the chain first).
 std::string add_chain(const std::string& message, std::size_t sets, const KeyRing& keys);
 
 /// `message` with a DKIM-Signature (RFC 6376 §3.5, rsa-sha256, relaxed/relaxed, no l=) by

@@ -33,7 +33,11 @@ Operation verify_operation(const std::string& message, const KeyRing& keys, bool
 /// `lines` (a message with DKIM-Signatures and an ARC chain) verified as the filter does:
 /// filter::MessageJob with filter::SenderAuth (DKIM on; SPF and DMARC off), every key answer
 /// from `keys`, no seal. ARC and DKIM share the message's body hashes.
-Operation dkim_verify_operation(const std::vector<std::string>& lines, const KeyRing& keys);
+/// With `expect_dkim` false, the message has no DKIM-Signature (dkim=none): the same path for
+/// a chain alone.
+Operation dkim_verify_operation(const std::vector<std::string>& lines,
+                                const KeyRing& keys,
+                                bool expect_dkim = true);
 
 /// `body` through BodyHasher (line splitting included).
 Operation canon_operation(std::string_view body, mail::Canon canon);

@@ -24,6 +24,7 @@
 #include "bench/limits.hpp"
 #include "bench/measure.hpp"
 #include "bench/peers.hpp"
+#include "bench/scaling.hpp"
 #include "bench/stream.hpp"
 #include "mail/canon.hpp"
 #include "mail/header.hpp"
@@ -482,6 +483,24 @@ int run(int argc, char** argv) {
         }
     }
 
+    // Issue 21: scaling figures (bench/scaling.hpp), printed like the others.
+    ScalingContext scaling;
+    scaling.shape = o.shape;
+    scaling.wanted = [&o](const std::string& name) { return wanted(o, name); };
+    scaling.limit_now = limit_now;
+    scaling.emit = [](const ScalingFigure& s) {
+        Figure f{s.name, s.label};
+        f.bytes = s.bytes;
+        f.per_s = s.per_s;
+        f.mb_per_s = s.per_s * s.bytes / 1e6;
+        f.limit = s.limit;
+        f.ratio = s.ratio;
+        f.bound = s.bound;
+        f.extra = s.extra;
+        emit(f);
+    };
+    library_scaling(scaling, ring);
+
     // Issue 15 class 4: CPU per message for the worst legal message (50 ARC sets + 10 DKIM
     // signatures, RSA-4096: 110 verifications) and for the attack message (huge exponent, 50
     // records at the selector), each verified through MessageJob + SenderAuth as the filter
@@ -547,7 +566,8 @@ int run(int argc, char** argv) {
     // The whole filter, through the protocol, as smtpd drives it.
     bool want_filter = false;
     for (const char* name : {"filter_seal_4k", "filter_reseal1_4k", "rss_10m", "rss_50m",
-                             "rss_100x1m", "rss_35m_empty_lines", "rss_35m_text"})
+                             "rss_100x1m", "rss_35m_empty_lines", "rss_35m_text",
+                             "filter_sessions1000_4k"})
         want_filter = want_filter || wanted(o, name);
     if (want_filter) {
         // A private directory for the key, the configuration and the log; with
@@ -587,6 +607,11 @@ int run(int argc, char** argv) {
             emit(filter_figure("filter_reseal1_4k",
                                "filter-arc process, verify 1 + seal i=2, 4 KiB", bytes4k, ff,
                                o.messages));
+        }
+        if (wanted(o, "filter_sessions1000_4k")) {
+            const auto lines = lines_of(plain4k);
+            filter_sessions(scaling, o.filter, config, dir, o.messages,
+                            seal_operation(lines, seal_key, ring));
         }
         if (wanted(o, "rss_10m")) {
             const auto lines = lines_of(make_message(10 * 1024 * 1024, 10));

@@ -111,6 +111,92 @@ char* write_relaxed(char* o, std::string_view line, std::size_t change) {
     return o + rest.size();
 }
 
+#if defined(__SSE2__)
+// The relaxed form of `line` (no WSP at its end) written to `o` in one pass that scans and
+// copies sixteen bytes at a time; `o` has room for line.size() + 16 bytes (each block is stored
+// whole before the scan decides how much of it counts). Same output as write_relaxed(): a
+// stretch without change is kept, each WSP run becomes one SP (the first byte of the run when
+// it is a space that was kept, RFC 6376 §3.4.4). Returns the end of the output.
+char* write_relaxed_fused(char* o, std::string_view line) {
+    const char* const p = line.data();
+    const std::size_t n = line.size();
+    const __m128i spaces = _mm_set1_epi8(' '), tabs = _mm_set1_epi8('\t');
+    std::size_t src = 0; // start of the current unchanged stretch (never inside a WSP run)
+    std::size_t i = 0;   // next byte to scan (i >= src)
+    unsigned carry = 0;  // 1 when the byte before block `i` is WSP within the stretch
+    for (;;) {
+        unsigned change = 0;
+        std::size_t base = i;
+        if (i + 16 <= n) {
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(o + (i - src)), v);
+            const auto tab = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, tabs)));
+            const unsigned wsp =
+                static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, spaces))) | tab;
+            change = tab | (wsp & ((wsp << 1) | carry));
+            if (change == 0) {
+                carry = wsp >> 15;
+                i += 16;
+                continue;
+            }
+        } else if (i < n && n >= 16 && n - 16 >= src) {
+            // The last bytes: one block ending at the end of the line, stored where the
+            // stretch maps it (its lanes before `i` are bytes of the stretch, already stored
+            // the same); its lanes before `i` do not count as changes but are predecessors.
+            base = n - 16;
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + base));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(o + (base - src)), v);
+            const auto tab = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, tabs)));
+            const unsigned wsp =
+                static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, spaces))) | tab;
+            change = (tab | (wsp & (wsp << 1))) & (0xffffu << (i - base));
+            if (change == 0)
+                return o + (n - src);
+        } else {
+            // A short rest (the stretch began less than 16 bytes before the end): bytewise.
+            std::size_t j = i;
+            while (j < n && p[j] != '\t' && !(p[j] == ' ' && j > 0 && is_wsp(p[j - 1])))
+                ++j;
+            std::memcpy(o + (i - src), p + i, j - i);
+            if (j == n)
+                return o + (n - src);
+            change = 1;
+            base = j;
+        }
+        // A change at `k`: the stretch ends there; the WSP run around it becomes one SP.
+        const std::size_t k = base + static_cast<std::size_t>(std::countr_zero(change));
+        o += k - src;
+        const bool space_copied = k > src && p[k - 1] == ' ';
+        std::size_t end = k;
+        while (end < n && is_wsp(p[end]))
+            ++end;
+        if (!space_copied)
+            *o++ = ' ';
+        src = i = end; // a non-WSP byte: no line ends in WSP
+        carry = 0;
+    }
+}
+#endif
+
+// The first SP, HTAB or CR at or after `q` (`end` when none), sixteen bytes at a time: header
+// values (b=, bh=, long lists) are mostly runs without any.
+const char* next_wsp_or_cr(const char* q, const char* end) {
+#if defined(__SSE2__)
+    const __m128i sp = _mm_set1_epi8(' '), ht = _mm_set1_epi8('\t'), cr = _mm_set1_epi8('\r');
+    for (; end - q >= 16; q += 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+        const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, ht)),
+                                         _mm_cmpeq_epi8(v, cr));
+        const auto m = static_cast<unsigned>(_mm_movemask_epi8(hit));
+        if (m != 0)
+            return q + std::countr_zero(m);
+    }
+#endif
+    while (q < end && *q != ' ' && *q != '\t' && *q != '\r')
+        ++q;
+    return q;
+}
+
 } // namespace
 
 std::string_view to_string(Canon c) {
@@ -149,9 +235,9 @@ void append_canon_header(std::string& out, Canon c, std::string_view raw, bool w
     const char* const end = p + value.size();
     while (p < end) {
         // A run of bytes that stay as they are, appended at once.
-        const char* q = p;
-        while (q < end && *q != ' ' && *q != '\t' && !(*q == '\r' && q + 1 < end && q[1] == '\n'))
-            ++q;
+        const char* q = next_wsp_or_cr(p, end);
+        while (q < end && *q == '\r' && !(q + 1 < end && q[1] == '\n'))
+            q = next_wsp_or_cr(q + 1, end); // a lone CR stays (see above)
         if (q != p) {
             if (pending_space)
                 out.push_back(' ');
@@ -199,7 +285,7 @@ std::string strip_b_value(std::string_view raw) {
 }
 
 BodyHasher::BodyHasher(Canon c, std::optional<std::uint64_t> limit)
-    : canon_(c), limit_(limit), buf_(new char[buffer_size]) {}
+    : canon_(c), limit_(limit), buf_(new char[buffer_size + 16]) {}
 
 void BodyHasher::emit(std::string_view data) {
     length_ += data.size();
@@ -258,6 +344,34 @@ void BodyHasher::add_line(std::string_view line) {
     // RFC 6376 §3.4.4: drop WSP at the end of the line, reduce WSP runs to one SP.
     while (!line.empty() && is_wsp(line.back()))
         line.remove_suffix(1);
+#if defined(__SSE2__)
+    if (!limit_ && used_ + line.size() + 2 <= buffer_size && !line.empty()) {
+        // The common case, in one pass: scanned and copied straight into the buffer SHA-256 is
+        // fed from (it has 16 bytes of slack past buffer_size for the last block's store).
+        if (pending_empty_ > 0 && used_ + line.size() + 2 * (pending_empty_ + 1) <= buffer_size) {
+            for (; pending_empty_ > 0; --pending_empty_) {
+                buf_[used_++] = '\r';
+                buf_[used_++] = '\n';
+                length_ += 2;
+                hashed_ += 2;
+            }
+        } else {
+            for (; pending_empty_ > 0; --pending_empty_)
+                emit("\r\n");
+            if (used_ + line.size() + 2 > buffer_size)
+                flush_buffer();
+        }
+        char* const begin = buf_.get() + used_;
+        char* o = write_relaxed_fused(begin, line);
+        *o++ = '\r';
+        *o++ = '\n';
+        const auto n = static_cast<std::size_t>(o - begin);
+        used_ += n;
+        length_ += n;
+        hashed_ += n;
+        return;
+    }
+#endif
     const std::size_t change = first_relaxed_change(line);
     if (change == std::string_view::npos) {
         put_line(line);

@@ -2,6 +2,7 @@
 // Unit tests for mail/tag_list.hpp: RFC 6376 §3.2 tag=value lists.
 #include "tests/catch.hpp"
 
+#include <cstdint>
 #include <string>
 
 #include "mail/tag_list.hpp"
@@ -164,4 +165,61 @@ TEST_CASE("tag_list: strip_fws removes SP, HTAB, CR and LF only", "[tag_list][rf
     CHECK(mail::strip_fws(" a\tb\r\n c ") == "abc");
     CHECK(mail::strip_fws("") == "");
     CHECK(mail::strip_fws("a+b/c=") == "a+b/c=");
+}
+
+TEST_CASE("tag-list: value bytes checked sixteen at a time agree with a bytewise reference",
+          "[tag_list][rfc6376]") {
+    // Issue 21: long values are skipped in blocks of sixteen VALCHAR/WSP bytes; CR, LF, other
+    // controls, DEL and 8-bit bytes placed at every offset must give the bytewise verdict
+    // (RFC 6376 §3.2: tval = 1*VALCHAR, FWS inside a value followed by WSP).
+    auto reference_ok = [](std::string_view v) {
+        while (!v.empty() &&
+               (v.back() == ' ' || v.back() == '\t' || v.back() == '\r' || v.back() == '\n'))
+            v.remove_suffix(1);
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            const auto u = static_cast<unsigned char>(v[i]);
+            if (u == '\r') {
+                if (i + 1 >= v.size() || v[i + 1] != '\n')
+                    return false;
+            } else if (u == '\n') {
+                if (i + 1 >= v.size() || (v[i + 1] != ' ' && v[i + 1] != '\t'))
+                    return false;
+            } else if (u != ' ' && u != '\t' && !((u >= 0x21 && u <= 0x7e) || u >= 0x80)) {
+                return false;
+            }
+        }
+        return true;
+    };
+    std::uint32_t s = 6376;
+    auto next = [&s] {
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+        return s;
+    };
+    const char odd[] = {'\r', '\n', '\x01', '\x7f', '\x80', '\xff', ' ', '\t', '\x1f', '\0'};
+    int good = 0, bad = 0;
+    for (int round = 0; round < 4000; ++round) {
+        std::string value(1 + next() % 70, 'x');
+        for (auto& c : value)
+            c = static_cast<char>('!' + next() % 94); // VALCHAR and ';'
+        for (auto& c : value)
+            if (c == ';')
+                c = 'y';
+        const std::uint32_t edits = next() % 3;
+        for (std::uint32_t e = 0; e < edits; ++e)
+            value[next() % value.size()] = odd[next() % sizeof odd];
+        if (next() % 4 == 0) {
+            const std::size_t at = next() % value.size();
+            value.insert(at, next() % 2 ? "\r\n " : "\r\n");
+        }
+        value.insert(0, "v"); // a value never starts with FWS after trimming
+        const std::string list = "a=" + value + "; b=1";
+        INFO("round " << round);
+        const bool ok = reference_ok(value);
+        REQUIRE(mail::parse_tag_list(list).has_value() == ok);
+        (ok ? good : bad)++;
+    }
+    CHECK(good > 1000);
+    CHECK(bad > 1000);
 }

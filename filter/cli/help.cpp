@@ -11,10 +11,15 @@ namespace arcf::filter {
 namespace {
 
 constexpr std::string_view overview =
-    R"(usage: filter-arc [-c FILE]
-       filter-arc check-config [-c FILE] [--print] [--schema]
-       filter-arc exim [-c FILE]
+    R"(usage: filter-arc [-c FILE] [--on-config-error defer|pass] [--pidfile FILE]
+       filter-arc check-config [-c FILE] [--user NAME] [--print] [--schema]
+       filter-arc exim [-c FILE] [--on-config-error defer|pass]
+       filter-arc reload [--pidfile FILE] [--timeout SECONDS]
+       filter-arc stats [-c FILE] [STATE-FILE]
+       filter-arc sealers [-c FILE] [--suggest] [--min-messages N] [--min-pass-rate PERCENT]
+                          [--min-rescued N] [STATE-FILE]
        filter-arc keygen --domain D --selector S [--type rsa|ed25519] [--bits N] [--out FILE]
+       filter-arc keygen --record --key FILE [--domain D --selector S]
        filter-arc testkey -c FILE [--dns-server HOST:PORT | --dns-zone FILE] [--timeout SECONDS]
        filter-arc verify [-c FILE] [--dns-zone FILE | --dns-server HOST:PORT] [--timeout SECONDS]
                          [--now UNIXTIME] [--authserv-id ID] [--min-key-bits N]
@@ -29,13 +34,16 @@ constexpr std::string_view overview =
 
 ARC (RFC 8617) verifier and sealer, with SPF, DKIM and DMARC in the same pass.
 Without a command, filter-arc is an OpenSMTPD filter: smtpd starts it from smtpd.conf,
-  filter "arc" proc-exec "filter-arc -c /etc/filter-arc/filter-arc.toml"
+  filter "arc" proc-exec "filter-arc -c /etc/filter-arc/filter-arc.toml --pidfile /run/filter-arc/filter-arc.pid"
 and talks the filter protocol on its standard input and output (it is not run by hand).
 
 Commands:
   check-config  load a configuration as the filter would and print it as TOML
   exim          the Exim transport filter: one message on stdin, the same plus our fields out
-  keygen        make a sealing key and print the DNS TXT record to publish
+  reload        make the running filter reload its configuration and print the result
+  stats         print the counters of the statistics state file as a table
+  sealers       rank the ARC sealers seen; suggest lines for trusted-sealers-file
+  keygen        make a sealing key (or take one) and print the DNS TXT record to publish
   testkey       compare every configured key with the TXT record DNS publishes
   verify        verify one message and print the Authentication-Results the filter would add
   seal          verify one message, then add an ARC set as the filter would
@@ -43,12 +51,17 @@ Commands:
 Options (filter mode):
   -c, --config FILE   the configuration, filter-arc.toml(5); default: the built-in
                       defaults (verify only, the system resolver)
+  --on-config-error defer|pass
+                      while the configuration (or a key) cannot be loaded: defer every
+                      message with 451 4.3.5, or pass it verified but not sealed;
+                      default: defer. The filter never exits on such a mistake (smtpd
+                      would stop with it); it logs event=config-error until a reload fixes it
+  --pidfile FILE      write the pid (locked) and each reload's result (FILE with .pid
+                      replaced by .status) for 'filter-arc reload'; default: none
 
 Exit status (filter mode):
   0   smtpd closed our standard input
-  64  usage error
   70  internal error
-  78  the configuration does not load (smtpd stops with its filter: run check-config first)
 
 Example:
   filter-arc check-config -c /etc/filter-arc/filter-arc.toml
@@ -58,15 +71,18 @@ Manual: filter-arc(8); settings: filter-arc.toml(5).
 )";
 
 constexpr std::string_view check_config =
-    R"(usage: filter-arc check-config [-c FILE] [--print] [--schema]
+    R"(usage: filter-arc check-config [-c FILE] [--user NAME] [--print] [--schema]
 
 Loads FILE as the filter and the Exim mode would (key files and trusted-sealers file
 included) and prints the effective configuration as TOML, with notes as comments. The
 output loads back into the same configuration. Warnings (an Ed25519 sealing key, ...) go
-to standard error. Run it after every edit: a filter that cannot load its file stops smtpd.
+to standard error. Run it after every edit: a filter that cannot load its file defers mail.
+Files are read as the user the filter runs as: run as root, it checks as NAME, else as the
+user of the filter-arc line in /etc/smtpd.conf (its 'user' option, else opensmtpd).
 
 Options:
   -c, --config FILE   the configuration file; default: none, print the built-in defaults
+  --user NAME         read every file as this user (root only); default: see above
   --print             the effective configuration only, without comments
   --schema            every setting, one per line, tab-separated: table, key, type,
                       default, allowed values, description
@@ -81,7 +97,7 @@ Example:
 )";
 
 constexpr std::string_view exim =
-    R"(usage: filter-arc exim [-c FILE]
+    R"(usage: filter-arc exim [-c FILE] [--on-config-error defer|pass]
 
 The transport_filter of an Exim transport: reads one message (LF line ends) on standard
 input and writes it with our Authentication-Results and, per the configuration, a new ARC
@@ -91,6 +107,9 @@ to standard error.
 
 Options:
   -c, --config FILE   the configuration file; default: the built-in defaults (verify only)
+  --on-config-error defer|pass
+                      while the configuration cannot be loaded: exit 75 (Exim defers),
+                      or pass the message verified but not sealed; default: defer
 
 Exit status:
   0   the message was written
@@ -101,12 +120,94 @@ Example (in an Exim transport):
   transport_filter = /usr/bin/filter-arc exim -c /etc/filter-arc/filter-arc.toml
 )";
 
+constexpr std::string_view reload =
+    R"(usage: filter-arc reload [--pidfile FILE] [--timeout SECONDS]
+
+Sends SIGHUP to the filter-arc that holds FILE (it runs with --pidfile FILE on smtpd.conf's
+proc-exec line), waits for it to reload, and prints the result. The process must hold the
+pidfile's lock and be filter-arc (/proc/PID/cmdline).
+
+Options:
+  --pidfile FILE      the filter's pidfile; default: /run/filter-arc/filter-arc.pid
+  --timeout SECONDS   how long to wait for the result; default: 5
+
+Exit status:
+  0   reloaded: the new configuration is in force
+  1   the new configuration was refused (the filter keeps the running one, or stays
+      degraded; the message says why)
+  64  usage error
+  69  no running filter-arc holds FILE
+  75  no result within the timeout
+  77  not permitted to signal it
+
+Example:
+  filter-arc reload --pidfile /run/filter-arc/filter-arc.pid
+)";
+
+constexpr std::string_view stats =
+    R"(usage: filter-arc stats [-c FILE] [STATE-FILE]
+
+Prints the counters of the filter's state file as a table: messages, arc= verdicts, seal
+decisions, actions and why messages were deferred, DNS temporary failures, forged
+Authentication-Results removed, SPF/DKIM/DMARC results and every ARC sealer seen (the
+newest ARC-Seal's d=). The smtpd filter writes the file every [stats] interval, on SIGUSR1
+and at exit; the Exim mode adds every delivery to it.
+
+Options:
+  -c, --config FILE   the configuration whose [stats] state-file to read
+  STATE-FILE          the file; default: [stats] state-file of -c FILE, else
+                      /var/lib/filter-arc/stats.json
+
+Exit status:
+  0   the table was printed
+  64  usage error
+  66  no readable state file
+  78  the file of -c does not load
+
+Example:
+  filter-arc stats -c /etc/filter-arc/filter-arc.toml
+)";
+
+constexpr std::string_view sealers =
+    R"(usage: filter-arc sealers [-c FILE] [--suggest] [--min-messages N] [--min-pass-rate PERCENT]
+                          [--min-rescued N] [STATE-FILE]
+
+Every ARC sealer of the state file (the newest ARC-Seal's d= of each message), ranked by
+DMARC failures rescued, then pass rate, then messages: messages, chains that passed, how
+often DMARC failed although the chain passed, how often the sealer's
+ARC-Authentication-Results vouched for the author domain so that trusting it would rescue
+the DMARC failure (RFC 8617 section 7.2.1), and, with -c, whether it is already in
+trusted-sealers-file.
+
+Options:
+  -c, --config FILE        the configuration: its [stats] state-file and its
+                           trusted-sealers-file
+  --suggest                print candidate lines for trusted-sealers-file, the evidence
+                           as comments (check-config accepts the output)
+  --min-messages N         suggest only sealers with at least N messages; default: 20
+  --min-pass-rate PERCENT  ... whose chains passed in at least PERCENT of them; default: 95
+  --min-rescued N          ... that rescued at least N DMARC failures; default: 1
+  STATE-FILE               as for 'filter-arc stats'
+
+Exit status:
+  0   the report was printed
+  64  usage error
+  66  no readable state file
+  78  the file of -c does not load
+
+Example:
+  filter-arc sealers -c /etc/filter-arc/filter-arc.toml --suggest
+)";
+
 constexpr std::string_view keygen =
     R"(usage: filter-arc keygen --domain D --selector S [--type rsa|ed25519] [--bits N] [--out FILE]
+       filter-arc keygen --record --key FILE [--domain D --selector S]
 
 Makes a private key (PEM, created with mode 0600, never overwritten) and prints its DNS
 TXT record, as one zone-file line, on standard output. Publish the record, name the key in
-the [seal] section of the configuration, and check both with testkey.
+the [seal] section of the configuration, and check both with testkey. With --record it
+makes nothing: it prints the record of an existing key (a zone-file line, then the value
+as one string for DNS web panels), e.g. to publish the next key of a rotation.
 
 Options:
   --domain D          the signing domain (d=); required
@@ -115,11 +216,15 @@ Options:
                       of the large mailbox providers) accept ed25519-sha256 seals
   --bits N            RSA key size, 1024..8192; default: 2048
   --out FILE          the private key file; default: S.D.key in the current directory
+  --record            print the record of the key in --key instead of making one
+  --key FILE          the existing private key (PEM, RSA or Ed25519) for --record
 
 Exit status:
   0   the key was written and its record printed
   64  usage error
-  66  the key file cannot be created (it exists already, or the directory is missing)
+  65  the --key file is not a usable key
+  66  the key file cannot be created (it exists already, or the directory is missing),
+      or the --key file cannot be read
   70  the key could not be generated or written
 
 Example:
@@ -234,10 +339,13 @@ Example:
   filter-arc seal -c /etc/filter-arc/filter-arc.toml message.eml > sealed.eml
 )";
 
-constexpr std::array<CommandHelp, 7> table{{
+constexpr std::array<CommandHelp, 10> table{{
     {"", overview},
     {"check-config", check_config},
     {"exim", exim},
+    {"reload", reload},
+    {"stats", stats},
+    {"sealers", sealers},
     {"keygen", keygen},
     {"testkey", testkey},
     {"verify", verify},

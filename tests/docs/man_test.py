@@ -327,9 +327,11 @@ def readme_commands(text):
     """[(command, argument text)] of every `filter-arc ...` in README.md's fenced code blocks.
     A line holding filter-arc starts a command; an indented line without one continues it
     (a usage summary's wrapped line, or a shell line continued with a backslash). The
-    command ends at a shell operator or a comment."""
+    command ends at a shell operator or a comment. Blocks marked ```text hold output."""
     out = []
-    for block in re.findall(r"^```[a-z]*\n(.*?)^```", text, re.M | re.S):
+    for lang, block in re.findall(r"^```([a-z]*)\n(.*?)^```", text, re.M | re.S):
+        if lang == "text":
+            continue
         current = None
         for line in block.split("\n"):
             m = re.search(r"(?<![\w/.-])filter-arc(?![\w.-])(.*)$", line)

@@ -128,7 +128,7 @@ def run_steps(steps, work):
 
         # 3. check-config and testkey.
         r = shell("check", steps["check"])
-        result(r.returncode == 0 and re.search(r": match$", r.stdout, re.M) is not None,
+        result(r.returncode == 0 and re.search(r": match( \(active key, seals\))?$", r.stdout, re.M) is not None,
                f"step check exits 0 and testkey says match (exit {r.returncode})",
                r.stdout + r.stderr)
 

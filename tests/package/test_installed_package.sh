@@ -177,6 +177,9 @@ check "/var/lib/filter-arc (statistics, postinst): 0755, owned by the filter's u
     bash -c '[ "$(stat -c "%a" /var/lib/filter-arc)" = 755 ] &&
              [ "$(stat -c "%U" /var/lib/filter-arc)" = opensmtpd ] ||
              ! getent passwd opensmtpd >/dev/null'
+check "/run/filter-arc (pidfile for 'filter-arc reload'; tmpfiles.d and postinst): 0755, owned by the filter's user" \
+    bash -c '[ -d /run/filter-arc ] && [ "$(stat -c "%a %U" /run/filter-arc)" = "755 opensmtpd" ] &&
+             [ -f /usr/lib/tmpfiles.d/filter-arc.conf ] || ! getent passwd opensmtpd >/dev/null'
 check "$CONF is a conffile, root:root 0644, the same as etc/filter-arc.toml" \
     bash -c 'dpkg-query -W -f="\${Conffiles}\n" "$1" | grep -qF " $2 " &&
              [ "$(stat -c "%a %U:%G" "$2")" = "644 root:root" ] && cmp -s "$2" "$3"' \
@@ -282,7 +285,7 @@ check "dpkg no longer knows $PKG, not even its conffiles (status: ${status:-none
     bash -c '[ -z "$1" ] || [ "$1" = "unknown ok not-installed" ]' _ "$status"
 left=""
 while read -r f; do
-    case "$f" in /.|/etc|/usr|/usr/bin|/usr/libexec|/usr/libexec/opensmtpd|/usr/share|/usr/share/doc|/usr/share/man|/usr/share/man/man5|/usr/share/man/man8) continue ;; esac
+    case "$f" in /.|/etc|/usr|/usr/bin|/usr/lib|/usr/lib/tmpfiles.d|/usr/libexec|/usr/libexec/opensmtpd|/usr/share|/usr/share/doc|/usr/share/man|/usr/share/man/man5|/usr/share/man/man8) continue ;; esac
     if [ -e "$f" ] || [ -L "$f" ]; then left="$left $f"; fi
 done <"$WORK/files.list"
 check "every file and directory the package installed is gone${left:+ (left:$left)}" [ -z "$left" ]

@@ -457,7 +457,9 @@ class Explainer {
     }
 
     /// RFC 8617 §5.1.1: seal i signs sets 1..i (AAR, AMS, AS each, relaxed), its own b= empty;
-    /// checked only while every set below it is complete.
+    /// checked only while every set below it is complete. The chain validator never checks a
+    /// cv=fail seal (§5.2 step 2 ends there); the report does, so that a hop is not blamed for
+    /// a seal it made correctly.
     void check_seals(Explanation& e) {
         Sha256 running;
         std::string canon;
@@ -470,7 +472,17 @@ class Explainer {
             append_canon_header(canon, Canon::relaxed, s.ams->raw());
             running.update(canon);
             if (s.seal_parsed) {
-                Sha256 own = running.fork();
+                // A cv=fail seal covers only its own set (RFC 8617 §5.1.2), as arc/seal.cpp
+                // makes it.
+                Sha256 own;
+                if (s.seal_parsed->cv == Cv::fail) {
+                    canon.clear();
+                    append_canon_header(canon, Canon::relaxed, s.aar->raw());
+                    append_canon_header(canon, Canon::relaxed, s.ams->raw());
+                    own.update(canon);
+                } else {
+                    own = running.fork();
+                }
                 canon.clear();
                 append_canon_header(canon, Canon::relaxed, strip_b_value(s.seal->raw()), false);
                 own.update(canon);

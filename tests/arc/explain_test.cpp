@@ -272,6 +272,9 @@ TEST_CASE("three hops, hop 2 broken by a footer, hop 3 sealed cv=fail: hop 2 is 
     CHECK_THAT(e.broken->text, Contains("after hop 2 signed"));
     CHECK(e.hops[2].ams.signature == CheckState::pass);
     CHECK(e.hops[2].ams.body_hash == CheckState::pass);
+    // A cv=fail seal covers only its own set (RFC 8617 §5.1.2): hop 3 sealed correctly.
+    CHECK(e.hops[2].seal.signature == CheckState::pass);
+    CHECK(e.hops[1].seal.signature == CheckState::pass);
     const arc::Finding* f = finding(e.hops[1], "footer");
     REQUIRE(f != nullptr);
     CHECK(f->lines == 3);

@@ -100,28 +100,39 @@ void canon_body_line(Canon c, std::string_view line, std::string& out) {
 /// One pass over the body under one canonicalization, with the digest of the body cut at each
 /// line boundary: the running hash holds every canonical line but the trailing empty ones
 /// (which RFC 6376 §3.4.3/§3.4.4 drop at the end of a body), so the digest of the body cut
-/// after line k is one fork of it: linear in the body, not one hash per cut.
+/// after line k is one fork of it: linear in the body, not one hash per cut. Only cuts with at
+/// most `max_footer` bytes after them are tried (a fork costs about a microsecond: a body of
+/// millions of short lines would otherwise take seconds).
 struct PrefixMatch {
     std::size_t lines = 0; ///< the body's first `lines` lines hash to the wanted value
 };
 
-std::map<std::string, PrefixMatch>
-match_prefixes(std::string_view body, Canon c, const std::set<std::string>& wanted) {
+std::map<std::string, PrefixMatch> match_prefixes(std::string_view body,
+                                                  Canon c,
+                                                  const std::set<std::string>& wanted,
+                                                  std::uint64_t max_footer) {
     std::map<std::string, PrefixMatch> found;
     if (wanted.empty())
         return found;
     Sha256 running;
+    std::string pending; // canonical bytes not yet given to SHA-256 (few large updates)
     std::uint64_t emitted = 0, pending_empty = 0;
     std::size_t consumed = 0;
     std::string canon;
-    auto check = [&] {
+    auto check = [&](std::size_t rest) {
+        if (rest > max_footer)
+            return;
+        if (!pending.empty()) {
+            running.update(pending);
+            pending.clear();
+        }
         Digest d =
             emitted == 0 ? sha256(c == Canon::simple ? "\r\n" : "") : running.fork().finish();
         std::string key(reinterpret_cast<const char*>(d.data()), d.size());
         if (wanted.count(key) != 0 && found.count(key) == 0)
             found.emplace(key, PrefixMatch{consumed});
     };
-    check(); // the empty body: everything is new
+    check(body.size()); // the empty body: everything is new
     for_each_line(body, [&](std::string_view line) {
         ++consumed;
         canon_body_line(c, line, canon);
@@ -130,13 +141,25 @@ match_prefixes(std::string_view body, Canon c, const std::set<std::string>& want
             return;
         }
         for (; pending_empty > 0; --pending_empty) {
-            running.update("\r\n");
+            pending += "\r\n";
             emitted += 2;
         }
-        running.update(canon);
-        running.update("\r\n");
+        pending += canon;
+        pending += "\r\n";
         emitted += canon.size() + 2;
-        check();
+        // The bytes after this line: the line ends where `line` ends (plus its CR LF or LF).
+        std::size_t next = static_cast<std::size_t>(line.data() - body.data()) + line.size();
+        if (next < body.size() && body[next] == '\r')
+            ++next;
+        if (next < body.size()) // the LF
+            ++next;
+        const std::size_t rest = body.size() - next;
+        if (rest <= max_footer)
+            check(rest);
+        else if (pending.size() >= 65536) {
+            running.update(pending);
+            pending.clear();
+        }
     });
     return found;
 }
@@ -217,26 +240,6 @@ std::string unfolded(const std::string& raw, bool keep_wsp) {
     return out;
 }
 
-/// The index in `headers` of each field that h= selects (RFC 6376 §5.4.2: each name takes the
-/// next unused instance from the bottom up), by name.
-std::map<std::string, std::vector<std::size_t>>
-selected_fields(const std::vector<HeaderField>& headers, const std::vector<std::string>& names) {
-    std::map<std::string, std::vector<std::size_t>> out;
-    std::map<std::string, std::size_t> used;
-    for (const auto& n : names) {
-        std::size_t skip = used[n]++;
-        for (std::size_t k = headers.size(); k-- > 0;) {
-            if (!headers[k].is(n))
-                continue;
-            if (skip-- == 0) {
-                out[n].push_back(k);
-                break;
-            }
-        }
-    }
-    return out;
-}
-
 class Explainer {
   public:
     Explainer(std::string_view message, const KeyAnswers& answers, const ExplainOptions& opts)
@@ -248,15 +251,33 @@ class Explainer {
 
     Explanation run(const KeyAnswers& answers) {
         Explanation e;
+        e.extra_limit = opts_.max_extra_operations;
+        // The verdict is the chain validator's, over the same body hashes (one pass of the
+        // body for every distinct c=/l=, within the usual budget of mail/body_hashes.hpp).
         VerifyOptions vo;
         vo.keys = opts_.keys;
         vo.now = opts_.now;
         vo.max_sets = opts_.max_sets;
-        e.verdict = verify_split(vo, answers);
+        vo.body_hashes = hashes_;
+        ChainVerifier v(vo);
+        const std::vector<KeyName> names = v.begin(split_.headers);
         sets_ = collect_sets(split_.headers, opts_.max_sets);
-        e.extra_limit = opts_.max_extra_operations;
         for (std::uint32_t i = 1; i <= sets_.size(); ++i)
             e.hops.push_back(describe(i));
+        for (std::size_t k = sets_.size(); k-- > 0;)
+            if (sets_[k].ams_parsed)
+                hash_handle_[k] = hashes_->request(
+                    sets_[k].ams_parsed->body_canon, sets_[k].ams_parsed->body_length,
+                    k + 1 == sets_.size() ? BodyHashUse::arc_newest : BodyHashUse::arc_older,
+                    body_hash_algorithm(sets_[k].ams_parsed->algorithm));
+        for_each_line(split_.body, [&](std::string_view line) { hashes_->add_line(line); });
+        for (const auto& n : names) {
+            auto it = answers.find(n);
+            v.provide_key(n, it == answers.end()
+                                 ? dns::TxtAnswer::failed(dns::Status::temporary, "no answer")
+                                 : it->second);
+        }
+        e.verdict = v.finish();
         check_bodies(e);
         check_seals(e);
         // Newest first: the hop nearest to the break gets the candidate budget first.
@@ -265,24 +286,11 @@ class Explainer {
         locate_break(e);
         e.key_operations = base_.used();
         e.extra_operations = extra_.used();
-        e.extra_exhausted = extra_.exhausted();
+        e.extra_exhausted = skipped_;
         return e;
     }
 
   private:
-    ChainResult verify_split(const VerifyOptions& vo, const KeyAnswers& answers) {
-        ChainVerifier v(vo);
-        auto names = v.begin(split_.headers);
-        for_each_line(split_.body, [&](std::string_view line) { v.add_body_line(line); });
-        for (const auto& n : names) {
-            auto it = answers.find(n);
-            v.provide_key(n, it == answers.end()
-                                 ? dns::TxtAnswer::failed(dns::Status::temporary, "no answer")
-                                 : it->second);
-        }
-        return v.finish();
-    }
-
     const KeyLookup* lookup(const KeyName& n) const {
         auto it = lookups_.find(n);
         return it == lookups_.end() ? nullptr : &it->second;
@@ -352,35 +360,29 @@ class Explainer {
                                &budget);
     }
 
-    /// Body hashes of every AMS (one BodyHasher per distinct c= and l=), then for each
-    /// mismatch without l= the footer search: one pass per body canonicalization.
+    /// Body hashes of every AMS, then for each mismatch without l= the footer search: one
+    /// pass per body canonicalization.
     void check_bodies(Explanation& e) {
-        std::map<std::pair<Canon, std::optional<std::uint64_t>>,
-                 std::pair<std::string, std::uint64_t>>
-            digests; // -> digest, full canonical length
-        for (const auto& s : sets_) {
-            if (!s.ams_parsed)
-                continue;
-            auto key = std::make_pair(s.ams_parsed->body_canon, s.ams_parsed->body_length);
-            if (digests.count(key) != 0)
-                continue;
-            BodyHasher bh(key.first, key.second);
-            for_each_line(split_.body, [&](std::string_view line) { bh.add_line(line); });
-            Digest d = bh.finish();
-            digests[key] = {std::string(reinterpret_cast<const char*>(d.data()), d.size()),
-                            bh.canonical_length()};
-        }
         std::map<Canon, std::set<std::string>> wanted;
         for (std::size_t k = 0; k < sets_.size(); ++k) {
             const auto& s = sets_[k];
             if (!s.ams_parsed)
                 continue;
             const auto& m = *s.ams_parsed;
-            const auto& [digest, length] = digests[{m.body_canon, m.body_length}];
             HopReport& h = e.hops[k];
-            h.ams.body_hash = digest == m.body_hash ? CheckState::pass : CheckState::fail;
+            const std::size_t handle = hash_handle_.at(k);
+            const Digest* d = hashes_->digest(handle);
+            if (d == nullptr) { // over the body-hash budget (mail/body_hashes.hpp)
+                h.ams.body_hash = CheckState::not_checked;
+                h.ams.why += (h.ams.why.empty() ? "" : "; ") + hashes_->refused_reason(handle);
+                continue;
+            }
+            h.ams.body_hash =
+                std::string_view(reinterpret_cast<const char*>(d->data()), d->size()) == m.body_hash
+                    ? CheckState::pass
+                    : CheckState::fail;
             if (m.body_length) {
-                body_length_findings(h, *m.body_length, length);
+                body_length_findings(h, *m.body_length, hashes_->canonical_length(handle));
                 continue;
             }
             if (h.ams.body_hash == CheckState::fail)
@@ -388,7 +390,7 @@ class Explainer {
         }
         std::map<Canon, std::map<std::string, PrefixMatch>> matches;
         for (const auto& [c, set] : wanted)
-            matches[c] = match_prefixes(split_.body, c, set);
+            matches[c] = match_prefixes(split_.body, c, set, opts_.max_footer_bytes);
         const std::size_t total_lines = count_lines(split_.body);
         for (std::size_t k = 0; k < sets_.size(); ++k) {
             const auto& s = sets_[k];
@@ -422,6 +424,9 @@ class Explainer {
                          "appended footer (e.g. content rewritten, a footer put inside a MIME "
                          "part, or text added at the top); where the first changed line is "
                          "cannot be known from a hash";
+                if (split_.body.size() > opts_.max_footer_bytes)
+                    f.text += " (footers of up to " + std::to_string(opts_.max_footer_bytes) +
+                              " bytes were looked for)";
             }
             h.findings.push_back(std::move(f));
         }
@@ -498,11 +503,28 @@ class Explainer {
         }
     }
 
-    /// Tries one undone modification; true when the AMS then verifies.
-    bool try_headers(const ArcMessageSignature& m, const std::vector<HeaderField>& headers) {
-        if (extra_.exhausted())
+    /// Tries one undone modification (the header block `make()` returns); true when the AMS
+    /// then verifies. Nothing is built once the budget is spent.
+    template <class Make>
+    bool attempt(const ArcMessageSignature& m, Make&& make) {
+        if (opts_.max_extra_operations == 0 || extra_.used() >= extra_.limit()) {
+            skipped_ = true;
             return false;
-        return check(m, headers, extra_).outcome == SignatureCheck::pass;
+        }
+        auto v = check(m, make(), extra_);
+        if (v.outcome == SignatureCheck::over_budget)
+            skipped_ = true;
+        return v.outcome == SignatureCheck::pass;
+    }
+
+    /// The index of every field, by lower-case name, top to bottom (built once).
+    const std::map<std::string, std::vector<std::size_t>>& by_name() {
+        if (!by_name_) {
+            by_name_.emplace();
+            for (std::size_t k = 0; k < split_.headers.size(); ++k)
+                (*by_name_)[text::to_lower(split_.headers[k].name())].push_back(k);
+        }
+        return *by_name_;
     }
 
     void explain_header(HopReport& h) {
@@ -512,63 +534,75 @@ class Explainer {
         const ArcMessageSignature& m = *sets_[h.instance - 1].ams_parsed;
         const std::vector<HeaderField>& headers = split_.headers;
         const std::string who = hop_name(h.instance);
-        auto selected = selected_fields(headers, m.signed_headers);
+        const auto& names = by_name();
+        static const std::vector<std::size_t> none;
+        auto instances = [&](const std::string& n) -> const std::vector<std::size_t>& {
+            auto f = names.find(n);
+            return f == names.end() ? none : f->second;
+        };
+        // RFC 6376 §5.4.2: the k-th use of a name in h= selects its k-th instance from the
+        // bottom; `selected` lists them, in h= order.
+        std::map<std::string, std::size_t> in_h;
+        std::vector<std::pair<std::string, std::size_t>> selected;
+        for (const auto& n : m.signed_headers) {
+            const std::size_t k = in_h[n]++;
+            const auto& all = instances(n);
+            if (k < all.size())
+                selected.emplace_back(n, all[all.size() - 1 - k]);
+        }
         auto found = [&](std::string cause, std::string field, std::string text) {
             h.findings.push_back(Finding{
                 "header", "probably", std::move(cause), std::move(field), {}, {}, std::move(text)});
         };
         auto replaced = [&](std::size_t index, std::string raw) {
-            std::vector<HeaderField> copy = headers;
-            copy[index] = HeaderField(std::move(raw));
-            return copy;
+            return [&headers, index, raw = std::move(raw)] {
+                std::vector<HeaderField> copy = headers;
+                copy[index] = HeaderField(raw);
+                return copy;
+            };
         };
+        auto spent = [&] { return skipped_; };
         // 1. A list's Subject tag ("[list] "), the most common header change.
-        if (auto s = selected.find("subject"); s != selected.end()) {
-            for (std::size_t index : s->second) {
-                std::string tag;
-                std::string stripped = strip_subject_tag(headers[index], tag);
-                if (stripped.empty())
-                    continue;
-                if (try_headers(m, replaced(index, stripped))) {
-                    found("subject-tag", "subject",
-                          "a Subject tag \"" + tag + "\" was probably added after " + who + ": " +
-                              who + "'s signature verifies with it removed");
-                    return;
-                }
+        for (const auto& [n, index] : selected) {
+            if (n != "subject" || spent())
+                continue;
+            std::string tag;
+            std::string stripped = strip_subject_tag(headers[index], tag);
+            if (stripped.empty())
+                continue;
+            if (attempt(m, replaced(index, stripped))) {
+                found("subject-tag", "subject",
+                      "a Subject tag \"" + tag + "\" was probably added after " + who + ": " + who +
+                          "'s signature verifies with it removed");
+                return;
             }
         }
         // 2. More instances of a signed field than before: one was added, and the verifier
         // (RFC 6376 §5.4.2, bottom up) now selects it. Tried: each instance left out.
-        std::map<std::string, std::size_t> in_h;
-        for (const auto& n : m.signed_headers)
-            ++in_h[n];
-        auto instances = [&](const std::string& n) {
-            std::vector<std::size_t> out;
-            for (std::size_t k = 0; k < headers.size(); ++k)
-                if (headers[k].is(n))
-                    out.push_back(k);
-            return out;
-        };
         auto try_without = [&](const std::string& n, bool duplicate) {
             for (std::size_t index : instances(n)) {
-                std::vector<HeaderField> copy = headers;
-                copy.erase(copy.begin() + static_cast<std::ptrdiff_t>(index));
-                if (!try_headers(m, copy))
+                if (spent())
+                    return false;
+                bool ok = attempt(m, [&] {
+                    std::vector<HeaderField> copy = headers;
+                    copy.erase(copy.begin() + static_cast<std::ptrdiff_t>(index));
+                    return copy;
+                });
+                if (!ok)
                     continue;
                 std::string shown = headers[index].raw().substr(0, 80);
                 for (char& c : shown)
                     if (c == '\r' || c == '\n')
                         c = ' ';
+                const std::string field(headers[index].name());
                 if (duplicate)
                     found("duplicate-field", n,
-                          "a second " + std::string(headers[index].name()) +
-                              " field was probably added after " + who + " (\"" + shown +
-                              "\"): " + who + "'s signature verifies without it");
+                          "a second " + field + " field was probably added after " + who + " (\"" +
+                              shown + "\"): " + who + "'s signature verifies without it");
                 else
                     found("added-field", n,
-                          "the " + std::string(headers[index].name()) +
-                              " field was probably added after " + who + " (\"" + shown +
-                              "\"): " + who + " signed its absence (h= names " + n +
+                          "the " + field + " field was probably added after " + who + " (\"" +
+                              shown + "\"): " + who + " signed its absence (h= names " + n +
                               " more times than the message had), and its signature verifies "
                               "without it");
                 return true;
@@ -576,39 +610,36 @@ class Explainer {
             return false;
         };
         for (const auto& [n, count] : in_h) {
-            auto all = instances(n);
-            if (all.size() >= 2 && try_without(n, all.size() > count))
+            const std::size_t have = instances(n).size();
+            if (have >= 2 && try_without(n, have > count))
                 return;
         }
         // 3. A field re-folded or with its white space changed: under simple header
         // canonicalization any fold counts (RFC 6376 §3.4.1); under relaxed only a break put
         // where there was no white space (§3.4.2).
-        for (const auto& [n, indices] : selected) {
-            for (std::size_t index : indices) {
-                const std::string& raw = headers[index].raw();
-                if (raw.find("\r\n") == std::string::npos)
-                    continue;
-                for (bool keep_wsp : {true, false}) {
-                    if (keep_wsp && m.header_canon == Canon::relaxed)
-                        continue; // relaxed already unfolds at white space
-                    if (try_headers(m, replaced(index, unfolded(raw, keep_wsp)))) {
-                        found("refolded", n,
-                              "the " + std::string(headers[index].name()) +
-                                  " field was probably re-folded after " + who +
-                                  (keep_wsp ? " (line breaks added at its white space)"
-                                            : " (line breaks added inside words)") +
-                                  ": " + who + "'s signature verifies with it unfolded");
-                        return;
-                    }
+        for (const auto& [n, index] : selected) {
+            const std::string& raw = headers[index].raw();
+            if (raw.find("\r\n") == std::string::npos)
+                continue;
+            for (bool keep_wsp : {true, false}) {
+                if (spent() || (keep_wsp && m.header_canon == Canon::relaxed))
+                    continue; // relaxed already unfolds at white space
+                if (attempt(m, replaced(index, unfolded(raw, keep_wsp)))) {
+                    found("refolded", n,
+                          "the " + std::string(headers[index].name()) +
+                              " field was probably re-folded after " + who +
+                              (keep_wsp ? " (line breaks added at its white space)"
+                                        : " (line breaks added inside words)") +
+                              ": " + who + "'s signature verifies with it unfolded");
+                    return;
                 }
             }
         }
-        // 4. A field h= names (once, and the message has one) added after the hop: signers list
-        // absent fields to forbid their addition (RFC 6376 §5.4.2, §8.15).
+        // 4. A field h= names (the message has one) added after the hop: signers list absent
+        // fields to forbid their addition (RFC 6376 §5.4.2, §8.15). From is mandatory (RFC 5322
+        // §3.6): never an added field.
         for (const auto& [n, count] : in_h) {
-            auto all = instances(n);
-            // From is mandatory (RFC 5322 §3.6): never an added field.
-            if (all.size() == 1 && n != "from" && try_without(n, false))
+            if (instances(n).size() == 1 && n != "from" && try_without(n, false))
                 return;
         }
         Finding f;
@@ -617,13 +648,12 @@ class Explainer {
         f.cause = "header-changed";
         std::string absent;
         for (const auto& [n, count] : in_h)
-            if (selected.find(n) == selected.end())
+            if (instances(n).empty())
                 absent += (absent.empty() ? "" : ", ") + n;
-        f.text =
-            "a header field " + who +
-            " signed (h=) possibly changed after it, in a way none of the undo operations we tried "
-            "explains (Subject tag, added or duplicated field, re-folding)";
-        if (extra_.exhausted())
+        f.text = "a header field " + who +
+                 " signed (h=) possibly changed after it, in a way none of the undo operations "
+                 "we tried explains (Subject tag, added or duplicated field, re-folding)";
+        if (spent())
             f.text += "; the budget of " + std::to_string(opts_.max_extra_operations) +
                       " extra verifications ran out before every candidate was tried";
         if (!absent.empty())
@@ -736,6 +766,10 @@ class Explainer {
     KeyOperationBudget base_, extra_;
     std::vector<SetFields> sets_;
     std::map<std::uint32_t, SignatureCheck> ams_outcome_;
+    SharedBodyHashes hashes_ = std::make_shared<BodyHashes>();
+    std::map<std::size_t, std::size_t> hash_handle_; ///< set index -> body hash handle
+    bool skipped_ = false; ///< an undo candidate was left untried: the budget was spent
+    std::optional<std::map<std::string, std::vector<std::size_t>>> by_name_;
 };
 
 } // namespace

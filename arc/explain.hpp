@@ -102,6 +102,9 @@ struct ExplainOptions {
     /// Public-key operations for the undo candidates of one explain run, all hops together
     /// (each key record tried counts one).
     std::size_t max_extra_operations = 32;
+    /// The footer search compares the body cut at each line boundary with at most this many
+    /// bytes after it (one SHA-256 finalization per such line).
+    std::uint64_t max_footer_bytes = 256 * 1024;
 };
 
 /// The keys the report needs: every parsable ARC-Seal's and ARC-Message-Signature's.

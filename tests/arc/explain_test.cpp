@@ -160,6 +160,20 @@ TEST_CASE("a footer after trailing empty lines and under simple body canonicaliz
     CHECK(f->bytes == footer.size() + 4);
 }
 
+TEST_CASE("the footer search looks at most max_footer_bytes back") {
+    std::string m = tests::seal_message(base_message, hop(origin(), Cv::none)) + footer;
+    arc::ExplainOptions o;
+    o.now = now;
+    o.max_footer_bytes = footer.size() - 1;
+    auto e = arc::explain_chain(m, answers(), o);
+    CHECK(finding(e.hops[0], "footer") == nullptr);
+    const arc::Finding* f = finding(e.hops[0], "body-changed");
+    REQUIRE(f != nullptr);
+    CHECK_THAT(f->text, Contains("footers of up to"));
+    o.max_footer_bytes = footer.size();
+    CHECK(finding(arc::explain_chain(m, answers(), o).hops[0], "footer") != nullptr);
+}
+
 TEST_CASE("a body changed in the middle is not taken for a footer") {
     std::string m = tests::seal_message(base_message, hop(origin(), Cv::none));
     m = edit(m, "Lunch at  noon?", "Lunch at one?");
@@ -347,7 +361,7 @@ TEST_CASE("an edited ARC field breaks the seals from its hop up: the lowest is n
 TEST_CASE("the undo candidates stop at their budget") {
     std::string m = tests::seal_message(base_message, hop(origin(), Cv::none));
     std::string extra;
-    for (int k = 0; k < 40; ++k)
+    for (int k = 0; k < 5000; ++k)
         extra += "To: copy" + std::to_string(k) + "@example.org\r\n";
     m = edit(m, "To: Bob", "To: Robert");
     m = edit(m, "Date: ", extra + "Date: ");

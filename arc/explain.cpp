@@ -221,6 +221,33 @@ std::string strip_subject_tag(const HeaderField& f, std::string& tag) {
     return raw.substr(0, p) + raw.substr(end);
 }
 
+/// "Name:  a \t b " -> "Name: a b": one space after the colon, white space runs as one space,
+/// none at the end; line breaks (CRLF) kept as they are.
+std::string plain_spacing(const HeaderField& f) {
+    const std::string& raw = f.raw();
+    if (f.malformed())
+        return raw;
+    std::string out(f.name());
+    out += ": ";
+    std::string_view v = f.value();
+    std::size_t i = 0;
+    while (i < v.size() && (v[i] == ' ' || v[i] == '\t'))
+        ++i;
+    bool wsp = false;
+    for (; i < v.size(); ++i) {
+        const char c = v[i];
+        if (c == ' ' || c == '\t') {
+            wsp = true;
+            continue;
+        }
+        if (wsp && c != '\r')
+            out.push_back(' ');
+        wsp = false;
+        out.push_back(c);
+    }
+    return out;
+}
+
 /// The field without its line breaks: `keep_wsp` removes only the CRLFs (undoing a fold at
 /// existing white space, RFC 5322 §2.2.3), otherwise the white space after them too (undoing
 /// a line break put inside a word).
@@ -635,7 +662,36 @@ class Explainer {
                 }
             }
         }
-        // 4. A field h= names (the message has one) added after the hop: signers list absent
+        // 4. White space changed inside a field under simple header canonicalization
+        // (RFC 6376 §3.4.1 keeps every byte): each field tried with one space after its colon,
+        // runs of white space reduced to one space and none at its end (folds kept).
+        if (m.header_canon == Canon::simple) {
+            for (const auto& [n, index] : selected) {
+                const std::string& raw = headers[index].raw();
+                std::string plain = plain_spacing(headers[index]);
+                if (spent() || plain == raw)
+                    continue;
+                if (attempt(m, replaced(index, plain))) {
+                    found("whitespace", n,
+                          "the white space of the " + std::string(headers[index].name()) +
+                              " field probably changed after " + who + " (c=simple): " + who +
+                              "'s signature verifies with it normalized");
+                    return;
+                }
+            }
+            // A signer that wrote c=simple and canonicalized relaxed (RFC 6376 §3.4.2).
+            ArcMessageSignature relaxed = m;
+            relaxed.header_canon = Canon::relaxed;
+            if (!spent() && attempt(relaxed, [&] { return headers; })) {
+                found("canonicalization", "",
+                      who +
+                          " says c=simple but its signature verifies with relaxed header "
+                          "canonicalization: " +
+                          who + " probably canonicalized relaxed (a signer bug)");
+                return;
+            }
+        }
+        // 5. A field h= names (the message has one) added after the hop: signers list absent
         // fields to forbid their addition (RFC 6376 §5.4.2, §8.15). From is mandatory (RFC 5322
         // §3.6): never an added field.
         for (const auto& [n, count] : in_h) {
@@ -652,7 +708,8 @@ class Explainer {
                 absent += (absent.empty() ? "" : ", ") + n;
         f.text = "a header field " + who +
                  " signed (h=) possibly changed after it, in a way none of the undo operations "
-                 "we tried explains (Subject tag, added or duplicated field, re-folding)";
+                 "we tried explains (Subject tag, added or duplicated field, re-folding, "
+                 "white space)";
         if (spent())
             f.text += "; the budget of " + std::to_string(opts_.max_extra_operations) +
                       " extra verifications ran out before every candidate was tried";
@@ -757,7 +814,7 @@ class Explainer {
                 return;
             }
         }
-        e.broken = BreakPoint{0, "structure", e.verdict.reason};
+        e.broken = BreakPoint{0, "other", e.verdict.reason};
     }
 
     const ExplainOptions& opts_;

@@ -36,8 +36,8 @@ std::string_view to_string(CheckState s);
 struct Finding {
     std::string part;       ///< "body", "header" or "seal"
     std::string likelihood; ///< "probably" (an undo made a signature or hash verify) or "possibly"
-    /// footer, body-length, body-truncated, body-changed, subject-tag, refolded,
-    /// duplicate-field, added-field, removed-field, header-changed, arc-fields-changed
+    /// footer, body-length, body-truncated, body-changed, subject-tag, duplicate-field,
+    /// refolded, whitespace, canonicalization, added-field, header-changed
     std::string cause;
     std::string field;                         ///< the header field concerned (lower case), if any
     std::optional<std::uint64_t> lines, bytes; ///< the footer's size, for cause footer
@@ -79,7 +79,8 @@ struct HopReport {
 /// Where the chain broke, when it did.
 struct BreakPoint {
     std::uint32_t hop = 0;
-    /// ams-body-hash, ams-header-signature, ams (both or other AMS problem), seal, structure
+    /// ams-body-hash, ams-header-signature, ams (both, or another AMS problem), seal,
+    /// structure (a set incomplete), other (e.g. a duplicate field; the verdict's reason)
     std::string part;
     std::string text;
 };

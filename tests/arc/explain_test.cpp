@@ -229,6 +229,19 @@ TEST_CASE("a re-folded field under simple header canonicalization") {
     CHECK_THAT(f->text, Contains("re-folded"));
 }
 
+TEST_CASE("white space changed under simple header canonicalization") {
+    SealOptions o = hop(origin(), Cv::none);
+    o.header_canon = mail::Canon::simple;
+    std::string m = tests::seal_message(base_message, o);
+    m = edit(m, "Subject: Lunch at noon", "Subject:  Lunch  at\tnoon ");
+    auto e = explain(m);
+    REQUIRE(e.broken);
+    CHECK(e.broken->part == "ams-header-signature");
+    const arc::Finding* f = finding(e.hops[0], "whitespace");
+    REQUIRE(f != nullptr);
+    CHECK(f->field == "subject");
+}
+
 TEST_CASE("a line break put inside a word breaks relaxed too, and is found") {
     std::string m = tests::seal_message(base_message, hop(origin(), Cv::none));
     m = edit(m, "Message-ID: <1@origin.example>", "Message-ID: <1@origin.\r\n\texample>");

@@ -703,9 +703,16 @@ class Explainer {
         f.likelihood = "possibly";
         f.cause = "header-changed";
         std::string absent;
-        for (const auto& [n, count] : in_h)
-            if (instances(n).empty())
-                absent += (absent.empty() ? "" : ", ") + n;
+        std::size_t listed = 0;
+        for (const auto& [n, count] : in_h) {
+            if (!instances(n).empty())
+                continue;
+            if (++listed > 10) { // the report stays readable whatever h= says
+                absent += ", ...";
+                break;
+            }
+            absent += (absent.empty() ? "" : ", ") + n;
+        }
         f.text = "a header field " + who +
                  " signed (h=) possibly changed after it, in a way none of the undo operations "
                  "we tried explains (Subject tag, added or duplicated field, re-folding, "

@@ -7,7 +7,9 @@
 #include "tests/arc/test_keys.hpp"
 #include "tests/arc/test_support.hpp"
 #include "tests/catch.hpp"
+#include "tests/suite/suite_loader.hpp"
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -422,4 +424,37 @@ TEST_CASE("UTC times and JSON") {
     CHECK_THAT(json, Contains("[lunch\\u0001\\u00ff] "));
     CHECK_THAT(json, Contains("\"h\":[\"from\",\"to\",\"subject\",\"date\",\"message-id\"]"));
     CHECK(json.find('\n') == std::string::npos);
+}
+
+TEST_CASE("every case of the ARC validation suite: the verifier's verdict, a break iff fail") {
+    const std::string file = tests::suite_dir() + "/tests/arc-draft-validation-tests.yml";
+    if (!std::filesystem::exists(file)) {
+        WARN("ARC test suite not found at " << file << ": skipped");
+        return;
+    }
+    int cases = 0;
+    for (const auto& sc : tests::load_suite(file)) {
+        for (const auto& c : sc.cases) {
+            INFO("suite case " << c.id);
+            const std::string msg = tests::to_crlf(c.fields.at("message"));
+            arc::ExplainOptions o;
+            o.now = 1500000000;
+            arc::KeyAnswers a;
+            for (const auto& k : arc::explain_key_names(msg))
+                a[k] = tests::suite_lookup(sc, k.dns_name());
+            auto e = arc::explain_chain(msg, a, o);
+            arc::VerifyOptions vo;
+            vo.now = o.now;
+            auto r = arc::verify_message(msg, vo, [&](const mail::KeyName& k) {
+                return tests::suite_lookup(sc, k.dns_name());
+            });
+            CHECK(e.verdict.status == r.status);
+            CHECK(e.verdict.reason == r.reason);
+            CHECK(e.broken.has_value() == (r.status == ChainStatus::fail));
+            CHECK(e.extra_operations <= 32);
+            CHECK_FALSE(arc::format_explanation_text(e).empty());
+            ++cases;
+        }
+    }
+    CHECK(cases == 171);
 }

@@ -23,7 +23,7 @@ constexpr std::string_view overview =
        filter-arc testkey -c FILE [--dns-server HOST:PORT | --dns-zone FILE] [--timeout SECONDS]
        filter-arc verify [-c FILE] [--dns-zone FILE | --dns-server HOST:PORT] [--timeout SECONDS]
                          [--now UNIXTIME] [--authserv-id ID] [--min-key-bits N]
-                         [--no-oldest-pass] [--json] [FILE|-]
+                         [--no-oldest-pass] [--explain] [--json] [FILE|-]
        filter-arc seal -c FILE [--dns-zone FILE | --dns-server HOST:PORT] [--timeout SECONDS]
                        [--now UNIXTIME] [FILE|-]
        filter-arc seal --domain D --selector S --key FILE [--authserv-id ID] [--dns-zone FILE |
@@ -260,7 +260,7 @@ Example:
 constexpr std::string_view verify =
     R"(usage: filter-arc verify [-c FILE] [--dns-zone FILE | --dns-server HOST:PORT] [--timeout SECONDS]
                          [--now UNIXTIME] [--authserv-id ID] [--min-key-bits N]
-                         [--no-oldest-pass] [--json] [FILE|-]
+                         [--no-oldest-pass] [--explain] [--json] [FILE|-]
 
 Verifies the ARC chain (RFC 8617), the DKIM signatures, SPF and DMARC of one message
 (FILE, or standard input) through the filter's own pipeline, and prints the
@@ -279,7 +279,13 @@ Options:
                           configuration's, else the host name
   --min-key-bits N        smaller RSA keys do not verify; default: 1024 (limits.min-rsa-bits)
   --no-oldest-pass        leave out header.oldest-pass
-  --json                  print a JSON object (arc, sets, oldest_pass, reason, chain, dkim)
+  --explain               after the verdict, a per-hop report (oldest hop first): each
+                          set's seal and message signature, where the chain broke (body
+                          hash or header signature), and the likely cause (a footer added,
+                          a Subject tag, a re-folded or duplicated field), as likelihoods;
+                          at most 32 extra public-key operations
+  --json                  print a JSON object (arc, sets, oldest_pass, reason, chain, dkim;
+                          with --explain also "explain")
 
 Exit status:
   0   a verdict was reached (whatever it is: pass, fail, none)
@@ -290,7 +296,7 @@ Exit status:
   78  the file of -c does not load
 
 Example:
-  filter-arc verify -c /etc/filter-arc/filter-arc.toml message.eml
+  filter-arc verify -c /etc/filter-arc/filter-arc.toml --explain message.eml
 )";
 
 constexpr std::string_view seal =

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: ISC
 // `filter-arc verify`: one message in, one Authentication-Results verdict out (RFC 8617 §5.2).
 #include "arc/auth_results_format.hpp"
+#include "arc/explain.hpp"
+#include "arc/explain_format.hpp"
 #include "filter/cli/cli.hpp"
 #include "filter/cli/message_run.hpp"
 #include "filter/config/config.hpp"
@@ -8,6 +10,8 @@
 #include <algorithm>
 #include <ctime>
 #include <iostream>
+#include <optional>
+#include <string_view>
 
 #include "dkim/verifier.hpp"
 
@@ -31,19 +35,44 @@ void print_dkim_json(const std::vector<dkim::DkimSignatureResult>& dkim) {
     std::cout << "]";
 }
 
+/// `--explain`: the per-hop report (arc/explain.hpp), its keys asked for in one round from the
+/// same place the verdict's came from.
+arc::Explanation explain(std::string_view message,
+                         const mail::KeyPolicy& keys,
+                         std::uint64_t now,
+                         const KeySourceOptions& ks) {
+    const std::vector<mail::KeyName> names = arc::explain_key_names(message);
+    std::vector<std::string> dns_names;
+    for (const auto& n : names)
+        dns_names.push_back(n.dns_name());
+    const std::vector<dns::TxtAnswer> answers = make_key_source(ks)(dns_names);
+    arc::KeyAnswers by_name;
+    for (std::size_t k = 0; k < names.size() && k < answers.size(); ++k)
+        by_name.emplace(names[k], answers[k]);
+    arc::ExplainOptions opts;
+    opts.keys = keys;
+    opts.now = now;
+    return arc::explain_chain(message, by_name, opts);
+}
+
 } // namespace
 
 int run_verify(std::vector<std::string> argv) {
     Args args(std::move(argv),
               {"-c", "--config", "--dns-zone", "--dns-server", "--now", "--authserv-id",
                "--min-key-bits", "--timeout"},
-              {"--json", "--no-oldest-pass", "--help"});
+              {"--json", "--explain", "--no-oldest-pass", "--help"});
     if (args.flag("--help")) {
         std::cout
             << "usage: filter-arc verify [-c FILE] [--dns-zone FILE | --dns-server HOST:PORT] "
                "[--timeout SECONDS] [--now UNIXTIME] [--authserv-id ID]\n"
-               "                         [--min-key-bits N] [--no-oldest-pass] [--json] "
-               "[FILE|-]\n";
+               "                         [--min-key-bits N] [--no-oldest-pass] [--explain] "
+               "[--json] [FILE|-]\n"
+               "  --explain  after the verdict, a per-hop report (oldest hop first): each set's\n"
+               "             seal and message signature, d=, s=, t=, h=, the body hash, where the\n"
+               "             chain broke and what probably changed (a list footer, a Subject tag,\n"
+               "             a re-folded, added or duplicated field); at most 32 extra\n"
+               "             public-key operations; with --json under the key \"explain\"\n";
         return exit_ok;
     }
     if (args.positional().size() > 1)
@@ -93,6 +122,7 @@ int run_verify(std::vector<std::string> argv) {
     }
     settings.policy.mode = Mode::verify;
     const std::string id = settings.authserv_id;
+    const mail::KeyPolicy key_policy = settings.keys;
     auto source = make_record_source(ks);
     const pipeline::Outcome o =
         run_message(std::make_shared<const pipeline::Settings>(std::move(settings)), message,
@@ -100,6 +130,10 @@ int run_verify(std::vector<std::string> argv) {
     std::cerr << tool_log_line("verify", o) << "\n";
     const arc::ChainResult& r = o.chain;
     const std::vector<dkim::DkimSignatureResult>& dkim = o.dkim;
+
+    std::optional<arc::Explanation> explained;
+    if (args.flag("--explain"))
+        explained = explain(message, key_policy, opts.now, ks);
 
     if (args.flag("--json")) {
         std::cout << "{\"arc\":\"" << arc::to_string(r.status) << "\",\"sets\":" << r.sets
@@ -117,6 +151,8 @@ int run_verify(std::vector<std::string> argv) {
         }
         std::cout << "]";
         print_dkim_json(dkim);
+        if (explained)
+            std::cout << ",\"explain\":" << arc::format_explanation_json(*explained);
         std::cout << "}\n";
     } else {
         // The Authentication-Results the filter adds (arc=, then spf, dkim and dmarc), unfolded.
@@ -124,6 +160,8 @@ int run_verify(std::vector<std::string> argv) {
         if (ar.empty())
             ar = arc::format_authentication_results(id, r);
         std::cout << "Authentication-Results: " << ar << "\n";
+        if (explained)
+            std::cout << "\n" << arc::format_explanation_text(*explained);
     }
     return r.status == arc::ChainStatus::temperror ? exit_tempfail : exit_ok;
 }

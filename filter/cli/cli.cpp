@@ -182,7 +182,10 @@ std::string json_escape(std::string_view s) {
             out += "\\t";
             break;
         default:
-            if (u < 0x20) {
+            // Control bytes, DEL and every byte outside ASCII as \u00XX, one escape per byte
+            // (RFC 8259 §7): the output is valid JSON whatever bytes the message held, and
+            // each byte can be read back; verify --explain's JSON does the same.
+            if (u < 0x20 || u >= 0x7f) {
                 static const char hex[] = "0123456789abcdef";
                 out += "\\u00";
                 out.push_back(hex[u >> 4]);

@@ -64,6 +64,7 @@ KeySource make_key_source(const KeySourceOptions& opts);
 using RecordSource = std::function<std::vector<dns::Answer>(const std::vector<dns::Question>&)>;
 RecordSource make_record_source(const KeySourceOptions& opts);
 
+/// `s` as the inside of a JSON string, ASCII only: bytes outside 0x20..0x7e as \u00XX.
 std::string json_escape(std::string_view s);
 std::string default_authserv_id();
 

@@ -432,6 +432,7 @@ const char* BodyHasher::add_relaxed_line(const char* p, const char* const end) {
     // is fed from; a WSP run becomes one SP; at the LF, the CR before it (§3.4.4 works on lines,
     // for_each_line drops it) and then the WSP at the end go. The output never holds two WSP in
     // a row and the line's first byte is kept, so that takes back at most two bytes of it.
+    // Goes on with the lines after it while they begin the same way.
     for (; pending_empty_ > 0; --pending_empty_)
         emit("\r\n");
     char* const buf = buf_.get();
@@ -492,7 +493,16 @@ const char* BodyHasher::add_relaxed_line(const char* p, const char* const end) {
             length_ += static_cast<std::uint64_t>(o - counted); // may take back up to 2 bytes
             hashed_ += static_cast<std::uint64_t>(o - counted);
             used_ = static_cast<std::size_t>(o - buf);
-            return k == end ? end : k + 1;
+            if (k == end)
+                return end;
+            const char* const next = k + 1;
+            if (next == end || *next == ' ' || *next == '\t' || *next == '\r' || *next == '\n')
+                return next; // empty, or begins with WSP or CR: add_text takes it
+            // The next line is not empty either: on in the same loop, no call per line.
+            counted = o;
+            src = q = next;
+            carry = 0;
+            continue;
         }
         // A tab or a second WSP: the run becomes one SP, unless its first byte was a space kept
         // in the stretch.

@@ -46,8 +46,8 @@ class BodyHasher {
 
   private:
     void put_line(std::string_view canonical);
-    /// add_text's relaxed line at `p` (its first byte not WSP, CR or LF: the line is not
-    /// empty); returns the start of the next line.
+    /// add_text's relaxed lines from `p` (its first byte not WSP, CR or LF: the line is not
+    /// empty) and those after it that begin the same way; returns the start of the next line.
     const char* add_relaxed_line(const char* p, const char* end);
     void emit(std::string_view data);
     void flush_buffer();

@@ -185,44 +185,15 @@ std::vector<mail::KeyName> MessageJob::add_line(std::string_view line) {
         return {};
     }
     ++lines_;
-    add_body_line(line); // once for the chain, DKIM and our seal
+    body_hashes_->add_line(line); // once for the chain, DKIM and our seal
     if (auth_)
         auth_->add_body_line(line);
     return {};
 }
 
-void MessageJob::add_body_line(std::string_view line) {
-    if (!body_started_) {
-        // The body begins now for the budget of body hashes (a key asked for later is refused,
-        // mail/body_hashes.hpp), batched or not.
-        body_started_ = true;
-        body_hashes_->add_text({});
-    }
-    if (line.size() >= body_batch_bytes || line.find('\n') != std::string_view::npos) {
-        // A long line is not copied; one with an LF is not a line for_each_line would give
-        // back (never from smtpd or our readers): alone, after the batch.
-        flush_body();
-        body_hashes_->add_line(line);
-        return;
-    }
-    // Joined with CRLF, which for_each_line takes off again (a CR at the end of a line stays).
-    body_batch_.append(line);
-    body_batch_.append("\r\n");
-    if (body_batch_.size() >= body_batch_bytes)
-        flush_body();
-}
-
-void MessageJob::flush_body() {
-    if (body_batch_.empty())
-        return;
-    body_hashes_->add_text(body_batch_);
-    body_batch_.clear();
-}
-
 std::vector<mail::KeyName> MessageJob::end_of_data() {
     if (!headers_done_)
         return finish_headers();
-    flush_body();
     return {};
 }
 
@@ -293,7 +264,6 @@ JobResult MessageJob::complete(const std::shared_ptr<const arc::SealKey>& key,
                                const SenderAuth* auth) {
     if (!headers_done_)
         end_of_data();
-    flush_body();
     JobResult r;
     r.forged_removed =
         static_cast<std::size_t>(std::count(removed_fields_.begin(), removed_fields_.end(), true));

@@ -116,15 +116,6 @@ class MessageJob {
     mail::HeaderCollector collector_;
     /// The body hashes of ARC, DKIM and our seal (opts_.verify.body_hashes); fed by add_line.
     mail::SharedBodyHashes body_hashes_;
-    /// Body lines not yet given to body_hashes_, each with CRLF (issue 21: the hashers take
-    /// them a batch at a time, BodyHashes::add_text, not one call per line). Under
-    /// 2 * body_batch_bytes (a longer line goes alone); given whole at end_of_data() and
-    /// complete().
-    std::string body_batch_;
-    static constexpr std::size_t body_batch_bytes = 8 * 1024;
-    bool body_started_ = false;
-    void add_body_line(std::string_view line);
-    void flush_body();
     arc::ChainVerifier verifier_;
     std::optional<std::size_t> seal_hash_; ///< the verifier's body hash for our seal
     std::vector<std::size_t> field_start_; ///< first input line of each header field

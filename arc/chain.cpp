@@ -215,6 +215,11 @@ void ChainVerifier::add_body_line(std::string_view line) {
         hashes_->add_line(line);
 }
 
+void ChainVerifier::add_body_text(std::string_view text) {
+    if (own_hashes_)
+        hashes_->add_text(text);
+}
+
 std::size_t ChainVerifier::add_body_hash(Canon c) {
     return hashes_->request(c, std::nullopt, BodyHashUse::seal);
 }

@@ -78,6 +78,9 @@ class ChainVerifier {
     /// One body line without its line ending (ignored when the body hashes were given in
     /// VerifyOptions::body_hashes: their owner feeds them).
     void add_body_line(std::string_view line);
+    /// Many body lines at once (lines end at LF, as for_each_line splits them): the same as
+    /// add_body_line on each, without a call per line (BodyHasher::add_text).
+    void add_body_text(std::string_view text);
     /// Also hashes the body under `c` without l= (for sealing this message), sharing the
     /// hasher of an AMS that uses the same: one body hash per distinct key
     /// (mail/body_hashes.hpp). Call after begin() and before the body; the index is for
@@ -132,7 +135,7 @@ ChainResult verify_message(std::string_view message, const VerifyOptions& opts, 
     auto split = split_message(message);
     ChainVerifier v(opts);
     auto names = v.begin(std::move(split.headers));
-    for_each_line(split.body, [&](std::string_view line) { v.add_body_line(line); });
+    v.add_body_text(split.body);
     for (const auto& n : names)
         v.provide_key(n, lookup(n));
     return v.finish();

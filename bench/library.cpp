@@ -139,7 +139,7 @@ Operation dkim_verify_operation(const std::vector<std::string>& lines,
 Operation canon_operation(std::string_view body, mail::Canon canon) {
     return [body, canon] {
         mail::BodyHasher h(canon);
-        mail::for_each_line(body, [&](std::string_view l) { h.add_line(l); });
+        h.add_text(body);
         h.finish();
     };
 }

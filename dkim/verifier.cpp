@@ -142,6 +142,11 @@ void DkimVerifier::add_body_line(std::string_view line) {
         hashes_->add_line(line);
 }
 
+void DkimVerifier::add_body_text(std::string_view text) {
+    if (own_hashes_)
+        hashes_->add_text(text);
+}
+
 void DkimVerifier::provide_key(const KeyName& name, const dns::TxtAnswer& answer) {
     auto it = keys_.find(name);
     if (it != keys_.end())

@@ -86,6 +86,9 @@ class DkimVerifier {
     /// One body line without its line ending (needed only while needs_body(); ignored when the
     /// body hashes are shared: their owner feeds them).
     void add_body_line(std::string_view line);
+    /// Many body lines at once (lines end at LF, as for_each_line splits them): the same as
+    /// add_body_line on each, without a call per line (BodyHasher::add_text).
+    void add_body_text(std::string_view text);
     /// A key answer; names not asked for are ignored, repeated answers keep the first.
     void provide_key(const KeyName& name, const dns::TxtAnswer& answer);
     /// One result per DKIM-Signature field, in message order; empty when there is none. Keys
@@ -133,7 +136,7 @@ verify_dkim_message(std::string_view message, const DkimOptions& opts, Lookup&& 
     DkimVerifier v(opts);
     auto names = v.begin(split.headers);
     if (v.needs_body())
-        for_each_line(split.body, [&](std::string_view line) { v.add_body_line(line); });
+        v.add_body_text(split.body);
     for (const auto& n : names)
         v.provide_key(n, lookup(n));
     return v.finish();

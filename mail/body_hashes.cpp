@@ -73,6 +73,14 @@ void BodyHashes::add_line(std::string_view line) {
             e->hasher->add_line(line);
 }
 
+void BodyHashes::add_text(std::string_view text) {
+    if (!started_)
+        start();
+    for (auto& e : entries_)
+        if (e->hasher)
+            e->hasher->add_text(text);
+}
+
 const Digest* BodyHashes::digest(std::size_t handle) {
     if (!started_)
         start();

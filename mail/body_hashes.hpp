@@ -68,6 +68,9 @@ class BodyHashes {
     /// One body line without its line ending, to every hasher. The first line fixes which
     /// requests get a hasher.
     void add_line(std::string_view line);
+    /// Many body lines at once, to every hasher: the same as add_line on each line of
+    /// for_each_line(text) (BodyHasher::add_text).
+    void add_text(std::string_view text);
     /// Completes the hasher of `handle` (once) and returns its digest; null when the request got
     /// no hasher (over the budget: see refused_reason()).
     const Digest* digest(std::size_t handle);

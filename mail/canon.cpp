@@ -22,6 +22,9 @@ bool is_wsp(char c) {
 
 // SHA-256 is fed in blocks of this size (one EVP call per block, not per line).
 constexpr std::size_t buffer_size = 8 * 1024;
+// Bytes past buffer_size that whole-block stores may write (add_line: 16; add_text: a block
+// stored at buffer_size, then one SP and a CRLF).
+constexpr std::size_t buffer_slack = 32;
 
 #if !defined(__SSE2__)
 // 0x80 in each byte of `x` that is zero, 0 elsewhere (exact: no borrow between bytes).
@@ -285,7 +288,7 @@ std::string strip_b_value(std::string_view raw) {
 }
 
 BodyHasher::BodyHasher(Canon c, std::optional<std::uint64_t> limit)
-    : canon_(c), limit_(limit), buf_(new char[buffer_size + 16]) {}
+    : canon_(c), limit_(limit), buf_(new char[buffer_size + buffer_slack]) {}
 
 void BodyHasher::emit(std::string_view data) {
     length_ += data.size();
@@ -396,6 +399,123 @@ void BodyHasher::add_line(std::string_view line) {
         static_cast<std::size_t>(write_relaxed(line_.data(), line, change) - line_.data()));
     put_line(line_);
 }
+
+void BodyHasher::add_text(std::string_view text) {
+#if defined(__SSE2__)
+    if (canon_ == Canon::relaxed && !limit_) {
+        const char* p = text.data();
+        const char* const end = p + text.size();
+        while (p < end) {
+            const char c = *p;
+            if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+                p = add_relaxed_line(p, end);
+                continue;
+            }
+            // Empty lines and lines that start with WSP or CR: one at a time.
+            const auto* nl = static_cast<const char*>(std::memchr(p, '\n', std::size_t(end - p)));
+            std::string_view line(p, std::size_t((nl != nullptr ? nl : end) - p));
+            if (nl != nullptr && !line.empty() && line.back() == '\r')
+                line.remove_suffix(1);
+            add_line(line);
+            p = nl != nullptr ? nl + 1 : end;
+        }
+        return;
+    }
+#endif
+    for_each_line(text, [&](std::string_view line) { add_line(line); });
+}
+
+#if defined(__SSE2__)
+const char* BodyHasher::add_relaxed_line(const char* p, const char* const end) {
+    // RFC 6376 §3.4.4 as write_relaxed_fused(), with the line's end found in the same scan: a
+    // stretch without change is copied sixteen bytes at a time straight into the buffer SHA-256
+    // is fed from; a WSP run becomes one SP; at the LF, the CR before it (§3.4.4 works on lines,
+    // for_each_line drops it) and then the WSP at the end go. The output never holds two WSP in
+    // a row and the line's first byte is kept, so that takes back at most two bytes of it.
+    // Goes on with the lines after it while they begin the same way.
+    for (; pending_empty_ > 0; --pending_empty_)
+        emit("\r\n");
+    char* const buf = buf_.get();
+    char* const last_store = buf + buffer_size; // a block is stored at or before this
+    char* o = buf + used_;                      // where the stretch at `src` goes
+    char* counted = o;                          // output up to here is in length_ already
+    const char* src = p;                        // start of the current unchanged stretch
+    const char* q = p;                          // next byte to scan
+    unsigned carry = 0;                         // 1 when the byte before `q` is WSP in the stretch
+    const __m128i spaces = _mm_set1_epi8(' '), tabs = _mm_set1_epi8('\t'),
+                  lfs = _mm_set1_epi8('\n');
+    for (;;) {
+        char* const w = o + (q - src);
+        if (w > last_store) {
+            // A long line: hash what it has so far but its last two bytes (the CR and SP the
+            // line's end may take back).
+            o = w;
+            src = q;
+            const auto n = static_cast<std::size_t>(o - buf) - 2;
+            length_ += static_cast<std::uint64_t>(o - counted);
+            hashed_ += static_cast<std::uint64_t>(o - counted);
+            sha_.update(std::string_view(buf, n));
+            std::memmove(buf, buf + n, 2);
+            o = counted = buf + 2;
+            continue;
+        }
+        const char* k;
+        if (end - q >= 16) {
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(w), v);
+            const auto tab = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, tabs)));
+            const unsigned wsp =
+                static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, spaces))) | tab;
+            const unsigned change =
+                tab | (wsp & ((wsp << 1) | carry)) |
+                static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, lfs)));
+            if (change == 0) {
+                carry = wsp >> 15;
+                q += 16;
+                continue;
+            }
+            k = q + std::countr_zero(change);
+        } else {
+            // The last bytes of the text: bytewise (k[-1] is in the stretch, or a kept byte).
+            k = q;
+            while (k < end && *k != '\n' && *k != '\t' && !(*k == ' ' && is_wsp(k[-1])))
+                ++k;
+            std::memcpy(w, q, static_cast<std::size_t>(k - q));
+        }
+        o += k - src;
+        if (k == end || *k == '\n') {
+            if (k != end && o[-1] == '\r')
+                --o; // o[-1] is the byte before the LF (after a WSP run it is the run's SP)
+            if (o[-1] == ' ')
+                --o;
+            *o++ = '\r';
+            *o++ = '\n';
+            length_ += static_cast<std::uint64_t>(o - counted); // may take back up to 2 bytes
+            hashed_ += static_cast<std::uint64_t>(o - counted);
+            used_ = static_cast<std::size_t>(o - buf);
+            if (k == end)
+                return end;
+            const char* const next = k + 1;
+            if (next == end || *next == ' ' || *next == '\t' || *next == '\r' || *next == '\n')
+                return next; // empty, or begins with WSP or CR: add_text takes it
+            // The next line is not empty either: on in the same loop, no call per line.
+            counted = o;
+            src = q = next;
+            carry = 0;
+            continue;
+        }
+        // A tab or a second WSP: the run becomes one SP, unless its first byte was a space kept
+        // in the stretch.
+        const bool space_copied = o[-1] == ' ';
+        while (k < end && is_wsp(*k))
+            ++k;
+        if (!space_copied)
+            *o++ = ' ';
+        src = q = k;
+        carry = 0;
+    }
+}
+#endif
 
 Digest BodyHasher::finish() {
     // RFC 6376 §3.4.3: an empty body is a single CRLF under simple; §3.4.4 (errata 1384):

@@ -32,6 +32,11 @@ class BodyHasher {
     explicit BodyHasher(Canon c, std::optional<std::uint64_t> limit = std::nullopt);
 
     void add_line(std::string_view line);
+    /// Many body lines at once: exactly for_each_line(text, add_line) (mail/header.hpp: lines
+    /// end at LF, one CR before it dropped; a last piece without LF is a line too), without a
+    /// call or a split per line: relaxed lines are scanned, copied and canonicalized in one
+    /// pass over `text`.
+    void add_text(std::string_view text);
     /// Completes the body (RFC 6376 §3.4.3/§3.4.4 trailing empty lines) and returns the hash.
     Digest finish();
     /// Canonical bytes hashed so far, after finish() the full canonical length (before l=).
@@ -41,6 +46,9 @@ class BodyHasher {
 
   private:
     void put_line(std::string_view canonical);
+    /// add_text's relaxed lines from `p` (its first byte not WSP, CR or LF: the line is not
+    /// empty) and those after it that begin the same way; returns the start of the next line.
+    const char* add_relaxed_line(const char* p, const char* end);
     void emit(std::string_view data);
     void flush_buffer();
 

@@ -8,6 +8,26 @@
 
 namespace arcf::mail {
 
+namespace {
+
+// Header field names compared as RFC 5322 §1.2.2 and RFC 6376 §3.4 do, without case: hashed and
+// compared lower-cased in place, so that no lower-case copy of a name is made.
+struct NameHash {
+    std::size_t operator()(std::string_view s) const noexcept {
+        std::size_t h = 14695981039346656037ull; // FNV-1a
+        for (char c : s)
+            h = (h ^ static_cast<unsigned char>(text::to_lower(c))) * 1099511628211ull;
+        return h;
+    }
+};
+struct NameEqual {
+    bool operator()(std::string_view a, std::string_view b) const noexcept {
+        return text::iequals(a, b);
+    }
+};
+
+} // namespace
+
 std::string signed_header_data(const std::vector<HeaderField>& headers,
                                const std::vector<std::string>& signed_names,
                                Canon canon,
@@ -19,22 +39,27 @@ std::string signed_header_data(const std::vector<HeaderField>& headers,
         std::vector<std::size_t> bottom_up;
         std::size_t next = 0;
     };
-    std::unordered_map<std::string, Instances> wanted;
+    std::unordered_map<std::string_view, Instances, NameHash, NameEqual> wanted;
+    wanted.reserve(signed_names.size());
     for (const auto& name : signed_names)
         if (!name.empty())
-            wanted.try_emplace(text::to_lower(name));
+            wanted.try_emplace(name);
+    std::size_t bytes = signature_raw.size() + 2;
     for (std::size_t k = headers.size(); k-- > 0;) {
         if (headers[k].name().empty())
             continue;
-        auto it = wanted.find(text::to_lower(headers[k].name()));
-        if (it != wanted.end())
+        auto it = wanted.find(headers[k].name());
+        if (it != wanted.end()) {
             it->second.bottom_up.push_back(k);
+            bytes += headers[k].raw().size() + 2;
+        }
     }
     std::string data;
+    data.reserve(bytes); // about the canonical size: relaxed fields only shrink
     for (const auto& name : signed_names) {
         if (name.empty())
             continue;
-        Instances& in = wanted.find(text::to_lower(name))->second;
+        Instances& in = wanted.find(name)->second;
         if (in.next < in.bottom_up.size())
             append_canon_header(data, canon, headers[in.bottom_up[in.next++]].raw());
     }

@@ -12,6 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "mail/base64.hpp"
+#include "mail/canon.hpp"
+
 using namespace arcf;
 using namespace arcf::filter;
 
@@ -350,4 +353,37 @@ TEST_CASE("message job: the From value for key choice needs exactly one From fie
     for (const auto& l : message({"From: other@evil.example"}))
         two.add_line(l);
     CHECK(two.header_from().empty());
+}
+
+TEST_CASE("message job: body lines given in batches hash as one line at a time", "[message_job]") {
+    // Issue 21: however the job feeds the body hashes (one line at a time, or batches joined
+    // with CRLF, as tried in round two: it failed this when joined with LF alone), a line that
+    // ends in CR keeps it, WSP runs and trailing WSP hash as RFC 6376 §3.4.4 says wherever an
+    // 8 KiB edge falls, a 20 KB line hashes whole, and empty lines at the end are not hashed.
+    std::vector<std::string> lines{"From: a@example.org", "To: b@example.net", "Subject: s", ""};
+    std::vector<std::string> body;
+    for (int i = 0; i < 700; ++i) {
+        std::string l = "line " + std::to_string(i) + " \t with  runs";
+        if (i % 7 == 0)
+            l += "\r"; // a bare CR at the end of the line stays (RFC 6376 §3.4.4 keeps it)
+        if (i % 11 == 0)
+            l += " \t ";
+        if (i % 13 == 0)
+            l.clear();
+        if (i == 350)
+            l.assign(20000, 'x');
+        body.push_back(l);
+    }
+    body.insert(body.end(), {"", "  ", ""});
+    lines.insert(lines.end(), body.begin(), body.end());
+    auto r = run(lines);
+    REQUIRE(r.result.sealed);
+    mail::BodyHasher h(mail::Canon::relaxed);
+    for (const auto& l : body)
+        h.add_line(l);
+    const mail::Digest d = h.finish();
+    const std::string bh =
+        "bh=" +
+        mail::base64_encode(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
+    CHECK_THAT(r.stored, arcf::test::Contains(bh));
 }

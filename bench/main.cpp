@@ -565,9 +565,9 @@ int run(int argc, char** argv) {
 
     // The whole filter, through the protocol, as smtpd drives it.
     bool want_filter = false;
-    for (const char* name : {"filter_seal_4k", "filter_reseal1_4k", "rss_10m", "rss_50m",
-                             "rss_100x1m", "rss_35m_empty_lines", "rss_35m_text",
-                             "filter_sessions1000_4k"})
+    for (const char* name :
+         {"filter_seal_4k", "filter_reseal1_4k", "rss_10m", "rss_50m", "rss_100x1m",
+          "rss_35m_empty_lines", "rss_35m_text", "filter_sessions1000_4k"})
         want_filter = want_filter || wanted(o, name);
     if (want_filter) {
         // A private directory for the key, the configuration and the log; with

@@ -8,8 +8,8 @@
 #include "filter/shell/log_writer.hpp"
 #include "filter/shell/pidfile.hpp"
 #include "filter/shell/resolver_set.hpp"
-#include "filter/shell/syslog_writer.hpp"
 #include "filter/shell/stats_file.hpp"
+#include "filter/shell/syslog_writer.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -61,10 +61,9 @@ class Shell {
     Shell(const Config& cfg, std::string path, const StartupOptions& startup)
         : path_(std::move(path)), on_config_error_(startup.on_config_error),
           config_error_(cfg.engine.config_error), resolver_options_(cfg.resolver),
-          stats_options_(cfg.stats),
-          engine_(cfg.engine), resolvers_(dns::make_resolver(io_, cfg.resolver), dns::post_to(io_)),
-          in_(io_), out_(io_), signals_(io_, SIGTERM, SIGINT), hup_(io_, SIGHUP), log_(2),
-          log_fd_(io_) {
+          stats_options_(cfg.stats), engine_(cfg.engine),
+          resolvers_(dns::make_resolver(io_, cfg.resolver), dns::post_to(io_)), in_(io_), out_(io_),
+          signals_(io_, SIGTERM, SIGINT), hup_(io_, SIGHUP), log_(2), log_fd_(io_) {
         if (log_.nonblocking())
             log_fd_.assign(::dup(2));
         use_log_options(cfg);

@@ -3,6 +3,8 @@
 
 #include <cstdio>
 
+#include "text/json.hpp"
+
 namespace arcf::arc {
 
 std::string utc_time(std::uint64_t t) {
@@ -47,37 +49,7 @@ std::string printable(std::string_view s) {
 }
 
 std::string json_string(std::string_view s) {
-    std::string out = "\"";
-    for (unsigned char c : s) {
-        switch (c) {
-        case '"':
-            out += "\\\"";
-            break;
-        case '\\':
-            out += "\\\\";
-            break;
-        case '\n':
-            out += "\\n";
-            break;
-        case '\r':
-            out += "\\r";
-            break;
-        case '\t':
-            out += "\\t";
-            break;
-        default:
-            if (c < 0x20 || c >= 0x7f) {
-                // Bytes of the message need not be UTF-8: every non-ASCII byte is one code
-                // point U+0080..U+00FF, so the output is always valid JSON.
-                char buf[8];
-                std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                out += buf;
-            } else {
-                out.push_back(static_cast<char>(c));
-            }
-        }
-    }
-    return out + "\"";
+    return "\"" + text::json_escape(s) + "\"";
 }
 
 std::string json_number(const std::optional<std::uint64_t>& v) {

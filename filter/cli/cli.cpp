@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "mail/header.hpp"
+#include "text/json.hpp"
 
 namespace arcf::filter {
 
@@ -162,40 +163,7 @@ KeySource make_key_source(const KeySourceOptions& opts) {
 }
 
 std::string json_escape(std::string_view s) {
-    std::string out;
-    for (char c : s) {
-        auto u = static_cast<unsigned char>(c);
-        switch (c) {
-        case '"':
-            out += "\\\"";
-            break;
-        case '\\':
-            out += "\\\\";
-            break;
-        case '\n':
-            out += "\\n";
-            break;
-        case '\r':
-            out += "\\r";
-            break;
-        case '\t':
-            out += "\\t";
-            break;
-        default:
-            // Control bytes, DEL and every byte outside ASCII as \u00XX, one escape per byte
-            // (RFC 8259 §7): the output is valid JSON whatever bytes the message held, and
-            // each byte can be read back; verify --explain's JSON does the same.
-            if (u < 0x20 || u >= 0x7f) {
-                static const char hex[] = "0123456789abcdef";
-                out += "\\u00";
-                out.push_back(hex[u >> 4]);
-                out.push_back(hex[u & 15]);
-            } else {
-                out.push_back(c);
-            }
-        }
-    }
-    return out;
+    return text::json_escape(s);
 }
 
 std::string default_authserv_id() {

@@ -24,6 +24,7 @@
 #include "bench/limits.hpp"
 #include "bench/measure.hpp"
 #include "bench/peers.hpp"
+#include "bench/report.hpp"
 #include "bench/scaling.hpp"
 #include "bench/stream.hpp"
 #include "mail/canon.hpp"
@@ -42,6 +43,7 @@ struct Options {
     bool limits = true;       ///< --no-limits (for profiling one figure): ratios become meaningless
     std::string save_streams; ///< a directory: each protocol stream is written there too
     bool peers = false;       ///< --peers: dkimpy and Mail::DKIM on the same corpus (issue 21)
+    std::string markdown;     ///< --markdown FILE: the tables in Markdown, for the README
 };
 
 // With --save-streams, the protocol stream of `job` as smtpd would send it (commits after each
@@ -55,47 +57,6 @@ void save_stream(const Options& o, const std::string& name, const FilterJob& job
         out << t;
     if (!out)
         throw std::runtime_error("cannot write to " + o.save_streams);
-}
-
-/// One figure of the table. `ratio` compares `value` with what bounds it (`bound`).
-struct Figure {
-    std::string name;
-    std::string label;
-    double bytes = 0;     ///< message size (0: not a per-message figure)
-    double per_s = 0;     ///< messages (or operations) per CPU second
-    double mb_per_s = 0;  ///< 10^6 bytes per CPU second
-    double limit = 0;     ///< the bound, in the figure's unit
-    double ratio = 0;     ///< per_s / limit (or MB/s / SHA-256 MB/s, or RSS / budget)
-    std::string bound;    ///< what `limit` is
-    double target = 0;    ///< issue #9's target for the ratio (0: none)
-    bool at_most = false; ///< the target is a ceiling (RSS), not a floor
-    std::string extra;    ///< more key=value pairs for the machine-readable line
-};
-
-std::vector<Figure> figures;
-
-void emit(const Figure& f) {
-    figures.push_back(f);
-    std::printf("BENCH name=%s", f.name.c_str());
-    if (f.bytes > 0)
-        std::printf(" bytes=%.0f", f.bytes);
-    if (f.per_s > 0)
-        std::printf(" per_s=%.1f", f.per_s);
-    if (f.mb_per_s > 0)
-        std::printf(" mb_per_s=%.1f", f.mb_per_s);
-    if (f.limit > 0) {
-        std::string bound = f.bound; // one token: "2 sign + hash" -> "2_sign_+_hash"
-        for (auto& c : bound)
-            c = c == ' ' ? '_' : c;
-        std::printf(" limit=%.1f bound=%s ratio=%.3f", f.limit, bound.c_str(), f.ratio);
-    }
-    if (f.target > 0)
-        std::printf(" target=%s%.2f met=%s", f.at_most ? "<=" : ">=", f.target,
-                    (f.at_most ? f.ratio <= f.target : f.ratio >= f.target) ? "yes" : "no");
-    if (!f.extra.empty())
-        std::printf(" %s", f.extra.c_str());
-    std::printf("\n");
-    std::fflush(stdout);
 }
 
 // --only A,B,...: figures whose name contains any of them.
@@ -142,29 +103,6 @@ std::string zone_of(const KeyRing& ring) {
     return z;
 }
 
-void print_table() {
-    std::printf("\n%-50s %9s %9s %9s  %-24s %6s %s\n", "figure", "msgs/s", "MB/s", "limit", "bound",
-                "ratio", "target");
-    for (const auto& f : figures) {
-        char per_s[32] = "", mb[32] = "", limit[32] = "", ratio[32] = "", target[32] = "";
-        if (f.per_s > 0)
-            std::snprintf(per_s, sizeof per_s, "%.0f", f.per_s);
-        if (f.mb_per_s > 0)
-            std::snprintf(mb, sizeof mb, "%.1f", f.mb_per_s);
-        if (f.limit > 0) {
-            std::snprintf(limit, sizeof limit, "%.0f", f.limit);
-            std::snprintf(ratio, sizeof ratio, "%.3f", f.ratio);
-        }
-        if (f.target > 0) {
-            bool met = f.at_most ? f.ratio <= f.target : f.ratio >= f.target;
-            std::snprintf(target, sizeof target, "%s%.2f %s", f.at_most ? "<=" : ">=", f.target,
-                          met ? "met" : "NOT MET");
-        }
-        std::printf("%-50s %9s %9s %9s  %-24s %6s %s\n", f.label.c_str(), per_s, mb, limit,
-                    f.bound.c_str(), ratio, target);
-    }
-}
-
 Options parse_args(int argc, char** argv) {
     Options o;
     for (int i = 1; i < argc; ++i) {
@@ -193,6 +131,8 @@ Options parse_args(int argc, char** argv) {
             o.save_streams = value();
         } else if (a == "--peers") {
             o.peers = true;
+        } else if (a == "--markdown") {
+            o.markdown = value();
         } else if (a == "--no-limits") {
             o.limits = false;
         } else if (a == "--only") {
@@ -200,7 +140,8 @@ Options parse_args(int argc, char** argv) {
         } else if (a == "--help" || a == "-h") {
             std::printf("usage: filter-arc-bench [--quick] [--reps N] [--seconds S] "
                         "[--filter PATH] [--messages N] [--filter-reps N] [--only SUB[,SUB...]]\n"
-                        "                        [--no-limits] [--save-streams DIR] [--peers]\n");
+                        "                        [--no-limits] [--save-streams DIR] [--peers] "
+                        "[--markdown FILE]\n");
             std::exit(0);
         } else {
             throw std::runtime_error("unknown argument " + a);
@@ -321,7 +262,7 @@ Figure filter_figure(const std::string& name,
     f.limit = ff.library_per_s;
     f.ratio = ff.ratio;
     f.bound = "library msgs/s";
-    f.target = 0.80;
+    f.target = 0.95; // issue 21: the process costs at most 5 % over the library
     f.extra = "wall_per_s=" + std::to_string(ff.per_wall_s) +
               " peak_rss_kb=" + std::to_string(ff.rss_kb) + " messages=" + std::to_string(messages);
     return f;
@@ -329,20 +270,23 @@ Figure filter_figure(const std::string& name,
 
 // Issue 21: the peers right after our figures, on the corpus of our seal_4k, verify1_4k and
 // verify1_10m figures (bench/peers.hpp).
-void peers_after_figures(const Options& o, const KeyRing& ring) {
+std::string peers_after_figures(const Options& o, const KeyRing& ring) {
     PeerCorpus pc;
     pc.seal_4k = make_message(4 * 1024, 4 * 1024);
     pc.verify1_4k = add_chain(pc.seal_4k, 1, ring);
     pc.verify1_10m = add_chain(make_message(10 * 1024 * 1024, 10 * 1024 * 1024), 1, ring);
     std::map<std::string, double> ours;
-    for (const auto& f : figures)
+    for (const auto& f : figures())
         ours[f.name] = f.per_s;
     std::printf("\n");
-    run_peers(pc, ring, ours, std::max(1.0, o.shape.min_seconds * o.shape.reps));
+    std::string md;
+    run_peers(pc, ring, ours, std::max(1.0, o.shape.min_seconds * o.shape.reps), &md);
+    return md;
 }
 
 int run(int argc, char** argv) {
     Options o = parse_args(argc, argv);
+    const std::string load_at_start = load_average();
     std::printf("filter-arc-bench: %d repetitions of >= %.2f s CPU each, each followed by a "
                 "measurement of its limit; medians; one core\n",
                 o.shape.reps, o.shape.min_seconds);
@@ -389,7 +333,7 @@ int run(int argc, char** argv) {
             if (big) {
                 f.limit = p.limit * bytes / 1e6;
                 f.bound = "SHA-256 MB/s";
-                f.target = 0.60;
+                f.target = 0.80; // issue 21: seal and verify at 10 MiB
                 // Against the whole limit (signatures or verifications included), for reference.
                 f.extra = "ratio_to_full_limit=" + std::to_string(p.per_s * seconds(lim));
             } else {
@@ -405,7 +349,7 @@ int run(int argc, char** argv) {
             library_figure(
                 "seal_" + sn, "seal i=1, " + sl, seal_operation(lines, seal_key, ring),
                 "2 sign + hash", [&](const Limits& l) { return l.seal_seconds(bytes); },
-                size == 4 * 1024 ? 0.90 : 0);
+                size == 4 * 1024 ? 0.95 : 0); // issue 21
         }
         for (unsigned sets : {1u, 3u}) {
             const std::string name = "verify" + std::to_string(sets) + "_" + sn;
@@ -416,7 +360,7 @@ int run(int argc, char** argv) {
                 name, "verify " + std::to_string(sets) + "-set chain, " + sl,
                 verify_operation(chained, ring, false), std::to_string(1 + sets) + " verify + hash",
                 [&](const Limits& l) { return l.verify_seconds(bytes, sets); },
-                size == 4 * 1024 ? 0.50 : 0);
+                size == 4 * 1024 ? 0.80 : 0); // issue 21
         }
         if ((size == 4 * 1024 || size == 1024 * 1024) && wanted(o, "dkim_verify1_" + sn)) {
             // Issue 21: a DKIM-Signature and a 1-set chain, relaxed/relaxed both, verified as
@@ -478,6 +422,8 @@ int run(int argc, char** argv) {
                 f.limit = p.limit * body_bytes / 1e6;
                 f.ratio = p.ratio;
                 f.bound = "SHA-256 MB/s";
+                if (c.name.rfind("canon_relaxed_text_", 0) == 0)
+                    f.target = 0.80; // issue 21: text-heavy bodies at SHA-256 speed
                 emit(f);
             }
         }
@@ -669,8 +615,15 @@ int run(int argc, char** argv) {
         }
     }
     print_table();
-    if (o.peers)
-        peers_after_figures(o, ring);
+    const std::string peers = o.peers ? peers_after_figures(o, ring) : std::string();
+    if (!o.markdown.empty()) {
+        // The README's performance section is this file, from a run that met every goal.
+        const std::string machine = "Measured on " + cpu_model() + ", pinned to one core; load " +
+                                    "average " + load_at_start + " at the start of the run, " +
+                                    load_average() + " at its end; " + build_description() + ".";
+        write_file(o.markdown, markdown(machine, peers));
+        std::printf("bench: Markdown tables written to %s\n", o.markdown.c_str());
+    }
     return 0;
 }
 

@@ -72,7 +72,8 @@ const char* const figure_labels[] = {"seal i=1, 4 KiB", "verify 1-set chain, 4 K
 bool run_peers(const PeerCorpus& corpus,
                const KeyRing& ring,
                const std::map<std::string, double>& ours,
-               double seconds) {
+               double seconds,
+               std::string* markdown) {
     std::string tmpl = std::filesystem::temp_directory_path() / "filter-arc-peers-XXXXXX";
     if (mkdtemp(tmpl.data()) == nullptr)
         throw std::runtime_error("mkdtemp failed");
@@ -161,6 +162,14 @@ bool run_peers(const PeerCorpus& corpus,
     for (const auto& p : ran)
         std::printf(" %11s %9s", p.label.c_str(), "ours/it");
     std::printf("\n");
+    std::string md = "| figure | filter-arc msgs/s |";
+    std::string rule = "|---|---:|";
+    for (const auto& p : ran) {
+        md += " " + p.label + " msgs/s | filter-arc / " + p.label + " |";
+        rule += "---:|---:|";
+    }
+    md += "\n" + rule + "\n";
+    char cell[64];
     for (std::size_t i = 0; i < std::size(figure_names); ++i) {
         auto it = ours.find(figure_names[i]);
         const double our = it == ours.end() ? 0 : it->second;
@@ -168,22 +177,36 @@ bool run_peers(const PeerCorpus& corpus,
         if (our > 0)
             std::snprintf(our_s, sizeof our_s, "%.1f", our);
         std::printf("%-28s %11s", figure_labels[i], our_s);
+        md += std::string("| ") + figure_labels[i] + " | " + our_s + " |";
         for (const auto& p : ran) {
             auto m = got[p.name].find(figure_names[i]);
             if (m == got[p.name].end() || m->second.per_s <= 0) {
                 std::printf(" %11s %9s", "missing", "-");
+                md += " missing | - |";
                 ok = false;
             } else if (!m->second.problem.empty()) {
                 std::printf(" %11.1f %9s", m->second.per_s, "INVALID");
+                std::snprintf(cell, sizeof cell, " %.1f | invalid |", m->second.per_s);
+                md += cell;
                 ok = false;
             } else if (our > 0) {
                 std::printf(" %11.1f %8.1fx", m->second.per_s, our / m->second.per_s);
+                std::snprintf(cell, sizeof cell, " %.1f | %.1fx |", m->second.per_s,
+                              our / m->second.per_s);
+                md += cell;
             } else {
                 std::printf(" %11.1f %9s", m->second.per_s, "-");
+                std::snprintf(cell, sizeof cell, " %.1f | - |", m->second.per_s);
+                md += cell;
             }
         }
         std::printf("\n");
+        md += "\n";
     }
+    if (markdown != nullptr)
+        *markdown += "Peers in the same run (messages per CPU second, one process each, same "
+                     "core, same corpus, DNS from memory):\n\n" +
+                     md;
     for (const auto& p : ran)
         for (const auto& [figure, m] : got[p.name])
             if (!m.problem.empty())

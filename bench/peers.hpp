@@ -21,10 +21,12 @@ struct PeerCorpus {
 
 /// Runs the peers that are installed on `corpus` for at least `seconds` CPU per figure and
 /// prints "PEER ..." lines and the table. `ours` holds our msgs/s by figure name ("seal_4k",
-/// "verify1_4k", "verify1_10m"). Returns false when a peer failed a sanity check.
+/// "verify1_4k", "verify1_10m"). Returns false when a peer failed a sanity check. When
+/// `markdown` is given, the table is appended to it in Markdown too.
 bool run_peers(const PeerCorpus& corpus,
                const KeyRing& ring,
                const std::map<std::string, double>& ours,
-               double seconds);
+               double seconds,
+               std::string* markdown = nullptr);
 
 } // namespace arcf::bench

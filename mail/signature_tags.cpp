@@ -2,6 +2,8 @@
 // RFC 6376 §3.5 tag values, shared by the DKIM-Signature and ARC header parsers.
 #include "mail/signature_tags.hpp"
 
+#include <utility>
+
 #include "mail/base64.hpp"
 #include "mail/header.hpp"
 #include "text/ascii.hpp"
@@ -55,7 +57,7 @@ Result<std::string> parse_base64_tag(std::optional<std::string_view> v, const ch
     auto dec = base64_decode(*v);
     if (!dec || dec->empty())
         return fail(Errc::bad_value, std::string(tag) + "= is not valid base64");
-    return *dec;
+    return std::move(*dec);
 }
 
 Result<std::string> parse_domain_tag(std::optional<std::string_view> v) {

@@ -261,24 +261,25 @@ int ChainVerifier::check_signature(const KeyName& name,
 
 int ChainVerifier::verify_ams(const Set& s, std::string& why) {
     const ArcMessageSignature& m = s.ams;
-    const std::string label = "ARC-Message-Signature i=" + std::to_string(m.instance);
+    // Only a failure names the signature: a passing one builds no text.
+    const auto label = [&m] { return "ARC-Message-Signature i=" + std::to_string(m.instance); };
     if (!s.ams_error.empty()) {
-        why = label + ": " + s.ams_error;
+        why = label() + ": " + s.ams_error;
         return bad;
     }
     if (m.expiration && *m.expiration < opts_.now) {
-        why = label + " expired";
+        why = label() + " expired";
         return bad;
     }
     const Digest* body = hashes_->digest(s.hasher);
     if (body == nullptr) {
         // Over the message's body-hash budget (mail/body_hashes.hpp): we cannot vouch for it.
-        why = label + ": " + hashes_->refused_reason(s.hasher);
+        why = label() + ": " + hashes_->refused_reason(s.hasher);
         return bad;
     }
     if (std::string_view(reinterpret_cast<const char*>(body->data()), body->size()) !=
         m.body_hash) {
-        why = label + ": body hash mismatch";
+        why = label() + ": body hash mismatch";
         return bad;
     }
     std::string data =
@@ -287,7 +288,7 @@ int ChainVerifier::verify_ams(const Set& s, std::string& why) {
     int r = check_signature(KeyName{m.selector, m.domain}, sha256(data), m.signature, m.algorithm,
                             detail);
     if (r != ok)
-        why = label + ": " + detail;
+        why = label() + ": " + detail;
     return r;
 }
 

@@ -2,6 +2,7 @@
 // RFC 6376 §3.5 tag values, shared by the DKIM-Signature and ARC header parsers.
 #include "mail/signature_tags.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "mail/base64.hpp"
@@ -102,6 +103,7 @@ Result<std::pair<Canon, Canon>> parse_canon_tag(std::string_view c) {
 
 std::vector<std::string> parse_header_list(std::string_view list) {
     std::vector<std::string> names;
+    names.reserve(static_cast<std::size_t>(std::count(list.begin(), list.end(), ':')) + 1);
     std::size_t pos = 0;
     while (pos <= list.size()) {
         std::size_t c = list.find(':', pos);

@@ -2,6 +2,8 @@
 // Header field splitting per RFC 5322 §2.2 (field = name ":" value, folded with leading WSP).
 #include "mail/header.hpp"
 
+#include <algorithm>
+
 #include "text/ascii.hpp"
 
 namespace arcf::mail {
@@ -37,11 +39,19 @@ bool HeaderCollector::add_line(std::string_view line) {
     }
     bytes_ += line.size() + 2;
     if ((line[0] == ' ' || line[0] == '\t') && have_pending_) {
+        // A folded field (RFC 5322 §2.2.3): one growth for the CRLF and the line, at least
+        // doubling, so that the several lines of an ARC or DKIM field cost one or two
+        // allocations instead of two per line.
+        const std::size_t need = pending_.size() + 2 + line.size();
+        if (need > pending_.capacity())
+            pending_.reserve(std::max(2 * need, std::size_t{256}));
         pending_.append("\r\n");
         pending_.append(line);
         return true;
     }
     finish();
+    if (fields_.empty())
+        fields_.reserve(32); // a delivered message has a few dozen fields
     pending_.assign(line);
     have_pending_ = true;
     return true;

@@ -2,6 +2,9 @@
 // RFC 6376 §3.5 tag values, shared by the DKIM-Signature and ARC header parsers.
 #include "mail/signature_tags.hpp"
 
+#include <algorithm>
+#include <utility>
+
 #include "mail/base64.hpp"
 #include "mail/header.hpp"
 #include "text/ascii.hpp"
@@ -55,7 +58,7 @@ Result<std::string> parse_base64_tag(std::optional<std::string_view> v, const ch
     auto dec = base64_decode(*v);
     if (!dec || dec->empty())
         return fail(Errc::bad_value, std::string(tag) + "= is not valid base64");
-    return *dec;
+    return std::move(*dec);
 }
 
 Result<std::string> parse_domain_tag(std::optional<std::string_view> v) {
@@ -100,6 +103,7 @@ Result<std::pair<Canon, Canon>> parse_canon_tag(std::string_view c) {
 
 std::vector<std::string> parse_header_list(std::string_view list) {
     std::vector<std::string> names;
+    names.reserve(static_cast<std::size_t>(std::count(list.begin(), list.end(), ':')) + 1);
     std::size_t pos = 0;
     while (pos <= list.size()) {
         std::size_t c = list.find(':', pos);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: ISC
 #include "filter/config/config_file.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -78,10 +79,15 @@ bool read_config_file(const std::string& path,
     }
     if (st_out != nullptr)
         *st_out = st;
-    // The file may grow while we read it: never more than max_bytes + 1.
-    out.resize(max_bytes + 1);
+    // The file may grow while we read it: never more than max_bytes + 1. The buffer starts at
+    // the size fstat() saw (plus room to notice growth) and doubles up to that bound, instead
+    // of zero-filling the whole bound (1 MiB for the configuration) at every start.
+    const std::size_t bound = max_bytes + 1;
+    out.resize(std::min(bound, static_cast<std::size_t>(st.st_size) + 4096));
     std::size_t have = 0;
-    while (have < out.size()) {
+    while (have < bound) {
+        if (have == out.size())
+            out.resize(std::min(bound, 2 * out.size()));
         ssize_t n = ::read(f.fd, out.data() + have, out.size() - have);
         if (n == 0)
             break;

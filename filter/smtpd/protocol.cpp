@@ -4,6 +4,7 @@
 // tx-mail/tx-rcpt address last, 0.7 moved the link-auth user name last.
 #include "filter/smtpd/protocol.hpp"
 
+#include <array>
 #include <charconv>
 
 namespace arcf::filter {
@@ -20,13 +21,22 @@ bool next_field(std::string_view& rest, std::string_view& field) {
     return true;
 }
 
+// Hex digits by byte value: every data-line checks two ids, so one load per character.
+constexpr std::array<bool, 256> hex_digits = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 256; ++c)
+        t[static_cast<std::size_t>(c)] =
+            (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    return t;
+}();
+
 bool is_hex_id(std::string_view s) {
     if (s.empty() || s.size() > 16)
         return false;
+    bool all = true;
     for (char c : s)
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
-            return false;
-    return true;
+        all &= hex_digits[static_cast<unsigned char>(c)];
+    return all;
 }
 
 bool parse_number(std::string_view s, unsigned& n) {

@@ -448,3 +448,27 @@ TEST_CASE("load_config_or_defaults: a configuration that cannot be loaded degrad
     CHECK(parse_on_config_error("defer") == OnConfigError::defer);
     CHECK_FALSE(parse_on_config_error("reject").has_value());
 }
+
+TEST_CASE("read_config_file: whole files of any size up to the limit, byte for byte") {
+    // The buffer starts near the size fstat() reports and doubles: sizes around its start
+    // (4096 past the file) and its doublings, and the limit itself, all read exactly.
+    TempDir d;
+    const std::size_t limit = 40000;
+    for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{4095}, std::size_t{4096},
+                             std::size_t{4097}, std::size_t{8193}, std::size_t{39999}, limit}) {
+        std::string text(size, '\0');
+        for (std::size_t i = 0; i < size; ++i)
+            text[i] = static_cast<char>('a' + i % 26);
+        const std::string p = d.write("f" + std::to_string(size), text);
+        std::string out, err;
+        INFO("size " << size);
+        REQUIRE(read_config_file(p, out, err, nullptr, limit));
+        CHECK(out == text);
+        CHECK(err.empty());
+    }
+    std::string out, err;
+    CHECK_FALSE(
+        read_config_file(d.write("over", std::string(limit + 1, 'x')), out, err, nullptr, limit));
+    CHECK_THAT(err, Contains("over the limit of 40000 bytes"));
+    CHECK(out.empty());
+}

@@ -170,6 +170,38 @@ TEST_CASE("codec: transaction begin and end", "[protocol]") {
         dec(std::string("report|0.6|1.0|smtp-out|tx-mail|") + sid + "|x")));
 }
 
+TEST_CASE("codec: session ids and tokens are 1-16 hex digits, each byte checked",
+          "[protocol][malformed]") {
+    // The table lookup of is_hex_id against the definition, for every byte value in every
+    // position of a session id and of a token.
+    for (int b = 0; b < 256; ++b) {
+        const char c = static_cast<char>(b);
+        if (c == '|' || c == '\n')
+            continue; // field and line separators, not id characters
+        const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+        for (std::size_t pos : {std::size_t{0}, std::size_t{7}, std::size_t{15}}) {
+            std::string id = sid;
+            id[pos] = c;
+            const Event s = dec("filter|0.6|1.0|smtp-in|commit|" + id + "|" + tok + "|");
+            const Event t =
+                dec(std::string("filter|0.6|1.0|smtp-in|commit|") + sid + "|" + id + "|");
+            if (hex) {
+                CHECK(as<Commit>(s).s.id == id);
+                CHECK(as<Commit>(t).token == id);
+            } else {
+                CHECK(error_of(s) == DecodeError::bad_session);
+                CHECK(error_of(t) == DecodeError::bad_token);
+            }
+        }
+    }
+    // Lengths: 1 and 16 digits are ids, none and 17 are not.
+    CHECK(as<Commit>(dec(std::string("filter|0.6|1.0|smtp-in|commit|a|") + tok + "|")).s.id == "a");
+    CHECK(error_of(dec(std::string("filter|0.6|1.0|smtp-in|commit||") + tok + "|")) ==
+          DecodeError::bad_session);
+    CHECK(error_of(dec(std::string("filter|0.6|1.0|smtp-in|commit|") + sid + "0|" + tok + "|")) ==
+          DecodeError::bad_session);
+}
+
 TEST_CASE("codec: malformed lines are typed errors, never guessed", "[protocol][malformed]") {
     CHECK(error_of(dec("")) == DecodeError::unknown_kind);
     CHECK(error_of(dec("garbage")) == DecodeError::unknown_kind);

@@ -90,6 +90,73 @@ char* relaxed_byte(RelaxedState& s, char c, char* o) {
     }
 }
 
+#if defined(__SSE2__)
+// The relaxed form of `line` (no WSP at its end) written to `o` in one pass that scans and
+// copies sixteen bytes at a time; `o` has room for line.size() + 16 bytes (each block is stored
+// whole before the scan decides how much of it counts). Same output as write_relaxed(): a
+// stretch without change is kept, each WSP run becomes one SP (the first byte of the run when
+// it is a space that was kept, RFC 6376 §3.4.4). Returns the end of the output.
+char* write_relaxed_fused(char* o, std::string_view line) {
+    const char* const p = line.data();
+    const std::size_t n = line.size();
+    const __m128i spaces = _mm_set1_epi8(' '), tabs = _mm_set1_epi8('\t');
+    std::size_t src = 0; // start of the current unchanged stretch (never inside a WSP run)
+    std::size_t i = 0;   // next byte to scan (i >= src)
+    unsigned carry = 0;  // 1 when the byte before block `i` is WSP within the stretch
+    for (;;) {
+        unsigned change = 0;
+        std::size_t base = i;
+        if (i + 16 <= n) {
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(o + (i - src)), v);
+            const auto tab = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, tabs)));
+            const unsigned wsp =
+                static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, spaces))) | tab;
+            change = tab | (wsp & ((wsp << 1) | carry));
+            if (change == 0) {
+                carry = wsp >> 15;
+                i += 16;
+                continue;
+            }
+        } else if (i < n && n >= 16 && n - 16 >= src) {
+            // The last bytes: one block ending at the end of the line, stored where the
+            // stretch maps it (its lanes before `i` are bytes of the stretch, already stored
+            // the same); its lanes before `i` do not count as changes but are predecessors.
+            base = n - 16;
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + base));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(o + (base - src)), v);
+            const auto tab = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, tabs)));
+            const unsigned wsp =
+                static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, spaces))) | tab;
+            change = (tab | (wsp & (wsp << 1))) & (0xffffu << (i - base));
+            if (change == 0)
+                return o + (n - src);
+        } else {
+            // A short rest (the stretch began less than 16 bytes before the end): bytewise.
+            std::size_t j = i;
+            while (j < n && p[j] != '\t' && !(p[j] == ' ' && j > 0 && is_wsp(p[j - 1])))
+                ++j;
+            std::memcpy(o + (i - src), p + i, j - i);
+            if (j == n)
+                return o + (n - src);
+            change = 1;
+            base = j;
+        }
+        // A change at `k`: the stretch ends there; the WSP run around it becomes one SP.
+        const std::size_t k = base + static_cast<std::size_t>(std::countr_zero(change));
+        o += k - src;
+        const bool space_copied = k > src && p[k - 1] == ' ';
+        std::size_t end = k;
+        while (end < n && is_wsp(p[end]))
+            ++end;
+        if (!space_copied)
+            *o++ = ' ';
+        src = i = end; // a non-WSP byte: no line ends in WSP
+        carry = 0;
+    }
+}
+#endif
+
 // A run of CRLF, for the empty lines held back.
 struct CrlfRun {
     static constexpr std::size_t lines = 256;
@@ -429,6 +496,23 @@ void BodyHasher::add_line(std::string_view line) {
         put("\r\n", 2);
         return;
     }
+#if defined(__SSE2__)
+    // RFC 6376 §3.4.4 on one line: WSP at its end goes, each run becomes one SP (an LF inside
+    // the line, never from for_each_line, is an ordinary byte). A line of the usual size is
+    // scanned and written in one pass straight into the buffer, with its CRLF.
+    while (!line.empty() && is_wsp(line.back()))
+        line.remove_suffix(1);
+    if (line.size() + 2 <= buffer_size - 1) {
+        if (used_ + line.size() + 2 > buffer_size)
+            flush_buffer(); // leaves at most one byte
+        char* const buf = buf_.get();
+        char* o = write_relaxed_fused(buf + used_, line); // 16 bytes of slack past the line
+        *o++ = '\r';
+        *o++ = '\n';
+        used_ = static_cast<std::size_t>(o - buf);
+        return;
+    }
+#endif
     if (line.empty()) {
         put("\r\n", 2);
         return;

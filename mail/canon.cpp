@@ -26,10 +26,6 @@ constexpr std::size_t buffer_size = 8 * 1024;
 // Bytes past buffer_size that may be written before the next check: a 16-byte store, or one
 // relaxed_byte() step (three bytes).
 constexpr std::size_t buffer_slack = 32;
-// add_line copies a relaxed line up to this long (with its CRLF and padding) after the buffer,
-// where the block loop may read past the line's end.
-constexpr std::size_t line_copy_max = 4 * 1024;
-constexpr std::size_t line_copy_pad = 32;
 // Simple canonicalization hashes unchanged stretches at least this long straight from the
 // input instead of copying them into the buffer.
 constexpr std::size_t direct_min = 2 * 1024;
@@ -277,8 +273,7 @@ std::string strip_b_value(std::string_view raw) {
 }
 
 BodyHasher::BodyHasher(Canon c, std::optional<std::uint64_t> limit)
-    : canon_(c), limit_(limit),
-      buf_(new char[buffer_size + buffer_slack + 1 + line_copy_max + 2 + line_copy_pad]) {}
+    : canon_(c), limit_(limit), buf_(new char[buffer_size + buffer_slack]) {}
 
 void BodyHasher::hash_out(const char* data, std::size_t n) {
     length_ += n;
@@ -370,7 +365,7 @@ void BodyHasher::put(const char* data, std::size_t n) {
     }
 }
 
-void BodyHasher::relaxed(const char* const begin, const char* const end, bool padded) {
+void BodyHasher::relaxed(const char* const begin, const char* const end) {
     // The lines of [begin, end) as for_each_line gives them, the last one (without LF) ended as
     // if by CRLF: a text that does not end with LF is canonicalized as the text + CRLF (its CR
     // then ends a line without dropping a CR of the text).
@@ -469,11 +464,6 @@ void BodyHasher::relaxed(const char* const begin, const char* const end, bool pa
         state = s;
         return p;
     };
-    if (padded) {
-        // end[-1] is an LF, begin[-1] and 17 bytes past end are readable.
-        run(begin, end, end + 17, begin - 1, false);
-        return;
-    }
     const char* const p = run(begin, end, end, begin, true);
     // The last bytes (fewer than 17) and the CRLF that ends the text, in a padded copy that the
     // same loop reads sixteen bytes at a time; t[0] is the byte before them.
@@ -518,20 +508,8 @@ void BodyHasher::add_line(std::string_view line) {
         return;
     }
     if (std::memchr(line.data(), '\n', line.size()) == nullptr) {
-        // One line, ended by CRLF. A line of the usual size is copied (with its CRLF) to where
-        // the block loop can read past its end, so it goes sixteen bytes at a time to its end.
-        if (line.size() <= line_copy_max) {
-            char* const t = buf_.get() + buffer_size + buffer_slack;
-            t[0] = '\0';
-            std::memcpy(t + 1, line.data(), line.size());
-            char* const end = t + 1 + line.size();
-            end[0] = '\r';
-            end[1] = '\n';
-            std::memset(end + 2, 'x', line_copy_pad);
-            relaxed(t + 1, end + 2, true);
-            return;
-        }
-        relaxed(line.data(), line.data() + line.size(), false);
+        // One line, ended by CRLF.
+        relaxed(line.data(), line.data() + line.size());
         return;
     }
     // An LF inside the line (never from for_each_line): an ordinary byte of it. RFC 6376
@@ -560,7 +538,7 @@ void BodyHasher::add_text(std::string_view text) {
     const char* const begin = text.data();
     const char* const end = begin + text.size();
     if (canon_ == Canon::relaxed) {
-        relaxed(begin, end, false);
+        relaxed(begin, end);
         return;
     }
     // RFC 6376 §3.4.3: each line as it is, with CRLF. Only a bare LF changes (to CRLF, as

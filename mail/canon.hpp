@@ -50,8 +50,7 @@ class BodyHasher {
     /// Canonical bytes, as they are, to the stream.
     void put(const char* data, std::size_t n);
     /// Relaxed canonicalization of the lines of [p, end) (end of text: see add_text).
-    /// `padded`: [p, end) ends with LF, p[-1] and 17 bytes after `end` may be read.
-    void relaxed(const char* p, const char* end, bool padded);
+    void relaxed(const char* p, const char* end);
     /// Hands the buffer to SHA-256 but for its trailing empty lines (counted in pending_empty_)
     /// and, unless `last`, a CR at its end (kept in the buffer).
     void flush_buffer(bool last = false);

@@ -2,6 +2,7 @@
 // RFC 6376 §3.4 canonicalization algorithms.
 #include "mail/canon.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -22,96 +23,67 @@ bool is_wsp(char c) {
 
 // SHA-256 is fed in blocks of this size (one EVP call per block, not per line).
 constexpr std::size_t buffer_size = 8 * 1024;
-// Bytes past buffer_size that whole-block stores may write (add_line: 16; add_text: a block
-// stored at buffer_size, then one SP and a CRLF).
+// Bytes past buffer_size that may be written before the next check: a 16-byte store, or one
+// relaxed_byte() step (three bytes).
 constexpr std::size_t buffer_slack = 32;
+// Simple canonicalization hashes unchanged stretches at least this long straight from the
+// input instead of copying them into the buffer.
+constexpr std::size_t direct_min = 2 * 1024;
 
-#if !defined(__SSE2__)
-// 0x80 in each byte of `x` that is zero, 0 elsewhere (exact: no borrow between bytes).
-constexpr std::uint64_t zero_bytes(std::uint64_t x) {
-    constexpr std::uint64_t low7 = 0x7f7f7f7f7f7f7f7full;
-    return ~(((x & low7) + low7) | x | low7);
-}
-#endif
+// RFC 6376 §3.4.4 one byte at a time, on the body as a stream: CRLF passes through (a bare LF
+// becomes CRLF, the line-end rule of for_each_line), a WSP run becomes one SP, and a run right
+// before the line end goes. A CR not followed by LF is an ordinary byte.
+struct RelaxedState {
+    bool pend_sp = false; ///< a WSP run not yet written (one SP unless the line ends now)
+    bool pend_cr = false; ///< a CR after that run, not yet written (the run stays unless LF)
+    bool cr_prev = false; ///< the byte before is a CR already written
+    bool clean() const { return !pend_sp && !pend_cr; }
+};
 
-// RFC 6376 §3.4.4 on a line without WSP at its end: the index of the first byte that relaxed
-// canonicalization changes (a tab, or WSP right after WSP), npos when the line stays as it is.
-// Sixteen bytes at a time (SSE2; eight elsewhere): text and base64 lines are scanned, not
-// rewritten.
-std::size_t first_relaxed_change(std::string_view s) {
-    const char* p = s.data();
-    const std::size_t n = s.size();
-    std::size_t i = 0;
-#if defined(__SSE2__)
-    {
-        // Sixteen bytes at a time: one bit per byte for SP and for HTAB.
-        const __m128i spaces = _mm_set1_epi8(' '), tabs = _mm_set1_epi8('\t');
-        unsigned carry = 0; // 1 when the byte before this block is WSP
-        for (; i + 16 <= n; i += 16) {
-            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-            const auto tab = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, tabs)));
-            const unsigned wsp =
-                static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, spaces))) | tab;
-            const unsigned change = tab | (wsp & ((wsp << 1) | carry));
-            if (change != 0)
-                return i + static_cast<std::size_t>(std::countr_zero(change));
-            carry = wsp >> 15;
-        }
-        if (i < n && n >= 16) {
-            // The last bytes through one more block ending at the end of the line; its lanes
-            // before `i` were checked already (and hold the predecessor of lane `i`).
-            const std::size_t base = n - 16;
-            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + base));
-            const auto tab = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, tabs)));
-            const unsigned wsp =
-                static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, spaces))) | tab;
-            const unsigned change = (tab | (wsp & (wsp << 1))) & (0xffffu << (i - base));
-            return change != 0 ? base + static_cast<std::size_t>(std::countr_zero(change))
-                               : std::string_view::npos;
-        }
-    }
-#else
-    if constexpr (std::endian::native == std::endian::little) {
-        constexpr std::uint64_t spaces = 0x2020202020202020ull, tabs = 0x0909090909090909ull;
-        std::uint64_t carry = 0; // 0x80 in byte 0 when the byte before this word is WSP
-        for (; i + 8 <= n; i += 8) {
-            std::uint64_t w;
-            std::memcpy(&w, p + i, 8);
-            const std::uint64_t tab = zero_bytes(w ^ tabs);
-            const std::uint64_t wsp = zero_bytes(w ^ spaces) | tab;
-            const std::uint64_t change = tab | (wsp & ((wsp << 8) | carry));
-            if (change != 0)
-                return i + static_cast<std::size_t>(std::countr_zero(change)) / 8;
-            carry = wsp >> 56;
-        }
-    }
-#endif
-    for (; i < n; ++i)
-        if (p[i] == '\t' || (p[i] == ' ' && i > 0 && is_wsp(p[i - 1])))
-            return i;
-    return std::string_view::npos;
-}
-
-// Writes the relaxed form of `line` (no WSP at its end; its first change at `change`) to `o`,
-// which has room for line.size() bytes; returns the end. The unchanged stretches are copied at
-// once; at each change, one SP for the whole WSP run (none if its first byte, a space, was
-// already copied). No WSP ends the line, so that SP is never trailing, and each stretch after
-// a run starts with a non-WSP byte.
-char* write_relaxed(char* o, std::string_view line, std::size_t change) {
-    std::string_view rest = line;
-    for (std::size_t k = change; k != std::string_view::npos; k = first_relaxed_change(rest)) {
-        std::memcpy(o, rest.data(), k);
-        o += k;
-        const bool space_copied = k > 0 && rest[k - 1] == ' ';
-        std::size_t end = k;
-        while (end < rest.size() && is_wsp(rest[end]))
-            ++end;
-        if (!space_copied)
+// Writes the output for `c` at `o` (at most three bytes); returns the new end.
+char* relaxed_byte(RelaxedState& s, char c, char* o) {
+    switch (c) {
+    case ' ':
+    case '\t':
+        if (s.pend_cr) { // WSP, CR, WSP: the CR was an ordinary byte, the first run stays
             *o++ = ' ';
-        rest.remove_prefix(end);
+            *o++ = '\r';
+            s.pend_cr = false;
+        }
+        s.pend_sp = true;
+        s.cr_prev = false;
+        return o;
+    case '\r':
+        if (s.pend_cr) { // WSP, CR, CR: the first CR was an ordinary byte
+            *o++ = ' ';
+            *o++ = '\r';
+            s.pend_cr = s.pend_sp = false;
+        }
+        if (s.pend_sp) {
+            s.pend_cr = true; // the run goes if an LF comes next
+            return o;
+        }
+        *o++ = '\r';
+        s.cr_prev = true;
+        return o;
+    case '\n':
+        // The line ends: WSP before it goes (with pend_cr, its CR is that of the CRLF).
+        if (s.pend_cr || !s.cr_prev)
+            *o++ = '\r';
+        *o++ = '\n';
+        s = RelaxedState{};
+        return o;
+    default:
+        if (s.pend_cr) {
+            *o++ = ' ';
+            *o++ = '\r';
+        } else if (s.pend_sp) {
+            *o++ = ' ';
+        }
+        *o++ = c;
+        s = RelaxedState{};
+        return o;
     }
-    std::memcpy(o, rest.data(), rest.size());
-    return o + rest.size();
 }
 
 #if defined(__SSE2__)
@@ -180,6 +152,19 @@ char* write_relaxed_fused(char* o, std::string_view line) {
     }
 }
 #endif
+
+// A run of CRLF, for the empty lines held back.
+struct CrlfRun {
+    static constexpr std::size_t lines = 256;
+    char bytes[2 * lines];
+    CrlfRun() {
+        for (std::size_t i = 0; i < lines; ++i) {
+            bytes[2 * i] = '\r';
+            bytes[2 * i + 1] = '\n';
+        }
+    }
+};
+const CrlfRun crlf_run;
 
 // The first SP, HTAB or CR at or after `q` (`end` when none), sixteen bytes at a time: header
 // values (b=, bh=, long lists) are mostly runs without any.
@@ -290,240 +275,311 @@ std::string strip_b_value(std::string_view raw) {
 BodyHasher::BodyHasher(Canon c, std::optional<std::uint64_t> limit)
     : canon_(c), limit_(limit), buf_(new char[buffer_size + buffer_slack]) {}
 
-void BodyHasher::emit(std::string_view data) {
-    length_ += data.size();
+void BodyHasher::hash_out(const char* data, std::size_t n) {
+    length_ += n;
     if (limit_) {
-        if (hashed_ >= *limit_)
-            return;
-        std::uint64_t room = *limit_ - hashed_;
-        if (data.size() > room)
-            data = data.substr(0, static_cast<std::size_t>(room));
+        // RFC 6376 §3.5 l=: only the first l= canonical bytes are hashed.
+        const std::uint64_t room = hashed_ < *limit_ ? *limit_ - hashed_ : 0;
+        if (n > room)
+            n = static_cast<std::size_t>(room);
     }
-    hashed_ += data.size();
-    if (used_ + data.size() > buffer_size) {
-        flush_buffer();
-        if (data.size() >= buffer_size) {
-            sha_.update(data);
-            return;
-        }
-    }
-    std::memcpy(buf_.get() + used_, data.data(), data.size());
-    used_ += data.size();
+    if (n == 0)
+        return;
+    hashed_ += n;
+    sha_.update(std::string_view(data, n));
 }
 
-void BodyHasher::flush_buffer() {
-    sha_.update(std::string_view(buf_.get(), used_));
+void BodyHasher::hash_pending() {
+    while (pending_empty_ > 0) {
+        const auto k =
+            static_cast<std::size_t>(std::min<std::uint64_t>(pending_empty_, CrlfRun::lines));
+        hash_out(crlf_run.bytes, 2 * k);
+        pending_empty_ -= k;
+    }
+}
+
+std::size_t BodyHasher::without_empty_tail(const char* d, std::size_t n, const char* before) {
+    // Every line of the canonical stream ends with CRLF, so a CRLF right after a CRLF is an
+    // empty line (`before`: the two bytes before `d`).
+    auto at = [&](std::size_t i) { return i >= 2 ? d[i - 2] : before[i]; }; // d[i - 2]
+    while (n >= 2 && d[n - 2] == '\r' && d[n - 1] == '\n' && at(n - 2) == '\r' && at(n - 1) == '\n')
+        n -= 2;
+    return n;
+}
+
+void BodyHasher::note_end(const char* d, std::size_t n) {
+    if (n >= 2) {
+        last_[0] = d[n - 2];
+        last_[1] = d[n - 1];
+    } else if (n == 1) {
+        last_[0] = last_[1];
+        last_[1] = d[0];
+    }
+}
+
+void BodyHasher::flush_buffer(bool last) {
+    if (used_ == 0)
+        return;
+    char* const buf = buf_.get();
+    // A CR at the end may begin the CRLF of an empty line: it stays for the next bytes to tell.
+    const bool keep_cr = !last && buf[used_ - 1] == '\r';
+    const std::size_t n = used_ - (keep_cr ? 1 : 0);
+    // RFC 6376 §3.4.3/§3.4.4: empty lines at the end of the body are ignored, so those at the
+    // end of the buffer wait (as a count) for a line with content.
+    const std::size_t cut = without_empty_tail(buf, n, last_);
+    if (cut > 0) {
+        hash_pending();
+        hash_out(buf, cut);
+    }
+    pending_empty_ += (n - cut) / 2;
+    note_end(buf, n);
     used_ = 0;
+    if (keep_cr)
+        buf[used_++] = '\r';
 }
 
-void BodyHasher::put_line(std::string_view canonical) {
-    if (canonical.empty()) {
-        ++pending_empty_; // trailing empty lines are ignored (§3.4.3, §3.4.4)
-        return;
+void BodyHasher::put(const char* data, std::size_t n) {
+    if (n >= direct_min && (used_ == 0 || buf_[used_ - 1] != '\r')) {
+        // Long and final already: hashed where it is, not copied (but a CR at its end, which
+        // may begin a CRLF: through the buffer, see flush_buffer).
+        flush_buffer(true);
+        const std::size_t direct = n - (data[n - 1] == '\r' ? 1 : 0);
+        const std::size_t cut = without_empty_tail(data, direct, last_);
+        if (cut > 0) {
+            hash_pending();
+            hash_out(data, cut);
+        }
+        pending_empty_ += (direct - cut) / 2;
+        note_end(data, direct);
+        data += direct;
+        n -= direct;
     }
-    for (; pending_empty_ > 0; --pending_empty_)
-        emit("\r\n");
-    const std::size_t n = canonical.size();
-    if (!limit_ && used_ + n + 2 <= buffer_size) {
-        // The common case: the line and its CRLF straight into the buffer.
-        char* o = buf_.get() + used_;
-        std::memcpy(o, canonical.data(), n);
-        o[n] = '\r';
-        o[n + 1] = '\n';
-        used_ += n + 2;
-        length_ += n + 2;
-        hashed_ += n + 2;
-        return;
+    while (n > 0) {
+        if (used_ >= buffer_size)
+            flush_buffer();
+        const std::size_t c = std::min(n, buffer_size - used_);
+        std::memcpy(buf_.get() + used_, data, c);
+        used_ += c;
+        data += c;
+        n -= c;
     }
-    emit(canonical);
-    emit("\r\n");
+}
+
+void BodyHasher::relaxed(const char* const begin, const char* const end) {
+    // The lines of [begin, end) as for_each_line gives them, the last one (without LF) ended as
+    // if by CRLF: a text that does not end with LF is canonicalized as the text + CRLF (its CR
+    // then ends a line without dropping a CR of the text).
+    char* const buf = buf_.get();
+    RelaxedState state;
+    // Canonicalizes [p, stop); loads may read up to load_end, p[-1] is readable down to ctx.
+    // `main`: stops (in a clean state) where fewer than 17 bytes are left, for the tail.
+    // (The output position and state are locals here, so they stay in registers.)
+    auto run = [this, buf, &state](const char* p, const char* const stop,
+                                   const char* const load_end, const char* const ctx, bool main) {
+        char* o = buf + used_;
+        RelaxedState s = state;
+        auto room = [&] {
+            if (o >= buf + buffer_size) {
+                used_ = static_cast<std::size_t>(o - buf);
+                flush_buffer();
+                o = buf + used_;
+            }
+        };
+        while (p < stop) {
+#if defined(__SSE2__)
+            if (s.clean()) {
+                if (main && stop - p < 17)
+                    break;
+                // Sixteen bytes at a time while the canonical form is the input: no HTAB, no
+                // SP before WSP, CR or LF (the byte after the block is looked at), every CR
+                // followed by LF (and so every LF in a block after a CR: the scalar steps
+                // never stop before an LF). The block is stored whole; at the first change,
+                // the bytes before it count and the change goes byte by byte.
+                const __m128i sp = _mm_set1_epi8(' '), ht = _mm_set1_epi8('\t'),
+                              cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n'),
+                              top = _mm_set1_epi8(0x20);
+                // (An LF first goes byte by byte: whether a CR is before it is not known here.)
+                if (*p != '\n') {
+                    while (load_end - p >= 17) {
+                        room();
+                        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+                        const __m128i n = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 1));
+                        const __m128i special_next = _mm_cmpeq_epi8(_mm_min_epu8(n, top), n);
+                        const __m128i bad = _mm_or_si128(
+                            _mm_or_si128(_mm_cmpeq_epi8(v, ht),
+                                         _mm_and_si128(_mm_cmpeq_epi8(v, sp), special_next)),
+                            _mm_xor_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(n, lf)));
+                        _mm_storeu_si128(reinterpret_cast<__m128i*>(o), v);
+                        auto m = static_cast<unsigned>(_mm_movemask_epi8(bad));
+                        const auto left = static_cast<std::size_t>(stop - p);
+                        if (left < 16)
+                            m |= ~0u << left; // the padded tail: its end is where it stops
+                        if (m == 0) {
+                            o += 16;
+                            p += 16;
+                            continue;
+                        }
+                        const auto k = static_cast<std::size_t>(std::countr_zero(m));
+                        if (is_wsp(p[k])) {
+                            // The usual change, done here: a WSP run (its first byte at k, as
+                            // the byte before is no WSP) followed by an ordinary byte becomes
+                            // one SP; one followed by CRLF goes (§3.4.4).
+                            const char* e = p + k + 1;
+                            while (e < load_end && is_wsp(*e))
+                                ++e;
+                            if (load_end - e >= 2) {
+                                if (static_cast<unsigned char>(*e) > 0x20) {
+                                    o[k] = ' ';
+                                    o += k + 1;
+                                    p = e;
+                                    continue;
+                                }
+                                if (e[0] == '\r' && e[1] == '\n') {
+                                    o += k;
+                                    p = e;
+                                    continue;
+                                }
+                            }
+                        }
+                        o += k;
+                        p += k;
+                        break;
+                    }
+                    if (p >= stop)
+                        break;
+                }
+                s.cr_prev = p > ctx && p[-1] == '\r'; // in a clean state, p[-1] was written
+            }
+#else
+            if (main && s.clean() && stop - p < 17)
+                break;
+#endif
+            // One byte at a time until the state is clean and no LF comes next.
+            do {
+                room();
+                o = relaxed_byte(s, *p++, o);
+            } while (p < stop && (!s.clean() || *p == '\n'));
+        }
+        used_ = static_cast<std::size_t>(o - buf);
+        state = s;
+        return p;
+    };
+    const char* const p = run(begin, end, end, begin, true);
+    // The last bytes (fewer than 17) and the CRLF that ends the text, in a padded copy that the
+    // same loop reads sixteen bytes at a time; t[0] is the byte before them.
+    char t[64];
+    const auto r = static_cast<std::size_t>(end - p);
+    t[0] = p > begin ? p[-1] : '\0';
+    std::memcpy(t + 1, p, r);
+    std::size_t len = r;
+    if (end[-1] != '\n') {
+        t[1 + len++] = '\r';
+        t[1 + len++] = '\n';
+    }
+    std::memset(t + 1 + len, 'x', sizeof t - 1 - len);
+    run(t + 1, t + 1 + len, t + sizeof t, t, false);
 }
 
 void BodyHasher::add_line(std::string_view line) {
     if (canon_ == Canon::simple) {
-        put_line(line); // RFC 6376 §3.4.3: the line as it is
+        put(line.data(), line.size()); // RFC 6376 §3.4.3: the line as it is
+        put("\r\n", 2);
         return;
     }
-    // RFC 6376 §3.4.4: drop WSP at the end of the line, reduce WSP runs to one SP.
+#if defined(__SSE2__)
+    // RFC 6376 §3.4.4 on one line: WSP at its end goes, each run becomes one SP (an LF inside
+    // the line, never from for_each_line, is an ordinary byte). A line of the usual size is
+    // scanned and written in one pass straight into the buffer, with its CRLF.
     while (!line.empty() && is_wsp(line.back()))
         line.remove_suffix(1);
-#if defined(__SSE2__)
-    if (!limit_ && used_ + line.size() + 2 <= buffer_size && !line.empty()) {
-        // The common case, in one pass: scanned and copied straight into the buffer SHA-256 is
-        // fed from (it has 16 bytes of slack past buffer_size for the last block's store).
-        if (pending_empty_ > 0 && used_ + line.size() + 2 * (pending_empty_ + 1) <= buffer_size) {
-            for (; pending_empty_ > 0; --pending_empty_) {
-                buf_[used_++] = '\r';
-                buf_[used_++] = '\n';
-                length_ += 2;
-                hashed_ += 2;
-            }
-        } else {
-            for (; pending_empty_ > 0; --pending_empty_)
-                emit("\r\n");
-            if (used_ + line.size() + 2 > buffer_size)
-                flush_buffer();
-        }
-        char* const begin = buf_.get() + used_;
-        char* o = write_relaxed_fused(begin, line);
+    if (line.size() + 2 <= buffer_size - 1) {
+        if (used_ + line.size() + 2 > buffer_size)
+            flush_buffer(); // leaves at most one byte
+        char* const buf = buf_.get();
+        char* o = write_relaxed_fused(buf + used_, line); // 16 bytes of slack past the line
         *o++ = '\r';
         *o++ = '\n';
-        const auto n = static_cast<std::size_t>(o - begin);
-        used_ += n;
-        length_ += n;
-        hashed_ += n;
+        used_ = static_cast<std::size_t>(o - buf);
         return;
     }
 #endif
-    const std::size_t change = first_relaxed_change(line);
-    if (change == std::string_view::npos) {
-        put_line(line);
+    if (line.empty()) {
+        put("\r\n", 2);
         return;
     }
-    for (; pending_empty_ > 0; --pending_empty_)
-        emit("\r\n");
-    if (!limit_ && used_ + line.size() + 2 <= buffer_size) {
-        // Straight into the buffer SHA-256 is fed from.
-        char* const begin = buf_.get() + used_;
-        char* o = write_relaxed(begin, line, change);
-        *o++ = '\r';
-        *o++ = '\n';
-        const auto n = static_cast<std::size_t>(o - begin);
-        used_ += n;
-        length_ += n;
-        hashed_ += n;
+    if (std::memchr(line.data(), '\n', line.size()) == nullptr) {
+        // One line, ended by CRLF.
+        relaxed(line.data(), line.data() + line.size());
         return;
     }
-    line_.resize(line.size());
-    line_.resize(
-        static_cast<std::size_t>(write_relaxed(line_.data(), line, change) - line_.data()));
-    put_line(line_);
+    // An LF inside the line (never from for_each_line): an ordinary byte of it. RFC 6376
+    // §3.4.4: no WSP at the end, each WSP run one SP.
+    while (!line.empty() && is_wsp(line.back()))
+        line.remove_suffix(1);
+    std::string out;
+    bool run = false;
+    for (const char c : line) {
+        if (is_wsp(c)) {
+            run = true;
+            continue;
+        }
+        if (run)
+            out.push_back(' ');
+        run = false;
+        out.push_back(c);
+    }
+    out += "\r\n";
+    put(out.data(), out.size());
 }
 
 void BodyHasher::add_text(std::string_view text) {
-#if defined(__SSE2__)
-    if (canon_ == Canon::relaxed && !limit_) {
-        const char* p = text.data();
-        const char* const end = p + text.size();
-        while (p < end) {
-            const char c = *p;
-            if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
-                p = add_relaxed_line(p, end);
-                continue;
-            }
-            // Empty lines and lines that start with WSP or CR: one at a time.
-            const auto* nl = static_cast<const char*>(std::memchr(p, '\n', std::size_t(end - p)));
-            std::string_view line(p, std::size_t((nl != nullptr ? nl : end) - p));
-            if (nl != nullptr && !line.empty() && line.back() == '\r')
-                line.remove_suffix(1);
-            add_line(line);
-            p = nl != nullptr ? nl + 1 : end;
-        }
+    if (text.empty())
+        return;
+    const char* const begin = text.data();
+    const char* const end = begin + text.size();
+    if (canon_ == Canon::relaxed) {
+        relaxed(begin, end);
         return;
     }
-#endif
-    for_each_line(text, [&](std::string_view line) { add_line(line); });
-}
-
+    // RFC 6376 §3.4.3: each line as it is, with CRLF. Only a bare LF changes (to CRLF, as
+    // for_each_line ends lines), and a last line without LF gets its CRLF; the stretches between
+    // go to put() whole.
+    const char* span = begin;
+    const char* q = begin;
+    auto bare_lf = [&](const char* at) {
+        put(span, static_cast<std::size_t>(at - span));
+        put("\r\n", 2);
+        span = at + 1;
+    };
 #if defined(__SSE2__)
-const char* BodyHasher::add_relaxed_line(const char* p, const char* const end) {
-    // RFC 6376 §3.4.4 as write_relaxed_fused(), with the line's end found in the same scan: a
-    // stretch without change is copied sixteen bytes at a time straight into the buffer SHA-256
-    // is fed from; a WSP run becomes one SP; at the LF, the CR before it (§3.4.4 works on lines,
-    // for_each_line drops it) and then the WSP at the end go. The output never holds two WSP in
-    // a row and the line's first byte is kept, so that takes back at most two bytes of it.
-    // Goes on with the lines after it while they begin the same way.
-    for (; pending_empty_ > 0; --pending_empty_)
-        emit("\r\n");
-    char* const buf = buf_.get();
-    char* const last_store = buf + buffer_size; // a block is stored at or before this
-    char* o = buf + used_;                      // where the stretch at `src` goes
-    char* counted = o;                          // output up to here is in length_ already
-    const char* src = p;                        // start of the current unchanged stretch
-    const char* q = p;                          // next byte to scan
-    unsigned carry = 0;                         // 1 when the byte before `q` is WSP in the stretch
-    const __m128i spaces = _mm_set1_epi8(' '), tabs = _mm_set1_epi8('\t'),
-                  lfs = _mm_set1_epi8('\n');
-    for (;;) {
-        char* const w = o + (q - src);
-        if (w > last_store) {
-            // A long line: hash what it has so far but its last two bytes (the CR and SP the
-            // line's end may take back).
-            o = w;
-            src = q;
-            const auto n = static_cast<std::size_t>(o - buf) - 2;
-            length_ += static_cast<std::uint64_t>(o - counted);
-            hashed_ += static_cast<std::uint64_t>(o - counted);
-            sha_.update(std::string_view(buf, n));
-            std::memmove(buf, buf + n, 2);
-            o = counted = buf + 2;
-            continue;
-        }
-        const char* k;
-        if (end - q >= 16) {
+    {
+        const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+        unsigned carry = 0; // 1 when the byte before the block is CR
+        for (; end - q >= 16; q += 16) {
             const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(w), v);
-            const auto tab = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, tabs)));
-            const unsigned wsp =
-                static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, spaces))) | tab;
-            const unsigned change =
-                tab | (wsp & ((wsp << 1) | carry)) |
-                static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, lfs)));
-            if (change == 0) {
-                carry = wsp >> 15;
-                q += 16;
-                continue;
-            }
-            k = q + std::countr_zero(change);
-        } else {
-            // The last bytes of the text: bytewise (k[-1] is in the stretch, or a kept byte).
-            k = q;
-            while (k < end && *k != '\n' && *k != '\t' && !(*k == ' ' && is_wsp(k[-1])))
-                ++k;
-            std::memcpy(w, q, static_cast<std::size_t>(k - q));
+            const auto lfs = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf)));
+            const auto crs = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, cr)));
+            for (unsigned bare = lfs & ~((crs << 1) | carry); bare != 0; bare &= bare - 1)
+                bare_lf(q + std::countr_zero(bare));
+            carry = crs >> 15;
         }
-        o += k - src;
-        if (k == end || *k == '\n') {
-            if (k != end && o[-1] == '\r')
-                --o; // o[-1] is the byte before the LF (after a WSP run it is the run's SP)
-            if (o[-1] == ' ')
-                --o;
-            *o++ = '\r';
-            *o++ = '\n';
-            length_ += static_cast<std::uint64_t>(o - counted); // may take back up to 2 bytes
-            hashed_ += static_cast<std::uint64_t>(o - counted);
-            used_ = static_cast<std::size_t>(o - buf);
-            if (k == end)
-                return end;
-            const char* const next = k + 1;
-            if (next == end || *next == ' ' || *next == '\t' || *next == '\r' || *next == '\n')
-                return next; // empty, or begins with WSP or CR: add_text takes it
-            // The next line is not empty either: on in the same loop, no call per line.
-            counted = o;
-            src = q = next;
-            carry = 0;
-            continue;
-        }
-        // A tab or a second WSP: the run becomes one SP, unless its first byte was a space kept
-        // in the stretch.
-        const bool space_copied = o[-1] == ' ';
-        while (k < end && is_wsp(*k))
-            ++k;
-        if (!space_copied)
-            *o++ = ' ';
-        src = q = k;
-        carry = 0;
     }
-}
 #endif
+    for (; q < end; ++q)
+        if (*q == '\n' && (q == begin || q[-1] != '\r'))
+            bare_lf(q);
+    put(span, static_cast<std::size_t>(end - span));
+    if (end[-1] != '\n')
+        put("\r\n", 2);
+}
 
 Digest BodyHasher::finish() {
     // RFC 6376 §3.4.3: an empty body is a single CRLF under simple; §3.4.4 (errata 1384):
-    // an empty body stays empty under relaxed.
-    if (canon_ == Canon::simple && length_ == 0)
-        emit("\r\n");
+    // an empty body stays empty under relaxed. Empty lines still held back are dropped.
+    flush_buffer(true);
     pending_empty_ = 0;
-    flush_buffer();
+    if (canon_ == Canon::simple && length_ == 0)
+        hash_out("\r\n", 2);
     return sha_.finish();
 }
 

@@ -24,41 +24,53 @@ void append_canon_header(std::string& out, Canon c, std::string_view raw, bool w
 /// §5.1.1). Other tags, bh= included, are untouched.
 std::string strip_b_value(std::string_view raw);
 
-/// Streaming body canonicalizer + SHA-256. Feed each body line without its line ending.
-/// Lines that canonicalization leaves unchanged (most of them) are copied once, into the buffer
-/// SHA-256 is fed from in large blocks.
+/// Streaming body canonicalizer + SHA-256. The canonical body is produced as one byte stream
+/// (each line and its CRLF); trailing empty lines are held back as a count until a line with
+/// content follows (RFC 6376 §3.4.3/§3.4.4), so the stream needs no per-line bookkeeping.
+/// Output goes through a buffer SHA-256 is fed from in large blocks; simple canonicalization
+/// hashes long unchanged stretches straight from the input.
 class BodyHasher {
   public:
     explicit BodyHasher(Canon c, std::optional<std::uint64_t> limit = std::nullopt);
 
+    /// One body line without its line ending.
     void add_line(std::string_view line);
     /// Many body lines at once: exactly for_each_line(text, add_line) (mail/header.hpp: lines
-    /// end at LF, one CR before it dropped; a last piece without LF is a line too), without a
-    /// call or a split per line: relaxed lines are scanned, copied and canonicalized in one
-    /// pass over `text`.
+    /// end at LF, one CR before it dropped; a last piece without LF is a line too).
     void add_text(std::string_view text);
     /// Completes the body (RFC 6376 §3.4.3/§3.4.4 trailing empty lines) and returns the hash.
     Digest finish();
-    /// Canonical bytes hashed so far, after finish() the full canonical length (before l=).
+    /// Canonical bytes hashed so far (output still in the buffer not counted); after finish()
+    /// the full canonical length (before l=).
     std::uint64_t canonical_length() const { return length_; }
     Canon canon() const { return canon_; }
     std::optional<std::uint64_t> limit() const { return limit_; }
 
   private:
-    void put_line(std::string_view canonical);
-    /// add_text's relaxed lines from `p` (its first byte not WSP, CR or LF: the line is not
-    /// empty) and those after it that begin the same way; returns the start of the next line.
-    const char* add_relaxed_line(const char* p, const char* end);
-    void emit(std::string_view data);
-    void flush_buffer();
+    /// Canonical bytes, as they are, to the stream.
+    void put(const char* data, std::size_t n);
+    /// Relaxed canonicalization of the lines of [p, end) (end of text: see add_text).
+    void relaxed(const char* p, const char* end);
+    /// Hands the buffer to SHA-256 but for its trailing empty lines (counted in pending_empty_)
+    /// and, unless `last`, a CR at its end (kept in the buffer).
+    void flush_buffer(bool last = false);
+    /// The held-back empty lines, hashed (a line with content follows them).
+    void hash_pending();
+    /// Hashes canonical bytes (l= applied) and counts them.
+    void hash_out(const char* data, std::size_t n);
+    /// The length of `data` without its trailing empty lines (`before`: the two bytes of the
+    /// stream before `data`).
+    static std::size_t without_empty_tail(const char* data, std::size_t n, const char* before);
+    /// Remembers the last bytes of `data` (after what is in last_) as the stream's last two.
+    void note_end(const char* data, std::size_t n);
 
     Canon canon_;
     std::optional<std::uint64_t> limit_;
     Sha256 sha_;
     std::unique_ptr<char[]> buf_;
     std::size_t used_ = 0;
-    std::string line_; ///< scratch for a relaxed line that changes
-    std::uint64_t pending_empty_ = 0;
+    char last_[2] = {'\r', '\n'};     ///< the two bytes of the stream before the buffer
+    std::uint64_t pending_empty_ = 0; ///< empty lines after what is hashed, before the buffer
     std::uint64_t length_ = 0;
     std::uint64_t hashed_ = 0;
 };

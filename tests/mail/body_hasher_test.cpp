@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: ISC
+// Differential tests of mail::BodyHasher (the streaming body canonicalizer, mail/canon.hpp)
+// against a plain reference of RFC 6376 §3.4.3 (simple) and §3.4.4 (relaxed) written here: the
+// body is cut into lines as for_each_line does (at LF, one CR before it dropped, a last piece
+// without LF is a line), each line canonicalized, trailing empty lines dropped, then l= applied.
+#include "tests/catch.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mail/canon.hpp"
+#include "mail/header.hpp"
+
+using namespace arcf;
+using mail::Canon;
+
+namespace {
+
+// xorshift32, so that a failure can be replayed from its seed.
+struct Rng {
+    std::uint32_t s;
+    std::uint32_t next() {
+        s ^= s << 13;
+        s ^= s >> 17;
+        s ^= s << 5;
+        return s;
+    }
+    std::size_t below(std::size_t n) { return n == 0 ? 0 : next() % n; }
+};
+
+// The bytes of `s` with CR, LF and HTAB spelled out, for failure messages.
+std::string shown(std::string_view s) {
+    std::string out;
+    for (char c : s)
+        out += c == '\r'   ? std::string("\\r")
+               : c == '\n' ? std::string("\\n")
+               : c == '\t' ? std::string("\\t")
+                           : std::string(1, c);
+    return out;
+}
+
+bool wsp(char c) {
+    return c == ' ' || c == '\t';
+}
+
+// RFC 6376 §3.4.4 on one line: WSP at its end removed, each WSP run one SP.
+std::string relaxed_line(std::string_view line) {
+    while (!line.empty() && wsp(line.back()))
+        line.remove_suffix(1);
+    std::string out;
+    bool run = false;
+    for (char c : line) {
+        if (wsp(c)) {
+            run = true;
+            continue;
+        }
+        if (run)
+            out += ' ';
+        run = false;
+        out += c;
+    }
+    return out;
+}
+
+// The lines of a body as for_each_line cuts them (written out again here on purpose).
+std::vector<std::string> lines_of(std::string_view text) {
+    std::vector<std::string> lines;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        const std::size_t nl = text.find('\n', pos);
+        if (nl == std::string_view::npos) {
+            lines.emplace_back(text.substr(pos));
+            break;
+        }
+        std::size_t end = nl;
+        if (end > pos && text[end - 1] == '\r')
+            --end;
+        lines.emplace_back(text.substr(pos, end - pos));
+        pos = nl + 1;
+    }
+    return lines;
+}
+
+// The canonical body of these lines (RFC 6376 §3.4.3/§3.4.4), before l=.
+std::string canonical_body(Canon c, const std::vector<std::string>& lines) {
+    std::string out;
+    for (const auto& l : lines)
+        out += (c == Canon::relaxed ? relaxed_line(l) : l) + "\r\n";
+    // Empty lines at the end are ignored.
+    while (out.size() >= 4 && out.compare(out.size() - 4, 4, "\r\n\r\n") == 0)
+        out.erase(out.size() - 2);
+    if (out == "\r\n")
+        out.clear();
+    // Simple: an empty body is one CRLF; relaxed: it stays empty (errata 1384).
+    if (c == Canon::simple && out.empty())
+        out = "\r\n";
+    return out;
+}
+
+struct Outcome {
+    mail::Digest digest;
+    std::uint64_t length;
+    bool operator==(const Outcome&) const = default;
+};
+
+Outcome reference(Canon c, const std::vector<std::string>& lines, std::optional<std::uint64_t> l) {
+    const std::string body = canonical_body(c, lines);
+    const std::string_view hashed =
+        l ? std::string_view(body).substr(
+                0, static_cast<std::size_t>(std::min<std::uint64_t>(*l, body.size())))
+          : std::string_view(body);
+    return {mail::sha256(hashed), body.size()};
+}
+
+// A body over {a, SP, HTAB, CR, LF}, with long lines and long runs now and then.
+std::string random_body(Rng& r) {
+    std::string b;
+    const std::size_t pieces = 1 + r.below(r.below(4) == 0 ? 400 : 40);
+    static const char alphabet[] = {'a', ' ', '\t', '\r', '\n'};
+    for (std::size_t i = 0; i < pieces; ++i) {
+        switch (r.below(10)) {
+        case 0: // a long line of text with single SPs
+            for (std::size_t n = 10 + r.below(300); n > 0; --n)
+                b += r.below(6) == 0 ? ' ' : 'a';
+            break;
+        case 1: // a long WSP run
+            for (std::size_t n = 1 + r.below(60); n > 0; --n)
+                b += r.below(2) == 0 ? ' ' : '\t';
+            break;
+        case 2: // empty lines
+            for (std::size_t n = 1 + r.below(8); n > 0; --n)
+                b += r.below(3) == 0 ? "\n" : "\r\n";
+            break;
+        case 3:
+            b += "\r\n";
+            break;
+        default:
+            for (std::size_t n = 1 + r.below(12); n > 0; --n)
+                b += alphabet[r.below(5)];
+        }
+    }
+    return b;
+}
+
+// Feeds `text` to `h` in random pieces that end after an LF (add_text ends a line at the end
+// of each piece), as add_text or as add_line on the piece's lines.
+void feed(mail::BodyHasher& h, std::string_view text, Rng& r, int mode) {
+    if (mode == 0) {
+        h.add_text(text);
+        return;
+    }
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        std::size_t cut = text.size();
+        if (r.below(3) != 0) {
+            const std::size_t nl = text.find('\n', pos + r.below(200));
+            if (nl != std::string_view::npos)
+                cut = nl + 1;
+        }
+        const std::string_view piece = text.substr(pos, cut - pos);
+        if (mode == 2 && r.below(2) == 0)
+            mail::for_each_line(piece, [&](std::string_view l) { h.add_line(l); });
+        else
+            h.add_text(piece);
+        pos = cut;
+    }
+}
+
+Outcome run(Canon c, std::optional<std::uint64_t> l, std::string_view text, Rng& r, int mode) {
+    mail::BodyHasher h(c, l);
+    feed(h, text, r, mode);
+    const auto d = h.finish();
+    return {d, h.canonical_length()};
+}
+
+} // namespace
+
+TEST_CASE("body hasher: random bodies over {a, SP, HTAB, CR, LF} agree with the RFC reference",
+          "[canon][rfc6376]") {
+    for (std::uint32_t round = 1; round <= 3000; ++round) {
+        Rng r{round * 2654435761u};
+        const std::string body = random_body(r);
+        const auto lines = lines_of(body);
+        for (const Canon c : {Canon::relaxed, Canon::simple}) {
+            const std::size_t full = canonical_body(c, lines).size();
+            std::optional<std::uint64_t> l;
+            if (round % 3 == 1)
+                l = r.below(full + 3); // l= anywhere, also past the end
+            const Outcome want = reference(c, lines, l);
+            for (int mode = 0; mode < 3; ++mode) {
+                INFO("round " << round << " canon " << mail::to_string(c) << " mode " << mode
+                              << " body " << shown(body));
+                REQUIRE(run(c, l, body, r, mode) == want);
+            }
+        }
+    }
+}
+
+TEST_CASE("body hasher: each line fed by add_line agrees with the reference", "[canon][rfc6376]") {
+    // add_line takes any line, CR and (not from for_each_line) LF inside it included: an LF in
+    // a line is then an ordinary byte.
+    for (std::uint32_t round = 1; round <= 2000; ++round) {
+        Rng r{round * 40503u + 7};
+        std::vector<std::string> lines(r.below(30));
+        // (No CR before an LF inside a line: a line "\r\n" would hash as an empty line.)
+        static const char alphabet[] = {'a', ' ', '\t', '\r', 'a', ' ', '\n'};
+        for (auto& line : lines)
+            for (std::size_t n = r.below(r.below(4) == 0 ? 200 : 12); n > 0; --n) {
+                const char c = alphabet[r.below(round % 2 == 0 ? 7 : 6)];
+                if (c == '\n' && !line.empty() && line.back() == '\r')
+                    line.back() = 'a';
+                line += c;
+            }
+        for (const Canon c : {Canon::relaxed, Canon::simple}) {
+            mail::BodyHasher h(c);
+            for (const auto& line : lines)
+                h.add_line(line);
+            const auto d = h.finish();
+            INFO("round " << round << " canon " << mail::to_string(c));
+            REQUIRE(Outcome{d, h.canonical_length()} == reference(c, lines, std::nullopt));
+        }
+    }
+}
+
+TEST_CASE("body hasher: bodies larger than the buffer, changes at every offset",
+          "[canon][rfc6376]") {
+    // Text like the benchmark's (double spaces, trailing WSP, indented lines, empty lines) and
+    // runs of empty lines longer than the buffer, in the middle and at the end; LF-only too.
+    for (std::uint32_t round = 1; round <= 40; ++round) {
+        Rng r{round * 97u + 3};
+        std::string body;
+        const char* eol = round % 4 == 0 ? "\n" : "\r\n";
+        while (body.size() < 40000) {
+            for (int i = 0; i < 6; ++i) {
+                for (std::size_t n = 40 + r.below(40); n > 0; --n)
+                    body += r.below(7) == 0 ? ' ' : 'a';
+                if (r.below(3) == 0)
+                    body += ".  b";
+                if (r.below(6) == 0)
+                    body += ' ';
+                body += eol;
+            }
+            body += "\t\t  <p>aa aa</p>";
+            body += eol;
+            body += eol;
+            if (r.below(10) == 0)
+                for (std::size_t n = 3000 + r.below(6000); n > 0; --n)
+                    body += r.below(5) == 0 ? " \t" : eol;
+        }
+        if (round % 2 == 0)
+            for (std::size_t n = 5000 + r.below(5000); n > 0; --n)
+                body += eol;
+        const auto lines = lines_of(body);
+        for (const Canon c : {Canon::relaxed, Canon::simple}) {
+            const std::size_t full = canonical_body(c, lines).size();
+            for (const std::optional<std::uint64_t> l :
+                 {std::optional<std::uint64_t>{}, std::optional<std::uint64_t>{r.below(full)}}) {
+                const Outcome want = reference(c, lines, l);
+                for (int mode = 0; mode < 3; ++mode) {
+                    INFO("round " << round << " canon " << mail::to_string(c) << " mode " << mode);
+                    REQUIRE(run(c, l, body, r, mode) == want);
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("body hasher: WSP, CR and LF at every offset around the 16-byte blocks",
+          "[canon][rfc6376]") {
+    // Every short pattern of the special bytes placed at each offset 0..40 of a line of 'a',
+    // which puts it across each block edge and into the last bytes of the text.
+    static const char* const patterns[] = {" ",    "  ",     "\t",    " \t ",  " \r",     " \r\n",
+                                           "\r",   "\r\r\n", "\n",    "\n\n",  " \n",     "\t\r\r",
+                                           " \r ", "\r\n ",  " \r\r", "\r \n", "\r\n\r\n"};
+    for (const char* pat : patterns)
+        for (std::size_t at = 0; at <= 40; ++at)
+            for (std::size_t len = at; len <= at + 20; len += 4) {
+                std::string body(len, 'a');
+                body.insert(at, pat);
+                for (const std::string& text : {body, body + "\r\n", body + "\r", body + " "}) {
+                    const auto lines = lines_of(text);
+                    for (const Canon c : {Canon::relaxed, Canon::simple}) {
+                        Rng r{static_cast<std::uint32_t>(at * 131 + len + 1)};
+                        INFO("canon " << mail::to_string(c) << " text " << shown(text));
+                        REQUIRE(run(c, std::nullopt, text, r, 0) ==
+                                reference(c, lines, std::nullopt));
+                    }
+                }
+            }
+}
+
+TEST_CASE("body hasher: add_line with lines longer than the buffer", "[canon][rfc6376]") {
+    // Lines past the internal buffer take another path than the usual ones; with WSP runs,
+    // a CR, an LF inside (an ordinary byte) and WSP at the end.
+    for (std::uint32_t round = 1; round <= 30; ++round) {
+        Rng r{round * 7919u};
+        std::vector<std::string> lines;
+        for (int i = 0; i < 4; ++i) {
+            std::string line;
+            for (std::size_t n = 8000 + r.below(12000); n > 0; --n) {
+                const std::size_t k = r.below(20);
+                line += k == 0 ? ' ' : k == 1 ? '\t' : k == 2 && round % 3 == 0 ? '\r' : 'a';
+            }
+            if (round % 5 == 0)
+                line += "\na";
+            if (r.below(2) == 0)
+                line += " \t ";
+            lines.push_back(line);
+            if (r.below(2) == 0)
+                lines.emplace_back();
+        }
+        for (const Canon c : {Canon::relaxed, Canon::simple}) {
+            mail::BodyHasher h(c);
+            for (const auto& line : lines)
+                h.add_line(line);
+            const auto d = h.finish();
+            INFO("round " << round << " canon " << mail::to_string(c));
+            REQUIRE(Outcome{d, h.canonical_length()} == reference(c, lines, std::nullopt));
+        }
+    }
+}

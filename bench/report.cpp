@@ -89,12 +89,12 @@ void print_table() {
                 missed += " " + f.name;
             target = target_text(f) + (f.met() ? " met" : " NOT MET");
         }
-        std::printf("%-50s %9s %9s %9s  %-24s %6s %s\n", f.label.c_str(), per_s.c_str(),
-                    mb.c_str(), limit.c_str(), f.bound.c_str(), ratio.c_str(), target.c_str());
+        std::printf("%-50s %9s %9s %9s  %-24s %6s %s\n", f.label.c_str(), per_s.c_str(), mb.c_str(),
+                    limit.c_str(), f.bound.c_str(), ratio.c_str(), target.c_str());
     }
     // Issue 21 counts a run as good when every goal is met; this line says so at a glance.
-    std::printf("\ngoals: %zu of %zu met%s%s\n", met, goals, missed.empty() ? "" : "; not met:",
-                missed.c_str());
+    std::printf("\ngoals: %zu of %zu met%s%s\n", met, goals,
+                missed.empty() ? "" : "; not met:", missed.c_str());
 }
 
 std::string markdown(const std::string& machine, const std::string& peers) {

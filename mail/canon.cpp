@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <utility>
 
 #include "mail/header.hpp"
 #include "text/ascii.hpp"
@@ -238,6 +239,8 @@ relaxed_wide(const char* p,
     return p;
 }
 
+bool wide_allowed = true; // see allow_wide_relaxed()
+
 bool have_wide_step() {
     static const bool yes = __builtin_cpu_supports("avx512bw") &&
                             __builtin_cpu_supports("avx512vbmi2") &&
@@ -279,6 +282,15 @@ const char* next_wsp_or_cr(const char* q, const char* end) {
 }
 
 } // namespace
+
+bool allow_wide_relaxed(bool allow) {
+#if defined(ARCF_CANON_WIDE)
+    return std::exchange(wide_allowed, allow);
+#else
+    (void)allow;
+    return false;
+#endif
+}
 
 std::string_view to_string(Canon c) {
     return c == Canon::simple ? "simple" : "relaxed";
@@ -465,7 +477,7 @@ void BodyHasher::relaxed(const char* const begin, const char* const end) {
     char* const buf = buf_.get();
     RelaxedState state;
 #if defined(ARCF_CANON_WIDE)
-    const bool wide = have_wide_step();
+    const bool wide = wide_allowed && have_wide_step();
 #endif
     // Canonicalizes [p, stop); loads may read up to load_end, p[-1] is readable down to ctx.
     // `main`: stops (in a clean state) where fewer than 17 bytes are left, for the tail.

@@ -573,6 +573,8 @@ void BodyHasher::relaxed(const char* const begin, const char* const end) {
                 s.cr_prev = p > ctx && p[-1] == '\r'; // in a clean state, p[-1] was written
             }
 #else
+            (void)load_end; // the block loops above only
+            (void)ctx;
             if (main && s.clean() && stop - p < 17)
                 break;
 #endif

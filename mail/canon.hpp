@@ -24,6 +24,11 @@ void append_canon_header(std::string& out, Canon c, std::string_view raw, bool w
 /// §5.1.1). Other tags, bh= included, are untouched.
 std::string strip_b_value(std::string_view raw);
 
+/// Tests only: whether relaxed body canonicalization may take 64 bytes at a time where the CPU
+/// can (AVX-512 VBMI2; default yes), so that the 16-byte path is tested on such CPUs too.
+/// Returns the setting before.
+bool allow_wide_relaxed(bool allow);
+
 /// Streaming body canonicalizer + SHA-256. The canonical body is produced as one byte stream
 /// (each line and its CRLF); trailing empty lines are held back as a count until a line with
 /// content follows (RFC 6376 §3.4.3/§3.4.4), so the stream needs no per-line bookkeeping.

@@ -168,6 +168,15 @@ void feed(mail::BodyHasher& h, std::string_view text, Rng& r, int mode) {
     }
 }
 
+// The relaxed path without its 64-byte step (mail::allow_wide_relaxed) while it lives.
+struct NarrowOnly {
+    bool before = mail::allow_wide_relaxed(false);
+    NarrowOnly() = default;
+    NarrowOnly(const NarrowOnly&) = delete;
+    NarrowOnly& operator=(const NarrowOnly&) = delete;
+    ~NarrowOnly() { mail::allow_wide_relaxed(before); }
+};
+
 Outcome run(Canon c, std::optional<std::uint64_t> l, std::string_view text, Rng& r, int mode) {
     mail::BodyHasher h(c, l);
     feed(h, text, r, mode);
@@ -179,6 +188,12 @@ Outcome run(Canon c, std::optional<std::uint64_t> l, std::string_view text, Rng&
 
 TEST_CASE("body hasher: random bodies over {a, SP, HTAB, CR, LF} agree with the RFC reference",
           "[canon][rfc6376]") {
+    // Both ways where the CPU has the 64-byte step: with it and with the 16-byte path alone.
+    std::optional<NarrowOnly> narrow;
+    SECTION("as the CPU allows") {}
+    SECTION("16 bytes at a time") {
+        narrow.emplace();
+    }
     for (std::uint32_t round = 1; round <= 3000; ++round) {
         Rng r{round * 2654435761u};
         const std::string body = random_body(r);
@@ -226,6 +241,11 @@ TEST_CASE("body hasher: each line fed by add_line agrees with the reference", "[
 
 TEST_CASE("body hasher: bodies larger than the buffer, changes at every offset",
           "[canon][rfc6376]") {
+    std::optional<NarrowOnly> narrow; // both ways, as in the first test
+    SECTION("as the CPU allows") {}
+    SECTION("16 bytes at a time") {
+        narrow.emplace();
+    }
     // Text like the benchmark's (double spaces, trailing WSP, indented lines, empty lines) and
     // runs of empty lines longer than the buffer, in the middle and at the end; LF-only too.
     for (std::uint32_t round = 1; round <= 40; ++round) {
@@ -319,5 +339,86 @@ TEST_CASE("body hasher: add_line with lines longer than the buffer", "[canon][rf
             INFO("round " << round << " canon " << mail::to_string(c));
             REQUIRE(Outcome{d, h.canonical_length()} == reference(c, lines, std::nullopt));
         }
+    }
+}
+
+TEST_CASE("body hasher: WSP, CR and LF at every offset around the 64-byte windows",
+          "[canon][rfc6376]") {
+    std::optional<NarrowOnly> narrow; // both ways, as in the first test
+    SECTION("as the CPU allows") {}
+    SECTION("16 bytes at a time") {
+        narrow.emplace();
+    }
+    // The relaxed path takes 64 bytes at a time with the next 64 in view (where the CPU has
+    // AVX-512 VBMI2): each pattern at every offset of a text of several windows puts it at
+    // each position of a window, across each window edge and into the bytes after the last
+    // window; a second copy 64 + 17 bytes later meets the first one's window state.
+    static const char* const patterns[] = {
+        "  ",   " \t",      "\t",      "\t ",   " \r\n",   "\t\r\n", "  \r\n", " \t \r\n",
+        " \n",  "\t\n",     "\r",      " \r",   " \r ",    "\r\r\n", "\n",     "\n\n",
+        "\r\n", "\r\n\r\n", " \r\r\n", "\r \n", "\r\n  a", "\r\n\t"};
+    for (const char* pat : patterns)
+        for (std::size_t at = 0; at <= 200; ++at) {
+            std::string body(300, 'a');
+            for (std::size_t i = 37; i < body.size(); i += 41)
+                body[i] = ' '; // single spaces: no change, but WSP next to the pattern
+            body.insert(at, pat);
+            if (at % 3 == 0)
+                body.insert(at + 64 + 17, pat);
+            for (const std::string& text : {body + "\r\n", body + " \r\n\r\n", body}) {
+                const auto lines = lines_of(text);
+                Rng r{static_cast<std::uint32_t>(at + 1)};
+                INFO("text " << shown(text));
+                REQUIRE(run(Canon::relaxed, std::nullopt, text, r, 0) ==
+                        reference(Canon::relaxed, lines, std::nullopt));
+            }
+        }
+}
+
+TEST_CASE("body hasher: WSP runs of every length across the 64-byte windows", "[canon][rfc6376]") {
+    std::optional<NarrowOnly> narrow; // both ways, as in the first test
+    SECTION("as the CPU allows") {}
+    SECTION("16 bytes at a time") {
+        narrow.emplace();
+    }
+    // Runs of 1 to 140 SP/HTAB (longer than a window, and than the view of the next one)
+    // starting at every offset of a window, then an ordinary byte, CRLF, a bare LF or a bare CR.
+    static const char* const after[] = {"b", "\r\n", "\n", "\rb", "\r\r\n"};
+    for (std::size_t len = 1; len <= 140; len += len < 70 ? 1 : 7)
+        for (std::size_t at = 0; at < 64 + 3; at += len % 2 == 0 ? 1 : 5)
+            for (const char* a : after) {
+                std::string text(at, 'a');
+                for (std::size_t i = 0; i < len; ++i)
+                    text += (i * 7 + len) % 3 == 0 ? '\t' : ' ';
+                text += a;
+                text += std::string(200, 'c') + "\r\n";
+                const auto lines = lines_of(text);
+                Rng r{static_cast<std::uint32_t>(len * 1000 + at)};
+                INFO("text " << shown(text));
+                REQUIRE(run(Canon::relaxed, std::nullopt, text, r, 0) ==
+                        reference(Canon::relaxed, lines, std::nullopt));
+            }
+}
+
+TEST_CASE("body hasher: WSP runs across the 64-byte windows where the buffer is handed on",
+          "[canon][rfc6376]") {
+    std::optional<NarrowOnly> narrow; // both ways, as in the first test
+    SECTION("as the CPU allows") {}
+    SECTION("16 bytes at a time") {
+        narrow.emplace();
+    }
+    // Dense WSP runs in a text many times the internal buffer: the wide step stops when the
+    // buffer is full and starts again after it was hashed, now and then inside a run whose
+    // first byte is written already; a period prime to 64 puts runs across every window edge.
+    for (const char* unit : {"ab    ", "a\t \t\tbc", "abc  \r\n", "ab \t\r\nc  d"}) {
+        std::string text;
+        while (text.size() < 100000)
+            text += unit;
+        text += "\r\n";
+        const auto lines = lines_of(text);
+        Rng r{1};
+        INFO("unit " << shown(unit));
+        REQUIRE(run(Canon::relaxed, std::nullopt, text, r, 0) ==
+                reference(Canon::relaxed, lines, std::nullopt));
     }
 }

@@ -4,6 +4,7 @@
 // body is cut into lines as for_each_line does (at LF, one CR before it dropped, a last piece
 // without LF is a line), each line canonicalized, trailing empty lines dropped, then l= applied.
 #include "tests/catch.hpp"
+#include "tests/support/xorshift.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -18,17 +19,7 @@ using mail::Canon;
 
 namespace {
 
-// xorshift32, so that a failure can be replayed from its seed.
-struct Rng {
-    std::uint32_t s;
-    std::uint32_t next() {
-        s ^= s << 13;
-        s ^= s >> 17;
-        s ^= s << 5;
-        return s;
-    }
-    std::size_t below(std::size_t n) { return n == 0 ? 0 : next() % n; }
-};
+using test::Rng;
 
 // The bytes of `s` with CR, LF and HTAB spelled out, for failure messages.
 std::string shown(std::string_view s) {
@@ -184,6 +175,18 @@ Outcome run(Canon c, std::optional<std::uint64_t> l, std::string_view text, Rng&
     return {d, h.canonical_length()};
 }
 
+// Every line through add_line, under both canonicalizations, against the reference.
+void check_add_line(const std::vector<std::string>& lines, std::uint32_t round) {
+    for (const Canon c : {Canon::relaxed, Canon::simple}) {
+        mail::BodyHasher h(c);
+        for (const auto& line : lines)
+            h.add_line(line);
+        const auto d = h.finish();
+        INFO("round " << round << " canon " << mail::to_string(c));
+        REQUIRE(Outcome{d, h.canonical_length()} == reference(c, lines, std::nullopt));
+    }
+}
+
 } // namespace
 
 TEST_CASE("body hasher: random bodies over {a, SP, HTAB, CR, LF} agree with the RFC reference",
@@ -228,14 +231,7 @@ TEST_CASE("body hasher: each line fed by add_line agrees with the reference", "[
                     line.back() = 'a';
                 line += c;
             }
-        for (const Canon c : {Canon::relaxed, Canon::simple}) {
-            mail::BodyHasher h(c);
-            for (const auto& line : lines)
-                h.add_line(line);
-            const auto d = h.finish();
-            INFO("round " << round << " canon " << mail::to_string(c));
-            REQUIRE(Outcome{d, h.canonical_length()} == reference(c, lines, std::nullopt));
-        }
+        check_add_line(lines, round);
     }
 }
 
@@ -331,14 +327,7 @@ TEST_CASE("body hasher: add_line with lines longer than the buffer", "[canon][rf
             if (r.below(2) == 0)
                 lines.emplace_back();
         }
-        for (const Canon c : {Canon::relaxed, Canon::simple}) {
-            mail::BodyHasher h(c);
-            for (const auto& line : lines)
-                h.add_line(line);
-            const auto d = h.finish();
-            INFO("round " << round << " canon " << mail::to_string(c));
-            REQUIRE(Outcome{d, h.canonical_length()} == reference(c, lines, std::nullopt));
-        }
+        check_add_line(lines, round);
     }
 }
 

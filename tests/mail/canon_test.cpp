@@ -2,6 +2,7 @@
 // Unit tests for mail/canon.hpp: RFC 6376 §3.4 canonicalization and the streaming body hasher.
 #include "tests/arc/test_support.hpp"
 #include "tests/catch.hpp"
+#include "tests/support/xorshift.hpp"
 
 #include <string>
 
@@ -270,16 +271,7 @@ std::string reference_relaxed_header(std::string_view raw) {
     return out + collapsed + "\r\n";
 }
 
-// xorshift32, so that a failure can be replayed.
-struct Rng {
-    std::uint32_t s;
-    std::uint32_t next() {
-        s ^= s << 13;
-        s ^= s >> 17;
-        s ^= s << 5;
-        return s;
-    }
-};
+using test::Rng;
 
 } // namespace
 

@@ -107,15 +107,20 @@ void Engine::reconfigure(EngineOptions opts) {
 }
 
 Engine::Session& Engine::session(const SessionRef& ref) {
-    auto it = sessions_.find(ref.id);
-    if (it == sessions_.end()) {
-        // Created lazily on any line: data-lines can overtake the reports of the same session.
-        it = sessions_.emplace(std::string(ref.id), Session{}).first;
-        it->second.id = std::string(ref.id);
+    // smtpd sends a message's data-lines in runs: the session of the previous line is checked
+    // before the map (map nodes do not move; on_disconnect forgets the pointer it erases).
+    if (last_session_ == nullptr || last_session_->id != ref.id) {
+        auto it = sessions_.find(ref.id);
+        if (it == sessions_.end()) {
+            // Created lazily on any line: data-lines can overtake the reports of the session.
+            it = sessions_.emplace(std::string(ref.id), Session{}).first;
+            it->second.id = std::string(ref.id);
+        }
+        last_session_ = &it->second;
     }
     // Each line says which protocol it speaks; the replies follow the latest one.
-    it->second.version = ref.version;
-    return it->second;
+    last_session_->version = ref.version;
+    return *last_session_;
 }
 
 void Engine::on_line(std::string_view line, std::uint64_t now, Actions& out) {
@@ -234,6 +239,8 @@ void Engine::on_disconnect(std::string_view id, Actions& out) {
     auto it = sessions_.find(id);
     if (it != sessions_.end()) {
         drop_message(it->second, out);
+        if (last_session_ == &it->second)
+            last_session_ = nullptr;
         sessions_.erase(it);
     }
 }

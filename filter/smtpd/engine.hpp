@@ -177,6 +177,7 @@ class Engine {
     std::string smtpd_version_; ///< config|smtpd-version
     bool ready_ = false;
     std::map<std::string, Session, std::less<>> sessions_;
+    Session* last_session_ = nullptr; ///< the session of the latest line (in sessions_)
     /// What the pipeline asks for, by the message's own query id.
     struct QueryRef {
         MessageId message;

@@ -5,6 +5,7 @@
 #include "filter/smtpd/protocol.hpp"
 #include "filter/smtpd/reply.hpp"
 #include "tests/catch.hpp"
+#include "tests/support/xorshift.hpp"
 
 #include <deque>
 #include <string>
@@ -312,4 +313,149 @@ TEST_CASE("codec: client addresses from link-connect", "[protocol]") {
     CHECK(address_of("127.0.0.1:59658") == "127.0.0.1");
     CHECK(address_of("[2001:db8::1]:25") == "2001:db8::1");
     CHECK(address_of("unix:/var/run/smtpd.sock").empty());
+}
+
+// The one-pass field split against a literal reading of the line (split at every '|'), on lines
+// built from real and broken fields, with fields of every length so that the bars fall on both
+// sides of each 16-byte step.
+namespace {
+
+struct Head {
+    std::string what; // "config", "report", "request" or "malformed:<error>"
+    std::string id, token, event, rest;
+};
+
+Head literal_head(std::string_view line) {
+    std::vector<std::string_view> f;
+    std::size_t from = 0;
+    while (true) {
+        auto bar = line.find('|', from);
+        if (bar == std::string_view::npos) {
+            f.push_back(line.substr(from));
+            break;
+        }
+        f.push_back(line.substr(from, bar - from));
+        from = bar + 1;
+    }
+    auto bad = [](DecodeError e) {
+        return Head{"malformed:" + std::string(to_string(e)), "", "", "", ""};
+    };
+    auto hex = [](std::string_view s) {
+        return !s.empty() && s.size() <= 16 &&
+               s.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos;
+    };
+    if (f.size() < 2)
+        return bad(DecodeError::unknown_kind);
+    if (f[0] == "config")
+        return f[1].empty() ? bad(DecodeError::empty_config_key) : Head{"config", "", "", "", ""};
+    if (f[0] != "report" && f[0] != "filter")
+        return bad(DecodeError::unknown_kind);
+    if (f.size() < 6)
+        return bad(DecodeError::missing_fields);
+    const std::string_view v = f[1];
+    const auto dot = v.find('.');
+    const std::string_view major = v.substr(0, dot);
+    std::string_view minor = dot == std::string_view::npos ? std::string_view() : v.substr(dot + 1);
+    minor = minor.substr(0, minor.find_first_not_of("0123456789"));
+    auto digits = [](std::string_view s) {
+        return !s.empty() && s.size() <= 4 &&
+               s.find_first_not_of("0123456789") == std::string_view::npos;
+    };
+    if (dot == std::string_view::npos || !digits(major) || !digits(minor))
+        return bad(DecodeError::bad_version);
+    if (f[0] == "report") {
+        if (!hex(f[5]))
+            return bad(DecodeError::bad_session);
+        // Of the events generated below, two of smtp-in's need parameters: tx-begin its msgid,
+        // link-connect four fields.
+        if (f[3] == "smtp-in" &&
+            ((f[4] == "tx-begin" && f.size() < 7) || (f[4] == "link-connect" && f.size() < 10)))
+            return bad(DecodeError::missing_fields);
+        return Head{"report", std::string(f[5]), "", std::string(f[4]), ""};
+    }
+    if (f.size() < 8)
+        return bad(DecodeError::missing_fields);
+    if (!hex(f[5]))
+        return bad(DecodeError::bad_session);
+    if (!hex(f[6]))
+        return bad(DecodeError::bad_token);
+    // PARAMS is everything after the seventh bar, bars included.
+    std::size_t at = 0;
+    for (int i = 0; i < 7; ++i)
+        at = line.find('|', at) + 1;
+    return Head{"request", std::string(f[5]), std::string(f[6]), std::string(f[4]),
+                std::string(line.substr(at))};
+}
+
+Head decoded_head(const Event& e) {
+    if (const auto* m = std::get_if<Malformed>(&e))
+        return Head{"malformed:" + std::string(to_string(m->error)), "", "", "", ""};
+    if (std::holds_alternative<ConfigAdmd>(e) || std::holds_alternative<ConfigReady>(e) ||
+        std::holds_alternative<ConfigOther>(e))
+        return Head{"config", "", "", "", ""};
+    if (const auto* d = std::get_if<DataLine>(&e))
+        return Head{"request", std::string(d->s.id), std::string(d->token), "data-line",
+                    std::string(d->line)};
+    if (const auto* c = std::get_if<Commit>(&e))
+        return Head{"request", std::string(c->s.id), std::string(c->token), "commit", ""};
+    if (const auto* o = std::get_if<OtherFilter>(&e))
+        return Head{"request", std::string(o->s.id), std::string(o->token), std::string(o->phase),
+                    std::string(o->params)};
+    auto s = session_of(e);
+    return Head{"report", s ? std::string(s->id) : "?", "", "", ""};
+}
+
+} // namespace
+
+TEST_CASE("decode splits fields as a literal split at every bar does") {
+    const std::vector<std::string> kinds = {"filter", "report", "config", "", "filterx", "x"};
+    const std::vector<std::string> versions = {"0.7", "0.6",     "0.10", "1.2.3", "0.7-rc",
+                                               "a.1", "12345.1", "0.",   ".7",    ""};
+    const std::vector<std::string> events = {
+        "data-line", "commit", "tx-begin", "link-connect", "link-disconnect", "data", ""};
+    const std::vector<std::string> ids = {"63df94b518cddfac",  "1",  "",
+                                          "0123456789abcdef0", "zz", "ABCdef"};
+    arcf::test::Rng rng{20261207};
+    std::size_t checked = 0;
+    for (int n = 0; n < 20000; ++n) {
+        std::string line = kinds[rng.below(kinds.size())];
+        const std::size_t fields = rng.below(10);
+        for (std::size_t i = 1; i <= fields; ++i) {
+            line += '|';
+            switch (i) {
+            case 1:
+                line += versions[rng.below(versions.size())];
+                break;
+            case 2: // a timestamp of any length moves the later bars across the 16-byte steps
+                line += std::string(rng.below(40), '7');
+                break;
+            case 3:
+                line += rng.below(4) == 0 ? "smtp-out" : "smtp-in";
+                break;
+            case 4:
+                line += events[rng.below(events.size())];
+                break;
+            case 5:
+            case 6:
+                line += ids[rng.below(ids.size())];
+                break;
+            default:
+                line += std::string(rng.below(30), rng.below(2) ? '|' : 'a');
+            }
+        }
+        const Head want = literal_head(line);
+        const Head got = decoded_head(decode(std::string_view(line)));
+        INFO(line);
+        REQUIRE(got.what == want.what);
+        if (want.what == "request" || want.what == "report")
+            REQUIRE(got.id == want.id);
+        if (want.what == "request") {
+            REQUIRE(got.token == want.token);
+            REQUIRE(got.event == want.event);
+            if (want.event != "commit") // a commit's parameters are not kept
+                REQUIRE(got.rest == want.rest);
+        }
+        ++checked;
+    }
+    CHECK(checked == 20000);
 }

@@ -78,8 +78,10 @@ bool Spool::append(std::string_view line) {
     if (file_ == nullptr) {
         const std::size_t need = memory_.size() + line.size() + 1;
         if (need > memory_.capacity()) {
-            // Doubling, but never beyond this message's threshold (it spills there anyway).
-            grow_to = std::max(need, std::min(2 * memory_.capacity(), limit_));
+            // Doubling from 4 KiB (a typical message in one or two steps, not ten), but never
+            // beyond this message's threshold (it spills there anyway).
+            constexpr std::size_t first = 4096;
+            grow_to = std::max(need, std::min(std::max(2 * memory_.capacity(), first), limit_));
         }
         // Over this message's threshold, or growing would take all spools together over
         // their budget. While the lines are copied the old buffer and the new one both exist:

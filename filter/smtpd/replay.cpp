@@ -3,6 +3,8 @@
 // un-stuffs what the filter sends and commits only after the final ".").
 #include "filter/smtpd/replay.hpp"
 
+#include <algorithm>
+
 namespace arcf::filter {
 
 Replay::Replay(std::uint64_t message,
@@ -27,6 +29,8 @@ bool Replay::next(std::string& out, std::size_t chunk) {
     if (fault_)
         fault_("replay");
     const std::size_t start = out.size();
+    // One allocation for the chunk (the estimate is exact but for lines cut at the limit).
+    out.reserve(start + std::min(size_hint_, chunk) + 1024);
     while (stage_ != Stage::done && out.size() - start < chunk) {
         const std::size_t mark = out.size();
         try {

@@ -206,9 +206,10 @@ std::vector<ResInfo> trusted_results(const std::vector<HeaderField>& headers,
 std::string fold_field(std::string_view name, const std::vector<FoldToken>& tokens) {
     std::string out = std::string(name) + ":";
     std::size_t line_len = out.size();
+    bool line_has_token = false; // a fold before a line's first token would leave it blank
     for (const auto& t : tokens) {
         std::size_t need = t.text.size() + (t.space_before ? 1 : 0);
-        if (line_len + need > fold_width && line_len > name.size() + 1) {
+        if (line_len + need > fold_width && line_has_token) {
             out += "\r\n\t";
             line_len = 1;
         } else if (t.space_before) {
@@ -217,6 +218,7 @@ std::string fold_field(std::string_view name, const std::vector<FoldToken>& toke
         }
         out += t.text;
         line_len += t.text.size();
+        line_has_token = true;
     }
     return out;
 }

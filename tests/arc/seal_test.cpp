@@ -288,3 +288,52 @@ TEST_CASE("seal: a 70 KB trusted result value is left out of the AAR", "[seal][i
     CHECK(s.result.values_omitted == 1);
     CHECK(verify(s.message).status == arc::ChainStatus::pass);
 }
+
+TEST_CASE("fold_field: a short first token on a continuation line still lets the next fold",
+          "[seal][rfc5322]") {
+    // RFC 5322 §2.2.3: fold only where FWS may be, lines of at most 78 when the tokens allow.
+    // After a fold, a line holding only a short token used to keep the next long one with it.
+    const std::string name = "ARC-Message-Signature";
+    // "ARC-Message-Signature: a=...;" fills 77 columns, "i=1;" goes to a line of its own, and
+    // b= (74 columns) no longer fits after it.
+    std::vector<arcf::arc::FoldToken> tokens = {{"a=" + std::string(51, 'x') + ";", true},
+                                                {"i=1;", true},
+                                                {"b=" + std::string(71, 'B') + ";", true},
+                                                {"c=1;", true}};
+    const std::string field = arcf::arc::fold_field(name, tokens);
+    std::size_t from = 0, lines = 0;
+    while (from <= field.size()) {
+        auto end = field.find("\r\n", from);
+        const std::string line = field.substr(from, end == std::string::npos ? end : end - from);
+        INFO(line);
+        CHECK(line.size() <= 78);
+        CHECK(line.find_first_not_of(" \t") != std::string::npos); // never a blank line
+        if (lines > 0)
+            CHECK(line[0] == '\t');
+        ++lines;
+        if (end == std::string::npos)
+            break;
+        from = end + 2;
+    }
+    CHECK(lines == 4);
+    // Unfolded (RFC 5322 §2.2.3), the tokens come back in order, each after one space.
+    std::string unfolded, joined = name + ":";
+    for (std::size_t i = 0; i < field.size(); ++i) {
+        if (field.compare(i, 3, "\r\n\t") == 0) {
+            unfolded += ' ';
+            i += 2;
+        } else {
+            unfolded += field[i];
+        }
+    }
+    for (const auto& t : tokens)
+        joined += " " + t.text;
+    CHECK(unfolded == joined);
+}
+
+TEST_CASE("fold_field: a token longer than a line stays whole, after the field name",
+          "[seal][rfc5322]") {
+    const std::string long_token(90, 'z');
+    const std::string f = arcf::arc::fold_field("X", {{long_token, true}, {"y;", true}});
+    CHECK(f == "X: " + long_token + "\r\n\ty;");
+}

@@ -326,16 +326,12 @@ struct Head {
 };
 
 Head literal_head(std::string_view line) {
-    std::vector<std::string_view> f;
-    std::size_t from = 0;
-    while (true) {
-        auto bar = line.find('|', from);
-        if (bar == std::string_view::npos) {
-            f.push_back(line.substr(from));
-            break;
-        }
-        f.push_back(line.substr(from, bar - from));
-        from = bar + 1;
+    std::vector<std::string> f(1); // the fields, byte by byte
+    for (const char c : line) {
+        if (c == '|')
+            f.emplace_back();
+        else
+            f.back() += c;
     }
     auto bad = [](DecodeError e) {
         return Head{"malformed:" + std::string(to_string(e)), "", "", "", ""};

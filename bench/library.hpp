@@ -39,6 +39,15 @@ Operation dkim_verify_operation(const std::vector<std::string>& lines,
                                 const KeyRing& keys,
                                 bool expect_dkim = true);
 
+/// `lines` through the whole per-message pipeline as the filter runs it (pipeline::Message with
+/// the settings of the configuration at `config`, the envelope the benchmark's smtpd stream
+/// reports): verification, SPF and DMARC, our Authentication-Results, the seal and the log
+/// fields; every DNS answer from memory (`keys`, NXDOMAIN for the rest). Not the smtpd shell:
+/// no protocol, no replay, no log line written. For comparison with the filter process only.
+Operation pipeline_operation(const std::vector<std::string>& lines,
+                             const std::string& config,
+                             const KeyRing& keys);
+
 /// `body` through BodyHasher (line splitting included).
 Operation canon_operation(std::string_view body, mail::Canon canon);
 

@@ -155,6 +155,9 @@ struct FilterFigures {
     double library_per_s = 0;             ///< the library's rate, measured after each run
     double ratio = 0;                     ///< median of the per-run ratios
     long rss_kb = 0;
+    /// For the record, not a goal: the whole pipeline in memory (bench/library.hpp
+    /// pipeline_operation), measured after each run, and the median of filter / pipeline.
+    double pipeline_per_s = 0, pipeline_ratio = 0;
 };
 
 // The whole filter on `messages` copies of a message, `reps` times; after each run the
@@ -165,8 +168,9 @@ FilterFigures whole_filter(const Options& o,
                            const std::string& dir,
                            const std::vector<std::string>& lines,
                            const std::string& marker,
-                           const Operation& library) {
-    std::vector<double> cpu, wall, lib, ratios;
+                           const Operation& library,
+                           const Operation& pipeline) {
+    std::vector<double> cpu, wall, lib, ratios, pipe, pipe_ratios;
     long rss = 0;
     const std::size_t batch = batch_for(library);
     for (int r = 0; r < o.filter_reps; ++r) {
@@ -192,9 +196,12 @@ FilterFigures whole_filter(const Options& o,
         wall.push_back(static_cast<double>(o.messages) / run.wall_seconds);
         lib.push_back(rate_for(library, o.shape.min_seconds, batch));
         ratios.push_back(cpu.back() / lib.back());
+        pipe.push_back(rate_for(pipeline, o.shape.min_seconds, batch));
+        pipe_ratios.push_back(cpu.back() / pipe.back());
         rss = std::max(rss, run.peak_rss_kb);
     }
-    return FilterFigures{median(cpu), median(wall), median(lib), median(ratios), rss};
+    return FilterFigures{median(cpu), median(wall), median(lib),        median(ratios),
+                         rss,         median(pipe), median(pipe_ratios)};
 }
 
 long filter_rss(const Options& o,
@@ -264,7 +271,10 @@ Figure filter_figure(const std::string& name,
     f.bound = "library msgs/s";
     f.target = 0.95; // issue 21: the process costs at most 5 % over the library
     f.extra = "wall_per_s=" + std::to_string(ff.per_wall_s) +
-              " peak_rss_kb=" + std::to_string(ff.rss_kb) + " messages=" + std::to_string(messages);
+              " peak_rss_kb=" + std::to_string(ff.rss_kb) +
+              " messages=" + std::to_string(messages) +
+              " pipeline_per_s=" + std::to_string(ff.pipeline_per_s) +
+              " ratio_to_pipeline=" + std::to_string(ff.pipeline_ratio);
     return f;
 }
 
@@ -542,14 +552,16 @@ int run(int argc, char** argv) {
         if (wanted(o, "filter_seal_4k")) {
             const auto lines = lines_of(plain4k);
             auto ff = whole_filter(o, "filter_seal_4k", config, dir, lines, "|ARC-Seal: i=1;",
-                                   seal_operation(lines, seal_key, ring));
+                                   seal_operation(lines, seal_key, ring),
+                                   pipeline_operation(lines, config, ring));
             emit(filter_figure("filter_seal_4k", "filter-arc process, seal i=1, 4 KiB", bytes4k, ff,
                                o.messages));
         }
         if (wanted(o, "filter_reseal1_4k")) {
             const auto lines = lines_of(add_chain(plain4k, 1, ring));
             auto ff = whole_filter(o, "filter_reseal1_4k", config, dir, lines, "|ARC-Seal: i=2;",
-                                   seal_operation(lines, seal_key, ring));
+                                   seal_operation(lines, seal_key, ring),
+                                   pipeline_operation(lines, config, ring));
             emit(filter_figure("filter_reseal1_4k",
                                "filter-arc process, verify 1 + seal i=2, 4 KiB", bytes4k, ff,
                                o.messages));

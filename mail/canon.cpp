@@ -274,11 +274,15 @@ copy_unchanged_line_wide(char* o, const char* p, std::size_t n) {
 
 bool wide_allowed = true; // see allow_wide_relaxed()
 
+// Decided once at start-up (no guard to test on each body line).
+const bool wide_cpu = [] {
+    __builtin_cpu_init(); // (other static initializers may run before libgcc's)
+    return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi2") &&
+           __builtin_cpu_supports("popcnt") && __builtin_cpu_supports("bmi");
+}();
+
 bool have_wide_step() {
-    static const bool yes = __builtin_cpu_supports("avx512bw") &&
-                            __builtin_cpu_supports("avx512vbmi2") &&
-                            __builtin_cpu_supports("popcnt") && __builtin_cpu_supports("bmi");
-    return yes;
+    return wide_cpu;
 }
 #endif
 

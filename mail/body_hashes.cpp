@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <utility>
 
 namespace arcf::mail {
 
@@ -23,8 +24,16 @@ struct BodyHashes::Entry {
 
 BodyHashes::BodyHashes(std::size_t max_hashers) : max_(max_hashers) {}
 BodyHashes::~BodyHashes() = default;
-BodyHashes::BodyHashes(BodyHashes&&) noexcept = default;
-BodyHashes& BodyHashes::operator=(BodyHashes&&) noexcept = default;
+BodyHashes::BodyHashes(BodyHashes&& o) noexcept
+    : max_(o.max_), entries_(std::move(o.entries_)), started_(o.started_),
+      only_(std::exchange(o.only_, nullptr)) {}
+BodyHashes& BodyHashes::operator=(BodyHashes&& o) noexcept {
+    max_ = o.max_;
+    entries_ = std::move(o.entries_);
+    started_ = o.started_;
+    only_ = std::exchange(o.only_, nullptr);
+    return *this;
+}
 
 std::size_t BodyHashes::request(Canon c,
                                 std::optional<std::uint64_t> limit,
@@ -63,9 +72,11 @@ void BodyHashes::start() {
         Entry& e = *entries_[order[k]];
         e.hasher.emplace(e.canon, e.limit);
     }
+    if (granted == 1)
+        only_ = &*entries_[order[0]]->hasher;
 }
 
-void BodyHashes::add_line(std::string_view line) {
+void BodyHashes::add_line_each(std::string_view line) {
     if (!started_)
         start();
     for (auto& e : entries_)

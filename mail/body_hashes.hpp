@@ -67,7 +67,14 @@ class BodyHashes {
                         BodyHashAlgorithm alg = BodyHashAlgorithm::sha256);
     /// One body line without its line ending, to every hasher. The first line fixes which
     /// requests get a hasher.
-    void add_line(std::string_view line);
+    void add_line(std::string_view line) {
+        // The usual case, one hasher (our seal; or a chain or DKIM whose newest signature
+        // uses the same key), straight to it: this runs once per body line.
+        if (only_ != nullptr)
+            only_->add_line(line);
+        else
+            add_line_each(line);
+    }
     /// Many body lines at once, to every hasher: the same as add_line on each line of
     /// for_each_line(text) (BodyHasher::add_text).
     void add_text(std::string_view text);
@@ -90,10 +97,13 @@ class BodyHashes {
     struct Entry;
     /// Decides once which keys get a hasher (at the first line or digest).
     void start();
+    /// add_line() but for the case of one hasher.
+    void add_line_each(std::string_view line);
 
     std::size_t max_;
     std::vector<std::unique_ptr<Entry>> entries_; // index = handle
     bool started_ = false;
+    BodyHasher* only_ = nullptr; ///< the hasher when exactly one runs (after start())
 };
 
 /// One message's set, held by its owner (who feeds it the body) and the verifiers it lends it to.

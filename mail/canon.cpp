@@ -239,13 +239,50 @@ relaxed_wide(const char* p,
     return p;
 }
 
+// RFC 6376 §3.4.4 on one line of at least 64 bytes (`n` at `p`, no WSP at its end) that it
+// leaves as it is (no HTAB, no WSP after WSP: the usual line of base64 or prose), checked and
+// copied to `o` 64 bytes at a time (AVX-512BW): windows [0, 64), [64, 128) ... and the last 64
+// bytes, overlapping the one before (plain loads: masked ones cost far more here). Returns the
+// end of the output, or null when the line changes (what was copied is then to be overwritten).
+__attribute__((target("avx512f,avx512bw"))) char*
+copy_unchanged_line_wide(char* o, const char* p, std::size_t n) {
+    if (n < 64)
+        return nullptr; // (the last window would begin before the line)
+    const __m512i sp = _mm512_set1_epi8(' '), ht = _mm512_set1_epi8('\t');
+    std::uint64_t change = 0;
+    std::uint64_t wsp_in = 0; // the byte before the window is WSP
+    std::size_t i = 0;
+    for (; n - i >= 64; i += 64) {
+        const __m512i v = _mm512_loadu_si512(p + i);
+        const std::uint64_t ht_v = _mm512_cmpeq_epi8_mask(v, ht);
+        const std::uint64_t wsp = _mm512_cmpeq_epi8_mask(v, sp) | ht_v;
+        change |= ht_v | (wsp & ((wsp << 1) | wsp_in));
+        wsp_in = wsp >> 63;
+        _mm512_storeu_si512(o + i, v);
+    }
+    if (i < n) {
+        // The last window begins inside the one before, so each pair of bytes is inside one
+        // window (the previous window saw the pair at this window's start).
+        const __m512i v = _mm512_loadu_si512(p + n - 64);
+        const std::uint64_t ht_v = _mm512_cmpeq_epi8_mask(v, ht);
+        const std::uint64_t wsp = _mm512_cmpeq_epi8_mask(v, sp) | ht_v;
+        change |= ht_v | (wsp & (wsp << 1));
+        _mm512_storeu_si512(o + n - 64, v);
+    }
+    return change == 0 ? o + n : nullptr;
+}
+
 bool wide_allowed = true; // see allow_wide_relaxed()
 
+// Decided once at start-up (no guard to test on each body line).
+const bool wide_cpu = [] {
+    __builtin_cpu_init(); // (other static initializers may run before libgcc's)
+    return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi2") &&
+           __builtin_cpu_supports("popcnt") && __builtin_cpu_supports("bmi");
+}();
+
 bool have_wide_step() {
-    static const bool yes = __builtin_cpu_supports("avx512bw") &&
-                            __builtin_cpu_supports("avx512vbmi2") &&
-                            __builtin_cpu_supports("popcnt") && __builtin_cpu_supports("bmi");
-    return yes;
+    return wide_cpu;
 }
 #endif
 
@@ -620,7 +657,16 @@ void BodyHasher::add_line(std::string_view line) {
         if (used_ + line.size() + 2 > buffer_size)
             flush_buffer(); // leaves at most one byte
         char* const buf = buf_.get();
-        char* o = write_relaxed_fused(buf + used_, line); // 16 bytes of slack past the line
+        char* o = nullptr;
+#if defined(ARCF_CANON_WIDE)
+        // A line of 64 bytes or more that stays as it is (base64, most prose) is checked and
+        // copied 64 bytes at a time (64 bytes of slack: buffer_slack); any other goes the
+        // 16-byte way.
+        if (line.size() >= 64 && wide_allowed && have_wide_step())
+            o = copy_unchanged_line_wide(buf + used_, line.data(), line.size());
+#endif
+        if (o == nullptr)
+            o = write_relaxed_fused(buf + used_, line); // 16 bytes of slack past the line
         *o++ = '\r';
         *o++ = '\n';
         used_ = static_cast<std::size_t>(o - buf);

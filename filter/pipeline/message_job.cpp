@@ -140,54 +140,58 @@ std::string_view field_name(std::string_view line) {
 std::vector<mail::KeyName> MessageJob::add_line(std::string_view line) {
     if (lines_ == 0 && !line.empty() && (line[0] == ' ' || line[0] == '\t'))
         leading_fold_ = true;
-    if (!headers_done_) {
-        if (line.empty()) {
-            ++lines_;
-            if (!over_limit_)
-                collector_.add_line(line);
-            return finish_headers();
-        }
-        const bool starts = !((line[0] == ' ' || line[0] == '\t') && pending_field_);
-        pending_field_ = true;
-        ++lines_;
-        header_lines_ = lines_;
-        if (starts) {
-            ++fields_seen_;
-            std::string_view name = field_name(line);
-            field_is_ar_ = text::iequals(name, "authentication-results");
-            if (arc::arc_header_kind(name) != arc::ArcHeaderKind::none)
-                has_arc_headers_ = true; // counted even past the limit: a claimed chain
-            else if (text::iequals(name, "dkim-signature"))
-                has_dkim_signature_ = true;
-        }
-        header_bytes_seen_ += line.size() + 2;
-        if (!over_limit_ && (header_bytes_seen_ > opts_.max_header_bytes ||
-                             fields_seen_ > opts_.max_header_fields)) {
-            // Count, don't store, from here on. Authentication-Results past this point cannot
-            // be read whole, so every one is taken out (RFC 8601 §5 allows removing them);
-            // that includes the field cut by the limit.
-            over_limit_ = true;
-            stored_lines_ = lines_ - 1;
-            if (!starts && field_is_ar_ && !field_start_.empty()) {
-                removed_lines_.resize(lines_ - 1, false);
-                for (std::size_t i = field_start_.back(); i + 1 < lines_; ++i)
-                    removed_lines_[i] = true;
-            }
-        }
-        if (over_limit_) {
-            removed_lines_.resize(lines_ - 1, false);
-            removed_lines_.push_back(field_is_ar_);
-            return {};
-        }
-        if (starts)
-            field_start_.push_back(lines_ - 1);
-        collector_.add_line(line);
-        return {};
-    }
+    if (!headers_done_)
+        return add_header_line(line);
+    // A body line: the path of nearly every line of a large message, kept short.
     ++lines_;
     body_hashes_->add_line(line); // once for the chain, DKIM and our seal
     if (auth_)
         auth_->add_body_line(line);
+    return {};
+}
+
+std::vector<mail::KeyName> MessageJob::add_header_line(std::string_view line) {
+    if (line.empty()) {
+        ++lines_;
+        if (!over_limit_)
+            collector_.add_line(line);
+        return finish_headers();
+    }
+    const bool starts = !((line[0] == ' ' || line[0] == '\t') && pending_field_);
+    pending_field_ = true;
+    ++lines_;
+    header_lines_ = lines_;
+    if (starts) {
+        ++fields_seen_;
+        std::string_view name = field_name(line);
+        field_is_ar_ = text::iequals(name, "authentication-results");
+        if (arc::arc_header_kind(name) != arc::ArcHeaderKind::none)
+            has_arc_headers_ = true; // counted even past the limit: a claimed chain
+        else if (text::iequals(name, "dkim-signature"))
+            has_dkim_signature_ = true;
+    }
+    header_bytes_seen_ += line.size() + 2;
+    if (!over_limit_ &&
+        (header_bytes_seen_ > opts_.max_header_bytes || fields_seen_ > opts_.max_header_fields)) {
+        // Count, don't store, from here on. Authentication-Results past this point cannot
+        // be read whole, so every one is taken out (RFC 8601 §5 allows removing them);
+        // that includes the field cut by the limit.
+        over_limit_ = true;
+        stored_lines_ = lines_ - 1;
+        if (!starts && field_is_ar_ && !field_start_.empty()) {
+            removed_lines_.resize(lines_ - 1, false);
+            for (std::size_t i = field_start_.back(); i + 1 < lines_; ++i)
+                removed_lines_[i] = true;
+        }
+    }
+    if (over_limit_) {
+        removed_lines_.resize(lines_ - 1, false);
+        removed_lines_.push_back(field_is_ar_);
+        return {};
+    }
+    if (starts)
+        field_start_.push_back(lines_ - 1);
+    collector_.add_line(line);
     return {};
 }
 

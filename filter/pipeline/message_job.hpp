@@ -111,6 +111,8 @@ class MessageJob {
     std::string_view header_from() const;
 
   private:
+    /// add_line() for a line of the header block (or its empty line).
+    std::vector<mail::KeyName> add_header_line(std::string_view line);
     std::vector<mail::KeyName> finish_headers();
     /// Whether `field` (below the boundary) is, or hides behind a bare CR, an
     /// Authentication-Results field bearing one of `ids`.

@@ -133,3 +133,37 @@ TEST_CASE("body hashes: no limit, and keys first asked for after the body began"
     CHECK_THAT(set.refused_reason(late), Contains("requested after the body began"));
     CHECK(set.digest(12345) == nullptr);
 }
+
+TEST_CASE("body hashes: one hasher or several, lines reach each, also after a move",
+          "[body_hashes][rfc6376]") {
+    // With one hasher the lines go straight to it; with two, to both; a moved set goes on
+    // feeding its hashers, and the one moved from has none.
+    std::string text;
+    for (int i = 0; i < 300; ++i)
+        text += "line " + std::to_string(i) + (i % 7 == 0 ? " \t end  \r\n" : "\r\n");
+    text += "\r\n\r\n";
+    for (const bool two : {false, true}) {
+        mail::BodyHashes set;
+        const auto relaxed = set.request(Canon::relaxed, std::nullopt, BodyHashUse::seal);
+        const auto simple =
+            two ? set.request(Canon::simple, std::nullopt, BodyHashUse::dkim) : relaxed;
+        const std::size_t cut = text.find("\r\n", text.size() / 2) + 2;
+        feed(set, std::string_view(text).substr(0, cut));
+        CHECK(set.hashers() == (two ? 2u : 1u));
+        mail::BodyHashes moved(std::move(set));
+        feed(moved, std::string_view(text).substr(cut));
+        mail::BodyHashes assigned;
+        assigned = std::move(moved);
+        // Those moved from have no hasher: a line given to them goes nowhere.
+        set.add_line("after the move: nowhere");
+        moved.add_line("after the move: nowhere");
+        CHECK(set.hashers() == 0);
+        CHECK(moved.hashers() == 0);
+        REQUIRE(assigned.digest(relaxed) != nullptr);
+        CHECK(*assigned.digest(relaxed) == tests::hash_body(Canon::relaxed, text));
+        if (two) {
+            REQUIRE(assigned.digest(simple) != nullptr);
+            CHECK(*assigned.digest(simple) == tests::hash_body(Canon::simple, text));
+        }
+    }
+}

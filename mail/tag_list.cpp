@@ -67,8 +67,12 @@ std::string_view trim_fws(std::string_view s) {
 } // namespace
 
 std::optional<std::string_view> TagList::get(std::string_view name) const {
+    // Tag names are one or two letters: the length and the first byte settle nearly every
+    // comparison without a call to memcmp (issue 21: a signature's tags are looked up about
+    // forty times per message).
     for (const auto& t : tags_)
-        if (t.name == name)
+        if (t.name.size() == name.size() && (name.empty() || t.name[0] == name[0]) &&
+            t.name == name)
             return t.value;
     return std::nullopt;
 }

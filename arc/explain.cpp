@@ -192,7 +192,7 @@ std::string_view value_of(const HeaderField& f) {
 /// after it, removed from the start of the value (after any "Re:"/"Fwd:" prefixes). Empty when
 /// the value has no such tag.
 std::string strip_subject_tag(const HeaderField& f, std::string& tag) {
-    const std::string& raw = f.raw();
+    const std::string_view raw = f.raw();
     std::size_t start = raw.size() - value_of(f).size();
     std::size_t p = start;
     for (;;) {
@@ -218,15 +218,17 @@ std::string strip_subject_tag(const HeaderField& f, std::string& tag) {
     while (end < raw.size() && (raw[end] == ' ' || raw[end] == '\t'))
         ++end;
     tag = raw.substr(p, end - p);
-    return raw.substr(0, p) + raw.substr(end);
+    std::string out(raw.substr(0, p));
+    out.append(raw.substr(end));
+    return out;
 }
 
 /// "Name:  a \t b " -> "Name: a b": one space after the colon, white space runs as one space,
 /// none at the end; line breaks (CRLF) kept as they are.
 std::string plain_spacing(const HeaderField& f) {
-    const std::string& raw = f.raw();
+    const std::string_view raw = f.raw();
     if (f.malformed())
-        return raw;
+        return std::string(raw);
     std::string out(f.name());
     out += ": ";
     std::string_view v = f.value();
@@ -251,7 +253,7 @@ std::string plain_spacing(const HeaderField& f) {
 /// The field without its line breaks: `keep_wsp` removes only the CRLFs (undoing a fold at
 /// existing white space, RFC 5322 §2.2.3), otherwise the white space after them too (undoing
 /// a line break put inside a word).
-std::string unfolded(const std::string& raw, bool keep_wsp) {
+std::string unfolded(std::string_view raw, bool keep_wsp) {
     std::string out;
     out.reserve(raw.size());
     for (std::size_t i = 0; i < raw.size(); ++i) {
@@ -617,7 +619,7 @@ class Explainer {
                 });
                 if (!ok)
                     continue;
-                std::string shown = headers[index].raw().substr(0, 80);
+                std::string shown(headers[index].raw().substr(0, 80));
                 for (char& c : shown)
                     if (c == '\r' || c == '\n')
                         c = ' ';
@@ -645,7 +647,7 @@ class Explainer {
         // canonicalization any fold counts (RFC 6376 §3.4.1); under relaxed only a break put
         // where there was no white space (§3.4.2).
         for (const auto& [n, index] : selected) {
-            const std::string& raw = headers[index].raw();
+            const std::string_view raw = headers[index].raw();
             if (raw.find("\r\n") == std::string::npos)
                 continue;
             for (bool keep_wsp : {true, false}) {
@@ -667,7 +669,7 @@ class Explainer {
         // runs of white space reduced to one space and none at its end (folds kept).
         if (m.header_canon == Canon::simple) {
             for (const auto& [n, index] : selected) {
-                const std::string& raw = headers[index].raw();
+                const std::string_view raw = headers[index].raw();
                 std::string plain = plain_spacing(headers[index]);
                 if (spent() || plain == raw)
                     continue;

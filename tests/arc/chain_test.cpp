@@ -138,7 +138,7 @@ std::string chain_of(std::string msg, std::initializer_list<Signer> signers) {
 std::string assemble(const std::vector<mail::HeaderField>& headers, std::string_view body) {
     std::string out;
     for (const auto& h : headers)
-        out += h.raw() + "\r\n";
+        out.append(h.raw()).append("\r\n");
     return out + "\r\n" + std::string(body);
 }
 
@@ -175,7 +175,7 @@ std::string edit_field(const std::string& msg,
     bool done = false;
     for (const auto& f : split.headers) {
         if (!done && is_field(f, kind, instance)) {
-            std::string raw = f.raw();
+            std::string raw(f.raw());
             auto pos = raw.find(from);
             REQUIRE(pos != std::string::npos);
             raw.replace(pos, from.size(), to);
@@ -199,7 +199,7 @@ std::string edit(std::string msg, const std::string& from, const std::string& to
 std::string field_of(const std::string& msg, ArcHeaderKind kind, std::uint32_t instance) {
     for (const auto& f : mail::split_message(msg).headers)
         if (is_field(f, kind, instance))
-            return f.raw();
+            return std::string(f.raw());
     FAIL("no such ARC header field");
     return {};
 }

@@ -63,7 +63,9 @@ void HeaderField::locate_colon() {
     colon_ = raw_.find(':');
     // RFC 5322 §3.6.8: field-name = 1*ftext (printable ASCII except ':'), so the name ends at the
     // colon; whitespace before the colon (obsolete syntax, RFC 5322 §4.5) is not part of it.
-    if (colon_ == std::string::npos || raw_.find('\n') < colon_) {
+    // A line break before the colon (only the name is searched, not the whole value).
+    if (colon_ == std::string::npos ||
+        raw_.substr(0, colon_).find('\n') != std::string_view::npos) {
         colon_ = std::string::npos;
         name_len_ = 0;
         return;

@@ -1231,3 +1231,29 @@ TEST_CASE("chain: a t= in the future is not checked (issue 18 item 6 decision)",
         CHECK(verify(msg, dns_for({origin()})).status == ChainStatus::pass);
     }
 }
+
+TEST_CASE("chain: the newest seal, parsed once for steps 2 and 3, is still checked in full",
+          "[chain][rfc8617][issue21]") {
+    // Issue 21: step 2's parse of ARC-Seal i=N is reused by step 3; a second ARC-Seal i=N, an
+    // unparseable newest seal and one that says cv=fail must all still be found.
+    const std::string msg = chain_of(base_message, {origin(), relay()});
+    const std::string newest = field_of(msg, ArcHeaderKind::seal, 2);
+    check_settled_fail(newest + "\r\n" + msg, "duplicate ARC-Seal i=2");
+    check_settled_fail(edit_field(msg, ArcHeaderKind::seal, 2, "; cv=", "; h=from; cv="),
+                       "ARC-Seal i=2: h= is not allowed");
+    check_settled_fail(edit_field(msg, ArcHeaderKind::seal, 2, "a=rsa-sha256", "a=rsa-sha1"),
+                       "ARC-Seal i=2: rsa-sha1");
+    check_settled_fail(edit_field(msg, ArcHeaderKind::seal, 1, "; cv=", "; h=from; cv="),
+                       "ARC-Seal i=1: h= is not allowed");
+    // A second newest seal saying cv=fail ends the chain whichever copy comes first (step 2).
+    std::string failing = newest;
+    const auto cv = failing.find("cv=pass");
+    REQUIRE(cv != std::string::npos);
+    failing.replace(cv, 7, "cv=fail");
+    check_settled_fail(failing + "\r\n" + msg, "says cv=fail");
+    check_settled_fail(msg.substr(0, msg.find(newest)) + newest + "\r\n" + failing +
+                           msg.substr(msg.find(newest) + newest.size()),
+                       "says cv=fail");
+    // And the chain itself, its newest seal parsed once, passes.
+    CHECK(verify(msg, dns_for({origin(), relay()})).status == ChainStatus::pass);
+}

@@ -148,8 +148,12 @@ std::optional<std::string> base64_decode(std::string_view in) {
                 break;
         }
         const unsigned char c = *p++;
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+            // The whole fold ("\r\n\t") before the fast loops are tried again.
+            while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+                ++p;
             continue;
+        }
         if (c == '=') {
             ++pad;
             ++chars;

@@ -133,7 +133,11 @@ std::optional<ChainResult> ChainVerifier::analyse() {
     if (n > opts_.max_sets)
         return fail_result("more than " + std::to_string(opts_.max_sets) + " ARC sets");
 
-    // Step 2: the newest seal already says the chain failed.
+    // Step 2: the newest seal already says the chain failed. The last ARC-Seal i=N parsed here
+    // is kept for step 3 (it is the one step 3 takes when there is only one; with more, step 3
+    // fails on the duplicate first): each seal is parsed once (issue 21).
+    std::optional<Result<ArcSeal>> newest_seal;
+    const mail::TagList* newest_seal_tags = nullptr;
     for (const auto& x : found) {
         if (x.kind == ArcHeaderKind::seal && x.instance == n) {
             auto seal = parse_arc_seal(*x.tags);
@@ -142,6 +146,8 @@ std::optional<ChainResult> ChainVerifier::analyse() {
                 r.ended = true;
                 return r;
             }
+            newest_seal = std::move(seal);
+            newest_seal_tags = &*x.tags;
         }
     }
 
@@ -184,7 +190,9 @@ std::optional<ChainResult> ChainVerifier::analyse() {
             s.ams.instance = i;
             s.ams_error = ams.error().detail;
         }
-        auto seal = parse_arc_seal(*seal_tags[i - 1]);
+        auto seal = i == n && newest_seal && newest_seal_tags == seal_tags[i - 1]
+                        ? std::move(*newest_seal)
+                        : parse_arc_seal(*seal_tags[i - 1]);
         if (!seal)
             return fail_result("ARC-Seal i=" + std::to_string(i) + ": " + seal.error().detail);
         s.seal = std::move(*seal);

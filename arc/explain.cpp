@@ -440,7 +440,7 @@ class Explainer {
                 });
                 if (!ok)
                     continue;
-                std::string shown = headers[index].raw().substr(0, 80);
+                std::string shown(headers[index].raw().substr(0, 80));
                 for (char& c : shown)
                     if (c == '\r' || c == '\n')
                         c = ' ';
@@ -468,7 +468,7 @@ class Explainer {
         // canonicalization any fold counts (RFC 6376 §3.4.1); under relaxed only a break put
         // where there was no white space (§3.4.2).
         for (const auto& [n, index] : selected) {
-            const std::string& raw = headers[index].raw();
+            const std::string_view raw = headers[index].raw();
             if (raw.find("\r\n") == std::string::npos)
                 continue;
             for (bool keep_wsp : {true, false}) {
@@ -490,7 +490,7 @@ class Explainer {
         // runs of white space reduced to one space and none at its end (folds kept).
         if (m.header_canon == Canon::simple) {
             for (const auto& [n, index] : selected) {
-                const std::string& raw = headers[index].raw();
+                const std::string_view raw = headers[index].raw();
                 std::string plain = plain_spacing(headers[index]);
                 if (spent() || plain == raw)
                     continue;

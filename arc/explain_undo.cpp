@@ -101,7 +101,7 @@ std::size_t count_lines(std::string_view body) {
 }
 
 std::string strip_subject_tag(const HeaderField& f, std::string& tag) {
-    const std::string& raw = f.raw();
+    const std::string_view raw = f.raw();
     std::size_t start = raw.size() - f.value().size();
     std::size_t p = start;
     for (;;) {
@@ -127,13 +127,15 @@ std::string strip_subject_tag(const HeaderField& f, std::string& tag) {
     while (end < raw.size() && (raw[end] == ' ' || raw[end] == '\t'))
         ++end;
     tag = raw.substr(p, end - p);
-    return raw.substr(0, p) + raw.substr(end);
+    std::string out(raw.substr(0, p));
+    out.append(raw.substr(end));
+    return out;
 }
 
 std::string plain_spacing(const HeaderField& f) {
-    const std::string& raw = f.raw();
+    const std::string_view raw = f.raw();
     if (f.malformed())
-        return raw;
+        return std::string(raw);
     std::string out(f.name());
     out += ": ";
     std::string_view v = f.value();
@@ -155,7 +157,7 @@ std::string plain_spacing(const HeaderField& f) {
     return out;
 }
 
-std::string unfolded(const std::string& raw, bool keep_wsp) {
+std::string unfolded(std::string_view raw, bool keep_wsp) {
     std::string out;
     out.reserve(raw.size());
     for (std::size_t i = 0; i < raw.size(); ++i) {

@@ -60,6 +60,6 @@ std::string plain_spacing(const HeaderField& f);
 /// The field without its line breaks: `keep_wsp` removes only the CRLFs (undoing a fold at
 /// existing white space, RFC 5322 §2.2.3), otherwise the white space after them too (undoing
 /// a line break put inside a word).
-std::string unfolded(const std::string& raw, bool keep_wsp);
+std::string unfolded(std::string_view raw, bool keep_wsp);
 
 } // namespace arcf::arc::undo

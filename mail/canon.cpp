@@ -299,25 +299,6 @@ struct CrlfRun {
 };
 const CrlfRun crlf_run;
 
-// The first SP, HTAB or CR at or after `q` (`end` when none), sixteen bytes at a time: header
-// values (b=, bh=, long lists) are mostly runs without any.
-const char* next_wsp_or_cr(const char* q, const char* end) {
-#if defined(__SSE2__)
-    const __m128i sp = _mm_set1_epi8(' '), ht = _mm_set1_epi8('\t'), cr = _mm_set1_epi8('\r');
-    for (; end - q >= 16; q += 16) {
-        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(q));
-        const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, ht)),
-                                         _mm_cmpeq_epi8(v, cr));
-        const auto m = static_cast<unsigned>(_mm_movemask_epi8(hit));
-        if (m != 0)
-            return q + std::countr_zero(m);
-    }
-#endif
-    while (q < end && *q != ' ' && *q != '\t' && *q != '\r')
-        ++q;
-    return q;
-}
-
 } // namespace
 
 bool allow_wide_relaxed(bool allow) {
@@ -349,43 +330,67 @@ void append_canon_header(std::string& out, Canon c, std::string_view raw, bool w
     std::string_view name = raw.substr(0, colon);
     while (!name.empty() && is_wsp(name.back()))
         name.remove_suffix(1);
+    const std::string_view value =
+        colon == std::string_view::npos ? std::string_view() : raw.substr(colon + 1);
+    // Written through a pointer into room for the largest result (relaxed output is never
+    // longer than its input: a space is only written for a run of WSP already passed), and
+    // cut to size at the end; the 16 bytes more let whole blocks be stored (issue 21).
+    const std::size_t start = out.size();
+    out.resize(start + name.size() + 1 + value.size() + 2 + 16);
+    char* d = out.data() + start;
     for (char ch : name)
-        out.push_back(text::to_lower(ch));
-    out.push_back(':');
-    if (colon == std::string_view::npos) {
-        if (with_crlf)
-            out.append("\r\n");
-        return;
-    }
-    std::string_view value = raw.substr(colon + 1);
-    out.reserve(out.size() + value.size() + 2);
+        *d++ = text::to_lower(ch);
+    *d++ = ':';
     bool pending_space = false;
     bool started = false;
     const char* p = value.data();
     const char* const end = p + value.size();
     while (p < end) {
-        // A run of bytes that stay as they are, appended at once.
-        const char* q = next_wsp_or_cr(p, end);
-        while (q < end && *q == '\r' && !(q + 1 < end && q[1] == '\n'))
-            q = next_wsp_or_cr(q + 1, end); // a lone CR stays (see above)
-        if (q != p) {
+#if defined(__SSE2__)
+        // Sixteen bytes at a time: stored whole, kept up to the first SP, HTAB or CR.
+        const __m128i sp = _mm_set1_epi8(' '), ht = _mm_set1_epi8('\t'), cr = _mm_set1_epi8('\r');
+        while (end - p >= 16) {
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+            const __m128i hit = _mm_or_si128(
+                _mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, ht)), _mm_cmpeq_epi8(v, cr));
+            const auto m = static_cast<unsigned>(_mm_movemask_epi8(hit));
+            const auto n = m == 0 ? 16u : static_cast<unsigned>(std::countr_zero(m));
+            if (n != 0) {
+                if (pending_space)
+                    *d++ = ' ';
+                pending_space = false;
+                started = true;
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(d), v);
+                d += n;
+                p += n;
+            }
+            if (m != 0)
+                break;
+        }
+        if (p == end)
+            break;
+#endif
+        const char ch = *p;
+        if (is_wsp(ch)) {
+            pending_space = started;
+            ++p;
+        } else if (ch == '\r' && p + 1 < end && p[1] == '\n') {
+            p += 2; // CRLF: unfold
+        } else {
+            // Any other byte, a CR on its own included (see above), stays.
             if (pending_space)
-                out.push_back(' ');
+                *d++ = ' ';
             pending_space = false;
             started = true;
-            out.append(p, static_cast<std::size_t>(q - p));
-        }
-        if (q == end)
-            break;
-        if (is_wsp(*q)) {
-            pending_space = started;
-            p = q + 1;
-        } else {
-            p = q + 2; // CRLF: unfold
+            *d++ = ch;
+            ++p;
         }
     }
-    if (with_crlf)
-        out.append("\r\n");
+    if (with_crlf) {
+        *d++ = '\r';
+        *d++ = '\n';
+    }
+    out.resize(static_cast<std::size_t>(d - out.data()));
 }
 
 std::string strip_b_value(std::string_view raw) {

@@ -352,7 +352,10 @@ bool PublicKey::verify(const Digest& digest, std::string_view signature) const {
         key_->ctx = rsa_context(key_->pkey, false);
     bool ok = key_->ctx != nullptr && EVP_PKEY_verify(key_->ctx, bytes(signature), signature.size(),
                                                       digest.data(), digest.size()) == 1;
-    ERR_clear_error();
+    // A failed verification leaves errors on OpenSSL's queue; a passing one none, and clearing
+    // the empty queue cost as much as 1 % of a 4 KiB verification (issue 21).
+    if (!ok)
+        ERR_clear_error();
     return ok;
 }
 

@@ -14,18 +14,35 @@ namespace arcf::mail {
 class HeaderField {
   public:
     HeaderField() = default;
+    /// A field that owns its text.
     explicit HeaderField(std::string raw);
+    /// A field that views `raw` (the same form: CRLF between its lines, none at the end)
+    /// without copying it: the text must outlive the field and every copy of it.
+    static HeaderField view_of(std::string_view raw);
 
-    const std::string& raw() const { return raw_; }
+    HeaderField(const HeaderField& other);
+    HeaderField(HeaderField&& other) noexcept;
+    HeaderField& operator=(const HeaderField& other);
+    HeaderField& operator=(HeaderField&& other) noexcept;
+    ~HeaderField() = default;
+
+    std::string_view raw() const { return raw_; }
     /// The field name (no trailing whitespace); empty when the line has no colon (malformed).
-    std::string_view name() const { return std::string_view(raw_).substr(0, name_len_); }
+    std::string_view name() const { return raw_.substr(0, name_len_); }
     /// Everything after the colon, folding included; empty for a malformed line.
     std::string_view value() const;
     bool is(std::string_view lower_name) const;
     bool malformed() const { return colon_ == std::string::npos; }
+    /// Whether the text is viewed (view_of), not owned.
+    bool is_view() const { return viewed_; }
 
   private:
-    std::string raw_;
+    void locate_colon();
+    void take_view_of(const HeaderField& other);
+
+    std::string own_;      ///< the text, unless viewed_
+    std::string_view raw_; ///< own_, or the viewed text
+    bool viewed_ = false;
     std::size_t name_len_ = 0;
     std::size_t colon_ = std::string::npos;
 };
@@ -86,5 +103,11 @@ struct SplitMessage {
     bool has_separator = false; ///< an empty line ended the header block
 };
 SplitMessage split_message(std::string_view message);
+/// The same, with fields that view `message` instead of copying it (HeaderField::view_of) when
+/// every line of its header block ends in CRLF (else as split_message: a field joined from
+/// LF-ended lines is not a piece of the message). `message` must outlive the result and every
+/// copy of its fields (issue 21: verify_message holds the whole message; a copy per field was
+/// the largest share of its allocations).
+SplitMessage split_message_view(std::string_view message);
 
 } // namespace arcf::mail

@@ -138,7 +138,7 @@ std::string chain_of(std::string msg, std::initializer_list<Signer> signers) {
 std::string assemble(const std::vector<mail::HeaderField>& headers, std::string_view body) {
     std::string out;
     for (const auto& h : headers)
-        out += h.raw() + "\r\n";
+        out.append(h.raw()).append("\r\n");
     return out + "\r\n" + std::string(body);
 }
 
@@ -175,7 +175,7 @@ std::string edit_field(const std::string& msg,
     bool done = false;
     for (const auto& f : split.headers) {
         if (!done && is_field(f, kind, instance)) {
-            std::string raw = f.raw();
+            std::string raw(f.raw());
             auto pos = raw.find(from);
             REQUIRE(pos != std::string::npos);
             raw.replace(pos, from.size(), to);
@@ -199,7 +199,7 @@ std::string edit(std::string msg, const std::string& from, const std::string& to
 std::string field_of(const std::string& msg, ArcHeaderKind kind, std::uint32_t instance) {
     for (const auto& f : mail::split_message(msg).headers)
         if (is_field(f, kind, instance))
-            return f.raw();
+            return std::string(f.raw());
     FAIL("no such ARC header field");
     return {};
 }
@@ -1230,4 +1230,30 @@ TEST_CASE("chain: a t= in the future is not checked (issue 18 item 6 decision)",
         const std::string msg = tests::seal_message(base_message, o);
         CHECK(verify(msg, dns_for({origin()})).status == ChainStatus::pass);
     }
+}
+
+TEST_CASE("chain: the newest seal, parsed once for steps 2 and 3, is still checked in full",
+          "[chain][rfc8617][issue21]") {
+    // Issue 21: step 2's parse of ARC-Seal i=N is reused by step 3; a second ARC-Seal i=N, an
+    // unparseable newest seal and one that says cv=fail must all still be found.
+    const std::string msg = chain_of(base_message, {origin(), relay()});
+    const std::string newest = field_of(msg, ArcHeaderKind::seal, 2);
+    check_settled_fail(newest + "\r\n" + msg, "duplicate ARC-Seal i=2");
+    check_settled_fail(edit_field(msg, ArcHeaderKind::seal, 2, "; cv=", "; h=from; cv="),
+                       "ARC-Seal i=2: h= is not allowed");
+    check_settled_fail(edit_field(msg, ArcHeaderKind::seal, 2, "a=rsa-sha256", "a=rsa-sha1"),
+                       "ARC-Seal i=2: rsa-sha1");
+    check_settled_fail(edit_field(msg, ArcHeaderKind::seal, 1, "; cv=", "; h=from; cv="),
+                       "ARC-Seal i=1: h= is not allowed");
+    // A second newest seal saying cv=fail ends the chain whichever copy comes first (step 2).
+    std::string failing = newest;
+    const auto cv = failing.find("cv=pass");
+    REQUIRE(cv != std::string::npos);
+    failing.replace(cv, 7, "cv=fail");
+    check_settled_fail(failing + "\r\n" + msg, "says cv=fail");
+    check_settled_fail(msg.substr(0, msg.find(newest)) + newest + "\r\n" + failing +
+                           msg.substr(msg.find(newest) + newest.size()),
+                       "says cv=fail");
+    // And the chain itself, its newest seal parsed once, passes.
+    CHECK(verify(msg, dns_for({origin(), relay()})).status == ChainStatus::pass);
 }

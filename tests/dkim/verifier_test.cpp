@@ -594,7 +594,7 @@ TEST_CASE("dkim: max_signatures bounds the work", "[dkim]") {
     CHECK(js[1].result == DkimResult::pass);
 
     // A thousand signatures: only the first ten ask for a key.
-    const std::string field = mail::split_message(msg).headers[0].raw();
+    const std::string field(mail::split_message(msg).headers[0].raw());
     std::string many;
     for (int i = 0; i < 1000; ++i)
         many += edit(field, "s=l1", "s=l" + std::to_string(i)) + "\r\n";

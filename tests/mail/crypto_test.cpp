@@ -266,6 +266,24 @@ TEST_CASE("crypto: rsa-sha256 verify of openssl's signature, and every tampering
     CHECK_FALSE(other.verify(digest_of("abc"), sig));
 }
 
+TEST_CASE("crypto: RSA verification leaves OpenSSL's error queue empty, pass or fail",
+          "[crypto][issue21]") {
+    // Issue 21: the queue is cleared only after a failure (a pass leaves nothing on it).
+    auto pk = public_key(KeyType::rsa, tests::keys::rsa1024_spki_b64);
+    const std::string sig = unb64(tests::keys::rsa1024_sig_abc_b64);
+    ERR_clear_error();
+    for (int round = 0; round < 3; ++round) {
+        CHECK(pk.verify(digest_of("abc"), sig));
+        CHECK(ERR_peek_error() == 0);
+        std::string flipped = sig;
+        flipped[round] = static_cast<char>(flipped[round] ^ 0x40);
+        CHECK_FALSE(pk.verify(digest_of("abc"), flipped));
+        CHECK(ERR_peek_error() == 0);
+        CHECK_FALSE(pk.verify(digest_of("abc"), sig.substr(0, 100)));
+        CHECK(ERR_peek_error() == 0);
+    }
+}
+
 TEST_CASE("crypto: ed25519-sha256 verify of openssl's signature, and every tampering fails",
           "[crypto][rfc8463]") {
     auto pk = public_key(KeyType::ed25519, tests::keys::ed25519_raw_b64);

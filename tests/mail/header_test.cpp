@@ -2,6 +2,7 @@
 // Unit tests for mail/header.hpp: raw header fields, the line collector and the message splitter.
 #include "tests/arc/test_support.hpp"
 #include "tests/catch.hpp"
+#include "tests/support/xorshift.hpp"
 
 #include <string>
 #include <vector>
@@ -212,4 +213,143 @@ TEST_CASE("header: fields seen when a bare CR breaks lines", "[header][issue15]"
     CHECK(mail::has_bare_cr("a\r"));
     CHECK_FALSE(mail::has_bare_cr("a\r\n\tb"));
     CHECK_FALSE(mail::has_bare_cr(""));
+}
+
+namespace {
+
+// The fields of `split` as (raw, name, value, malformed) text, to compare two splits.
+std::vector<std::string> described(const mail::SplitMessage& split) {
+    std::vector<std::string> out;
+    for (const auto& f : split.headers)
+        out.push_back(std::string(f.raw()) + "|" + std::string(f.name()) + "|" +
+                      std::string(f.value()) + "|" + (f.malformed() ? "m" : "-"));
+    out.push_back(std::string("body=") + std::string(split.body) +
+                  (split.has_separator ? "|sep" : "|nosep"));
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("header: split_message_view agrees with split_message and views the message",
+          "[header][issue21]") {
+    // Random header blocks of short and folded fields, malformed lines, WSP-led first lines,
+    // bare CRs inside lines and a CR at the very end, with CRLF or (sometimes) bare LF line
+    // ends, with or without a separator and a body.
+    test::Rng rng{5322};
+    const char* const pieces[] = {"From: a@example.com",
+                                  "Subject: x",
+                                  "X-Long: 0123456789abcdef",
+                                  " folded",
+                                  "\tfolded tab",
+                                  "no colon",
+                                  "Bad\r: cr",
+                                  "To \t: b@example.com",
+                                  ":",
+                                  "A:\r",
+                                  "  ",
+                                  "X: a\rb"};
+    int viewed = 0;
+    for (int round = 0; round < 4000; ++round) {
+        std::string m;
+        const bool lf = rng.below(4) == 0;
+        const std::size_t lines = rng.below(12);
+        for (std::size_t i = 0; i < lines; ++i) {
+            m += pieces[rng.below(sizeof pieces / sizeof pieces[0])];
+            m += lf && rng.below(3) == 0 ? "\n" : "\r\n";
+        }
+        switch (rng.below(4)) {
+        case 0:
+            m += "\r\nbody line\r\n";
+            break;
+        case 1:
+            m += "\nbody\n";
+            break;
+        case 2:
+            if (!m.empty() && rng.below(2) == 0)
+                m.pop_back(); // the last line without its LF (a CR left at the very end)
+            break;
+        default:
+            m += "\r\n";
+            break;
+        }
+        INFO("round " << round << ": " << m);
+        const auto copied = mail::split_message(m);
+        const auto view = mail::split_message_view(m);
+        REQUIRE(described(view) == described(copied));
+        bool all_views = true;
+        for (const auto& f : view.headers) {
+            all_views = all_views && f.is_view();
+            if (f.is_view()) {
+                // A view is a piece of the message itself.
+                REQUIRE(f.raw().data() >= m.data());
+                REQUIRE(f.raw().data() + f.raw().size() <= m.data() + m.size());
+            }
+        }
+        viewed += all_views && !view.headers.empty();
+    }
+    CHECK(viewed > 1000);
+}
+
+TEST_CASE("header: a bare LF in the header block makes split_message_view copy",
+          "[header][issue21]") {
+    const std::string m = "Subject: a\n b\r\nFrom: c\r\n\r\nbody";
+    const auto view = mail::split_message_view(m);
+    REQUIRE(view.headers.size() == 2);
+    CHECK(view.headers[0].raw() == "Subject: a\r\n b");
+    CHECK_FALSE(view.headers[0].is_view());
+    CHECK(view.body == "body");
+    // Without it, every field is a view.
+    const std::string crlf = "Subject: a\r\n b\r\nFrom: c\r\n\r\nbody";
+    const auto all = mail::split_message_view(crlf);
+    REQUIRE(all.headers.size() == 2);
+    CHECK(all.headers[0].is_view());
+    CHECK(all.headers[1].is_view());
+    CHECK(all.headers[0].raw() == "Subject: a\r\n b");
+}
+
+TEST_CASE("header: copies and moves of owned and viewed fields keep their text",
+          "[header][issue21]") {
+    // Owned text moves with the field (short texts live inside the std::string, so the view
+    // must follow); viewed text stays where it is.
+    const std::string text = "X-View: viewed value";
+    std::vector<HeaderField> fields;
+    for (int i = 0; i < 40; ++i) { // growth moves every element several times
+        fields.push_back(i % 2 == 0 ? HeaderField("A: " + std::to_string(i))
+                                    : HeaderField::view_of(text));
+        fields.push_back(HeaderField("Long-Owned-Field: " + std::string(40, 'x')));
+    }
+    for (std::size_t i = 0; i < fields.size(); i += 2) {
+        const auto k = i / 2;
+        if (k % 2 == 0) {
+            CHECK(fields[i].raw() == "A: " + std::to_string(k));
+            CHECK(fields[i].name() == "A");
+            CHECK_FALSE(fields[i].is_view());
+        } else {
+            CHECK(fields[i].raw().data() == text.data());
+            CHECK(fields[i].value() == " viewed value");
+        }
+    }
+    HeaderField a("B: short");
+    HeaderField b(a); // copy
+    HeaderField c;
+    c = a;
+    {
+        HeaderField gone("B: short");
+        HeaderField d(std::move(gone));
+        CHECK(d.raw() == "B: short");
+        CHECK(gone.raw().empty());
+        CHECK(gone.malformed());
+    }
+    a = HeaderField("C: replaced");
+    CHECK(b.raw() == "B: short");
+    CHECK(c.raw() == "B: short");
+    CHECK(c.name() == "B");
+    CHECK(a.raw() == "C: replaced");
+    CHECK(b.raw().data() != c.raw().data());
+    HeaderField v = HeaderField::view_of(text);
+    HeaderField w;
+    w = std::move(v);
+    CHECK(w.raw().data() == text.data());
+    CHECK(w.is_view());
+    CHECK(w.name() == "X-View");
 }

@@ -2,7 +2,9 @@
 // Unit tests for mail/signature_check.hpp: the RFC 6376 §5.4.2 header selection of
 // signed_header_data() against a plain reference on random and adversarial field lists.
 #include "tests/catch.hpp"
+#include "tests/support/xorshift.hpp"
 
+#include <cctype>
 #include <cstddef>
 #include <random>
 #include <string>
@@ -11,6 +13,7 @@
 #include "mail/canon.hpp"
 #include "mail/header.hpp"
 #include "mail/signature_check.hpp"
+#include "mail/signature_tags.hpp"
 #include "text/ascii.hpp"
 
 using namespace arcf;
@@ -113,4 +116,42 @@ TEST_CASE("signed_header_data: many distinct names stay linear and exact",
     const std::string data = mail::signed_header_data(headers, names, Canon::relaxed, "S: b=x");
     CHECK(data == reference(headers, names, Canon::relaxed, "S: b=x"));
     CHECK(data.substr(0, 24) == "n0:bottom\r\nn0:top\r\nn1:bo");
+}
+
+TEST_CASE("signature tags: h= names are split at ':', trimmed of FWS and lower-cased",
+          "[signature_check][rfc6376][issue21]") {
+    // Compared with a plain split on lists of mixed case, FWS around names, empty items and a
+    // trailing ':'.
+    test::Rng rng{6376};
+    const char* const names[] = {"From", "TO",  "x-Mixed-Case",  "ARC-Authentication-Results",
+                                 "",     " \t", "\r\n Subject ", "a"};
+    for (int round = 0; round < 2000; ++round) {
+        std::string list;
+        const std::size_t n = 1 + rng.below(6);
+        for (std::size_t i = 0; i < n; ++i) {
+            if (i != 0)
+                list += ':';
+            list += names[rng.below(sizeof names / sizeof names[0])];
+        }
+        std::vector<std::string> expect;
+        std::size_t pos = 0;
+        while (true) {
+            const std::size_t c = list.find(':', pos);
+            std::string item =
+                list.substr(pos, c == std::string::npos ? std::string::npos : c - pos);
+            const auto first = item.find_first_not_of(" \t\r\n");
+            item = first == std::string::npos
+                       ? std::string()
+                       : item.substr(first, item.find_last_not_of(" \t\r\n") - first + 1);
+            for (char& ch : item)
+                ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+            if (!item.empty() || c != std::string::npos || pos != 0)
+                expect.push_back(item);
+            if (c == std::string::npos)
+                break;
+            pos = c + 1;
+        }
+        INFO("h=" << list);
+        REQUIRE(mail::parse_header_list(list) == expect);
+    }
 }

@@ -223,3 +223,23 @@ TEST_CASE("tag-list: value bytes checked sixteen at a time agree with a bytewise
     CHECK(good > 1000);
     CHECK(bad > 1000);
 }
+
+TEST_CASE("tag_list: get agrees with a plain search on names alike in length and first letter",
+          "[tag_list]") {
+    // Issue 21: get() compares the length and the first byte before the rest; names that share
+    // both ("bh"/"bx", "b"/"c", "ab"/"a") must still be told apart.
+    const char* const names[] = {"a", "b", "bh", "bx", "c", "cv", "ab", "ba", "B", "x-trace"};
+    const auto t = parse_ok("b=1; bh=2; cv=3; ab=4; B=5; x-trace=6");
+    for (const char* wanted : names) {
+        std::optional<std::string_view> expect;
+        for (const auto& tag : t.tags())
+            if (tag.name == wanted)
+                expect = tag.value;
+        INFO("name " << wanted);
+        CHECK(t.get(wanted) == expect);
+    }
+    CHECK(t.get("bh") == std::optional<std::string_view>("2"));
+    CHECK_FALSE(t.get("bx"));
+    CHECK_FALSE(t.get("c"));
+    CHECK_FALSE(t.get(""));
+}

@@ -12,21 +12,10 @@ namespace arcf::arc::undo {
 
 void canon_body_line(Canon c, std::string_view line, std::string& out) {
     out.clear();
-    if (c == Canon::simple) {
+    if (c == Canon::simple)
         out.assign(line);
-        return;
-    }
-    bool wsp = false;
-    for (char ch : line) {
-        if (ch == ' ' || ch == '\t') {
-            wsp = true;
-            continue;
-        }
-        if (wsp)
-            out.push_back(' ');
-        wsp = false;
-        out.push_back(ch);
-    }
+    else
+        mail::append_relaxed_body_line(out, line);
 }
 
 std::map<std::string, PrefixMatch> match_prefixes(std::string_view body,

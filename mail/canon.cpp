@@ -687,11 +687,17 @@ void BodyHasher::add_line(std::string_view line) {
         relaxed(line.data(), line.data() + line.size());
         return;
     }
-    // An LF inside the line (never from for_each_line): an ordinary byte of it. RFC 6376
-    // §3.4.4: no WSP at the end, each WSP run one SP.
+    // An LF inside the line (never from for_each_line): an ordinary byte of it.
+    std::string out;
+    append_relaxed_body_line(out, line);
+    out += "\r\n";
+    put(out.data(), out.size());
+}
+
+void append_relaxed_body_line(std::string& out, std::string_view line) {
+    // RFC 6376 §3.4.4: no WSP at the end, each WSP run one SP.
     while (!line.empty() && is_wsp(line.back()))
         line.remove_suffix(1);
-    std::string out;
     bool run = false;
     for (const char c : line) {
         if (is_wsp(c)) {
@@ -703,8 +709,6 @@ void BodyHasher::add_line(std::string_view line) {
         run = false;
         out.push_back(c);
     }
-    out += "\r\n";
-    put(out.data(), out.size());
 }
 
 void BodyHasher::add_text(std::string_view text) {

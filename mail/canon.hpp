@@ -20,6 +20,11 @@ std::string_view to_string(Canon c);
 /// `out`, followed by CRLF when `with_crlf`.
 void append_canon_header(std::string& out, Canon c, std::string_view raw, bool with_crlf = true);
 
+/// Appends one body line (no line ending) in relaxed canonicalization (RFC 6376 §3.4.4) to
+/// `out`: no WSP at its end, every other WSP run one SP. The general form, for a line taken on
+/// its own; whole bodies go through BodyHasher.
+void append_relaxed_body_line(std::string& out, std::string_view line);
+
 /// Returns `raw` with the value of its b= tag removed, keeping "b=" (RFC 6376 §3.7, RFC 8617
 /// §5.1.1). Other tags, bh= included, are untouched.
 std::string strip_b_value(std::string_view raw);

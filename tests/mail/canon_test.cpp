@@ -271,6 +271,18 @@ std::string reference_relaxed_header(std::string_view raw) {
     return out + collapsed + "\r\n";
 }
 
+// CRLF pairs removed left to right (RFC 6376 §3.4.2 unfolding); a CR or LF on its own stays.
+std::string without_crlf_pairs(std::string_view text) {
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n')
+            ++i;
+        else
+            out.push_back(text[i]);
+    }
+    return out;
+}
+
 using test::Rng;
 
 } // namespace
@@ -385,13 +397,7 @@ TEST_CASE("canon: relaxed header, lone CR and WSP at every offset of a long valu
             const std::string raw = "X-Long: " + value + "\r\n\tend";
             INFO("at " << at << ", mark of " << std::string_view(mark).size() << " bytes");
             // Expected: CRLF pairs removed in one left-to-right pass, then WSP collapsed.
-            std::string unfolded;
-            for (std::size_t i = 0; i < raw.size(); ++i) {
-                if (raw[i] == '\r' && i + 1 < raw.size() && raw[i + 1] == '\n')
-                    ++i;
-                else
-                    unfolded.push_back(raw[i]);
-            }
+            const std::string unfolded = without_crlf_pairs(raw);
             std::string collapsed = reference_relaxed_line(unfolded.substr(unfolded.find(':') + 1));
             if (!collapsed.empty() && collapsed.front() == ' ')
                 collapsed.erase(0, 1);
@@ -472,25 +478,9 @@ std::string plain_relaxed_header(std::string_view raw, bool with_crlf) {
     std::string out = text::to_lower(name) + ":";
     if (colon != std::string_view::npos) {
         const std::string_view value = raw.substr(colon + 1);
-        std::string unfolded;
-        for (std::size_t i = 0; i < value.size(); ++i) {
-            if (value[i] == '\r' && i + 1 < value.size() && value[i + 1] == '\n')
-                ++i;
-            else
-                unfolded.push_back(value[i]);
-        }
-        std::string collapsed;
-        bool space = false;
-        for (char c : unfolded) {
-            if (c == ' ' || c == '\t') {
-                space = true;
-                continue;
-            }
-            if (space && !collapsed.empty())
-                collapsed.push_back(' ');
-            space = false;
-            collapsed.push_back(c);
-        }
+        std::string collapsed = reference_relaxed_line(without_crlf_pairs(value));
+        if (!collapsed.empty() && collapsed.front() == ' ')
+            collapsed.erase(0, 1); // no WSP at the start of the value
         out += collapsed;
     }
     if (with_crlf)

@@ -46,6 +46,14 @@ void LogWriter::write_line(std::string_view line) {
     flush();
 }
 
+void LogWriter::add_line(std::string_view line) {
+    std::string l = bound_log_line(line, line_limit_);
+    l.push_back('\n');
+    enqueue(l);
+    if (pending() >= log_batch_bytes)
+        flush();
+}
+
 bool LogWriter::flush() {
     while (true) {
         while (off_ < buf_.size()) {

@@ -16,6 +16,8 @@ namespace arcf::filter {
 
 /// Bytes of log waiting for the reader beyond which new lines are dropped (limits table).
 inline constexpr std::size_t log_buffer_bytes = 256 * 1024;
+/// Bytes of log add_line() lets wait for the next flush() before writing by itself.
+inline constexpr std::size_t log_batch_bytes = 32 * 1024;
 
 class LogWriter {
   public:
@@ -31,6 +33,10 @@ class LogWriter {
     /// Queues one line (bounded with bound_log_line, newline added) and writes what the fd
     /// takes now. Never blocks on a pipe or socket.
     void write_line(std::string_view line);
+    /// Queues one line like write_line but leaves the writing to the next flush() (the smtpd
+    /// shell flushes at the end of each turn of its loop, so a turn's lines leave in one
+    /// write), unless log_batch_bytes are waiting already.
+    void add_line(std::string_view line);
     /// Writes what the fd takes now. True when nothing is left waiting.
     bool flush();
     /// Waits up to `ms` milliseconds for the reader to take what is left (at exit).

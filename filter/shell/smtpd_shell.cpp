@@ -41,6 +41,12 @@ constexpr std::size_t max_pending_output = 4 * 1024 * 1024;
 // Output is queued for writing as soon as this much has accumulated; a message's replay is
 // pulled from the engine in chunks of this size as stdout drains (issue 15, class 6a).
 constexpr std::size_t output_batch = 64 * 1024;
+// One write takes at most this many queued items and bytes (writev's limit is 1024 buffers).
+constexpr std::size_t max_gather_items = 64;
+constexpr std::size_t max_gather_bytes = 4 * output_batch;
+// Handlers run in one turn of the loop before its output is written: a steady stream of
+// ready events (input that is always there) cannot hold a small answer back for long.
+constexpr std::size_t max_turn_handlers = 64;
 // While the configuration cannot be loaded, the problem is logged again this often: an
 // operator who missed the start-up line sees it in any recent stretch of the log.
 constexpr std::chrono::seconds degraded_log_interval{60};
@@ -85,7 +91,7 @@ class Shell {
         read_more();
         while (!stopped_) {
             try {
-                io_.run();
+                turn_loop();
                 break;
             } catch (const std::exception& e) {
                 // A bug (or std::bad_alloc) must not take smtpd down with us, nor leave the
@@ -101,8 +107,34 @@ class Shell {
     }
 
   private:
+    // The event loop, one turn at a time: wait for an event, run it and up to max_turn_handlers
+    // more that are ready (DNS answers from the cache, the next read, ...), then write what they
+    // produced. Output and log lines of a whole turn leave in one write each instead of one
+    // per message: every write is a system call and, on smtpd's side, a wake-up.
+    void turn_loop() {
+        while (!stopped_) {
+            flush();
+            if (io_.run_one() == 0)
+                return; // stopped, or nothing left to wait for
+            for (std::size_t n = 0; n < max_turn_handlers && !stopped_ && io_.poll_one() > 0; ++n) {
+            }
+        }
+    }
+
+    // The end of a turn: start writing queued output unless a write is under way, and hand
+    // the turn's log lines to stderr.
+    void flush() {
+        if (!writing_ && !queue_.empty())
+            write_next();
+        if (!syslog_) {
+            log_.flush();
+            wait_log_writable();
+        }
+    }
+
     // stderr is a socket smtpd relays to its log, one line per event. The line is bounded and
-    // queued; a reader that does not keep up never blocks the loop (filter/shell/log_writer.hpp).
+    // queued, and written at the end of the turn (or sooner when much is queued); a reader
+    // that does not keep up never blocks the loop (filter/shell/log_writer.hpp).
     // With [log] destination = "syslog" the lines go there instead, a priority each
     // (filter/shell/syslog_writer.hpp).
     void log_line(const std::string& line) {
@@ -110,8 +142,7 @@ class Shell {
             syslog_->write_line(line);
             return;
         }
-        log_.write_line(line);
-        wait_log_writable();
+        log_.add_line(line);
     }
 
     // [log] and the start-up line's summary of a configuration now in force. A syslog socket
@@ -448,13 +479,15 @@ class Shell {
         std::size_t counted = 0; ///< what this item adds to pending_output_ now
     };
 
+    // Queued output is written at the end of the turn (flush()), or at once when a chunk's
+    // worth waits, so a burst never holds more than that back.
     void write(std::string data) {
         pending_output_ += data.size();
         Item it;
         it.counted = data.size();
         it.text = std::move(data);
         queue_.push_back(std::move(it));
-        if (!writing_)
+        if (!writing_ && pending_output_ >= output_batch)
             write_next();
     }
 
@@ -466,14 +499,13 @@ class Shell {
         pending_output_ += it.counted;
         it.replay = std::move(r);
         queue_.push_back(std::move(it));
-        if (!writing_)
+        if (!writing_ && pending_output_ >= output_batch)
             write_next();
     }
 
-    // The front item's next bytes into its text: a replay gives one chunk at a time, so memory
-    // holds one chunk whatever the message's size. False when the front item is used up.
-    bool fill_front() {
-        Item& it = queue_.front();
+    // An item's next bytes into its text: a replay gives one chunk at a time, so memory holds
+    // one chunk whatever the message's size. False when the item is used up.
+    bool fill(Item& it) {
         if (!it.text.empty())
             return true;
         if (!it.replay)
@@ -512,9 +544,11 @@ class Shell {
         queue_.pop_front();
     }
 
+    // Writes the front items together (one writev): whole texts up to max_gather_bytes, and a
+    // replay's chunk last, since its next chunk must go before anything queued after it.
     void write_next() {
         writing_ = true; // also while a chunk is pulled: nothing re-enters here meanwhile
-        while (!queue_.empty() && !fill_front()) {
+        while (!queue_.empty() && !fill(queue_.front())) {
             Item& it = queue_.front();
             pending_output_ -= it.counted;
             queue_.pop_front();
@@ -529,32 +563,56 @@ class Shell {
                 read_more();
             return;
         }
+        gather_.clear();
+        std::size_t bytes = 0, span = 0;
+        // Indexes, not iterators: a failed pull logs through apply(), and a write() then adds
+        // to the queue (a deque keeps its elements in place when it grows at the back).
+        for (std::size_t i = 0;
+             i < queue_.size() && gather_.size() < max_gather_items && bytes < max_gather_bytes;
+             ++i) {
+            Item& it = queue_[i];
+            span = i + 1;
+            if (!fill(it))
+                continue; // used up: leaves with the items around it
+            gather_.emplace_back(it.text.data(), it.text.size());
+            bytes += it.text.size();
+            if (it.replay)
+                break;
+        }
         if (out_regular_) {
-            const std::string& d = queue_.front().text;
-            std::size_t off = 0;
-            while (off < d.size()) {
-                ssize_t n = ::write(1, d.data() + off, d.size() - off);
-                if (n <= 0) {
-                    stop("write error");
-                    return;
+            for (const auto& b : gather_) {
+                const char* d = static_cast<const char*>(b.data());
+                std::size_t off = 0;
+                while (off < b.size()) {
+                    ssize_t n = ::write(1, d + off, b.size() - off);
+                    if (n <= 0) {
+                        stop("write error");
+                        return;
+                    }
+                    off += static_cast<std::size_t>(n);
                 }
-                off += static_cast<std::size_t>(n);
             }
-            written_front();
+            written(span);
             asio::post(io_, [this] { write_next(); });
             return;
         }
         write_in_flight_ = true;
-        asio::async_write(out_, asio::buffer(queue_.front().text),
-                          [this](const boost::system::error_code& ec, std::size_t) {
+        asio::async_write(out_, gather_,
+                          [this, span](const boost::system::error_code& ec, std::size_t) {
                               write_in_flight_ = false;
                               if (ec) {
                                   stop("write error"); // smtpd is gone
                                   return;
                               }
-                              written_front();
+                              written(span);
                               write_next();
                           });
+    }
+
+    // The first `span` items were written (the last one may be a replay with more to give).
+    void written(std::size_t span) {
+        for (std::size_t i = 0; i < span; ++i)
+            written_front();
     }
 
     std::string path_;
@@ -572,6 +630,7 @@ class Shell {
     std::array<char, read_chunk> read_buf_{};
     std::string line_buf_;
     std::deque<Item> queue_;
+    std::vector<asio::const_buffer> gather_; ///< the items of the write under way
     std::size_t pending_output_ = 0;
     using Deadline = std::pair<Clock::time_point, MessageId>;
     std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;

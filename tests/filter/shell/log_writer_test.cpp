@@ -2,6 +2,7 @@
 #include "filter/shell/log_writer.hpp"
 #include "tests/catch.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <fcntl.h>
@@ -98,4 +99,35 @@ TEST_CASE("a log writer whose reader is gone stops keeping lines") {
     w.write_line("event=two");
     CHECK(w.pending() == 0);
     ::close(p[1]);
+}
+
+TEST_CASE("add_line keeps a turn's lines for one write at flush, and writes by itself once "
+          "log_batch_bytes wait") {
+    int p[2];
+    REQUIRE(::pipe(p) == 0);
+    REQUIRE(fcntl(p[0], F_SETFL, O_NONBLOCK) == 0);
+    {
+        LogWriter w(p[1]);
+        w.add_line("event=one");
+        w.add_line("event=two\nevent=forged"); // bounded and kept one line, as write_line does
+        CHECK(read_all(p[0]).empty());         // nothing written before the flush
+        CHECK(w.pending() > 0);
+        CHECK(w.flush());
+        const std::string got = read_all(p[0]);
+        CHECK(got.rfind("event=one\nevent=two", 0) == 0);
+        CHECK(std::count(got.begin(), got.end(), '\n') == 2);
+
+        // Without a flush, at most log_batch_bytes (plus one line) wait.
+        const std::string line = "event=burst value=" + std::string(1000, 'x');
+        std::string burst;
+        for (std::size_t i = 0; i < 2 * log_batch_bytes / line.size(); ++i) {
+            w.add_line(line);
+            CHECK(w.pending() < log_batch_bytes + line.size() + 1);
+            burst += read_all(p[0]);
+        }
+        CHECK(burst.size() >= log_batch_bytes);
+        CHECK(burst.size() % (line.size() + 1) == 0); // whole lines only
+    }
+    ::close(p[1]);
+    ::close(p[0]);
 }

@@ -73,6 +73,10 @@ bool parse_number(std::string_view s, unsigned& n) {
 // "MAJOR.MINOR", numerically ("0.10" is after "0.9"). A suffix after MINOR ("0.7.1", "0.8-rc")
 // is ignored: a later smtpd that writes one must still get its answers, never a hung session.
 std::optional<Version> parse_version(std::string_view s) {
+    // Every line starts with it, and every smtpd so far writes one digit on each side ("0.7").
+    auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    if (s.size() == 3 && s[1] == '.' && digit(s[0]) && digit(s[2]))
+        return Version{static_cast<unsigned>(s[0] - '0'), static_cast<unsigned>(s[2] - '0')};
     auto dot = s.find('.');
     Version v;
     if (dot == std::string_view::npos || !parse_number(s.substr(0, dot), v.major))

@@ -23,12 +23,13 @@ Responder::Responder(Version version, std::string_view session, std::string_view
     const bool token_first = version < Version{0, 5};
     prefix_.append(token_first ? token : session).append("|");
     prefix_.append(token_first ? session : token).append("|");
-    const std::size_t used = std::string_view("filter-dataline|").size() + prefix_.size();
-    room_ = used < max_ ? max_ - used : 0;
+    dataline_ = "filter-dataline|" + prefix_;
+    room_ = dataline_.size() < max_ ? max_ - dataline_.size() : 0;
 }
 
 void Responder::dataline(std::string& out, std::string_view line) const {
-    out.append("filter-dataline|").append(prefix_).append(line.substr(0, room_)).push_back('\n');
+    // Every line of every message we hand back: one append for the fixed part.
+    out.append(dataline_).append(line.substr(0, room_)).push_back('\n');
 }
 
 void Responder::proceed(std::string& out) const {

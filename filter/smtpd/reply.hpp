@@ -47,7 +47,8 @@ class Responder {
     void reject(std::string& out, std::string_view reply) const;
 
   private:
-    std::string prefix_; ///< "SESSION|TOKEN|" (0.4: "TOKEN|SESSION|")
+    std::string prefix_;   ///< "SESSION|TOKEN|" (0.4: "TOKEN|SESSION|")
+    std::string dataline_; ///< "filter-dataline|" and prefix_
     std::size_t max_ = 0;
     std::size_t room_ = 0;
     bool cuts_ = false;

@@ -219,6 +219,13 @@ TEST_CASE("codec: malformed lines are typed errors, never guessed", "[protocol][
     for (auto bad : {"", "0", "0.", ".6", "zero.six", "0.x", "0.99999", "-1.6"})
         CHECK(error_of(dec("filter|" + std::string(bad) + "|1.0|smtp-in|commit|" + sid + "|" + tok +
                            "|")) == DecodeError::bad_version);
+    // Every one-digit MAJOR.MINOR, each number in its place.
+    for (unsigned major = 0; major < 10; ++major)
+        for (unsigned minor = 0; minor < 10; ++minor) {
+            const std::string v = std::to_string(major) + "." + std::to_string(minor);
+            CHECK(as<Commit>(dec("filter|" + v + "|1.0|smtp-in|commit|" + sid + "|" + tok + "|"))
+                      .s.version == (Version{major, minor}));
+        }
     // A suffix after MINOR is not ours to refuse: the request is still answered.
     CHECK(as<Commit>(dec(std::string("filter|0.7.1|1.0|smtp-in|commit|") + sid + "|" + tok + "|"))
               .s.version == v07);

@@ -98,13 +98,21 @@ FilterRun run_filter(const FilterJob& job) {
     set_nonblocking(in[1]);
     set_nonblocking(out[0]);
 
-    std::deque<std::string> pending;
+    // What waits to be written: the job's transactions are written from where they are (a
+    // copy of each would only add the driver's memory traffic to the filter's core); closings
+    // and produced chunks are owned here.
+    struct Piece {
+        std::string owned;
+        std::string_view view;
+        std::string_view bytes() const { return owned.empty() ? view : std::string_view(owned); }
+    };
+    std::deque<Piece> pending;
     std::size_t offset = 0; // into pending.front()
-    pending.push_back(job.initial);
+    pending.push_back(Piece{job.initial, {}});
     std::size_t next = 0, open_tx = 0;
     auto top_up = [&] {
         while (next < job.transactions.size() && open_tx < job.window) {
-            pending.push_back(job.transactions[next++]);
+            pending.push_back(Piece{{}, job.transactions[next++]});
             ++open_tx;
         }
     };
@@ -117,7 +125,7 @@ FilterRun run_filter(const FilterJob& job) {
         std::string chunk;
         producing = job.produce(chunk);
         if (!chunk.empty())
-            pending.push_back(std::move(chunk));
+            pending.push_back(Piece{std::move(chunk), {}});
     };
     produce();
     std::string carry;
@@ -146,7 +154,7 @@ FilterRun run_filter(const FilterJob& job) {
             break;
         if (n == 2 && (fds[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
             while (!pending.empty()) {
-                const std::string& d = pending.front();
+                const std::string_view d = pending.front().bytes();
                 ssize_t w = write(in_fd, d.data() + offset, d.size() - offset);
                 if (w < 0) {
                     if (errno == EAGAIN)
@@ -184,7 +192,7 @@ FilterRun run_filter(const FilterJob& job) {
                     auto s = finished_session(line);
                     if (!s.empty()) {
                         ++r.completed;
-                        pending.push_back(closing(s));
+                        pending.push_back(Piece{closing(s), {}});
                         if (open_tx > 0)
                             --open_tx;
                         top_up();

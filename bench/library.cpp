@@ -40,7 +40,8 @@ filter::JobResult seal_once(const std::vector<std::string>& lines,
     std::vector<mail::KeyName> names;
     for (const auto& l : lines) {
         auto asked = job.add_line(l);
-        names.insert(names.end(), asked.begin(), asked.end());
+        if (!asked.empty()) // (only the line that ends the header block asks for keys)
+            names.insert(names.end(), asked.begin(), asked.end());
     }
     auto asked = job.end_of_data();
     names.insert(names.end(), asked.begin(), asked.end());
@@ -97,7 +98,8 @@ DkimAndChain dkim_verify_once(const std::vector<std::string>& lines,
     std::vector<mail::KeyName> names;
     for (const auto& l : lines) {
         auto asked = job.add_line(l);
-        names.insert(names.end(), asked.begin(), asked.end());
+        if (!asked.empty()) // (only the line that ends the header block asks for keys)
+            names.insert(names.end(), asked.begin(), asked.end());
     }
     auto asked = job.end_of_data();
     names.insert(names.end(), asked.begin(), asked.end());

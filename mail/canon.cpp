@@ -26,14 +26,11 @@ bool is_wsp(char c) {
     return c == ' ' || c == '\t';
 }
 
-// SHA-256 is fed in blocks of this size (one EVP call per block, not per line).
-constexpr std::size_t buffer_size = 8 * 1024;
+constexpr std::size_t buffer_size = BodyHasher::buffer_size;
 // Bytes past buffer_size that may be written before the next check: a 64-byte store (the wide
 // step), a 16-byte one, or one relaxed_byte() step (three bytes).
 constexpr std::size_t buffer_slack = 64;
-// Simple canonicalization hashes unchanged stretches at least this long straight from the
-// input instead of copying them into the buffer.
-constexpr std::size_t direct_min = 2 * 1024;
+constexpr std::size_t direct_min = BodyHasher::simple_direct_min;
 
 // RFC 6376 §3.4.4 one byte at a time, on the body as a stream: CRLF passes through (a bare LF
 // becomes CRLF, the line-end rule of for_each_line), a WSP run becomes one SP, and a run right
@@ -272,6 +269,17 @@ copy_unchanged_line_wide(char* o, const char* p, std::size_t n) {
     return change == 0 ? o + n : nullptr;
 }
 
+// BodyHasher's relaxed line writer on such a CPU: a line of 64 bytes or more that stays as it
+// is (base64, most prose) is checked and copied 64 bytes at a time; any other goes the 16-byte
+// way (write_relaxed_fused: 16 bytes of slack past the line).
+__attribute__((target("avx512f,avx512bw"))) char*
+write_relaxed_line_wide(char* o, const char* p, std::size_t n) {
+    if (n >= 64)
+        if (char* const end = copy_unchanged_line_wide(o, p, n); end != nullptr)
+            return end;
+    return write_relaxed_fused(o, std::string_view(p, n));
+}
+
 bool wide_allowed = true; // see allow_wide_relaxed()
 
 // Decided once at start-up (no guard to test on each body line).
@@ -419,8 +427,30 @@ std::string strip_b_value(std::string_view raw) {
     return std::string(raw);
 }
 
+#if defined(__SSE2__)
+namespace {
+
+// BodyHasher's relaxed line writer on any other x86 CPU: 16 bytes at a time.
+char* write_relaxed_line(char* o, const char* p, std::size_t n) {
+    return write_relaxed_fused(o, std::string_view(p, n));
+}
+
+} // namespace
+#endif
+
 BodyHasher::BodyHasher(Canon c, std::optional<std::uint64_t> limit)
-    : canon_(c), limit_(limit), buf_(new char[buffer_size + buffer_slack]) {}
+    : canon_(c), limit_(limit), buf_(new char[buffer_size + buffer_slack]) {
+#if defined(__SSE2__)
+    // The writer add_line() uses for lines that fit, chosen once (allow_wide_relaxed() at
+    // construction decides for the hasher's lifetime).
+    if (c == Canon::relaxed)
+        write_relaxed_ = &write_relaxed_line;
+#if defined(ARCF_CANON_WIDE)
+    if (c == Canon::relaxed && wide_allowed && have_wide_step())
+        write_relaxed_ = &write_relaxed_line_wide;
+#endif
+#endif
+}
 
 void BodyHasher::hash_out(const char* data, std::size_t n) {
     length_ += n;
@@ -646,7 +676,7 @@ void BodyHasher::relaxed(const char* const begin, const char* const end) {
     run(t + 1, t + 1 + len, t + sizeof t, t, false);
 }
 
-void BodyHasher::add_line(std::string_view line) {
+void BodyHasher::add_line_general(std::string_view line) {
     if (canon_ == Canon::simple) {
         put(line.data(), line.size()); // RFC 6376 §3.4.3: the line as it is
         put("\r\n", 2);
@@ -661,20 +691,7 @@ void BodyHasher::add_line(std::string_view line) {
     if (line.size() + 2 <= buffer_size - 1) {
         if (used_ + line.size() + 2 > buffer_size)
             flush_buffer(); // leaves at most one byte
-        char* const buf = buf_.get();
-        char* o = nullptr;
-#if defined(ARCF_CANON_WIDE)
-        // A line of 64 bytes or more that stays as it is (base64, most prose) is checked and
-        // copied 64 bytes at a time (64 bytes of slack: buffer_slack); any other goes the
-        // 16-byte way.
-        if (line.size() >= 64 && wide_allowed && have_wide_step())
-            o = copy_unchanged_line_wide(buf + used_, line.data(), line.size());
-#endif
-        if (o == nullptr)
-            o = write_relaxed_fused(buf + used_, line); // 16 bytes of slack past the line
-        *o++ = '\r';
-        *o++ = '\n';
-        used_ = static_cast<std::size_t>(o - buf);
+        end_line(write_relaxed_(buf_.get() + used_, line.data(), line.size())); // 64 bytes of slack
         return;
     }
 #endif

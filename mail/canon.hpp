@@ -3,7 +3,9 @@
 // stream of lines; no canonical copy of the body is ever kept.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,8 +32,8 @@ void append_relaxed_body_line(std::string& out, std::string_view line);
 std::string strip_b_value(std::string_view raw);
 
 /// Tests only: whether relaxed body canonicalization may take 64 bytes at a time where the CPU
-/// can (AVX-512 VBMI2; default yes), so that the 16-byte path is tested on such CPUs too.
-/// Returns the setting before.
+/// can (AVX-512 VBMI2; default yes), so that the 16-byte path is tested on such CPUs too. A
+/// hasher's add_line() keeps the setting of its construction. Returns the setting before.
 bool allow_wide_relaxed(bool allow);
 
 /// Streaming body canonicalizer + SHA-256. The canonical body is produced as one byte stream
@@ -41,10 +43,36 @@ bool allow_wide_relaxed(bool allow);
 /// hashes long unchanged stretches straight from the input.
 class BodyHasher {
   public:
+    /// SHA-256 is fed in blocks of this size (one EVP call per block, not per line).
+    static constexpr std::size_t buffer_size = 8 * 1024;
+    /// Simple canonicalization hashes unchanged stretches at least this long straight from the
+    /// input instead of copying them into the buffer (put).
+    static constexpr std::size_t simple_direct_min = 2 * 1024;
+
     explicit BodyHasher(Canon c, std::optional<std::uint64_t> limit = std::nullopt);
 
     /// One body line without its line ending.
-    void add_line(std::string_view line);
+    void add_line(std::string_view line) {
+        // The usual line, inline (issue 21: a 10 MiB body is about 138,000 of them): it fits in
+        // the buffer's free space with its CRLF, where it is written as it is (RFC 6376 §3.4.3)
+        // or by the relaxed line writer (§3.4.4: WSP at the end goes first, then each run
+        // becomes one SP). Empty lines need no count here: the buffer's trailing ones are held
+        // back when it is hashed (flush_buffer). Any other line goes the general way.
+        if (write_relaxed_ != nullptr) {
+            while (!line.empty() && (line.back() == ' ' || line.back() == '\t'))
+                line.remove_suffix(1);
+            if (used_ + line.size() + 2 <= buffer_size) {
+                end_line(write_relaxed_(buf_.get() + used_, line.data(), line.size()));
+                return;
+            }
+        } else if (canon_ == Canon::simple && line.size() < simple_direct_min &&
+                   used_ + line.size() + 2 <= buffer_size) {
+            std::memcpy(buf_.get() + used_, line.data(), line.size());
+            end_line(buf_.get() + used_ + line.size());
+            return;
+        }
+        add_line_general(line);
+    }
     /// Many body lines at once: exactly for_each_line(text, add_line) (mail/header.hpp: lines
     /// end at LF, one CR before it dropped; a last piece without LF is a line too).
     void add_text(std::string_view text);
@@ -57,6 +85,18 @@ class BodyHasher {
     std::optional<std::uint64_t> limit() const { return limit_; }
 
   private:
+    /// Writes the relaxed form of a line (`n` bytes at `p`, no WSP at its end) at `o`, which has
+    /// room for n + 64 bytes; returns the end of what it wrote.
+    using RelaxedWriter = char* (*)(char* o, const char* p, std::size_t n);
+
+    /// The CRLF of a line whose bytes end at `o` in the buffer.
+    void end_line(char* o) {
+        o[0] = '\r';
+        o[1] = '\n';
+        used_ = static_cast<std::size_t>(o + 2 - buf_.get());
+    }
+    /// add_line() but for its inline cases.
+    void add_line_general(std::string_view line);
     /// Canonical bytes, as they are, to the stream.
     void put(const char* data, std::size_t n);
     /// Relaxed canonicalization of the lines of [p, end) (end of text: see add_text).
@@ -75,6 +115,8 @@ class BodyHasher {
     void note_end(const char* data, std::size_t n);
 
     Canon canon_;
+    /// Relaxed: the line writer for this CPU (null without one: add_line_general then).
+    RelaxedWriter write_relaxed_ = nullptr;
     std::optional<std::uint64_t> limit_;
     Sha256 sha_;
     std::unique_ptr<char[]> buf_;

@@ -137,12 +137,11 @@ std::string_view field_name(std::string_view line) {
 }
 } // namespace
 
-std::vector<mail::KeyName> MessageJob::add_line(std::string_view line) {
+std::vector<mail::KeyName> MessageJob::add_other_line(std::string_view line) {
     if (lines_ == 0 && !line.empty() && (line[0] == ' ' || line[0] == '\t'))
         leading_fold_ = true;
     if (!headers_done_)
         return add_header_line(line);
-    // A body line: the path of nearly every line of a large message, kept short.
     ++lines_;
     body_hashes_->add_line(line); // once for the chain, DKIM and our seal
     if (auth_)

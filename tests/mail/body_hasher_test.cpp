@@ -468,3 +468,122 @@ TEST_CASE("body hasher: add_line with lines of 64 bytes and more, changed or not
         }
     }
 }
+
+TEST_CASE("body hasher: add_line's inline way and the general one meet at the buffer's edge",
+          "[canon][rfc6376]") {
+    // Issue 21: a line that fits in the buffer's free space with its CRLF is written there
+    // inline (relaxed: its trailing WSP cut first, RFC 6376 §3.4.4); one that does not goes the
+    // general way, which hands the buffer on first. Here a body fills the buffer to `used`
+    // bytes, then a line ends exactly at its edge, one byte short of it or past it (before and
+    // after its trailing WSP is cut, short lines and lines of 64 bytes and more), then a run of
+    // empty lines that crosses into the next buffer (§3.4.3/§3.4.4: held back, hashed only when
+    // a line with content follows), then maybe another line. l= falls at and around the edge.
+    constexpr std::size_t size = mail::BodyHasher::buffer_size;
+    std::optional<NarrowOnly> narrow; // both ways, as in the first test
+    SECTION("as the CPU allows") {}
+    SECTION("16 bytes at a time") {
+        narrow.emplace();
+    }
+    std::uint32_t round = 0;
+    for (const std::size_t prefix_line : {std::size_t{30}, std::size_t{78}, std::size_t{2046}})
+        for (const std::size_t tail_wsp : {std::size_t{0}, std::size_t{1}, std::size_t{3}})
+            for (int edge = -3; edge <= 3; ++edge)
+                for (const int kind : {0, 1, 2}) {
+                    ++round;
+                    // The prefix: unchanged lines of `prefix_line` bytes, `used` bytes in all.
+                    std::vector<std::string> lines(size / (prefix_line + 2) - 2,
+                                                   std::string(prefix_line, 'p'));
+                    const std::size_t used = lines.size() * (prefix_line + 2);
+                    // The line: its canonical form (kind 1: a double space, which relaxed makes
+                    // one byte shorter; kind 2: a short line of SP and HTAB runs) ends `edge`
+                    // bytes past the buffer's end with its CRLF, before its trailing WSP.
+                    const auto room = static_cast<std::ptrdiff_t>(size - used - 2) + edge;
+                    REQUIRE(room > static_cast<std::ptrdiff_t>(tail_wsp + 45));
+                    std::string line(static_cast<std::size_t>(room) - tail_wsp, 'x');
+                    if (kind == 1)
+                        line.replace(line.size() / 2, 2, "  ");
+                    if (kind == 2)
+                        line = std::string(static_cast<std::size_t>(room) - tail_wsp - 40, 'y') +
+                               "a \t b" + std::string(35, 'z');
+                    line += std::string(tail_wsp, round % 2 == 0 ? ' ' : '\t');
+                    lines.push_back(line);
+                    for (std::size_t e = 0; e < 5 + round % 7; ++e)
+                        lines.emplace_back();
+                    if (round % 3 != 0)
+                        lines.emplace_back("after");
+                    for (const Canon c : {Canon::relaxed, Canon::simple}) {
+                        const std::size_t full = canonical_body(c, lines).size();
+                        for (const std::optional<std::uint64_t> l :
+                             {std::optional<std::uint64_t>{},
+                              std::optional<std::uint64_t>{size - 1},
+                              std::optional<std::uint64_t>{size},
+                              std::optional<std::uint64_t>{size + 1},
+                              std::optional<std::uint64_t>{full - 1}}) {
+                            mail::BodyHasher h(c, l);
+                            for (const auto& each : lines)
+                                h.add_line(each);
+                            const auto d = h.finish();
+                            INFO("round " << round << " canon " << mail::to_string(c) << " edge "
+                                          << edge << " kind " << kind
+                                          << " l=" << (l ? std::to_string(*l) : "none"));
+                            REQUIRE(Outcome{d, h.canonical_length()} == reference(c, lines, l));
+                        }
+                    }
+                }
+}
+
+TEST_CASE("body hasher: add_line after add_text left the buffer past its size",
+          "[canon][rfc6376]") {
+    // add_text may leave the buffer's bytes past buffer_size (its 16-byte blocks write into the
+    // slack); add_line's inline way must then not take the line (its free space is none), but
+    // hand the buffer on first.
+    constexpr std::size_t size = mail::BodyHasher::buffer_size;
+    for (std::size_t extra = 0; extra < 40; ++extra)
+        for (const Canon c : {Canon::relaxed, Canon::simple}) {
+            std::string text;
+            std::vector<std::string> lines;
+            while (text.size() < size - 100) {
+                lines.emplace_back(70, 'q');
+                text += lines.back() + "\r\n";
+            }
+            lines.emplace_back(size - text.size() - 2 + extra % 20, 'r');
+            text += lines.back() + "\r\n";
+            mail::BodyHasher h(c);
+            h.add_text(text);
+            for (std::size_t i = 0; i < 3 + extra; ++i) {
+                lines.emplace_back(extra % 2 == 0 ? 90 : 10, 's');
+                h.add_line(lines.back());
+            }
+            const auto d = h.finish();
+            INFO("extra " << extra << " canon " << mail::to_string(c));
+            REQUIRE(Outcome{d, h.canonical_length()} == reference(c, lines, std::nullopt));
+        }
+}
+
+TEST_CASE("body hasher: simple add_line below, at and above the direct-hash length",
+          "[canon][rfc6376]") {
+    // RFC 6376 §3.4.3: every line as it is. Lines shorter than simple_direct_min go into the
+    // buffer inline; longer ones are hashed where they are (put): both orders, with empty
+    // lines between and at the end, and a line ending in CR (kept as it is).
+    constexpr std::size_t direct = mail::BodyHasher::simple_direct_min;
+    for (std::uint32_t round = 1; round <= 60; ++round) {
+        Rng r{round * 7919u + 1};
+        std::vector<std::string> lines;
+        for (int i = 0; i < 12; ++i) {
+            const std::size_t n = direct - 2 + r.below(5);
+            std::string line(n, static_cast<char>('a' + r.below(26)));
+            if (r.below(4) == 0)
+                line.back() = '\r';
+            if (r.below(4) == 0)
+                line.back() = ' ';
+            lines.push_back(line);
+            for (std::size_t e = r.below(3); e > 0; --e)
+                lines.emplace_back();
+            if (r.below(2) == 0)
+                lines.emplace_back(r.below(80), 'w');
+        }
+        for (std::size_t e = r.below(4); e > 0; --e)
+            lines.emplace_back();
+        check_add_line(lines, round);
+    }
+}

@@ -387,3 +387,50 @@ TEST_CASE("message job: body lines given in batches hash as one line at a time",
         mail::base64_encode(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
     CHECK_THAT(r.stored, arcf::test::Contains(bh));
 }
+
+TEST_CASE("message job: body lines without SenderAuth ask for nothing and hash like the body",
+          "[message_job]") {
+    // Issue 21: a body line goes inline to the body hashes; it never asks for a key, with or
+    // without SenderAuth, and the seal's bh= is the relaxed body hash (RFC 6376 §3.4.4) of
+    // exactly those lines, trailing empty lines left out.
+    std::vector<std::string> head{"From: a@example.org", "To: b@example.net", "Subject: s"};
+    std::vector<std::string> body;
+    for (int i = 0; i < 3000; ++i)
+        body.push_back(i % 9 == 0 ? std::string() : "body  line " + std::to_string(i) + " \t");
+    body.insert(body.end(), {"", ""});
+    MessageJob job(job_options());
+    for (const auto& l : head)
+        CHECK(job.add_line(l).empty());
+    auto names = job.add_line("");
+    for (const auto& l : body)
+        CHECK(job.add_line(l).empty());
+    for (auto& n : job.end_of_data())
+        names.push_back(std::move(n));
+    for (const auto& n : names)
+        job.provide_key(n, dns::TxtAnswer::failed(dns::Status::nxdomain, "NXDOMAIN"));
+    const JobResult r = job.complete(seal_key());
+    REQUIRE(r.sealed);
+    mail::BodyHasher h(mail::Canon::relaxed);
+    for (const auto& l : body)
+        h.add_line(l);
+    const mail::Digest d = h.finish();
+    std::string added;
+    for (const auto& l : r.added_lines)
+        added += l + "\r\n";
+    CHECK_THAT(added, arcf::test::Contains(
+                          "bh=" + mail::base64_encode(std::string_view(
+                                      reinterpret_cast<const char*>(d.data()), d.size()))));
+}
+
+TEST_CASE("message job: a folded first line after an empty end of data still counts as one",
+          "[message_job]") {
+    // The data ended before any line (no header block, no body); a line given after that is the
+    // message's first line all the same: when it is a continuation line, whatever we put on top
+    // would absorb it, so nothing is added (as for any message starting with one).
+    MessageJob job(job_options());
+    CHECK(job.end_of_data().empty());
+    CHECK(job.add_line(" folded").empty());
+    const JobResult r = job.complete(seal_key());
+    CHECK_FALSE(r.sealed);
+    CHECK(r.seal == pipeline::SealOutcome::leading_fold);
+}

@@ -218,11 +218,13 @@ std::string add_dkim_signature(const std::string& message, const arc::SealKey& k
     return field + mail::base64_encode(*sig) + "\r\n" + message;
 }
 
-std::vector<std::string> lines_of(const std::string& message) {
-    std::vector<std::string> out;
-    bool ended = mail::for_each_line(message, [&](std::string_view l) { out.emplace_back(l); });
+Lines::Lines(std::string message) : text_(std::make_shared<const std::string>(std::move(message))) {
+    bool ended = mail::for_each_line(*text_, [&](std::string_view l) { lines_.push_back(l); });
     (void)ended;
-    return out;
+}
+
+Lines lines_of(const std::string& message) {
+    return Lines(message);
 }
 
 } // namespace arcf::bench

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mail/crypto.hpp"
@@ -46,7 +47,25 @@ std::string add_chain(const std::string& message, std::size_t sets, const KeyRin
 /// `key` on top, over From, To, Subject, Date and Message-ID.
 std::string add_dkim_signature(const std::string& message, const arc::SealKey& key);
 
+/// A message's lines without their line ends, as smtpd hands them to the filter: views into one
+/// copy of the message, in order, as the filter's lines are views into the buffer it read them
+/// into (not one allocation each, scattered over the heap). Copies share the text.
+class Lines {
+  public:
+    Lines() = default;
+    explicit Lines(std::string message);
+    std::size_t size() const { return lines_.size(); }
+    bool empty() const { return lines_.empty(); }
+    const std::string_view& operator[](std::size_t i) const { return lines_[i]; }
+    std::vector<std::string_view>::const_iterator begin() const { return lines_.begin(); }
+    std::vector<std::string_view>::const_iterator end() const { return lines_.end(); }
+
+  private:
+    std::shared_ptr<const std::string> text_;
+    std::vector<std::string_view> lines_;
+};
+
 /// The message split into lines without line ends, as smtpd hands them to the filter.
-std::vector<std::string> lines_of(const std::string& message);
+Lines lines_of(const std::string& message);
 
 } // namespace arcf::bench

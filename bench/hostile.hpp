@@ -15,10 +15,12 @@
 #include <string>
 #include <vector>
 
+#include "bench/corpus.hpp"
+
 namespace arcf::bench {
 
 struct HostileMessage {
-    std::vector<std::string> lines;             ///< the message, without line ends
+    Lines lines;                                ///< the message, without line ends
     std::size_t bytes = 0;                      ///< its size with CRLF line ends
     std::map<std::string, dns::TxtAnswer> zone; ///< key answers by DNS name
     std::size_t verifications = 0;              ///< public-key operations a full verification needs

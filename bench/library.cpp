@@ -32,7 +32,7 @@ const dns::TxtAnswer& answer_for(const KeyRing& keys, const mail::KeyName& n) {
     return it == keys.answers.end() ? missing : it->second;
 }
 
-filter::JobResult seal_once(const std::vector<std::string>& lines,
+filter::JobResult seal_once(const Lines& lines,
                             const std::shared_ptr<const arc::SealKey>& key,
                             const KeyRing& keys,
                             const filter::JobOptions& opts) {
@@ -52,7 +52,7 @@ filter::JobResult seal_once(const std::vector<std::string>& lines,
 
 } // namespace
 
-Operation seal_operation(const std::vector<std::string>& lines,
+Operation seal_operation(const Lines& lines,
                          const std::shared_ptr<const arc::SealKey>& key,
                          const KeyRing& keys) {
     auto opts = std::make_shared<const filter::JobOptions>(job_options());
@@ -84,7 +84,7 @@ struct DkimAndChain {
     std::vector<mail::ResInfo> dkim;
 };
 
-DkimAndChain dkim_verify_once(const std::vector<std::string>& lines,
+DkimAndChain dkim_verify_once(const Lines& lines,
                               const KeyRing& keys,
                               const std::map<std::string, const dns::TxtAnswer*>& by_name) {
     filter::MessageJob job(job_options());
@@ -122,9 +122,7 @@ DkimAndChain dkim_verify_once(const std::vector<std::string>& lines,
 
 } // namespace
 
-Operation dkim_verify_operation(const std::vector<std::string>& lines,
-                                const KeyRing& keys,
-                                bool expect_dkim) {
+Operation dkim_verify_operation(const Lines& lines, const KeyRing& keys, bool expect_dkim) {
     auto by_name = std::make_shared<std::map<std::string, const dns::TxtAnswer*>>();
     for (const auto& [name, answer] : keys.answers)
         (*by_name)[name.dns_name()] = &answer;
@@ -143,7 +141,7 @@ Operation dkim_verify_operation(const std::vector<std::string>& lines,
 
 namespace {
 
-pipeline::Outcome through_pipeline(const std::vector<std::string>& lines,
+pipeline::Outcome through_pipeline(const Lines& lines,
                                    const std::shared_ptr<const pipeline::Settings>& settings,
                                    const std::map<std::string, const dns::TxtAnswer*>& txt) {
     // The envelope bench/stream.cpp's opening() reports to the filter.
@@ -166,9 +164,7 @@ pipeline::Outcome through_pipeline(const std::vector<std::string>& lines,
 
 } // namespace
 
-Operation pipeline_operation(const std::vector<std::string>& lines,
-                             const std::string& config,
-                             const KeyRing& keys) {
+Operation pipeline_operation(const Lines& lines, const std::string& config, const KeyRing& keys) {
     const filter::Config cfg = filter::load_config(config);
     auto settings = std::make_shared<const pipeline::Settings>(
         filter::message_settings(cfg.engine, cfg.engine.authserv_id));

@@ -22,7 +22,7 @@ using Operation = std::function<void()>;
 /// `lines` (one message without line ends) sealed at i=N+1 after its chain is verified, with
 /// our Authentication-Results written, as the filter does. The referenced data must outlive the
 /// operation.
-Operation seal_operation(const std::vector<std::string>& lines,
+Operation seal_operation(const Lines& lines,
                          const std::shared_ptr<const arc::SealKey>& key,
                          const KeyRing& keys);
 
@@ -35,18 +35,14 @@ Operation verify_operation(const std::string& message, const KeyRing& keys, bool
 /// from `keys`, no seal. ARC and DKIM share the message's body hashes.
 /// With `expect_dkim` false, the message has no DKIM-Signature (dkim=none): the same path for
 /// a chain alone.
-Operation dkim_verify_operation(const std::vector<std::string>& lines,
-                                const KeyRing& keys,
-                                bool expect_dkim = true);
+Operation dkim_verify_operation(const Lines& lines, const KeyRing& keys, bool expect_dkim = true);
 
 /// `lines` through the whole per-message pipeline as the filter runs it (pipeline::Message with
 /// the settings of the configuration at `config`, the envelope the benchmark's smtpd stream
 /// reports): verification, SPF and DMARC, our Authentication-Results, the seal and the log
 /// fields; every DNS answer from memory (`keys`, NXDOMAIN for the rest). Not the smtpd shell:
 /// no protocol, no replay, no log line written. For comparison with the filter process only.
-Operation pipeline_operation(const std::vector<std::string>& lines,
-                             const std::string& config,
-                             const KeyRing& keys);
+Operation pipeline_operation(const Lines& lines, const std::string& config, const KeyRing& keys);
 
 /// `body` through BodyHasher (line splitting included).
 Operation canon_operation(std::string_view body, mail::Canon canon);

@@ -166,7 +166,7 @@ FilterFigures whole_filter(const Options& o,
                            const std::string& name,
                            const std::string& config,
                            const std::string& dir,
-                           const std::vector<std::string>& lines,
+                           const Lines& lines,
                            const std::string& marker,
                            const Operation& library,
                            const Operation& pipeline) {

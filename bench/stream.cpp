@@ -88,7 +88,7 @@ std::string session_id(std::size_t n) {
     return buf;
 }
 
-std::string transaction(std::string_view session, const std::vector<std::string>& lines) {
+std::string transaction(std::string_view session, const Lines& lines) {
     std::string out;
     std::size_t bytes = 0;
     for (const auto& l : lines)
@@ -101,8 +101,7 @@ std::string transaction(std::string_view session, const std::vector<std::string>
     return out;
 }
 
-std::string interleaved(const std::vector<std::string>& sessions,
-                        const std::vector<std::string>& lines) {
+std::string interleaved(const std::vector<std::string>& sessions, const Lines& lines) {
     std::string out;
     for (const auto& s : sessions)
         opening(out, s);

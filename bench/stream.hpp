@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "bench/corpus.hpp"
+
 namespace arcf::bench {
 
 /// The config lines smtpd sends when the filter starts.
@@ -17,11 +19,10 @@ std::string handshake();
 /// A 16-hex-digit session id, distinct for each `n`.
 std::string session_id(std::size_t n);
 /// link-connect .. tx-rcpt, the message as dot-stuffed data-lines, and the final ".".
-std::string transaction(std::string_view session, const std::vector<std::string>& lines);
+std::string transaction(std::string_view session, const Lines& lines);
 /// The transactions of `sessions` in flight together: every connect first, then the data-lines
 /// round-robin one line per session, then each final "." (what many concurrent clients cause).
-std::string interleaved(const std::vector<std::string>& sessions,
-                        const std::vector<std::string>& lines);
+std::string interleaved(const std::vector<std::string>& sessions, const Lines& lines);
 /// One transaction produced as it is sent (a 35 MB message costs the bench no memory): link-connect
 /// .. tx-rcpt, the `header` lines, the empty line, `body_line` `body_lines` times, and ".". Each
 /// call appends about 1 MiB to `out`; false once everything was produced.

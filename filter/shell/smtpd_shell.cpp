@@ -627,7 +627,8 @@ class Shell {
     asio::posix::stream_descriptor out_;
     asio::signal_set signals_;
     asio::signal_set hup_;
-    std::array<char, read_chunk> read_buf_{};
+    std::array<char, read_chunk>
+        read_buf_; // not zeroed: 16 pages untouched until a read fills them
     std::string line_buf_;
     std::deque<Item> queue_;
     std::vector<asio::const_buffer> gather_; ///< the items of the write under way

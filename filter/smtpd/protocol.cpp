@@ -6,6 +6,8 @@
 
 #include <array>
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -34,6 +36,20 @@ constexpr std::array<bool, 256> hex_digits = [] {
 }();
 
 bool is_hex_id(std::string_view s) {
+#if defined(__SSE2__)
+    if (s.size() == 16) {
+        // The ids smtpd writes (two on every data-line): sixteen bytes checked at once. With
+        // signed compares, a byte is in [lo, hi] when byte - lo - 128 < hi - lo - 127.
+        auto in_range = [](__m128i v, int lo, int hi) {
+            const __m128i shifted = _mm_sub_epi8(v, _mm_set1_epi8(static_cast<char>(lo + 128)));
+            return _mm_cmplt_epi8(shifted, _mm_set1_epi8(static_cast<char>(hi - lo - 127)));
+        };
+        const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data()));
+        const __m128i lower = _mm_or_si128(c, _mm_set1_epi8(0x20)); // 'A'..'F' to 'a'..'f'
+        const __m128i ok = _mm_or_si128(in_range(c, '0', '9'), in_range(lower, 'a', 'f'));
+        return _mm_movemask_epi8(ok) == 0xFFFF;
+    }
+#endif
     if (s.empty() || s.size() > 16)
         return false;
     bool all = true;
@@ -48,6 +64,19 @@ std::size_t find_bars(std::string_view s, std::size_t* pos, std::size_t n) {
     std::size_t found = 0, i = 0;
 #if defined(__SSE2__)
     const __m128i bar = _mm_set1_epi8('|');
+    auto bars_in = [&](std::size_t at) -> std::uint64_t {
+        const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + at));
+        return static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, bar)));
+    };
+    // Sixty-four bytes a step while they last (the fixed fields of a line take about 80).
+    for (; i + 64 <= s.size() && found < n; i += 64) {
+        std::uint64_t mask =
+            bars_in(i) | bars_in(i + 16) << 16 | bars_in(i + 32) << 32 | bars_in(i + 48) << 48;
+        while (mask != 0 && found < n) {
+            pos[found++] = i + static_cast<std::size_t>(__builtin_ctzll(mask));
+            mask &= mask - 1;
+        }
+    }
     for (; i + 16 <= s.size() && found < n; i += 16) {
         const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
         auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk, bar)));
@@ -261,7 +290,7 @@ Event decode(std::string_view line) {
         return malformed(DecodeError::bad_session, line);
     if (!is_hex_id(token))
         return malformed(DecodeError::bad_token, line);
-    if (event == "data-line")
+    if (event.size() == 9 && std::memcmp(event.data(), "data-line", 9) == 0) // nearly every line
         return DataLine{s, token, rest};
     if (event == "commit")
         return Commit{s, token};

@@ -50,6 +50,7 @@ bool is_control(char c) {
 // whitespace are refused anywhere: they have no business in a From field.
 Parsed<std::vector<Token>> tokenize(std::string_view v) {
     std::vector<Token> out;
+    out.reserve(16); // a display name and an address, without growing (issue 21)
     std::size_t i = 0;
     while (i < v.size()) {
         char c = v[i];

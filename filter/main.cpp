@@ -6,6 +6,8 @@
 #include "filter/pipeline/log.hpp"
 #include "filter/shell/smtpd_shell.hpp"
 
+#include <openssl/crypto.h>
+
 #include <exception>
 #include <iostream>
 #include <string>
@@ -81,6 +83,12 @@ int run_filter(const std::vector<std::string>& args) {
 } // namespace
 
 int main(int argc, char** argv) {
+    // Before any other use of OpenSSL, which would register its exit handler: the process's
+    // memory goes back to the system at exit anyway, and OpenSSL's handler freeing its tables one
+    // by one was 5 % of the filter's start-and-stop instructions (issue 21). What OpenSSL holds
+    // then stays reachable from its globals, so leak checkers (LeakSanitizer, valgrind's
+    // definite leaks) do not count it.
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr);
     std::vector<std::string> args(argv + 1, argv + argc);
     try {
         if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {

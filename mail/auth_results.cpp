@@ -3,6 +3,7 @@
 #include "mail/auth_results.hpp"
 
 #include <algorithm>
+#include <array>
 #include <utility>
 
 #include "mail/header.hpp"
@@ -126,16 +127,23 @@ std::string collapse_ws(std::string_view s) {
     return out;
 }
 
+// RFC 2045 §5.1 tspecials, less '/' (the caller handles it in method versions) and '@' and '.'
+// (allowed in addresses and domains, RFC 8601 pvalue), as a table: a search of the list for
+// every character cost a call per octet of each value we write (issue 21).
+constexpr std::array<bool, 256> tspecial_table = [] {
+    std::array<bool, 256> t{};
+    for (unsigned char c : std::string_view("()<>,;:\\\"[]?="))
+        t[c] = true;
+    return t;
+}();
+
 bool is_token(std::string_view v) {
     if (v.empty())
         return false;
     for (char c : v) {
         auto u = static_cast<unsigned char>(c);
-        // RFC 2045 token: no CTLs, SPACE or tspecials. '@' and '.' are allowed in addresses
-        // and domains (RFC 8601 pvalue), '/' in method versions is handled by the caller.
-        if (u <= 0x20 || u >= 0x7f)
-            return false;
-        if (std::string_view("()<>,;:\\\"[]?=").find(c) != std::string_view::npos)
+        // RFC 2045 token: no CTLs, SPACE or tspecials.
+        if (u <= 0x20 || u >= 0x7f || tspecial_table[u])
             return false;
     }
     return true;
@@ -271,12 +279,22 @@ std::string bounded_comment(std::string_view text, std::size_t max, WriteStats* 
 
 std::string format_resinfo(const ResInfo& r, WriteStats* stats) {
     WriteStats local;
-    std::string out = short_token(r.method) ? r.method : "x-invalid";
-    if (!r.method_version.empty() && short_token(r.method_version))
-        out += "/" + r.method_version;
-    out += "=" + (short_token(r.result) ? r.result : std::string("neutral"));
-    if (!r.comment.empty())
-        out += " (" + bounded_comment(r.comment, WriteBudget::max_reason, &local) + ")";
+    // Appended piece by piece, without temporaries: this runs several times for each message
+    // (our Authentication-Results, the AAR, the results' raw text).
+    std::string out;
+    out.reserve(128);
+    out += short_token(r.method) ? std::string_view(r.method) : std::string_view("x-invalid");
+    if (!r.method_version.empty() && short_token(r.method_version)) {
+        out += '/';
+        out += r.method_version;
+    }
+    out += '=';
+    out += short_token(r.result) ? std::string_view(r.result) : std::string_view("neutral");
+    if (!r.comment.empty()) {
+        out += " (";
+        out += bounded_comment(r.comment, WriteBudget::max_reason, &local);
+        out += ')';
+    }
     if (r.reason) {
         // A reason is prose (RFC 8601 §2.7): shortened, marked, rather than left out.
         std::string reason = *r.reason;
@@ -284,7 +302,8 @@ std::string format_resinfo(const ResInfo& r, WriteStats* stats) {
             ++local.values_omitted;
             reason = cut(std::move(reason), WriteBudget::max_reason);
         }
-        out += " reason=" + format_value(reason);
+        out += " reason=";
+        out += format_value(reason);
     }
     // Room kept for the note below, so the whole resinfo stays within max_resinfo.
     constexpr std::size_t note_room = 40;
@@ -295,19 +314,29 @@ std::string format_resinfo(const ResInfo& r, WriteStats* stats) {
         const bool address_shape =
             p.value.size() <= 64 &&
             p.value.find_first_not_of("0123456789abcdefABCDEF:.") == std::string::npos;
-        std::string v = p.address && address_shape ? p.value : format_value(p.value);
-        std::string word = " " + p.ptype + "." + p.property + "=" + v;
+        const bool as_is = p.address && address_shape;
+        std::string quoted = as_is ? std::string() : format_value(p.value);
+        const std::string& v = as_is ? p.value : quoted;
+        // " ptype.property=value"
+        const std::size_t word_size = 3 + p.ptype.size() + p.property.size() + v.size();
         if (p.ptype.size() > WriteBudget::max_name || p.property.size() > WriteBudget::max_name ||
             v.size() > WriteBudget::max_value ||
-            out.size() + word.size() + note_room > WriteBudget::max_resinfo) {
+            out.size() + word_size + note_room > WriteBudget::max_resinfo) {
             ++omitted;
             continue;
         }
-        out += word;
+        out += ' ';
+        out += p.ptype;
+        out += '.';
+        out += p.property;
+        out += '=';
+        out += v;
     }
     if (omitted > 0) {
-        out += " (" + std::to_string(omitted) + (omitted == 1 ? " property" : " properties") +
-               " omitted: too long)";
+        out += " (";
+        out += std::to_string(omitted);
+        out += omitted == 1 ? " property" : " properties";
+        out += " omitted: too long)";
         local.values_omitted += omitted;
     }
     if (stats)

@@ -21,6 +21,7 @@
 #include <unordered_map>
 
 #include "mail/base64.hpp"
+#include "mail/private_key_pem.hpp"
 #include "mail/rsa_public_der.hpp"
 
 namespace arcf::mail {
@@ -360,11 +361,7 @@ bool PublicKey::verify(const Digest& digest, std::string_view signature) const {
 }
 
 Result<PrivateKey> PrivateKey::from_pem(std::string_view pem) {
-    std::unique_ptr<BIO, CtxFree> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-    if (!bio)
-        return fail(Errc::crypto, "out of memory");
-    EVP_PKEY* raw = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
-    ERR_clear_error();
+    EVP_PKEY* raw = decode_private_pem(pem);
     if (raw == nullptr)
         return fail(Errc::crypto, "not a PEM private key");
     PrivateKey k;

@@ -1,61 +1,20 @@
 // SPDX-License-Identifier: ISC
-// X.690 §10 (DER) for the few types an RSA public key uses: SEQUENCE, OBJECT IDENTIFIER, NULL,
-// BIT STRING, INTEGER.
+// The DER of an RSA public key, read with der_reader.hpp (X.690 §10).
 #include "mail/rsa_public_der.hpp"
 
-#include <cstddef>
+#include "mail/der_reader.hpp"
 
 namespace arcf::mail {
 
 namespace {
 
-constexpr unsigned char tag_integer = 0x02, tag_bit_string = 0x03, tag_null = 0x05, tag_oid = 0x06,
-                        tag_sequence = 0x30;
-
-// 1.2.840.113549.1.1.1 (rsaEncryption, RFC 3279 §2.3.1), its DER contents octets.
-constexpr std::string_view rsa_encryption_oid = "\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01";
-
-unsigned char byte_at(std::string_view s, std::size_t i) {
-    return static_cast<unsigned char>(s[i]);
-}
-
-// Takes one TLV of type `tag` from the front of `in`; its contents go to `contents`. X.690
-// §10.1: definite length in the fewest octets.
-bool take(std::string_view& in, unsigned char tag, std::string_view& contents) {
-    if (in.size() < 2 || byte_at(in, 0) != tag)
-        return false;
-    std::size_t len = byte_at(in, 1), header = 2;
-    if (len >= 0x80) {
-        std::size_t octets = len & 0x7f;
-        if (octets == 0 || octets > 2 || in.size() < 2 + octets || byte_at(in, 2) == 0)
-            return false; // indefinite, too long for any key we accept, or not minimal
-        len = 0;
-        for (std::size_t i = 0; i < octets; ++i)
-            len = (len << 8) | byte_at(in, 2 + i);
-        if (len < 0x80)
-            return false; // the short form was required
-        header += octets;
-    }
-    if (in.size() - header < len)
-        return false;
-    contents = in.substr(header, len);
-    in.remove_prefix(header + len);
-    return true;
-}
-
-// A positive INTEGER in minimal form, as its magnitude.
-bool take_positive_integer(std::string_view& in, std::string_view& magnitude) {
-    std::string_view c;
-    if (!take(in, tag_integer, c) || c.empty() || (byte_at(c, 0) & 0x80) != 0)
-        return false;
-    if (byte_at(c, 0) == 0) {
-        if (c.size() == 1 || (byte_at(c, 1) & 0x80) == 0)
-            return false; // zero, or a leading zero octet that is not needed
-        c.remove_prefix(1);
-    }
-    magnitude = c;
-    return true;
-}
+using der::rsa_encryption_oid;
+using der::tag_bit_string;
+using der::tag_null;
+using der::tag_oid;
+using der::tag_sequence;
+using der::take;
+using der::take_positive_integer;
 
 // RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }, the whole input.
 std::optional<RsaPublicNumbers> rsa_public_key(std::string_view in) {

@@ -62,20 +62,23 @@ std::string_view to_string(Disposition d) {
 namespace {
 
 filter::JobOptions job_options(const Settings& s, const Envelope& env, std::uint64_t now) {
-    filter::JobOptions jo;
-    jo.authserv_id = s.authserv_id;
-    jo.trusted_authserv_ids = s.trusted_authserv_ids;
-    jo.seal = s.seal;
-    jo.verify.keys = s.keys;
-    jo.verify.now = now;
-    jo.verify.oldest_pass = s.oldest_pass;
-    jo.verify.max_sets = s.max_arc_sets;
-    jo.remote_ip = env.client_ip;
-    jo.write_ar = s.policy.mode != filter::Mode::seal;
-    jo.scrub_forged = s.scrub_forged;
-    jo.max_header_fields = s.max_header_fields;
-    jo.max_header_bytes = s.max_header_bytes;
-    return jo;
+    // Each member initialized once, from the settings: default-constructing the options and
+    // assigning over them built (and threw away) the default signed-header list and copied
+    // every list twice, for each message (issue 21).
+    arc::VerifyOptions verify{};
+    verify.keys = s.keys;
+    verify.now = now;
+    verify.oldest_pass = s.oldest_pass;
+    verify.max_sets = s.max_arc_sets;
+    return filter::JobOptions{.authserv_id = s.authserv_id,
+                              .trusted_authserv_ids = s.trusted_authserv_ids,
+                              .seal = s.seal,
+                              .verify = std::move(verify),
+                              .remote_ip = env.client_ip,
+                              .write_ar = s.policy.mode != filter::Mode::seal,
+                              .scrub_forged = s.scrub_forged,
+                              .max_header_fields = s.max_header_fields,
+                              .max_header_bytes = s.max_header_bytes};
 }
 
 } // namespace
@@ -136,9 +139,15 @@ void Message::add_line(std::string_view line) {
             job_->add_line(line);
         return;
     }
-    const bool had_headers = job_->headers_done();
+    if (job_->headers_done()) {
+        // A body line (RFC 5322 §2.1): no header block left to end, and keys are asked for
+        // only at its end; the common case, so without the general path's calls (issue 21).
+        if (auto names = job_->add_line(line); !names.empty())
+            ask_keys(names);
+        return;
+    }
     ask_keys(job_->add_line(line));
-    after_line(had_headers);
+    after_line(false);
 }
 
 void Message::end_of_data() {

@@ -62,6 +62,43 @@ TEST_CASE("auth_results: format_resinfo never lets a value break the header", "[
     CHECK(mail::format_value("a@example.org") == "a@example.org");
 }
 
+TEST_CASE("auth_results: format_value quotes every RFC 2045 tspecial, space and control, and "
+          "nothing else",
+          "[auth_results][rfc2045][rfc8601]") {
+    // RFC 2045 §5.1 tspecials; '/' and '@' and '.' are left to the callers (method versions,
+    // addresses and domains, RFC 8601 §2.2 pvalue).
+    for (char c : std::string_view("()<>,;:\\\"[]?= \t")) {
+        const std::string v = std::string("a") + c + "b";
+        INFO(v);
+        CHECK(mail::format_value(v).front() == '"');
+    }
+    for (char c : std::string_view("/@.-_+!#$%&'*^`{|}~")) {
+        const std::string v = std::string("a") + c + "b";
+        INFO(v);
+        CHECK(mail::format_value(v) == v);
+    }
+    CHECK(mail::format_value("") == "\"\"");
+    CHECK(mail::format_value("caf\xc3\xa9") == "\"caf\xc3\xa9\"");
+}
+
+TEST_CASE("auth_results: format_resinfo writes method version, comment and the omitted note",
+          "[auth_results][rfc8601]") {
+    mail::ResInfo r;
+    r.method = "dkim";
+    r.method_version = "1";
+    r.result = "pass";
+    r.comment = "ok (fine)";
+    r.properties.push_back({"header", "d", "example.org"});
+    r.properties.push_back({"header", "b", std::string(600, 'x')});
+    r.properties.push_back({"header", "s", std::string(600, 'y')});
+    CHECK(mail::format_resinfo(r) ==
+          "dkim/1=pass (ok [fine]) header.d=example.org (2 properties omitted: too long)");
+    r.method = "bad method";
+    r.result = "bad;result";
+    r.properties.resize(1);
+    CHECK(mail::format_resinfo(r) == "x-invalid/1=neutral (ok [fine]) header.d=example.org");
+}
+
 // Issue 15 class 2: the write budgets (mail::WriteBudget). RFC 5322 §2.1.1 allows 998 octets per
 // line and we fold only between words, so no word may come near that.
 TEST_CASE("auth_results: format_resinfo leaves out values too long to write, and says so",

@@ -98,6 +98,26 @@ TEST_CASE("pipeline: the trust boundary decides the AAR and what is removed", "[
     CHECK_FALSE(o.facts.dns_temporary);
 }
 
+TEST_CASE("pipeline: the message's job gets the settings' options, each of them", "[pipeline]") {
+    // pipeline::Message builds the job's options from the settings (message.cpp job_options):
+    // scrub-forged off keeps the forged results, other trusted ids and the header limits count.
+    auto s = std::make_shared<pipeline::Settings>(*settings());
+    s->scrub_forged = false;
+    auto kept = run(plain, dns::Answer::failed(dns::Status::nxdomain, "NXDOMAIN"), s);
+    CHECK(kept.facts.forged_removed == 0);
+    CHECK(field(kept.log, "forged_ar_removed") == "(absent)");
+    s = std::make_shared<pipeline::Settings>(*settings());
+    s->authserv_id = "other.example.test";
+    s->trusted_authserv_ids = {"mx.example.test"};
+    auto trusted = run(plain, dns::Answer::failed(dns::Status::nxdomain, "NXDOMAIN"), s);
+    CHECK(trusted.facts.forged_removed == 1);
+    CHECK(joined(trusted.added_lines).find("other.example.test") != std::string::npos);
+    s = std::make_shared<pipeline::Settings>(*settings());
+    s->max_header_fields = 3;
+    auto limited = run(plain, dns::Answer::failed(dns::Status::nxdomain, "NXDOMAIN"), s);
+    CHECK(limited.seal == pipeline::SealOutcome::header_limits);
+}
+
 TEST_CASE("pipeline: seal outcomes are values", "[pipeline]") {
     const auto nx = dns::Answer::failed(dns::Status::nxdomain, "NXDOMAIN");
     auto s = std::make_shared<pipeline::Settings>(*settings());

@@ -125,11 +125,18 @@ class Shell {
     // the turn's log lines to stderr.
     void flush() {
         if (!writing_ && !queue_.empty())
-            write_next();
-        if (!syslog_) {
-            log_.flush();
-            wait_log_writable();
-        }
+            write_next(); // the log lines first
+        flush_log();
+    }
+
+    // Log lines queued so far go out before anything that makes them observable as done: an
+    // answer on stdout (smtpd, and whoever watches it, then finds the message's line in the
+    // log) or the status file `filter-arc reload` waits for.
+    void flush_log() {
+        if (syslog_ || log_.pending() == 0)
+            return;
+        log_.flush();
+        wait_log_writable();
     }
 
     // stderr is a socket smtpd relays to its log, one line per event. The line is bounded and
@@ -303,6 +310,7 @@ class Shell {
     void write_status(std::string_view status, const std::string& reason) {
         if (!pidfile_.held())
             return;
+        flush_log();
         LogLine l;
         l.add("pid", static_cast<unsigned long long>(::getpid()))
             .add("reloads", static_cast<unsigned long long>(reloads_))
@@ -563,6 +571,7 @@ class Shell {
                 read_more();
             return;
         }
+        flush_log();
         gather_.clear();
         std::size_t bytes = 0, span = 0;
         // Indexes, not iterators: a failed pull logs through apply(), and a write() then adds

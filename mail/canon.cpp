@@ -26,7 +26,6 @@ bool is_wsp(char c) {
     return c == ' ' || c == '\t';
 }
 
-constexpr std::size_t buffer_size = BodyHasher::buffer_size;
 // Bytes past buffer_size that may be written before the next check: a 64-byte store (the wide
 // step), a 16-byte one, or one relaxed_byte() step (three bytes).
 constexpr std::size_t buffer_slack = 64;

@@ -393,13 +393,13 @@ TEST_CASE("message job: body lines without SenderAuth ask for nothing and hash l
     // Issue 21: a body line goes inline to the body hashes; it never asks for a key, with or
     // without SenderAuth, and the seal's bh= is the relaxed body hash (RFC 6376 §3.4.4) of
     // exactly those lines, trailing empty lines left out.
-    std::vector<std::string> head{"From: a@example.org", "To: b@example.net", "Subject: s"};
+    const std::vector<std::string> fields{"From: a@example.org", "To: b@example.net", "Subject: s"};
     std::vector<std::string> body;
     for (int i = 0; i < 3000; ++i)
         body.push_back(i % 9 == 0 ? std::string() : "body  line " + std::to_string(i) + " \t");
     body.insert(body.end(), {"", ""});
     MessageJob job(job_options());
-    for (const auto& l : head)
+    for (const auto& l : fields)
         CHECK(job.add_line(l).empty());
     auto names = job.add_line("");
     for (const auto& l : body)

@@ -3,6 +3,7 @@
 #include "tests/arc/test_keys.hpp"
 #include "tests/arc/test_support.hpp"
 #include "tests/catch.hpp"
+#include "tests/mail/der_writer.hpp"
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -34,20 +35,9 @@ using tests::unb64;
 
 namespace {
 
-// --- A minimal DER writer, independent of OpenSSL, for RSA public keys of any size. ---
+// --- RSA public keys of any size, through the tests' DER writer (tests/mail/der_writer.hpp). ---
 
-std::string der_length(std::size_t n) {
-    if (n < 0x80)
-        return std::string(1, static_cast<char>(n));
-    std::string bytes;
-    for (; n != 0; n >>= 8)
-        bytes.insert(bytes.begin(), static_cast<char>(n & 0xff));
-    return static_cast<char>(0x80 | bytes.size()) + bytes;
-}
-
-std::string der(unsigned char tag, const std::string& content) {
-    return static_cast<char>(tag) + der_length(content.size()) + content;
-}
+using tests::der;
 
 // An unsigned big-endian magnitude as a DER INTEGER.
 std::string der_uint(std::string magnitude) {

@@ -4,6 +4,7 @@
 #include "tests/arc/test_keys.hpp"
 #include "tests/arc/test_support.hpp"
 #include "tests/catch.hpp"
+#include "tests/mail/der_writer.hpp"
 
 #include <string>
 
@@ -23,18 +24,7 @@ std::string der_of(const char* pem) {
     return block->der;
 }
 
-std::string len_octets(std::size_t n) {
-    if (n < 0x80)
-        return std::string(1, static_cast<char>(n));
-    std::string bytes;
-    for (; n != 0; n >>= 8)
-        bytes.insert(bytes.begin(), static_cast<char>(n & 0xff));
-    return static_cast<char>(0x80 | bytes.size()) + bytes;
-}
-
-std::string tlv(unsigned char tag, const std::string& contents) {
-    return static_cast<char>(tag) + len_octets(contents.size()) + contents;
-}
+using tests::der;
 
 // The contents of the outer SEQUENCE of `der` (which the tests' keys have in long form).
 std::string contents_of(const std::string& der) {
@@ -42,9 +32,9 @@ std::string contents_of(const std::string& der) {
     return der.substr(2 + octets);
 }
 
-const std::string version0 = tlv(0x02, std::string(1, '\0'));
+const std::string version0 = der(0x02, std::string(1, '\0'));
 const std::string rsa_alg =
-    tlv(0x30, tlv(0x06, "\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01") + tlv(0x05, ""));
+    der(0x30, der(0x06, "\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01") + der(0x05, ""));
 
 } // namespace
 
@@ -84,23 +74,23 @@ TEST_CASE("rsa_private_der: other algorithms and odd encodings are left to OpenS
     CHECK_FALSE(parse_rsa_private_key_info(der_of(tests::keys::ec_p256_pkcs8)));
     const std::string bare = der_of(tests::keys::rsa1024_pkcs1);
     const std::string numbers = contents_of(bare).substr(version0.size());
-    REQUIRE(parse_rsa_private_key(tlv(0x30, version0 + numbers)));
-    REQUIRE(parse_rsa_private_key_info(tlv(0x30, version0 + rsa_alg + tlv(0x04, bare))));
+    REQUIRE(parse_rsa_private_key(der(0x30, version0 + numbers)));
+    REQUIRE(parse_rsa_private_key_info(der(0x30, version0 + rsa_alg + der(0x04, bare))));
     // Version 1 (multi-prime), a trailing byte inside and after, a missing number.
-    CHECK_FALSE(parse_rsa_private_key(tlv(0x30, tlv(0x02, "\x01") + numbers)));
-    CHECK_FALSE(parse_rsa_private_key(tlv(0x30, version0 + numbers + tlv(0x02, "\x01"))));
-    CHECK_FALSE(parse_rsa_private_key(tlv(0x30, version0 + numbers) + "x"));
-    CHECK_FALSE(parse_rsa_private_key(tlv(0x30, version0 + numbers.substr(0, 100))));
+    CHECK_FALSE(parse_rsa_private_key(der(0x30, der(0x02, "\x01") + numbers)));
+    CHECK_FALSE(parse_rsa_private_key(der(0x30, version0 + numbers + der(0x02, "\x01"))));
+    CHECK_FALSE(parse_rsa_private_key(der(0x30, version0 + numbers) + "x"));
+    CHECK_FALSE(parse_rsa_private_key(der(0x30, version0 + numbers.substr(0, 100))));
     // A non-minimal INTEGER (leading zero octet before a small first octet).
-    CHECK_FALSE(parse_rsa_private_key(tlv(0x30, tlv(0x02, std::string("\0\0", 2)) + numbers)));
+    CHECK_FALSE(parse_rsa_private_key(der(0x30, der(0x02, std::string("\0\0", 2)) + numbers)));
     // PKCS#8: version 1 (RFC 5958 OneAsymmetricKey), attributes, parameters other than NULL.
     CHECK_FALSE(
-        parse_rsa_private_key_info(tlv(0x30, tlv(0x02, "\x01") + rsa_alg + tlv(0x04, bare))));
+        parse_rsa_private_key_info(der(0x30, der(0x02, "\x01") + rsa_alg + der(0x04, bare))));
     CHECK_FALSE(parse_rsa_private_key_info(
-        tlv(0x30, version0 + rsa_alg + tlv(0x04, bare) + tlv(0xa0, ""))));
+        der(0x30, version0 + rsa_alg + der(0x04, bare) + der(0xa0, ""))));
     CHECK_FALSE(parse_rsa_private_key_info(
-        tlv(0x30, version0 + tlv(0x30, tlv(0x06, "\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01")) +
-                      tlv(0x04, bare))));
+        der(0x30, version0 + der(0x30, der(0x06, "\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01")) +
+                      der(0x04, bare))));
     CHECK_FALSE(parse_rsa_private_key_info(""));
     CHECK_FALSE(parse_rsa_private_key(""));
 }

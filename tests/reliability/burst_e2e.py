@@ -11,9 +11,7 @@ Usage: burst_e2e.py /path/to/filter-arc SOURCE_ROOT
 """
 
 import os
-import shutil
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -50,20 +48,9 @@ def message():
 
 
 def main():
-    d = tempfile.mkdtemp(prefix="filter-arc-burst-", dir="/var/tmp")
-    dns = None
-    f = None
-    try:
-        key, rec = fp.keygen(BIN, d, "seal.reliability.test", "s1")
-        zone = os.path.join(d, "zone")
-        with open(zone, "w") as z:
-            z.write(fp.zone_text({"s1._domainkey.seal.reliability.test": rec}))
-        dns = fp.Dns(ROOT, zone)
-        cfg = os.path.join(d, "filter.toml")
-        fp.write(cfg, fp.config_text(key, dns.port))
-        env = dict(os.environ)
-        env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=1").lstrip(":")
-        f = fp.Filter([BIN, "-c", cfg], os.path.join(d, "stderr"), env=env)
+    env = dict(os.environ)
+    env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") + ":quarantine_size_mb=1").lstrip(":")
+    with fp.sealing_filter(BIN, ROOT, "filter-arc-burst-", env=env) as (f, _):
         f.send(fp.HANDSHAKE)
         time.sleep(0.5)
         base = hwm_kb(f.p.pid)
@@ -103,12 +90,6 @@ def main():
               f"for {SESSIONS * LINES * 100 // 1000000} MB of messages in flight "
               f"(at most {bound // 1024} MB more)")
         check(f.finish() == 0, "exit 0 at EOF")
-    finally:
-        if f:
-            f.kill()
-        if dns:
-            dns.stop()
-        shutil.rmtree(d, ignore_errors=True)
     return check.summary()
 
 

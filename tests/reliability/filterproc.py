@@ -3,10 +3,13 @@
 pipes, with a reader thread so a test can also stop reading), the loopback DNS responder of
 tests/tools, keys and configuration files, and the ARC suite's messages."""
 
+import contextlib
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -91,6 +94,33 @@ def config_text(key_file, dns_port, domain="seal.reliability.test", selector="s1
             f'[seal]\ndomain = "{domain}"\nselector = "{selector}"\nkey = "{key_file}"\n'
             f'[dns]\nservers = ["127.0.0.1:{dns_port}"]\ntimeout-ms = 1000\ntries = 1\n'
             f'message-deadline-ms = 3000\n' + extra)
+
+
+@contextlib.contextmanager
+def sealing_filter(binary, root, prefix, env=None, extra=""):
+    """A filter-arc process sealing for seal.reliability.test (an Ed25519 key, its record served
+    by a loopback DNS responder), in a private directory under /var/tmp, `extra` added to its
+    configuration; yields (filter, dir).
+    The process and the responder are stopped by PID and the directory removed afterwards."""
+    d = tempfile.mkdtemp(prefix=prefix, dir="/var/tmp")
+    dns = None
+    f = None
+    try:
+        key, rec = keygen(binary, d, "seal.reliability.test", "s1")
+        zone = os.path.join(d, "zone")
+        with open(zone, "w") as z:
+            z.write(zone_text({"s1._domainkey.seal.reliability.test": rec}))
+        dns = Dns(root, zone)
+        cfg = os.path.join(d, "filter.toml")
+        write(cfg, config_text(key, dns.port, extra=extra))
+        f = Filter([binary, "-c", cfg], os.path.join(d, "stderr"), env=env)
+        yield f, d
+    finally:
+        if f:
+            f.kill()
+        if dns:
+            dns.stop()
+        shutil.rmtree(d, ignore_errors=True)
 
 
 class Filter:

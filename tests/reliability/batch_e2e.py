@@ -29,11 +29,7 @@ NO_LOOKUPS = "[authentication]\nspf = false\ndmarc = false\n"
 
 def write_calls(pid):
     """The write system calls (write, writev, ...) the process has made so far."""
-    with open(f"/proc/{pid}/io") as io:
-        for line in io:
-            if line.startswith("syscw:"):
-                return int(line.split()[1])
-    return 0
+    return fp.proc_number(pid, "io", "syscw")
 
 
 def message(n):
@@ -86,6 +82,7 @@ def main():
               f"(at most {SESSIONS // 3})")
         check(f.finish() == 0, "exit 0 at EOF")
     return check.summary()
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -26,11 +26,7 @@ SESSIONS, LINES = 100, 3000
 
 def hwm_kb(pid):
     """The process's peak resident set so far (VmHWM)."""
-    with open(f"/proc/{pid}/status") as st:
-        for line in st:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
+    return fp.proc_number(pid, "status", "VmHWM")
 
 
 def asan(pid):

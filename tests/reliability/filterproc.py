@@ -29,15 +29,21 @@ def session_id(n):
     return f"{0x63df94b5 + n:016x}"
 
 
-def rss_kb(pid):
+def proc_number(pid, name, key):
+    """The number after `key:` in /proc/PID/NAME (status: VmRSS, VmHWM in kB; io: syscw, ...);
+    0 when the process or the line is gone."""
     try:
-        with open(f"/proc/{pid}/status") as f:
+        with open(f"/proc/{pid}/{name}") as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(key + ":"):
                     return int(line.split()[1])
     except OSError:
         pass
     return 0
+
+
+def rss_kb(pid):
+    return proc_number(pid, "status", "VmRSS")
 
 
 def write(path, text, mode=0o600):

@@ -48,7 +48,8 @@ TEST_CASE("rsa_private_der: PKCS#8 and PKCS#1 forms of one key give the same num
     auto bare = parse_rsa_private_key(bare_der);
     REQUIRE(info);
     REQUIRE(bare);
-    auto pub = mail::parse_rsa_public_der(tests::unb64(tests::keys::rsa1024_spki_b64));
+    const std::string spki = tests::unb64(tests::keys::rsa1024_spki_b64); // outlives `pub`
+    auto pub = mail::parse_rsa_public_der(spki);
     REQUIRE(pub);
     CHECK(info->modulus == pub->modulus);
     CHECK(info->public_exponent == pub->exponent);

@@ -37,7 +37,8 @@ namespace {
 struct Options {
     RunShape shape;
     std::string filter = ARCF_FILTER_ARC;
-    std::size_t messages = 2000; ///< per whole-filter repetition
+    std::string null_filter = ARCF_NULL_FILTER; ///< bench/null_filter.cpp: the harness's floor
+    std::size_t messages = 2000;                ///< per whole-filter repetition
     int filter_reps = 3;
     std::string only;         ///< run only figures whose name contains this
     bool limits = true;       ///< --no-limits (for profiling one figure): ratios become meaningless
@@ -123,6 +124,8 @@ Options parse_args(int argc, char** argv) {
             o.shape.min_seconds = std::stod(value());
         } else if (a == "--filter") {
             o.filter = value();
+        } else if (a == "--null-filter") {
+            o.null_filter = value();
         } else if (a == "--messages") {
             o.messages = std::stoul(value());
         } else if (a == "--filter-reps") {
@@ -139,7 +142,8 @@ Options parse_args(int argc, char** argv) {
             o.only = value();
         } else if (a == "--help" || a == "-h") {
             std::printf("usage: filter-arc-bench [--quick] [--reps N] [--seconds S] "
-                        "[--filter PATH] [--messages N] [--filter-reps N] [--only SUB[,SUB...]]\n"
+                        "[--filter PATH] [--null-filter PATH] [--messages N] [--filter-reps N] "
+                        "[--only SUB[,SUB...]]\n"
                         "                        [--no-limits] [--save-streams DIR] [--peers] "
                         "[--markdown FILE]\n");
             std::exit(0);
@@ -158,6 +162,10 @@ struct FilterFigures {
     /// For the record, not a goal: the whole pipeline in memory (bench/library.hpp
     /// pipeline_operation), measured after each run, and the median of filter / pipeline.
     double pipeline_per_s = 0, pipeline_ratio = 0;
+    /// For the record: the no-op filter (bench/null_filter.cpp) on the same stream after each
+    /// run, its rate, and the median of the best ratio any filter process reaches here,
+    /// library time / (library time + the no-op's time).
+    double floor_per_s = 0, ceiling = 0;
 };
 
 // The whole filter on `messages` copies of a message, `reps` times; after each run the
@@ -170,7 +178,7 @@ FilterFigures whole_filter(const Options& o,
                            const std::string& marker,
                            const Operation& library,
                            const Operation& pipeline) {
-    std::vector<double> cpu, wall, lib, ratios, pipe, pipe_ratios;
+    std::vector<double> cpu, wall, lib, ratios, pipe, pipe_ratios, floor, ceilings;
     long rss = 0;
     const std::size_t batch = batch_for(library);
     for (int r = 0; r < o.filter_reps; ++r) {
@@ -192,16 +200,28 @@ FilterFigures whole_filter(const Options& o,
         if (run.sealed != o.messages)
             throw std::runtime_error("whole filter: " + std::to_string(run.sealed) + " of " +
                                      std::to_string(o.messages) + " messages sealed");
+        // The same stream through the no-op filter: what the harness and the process cost
+        // before any work.
+        FilterJob null_job = job;
+        null_job.argv = {o.null_filter};
+        null_job.seal_marker = "|X-Bench-Null: yes";
+        auto null_run = run_filter(null_job);
+        if (!null_run.ok || null_run.sealed != o.messages)
+            throw std::runtime_error(
+                "no-op filter " + o.null_filter + ": " +
+                (null_run.ok ? std::to_string(null_run.sealed) + " marked" : null_run.error));
+        floor.push_back(static_cast<double>(o.messages) / null_run.cpu_seconds);
         cpu.push_back(static_cast<double>(o.messages) / run.cpu_seconds);
         wall.push_back(static_cast<double>(o.messages) / run.wall_seconds);
         lib.push_back(rate_for(library, o.shape.min_seconds, batch));
         ratios.push_back(cpu.back() / lib.back());
         pipe.push_back(rate_for(pipeline, o.shape.min_seconds, batch));
         pipe_ratios.push_back(cpu.back() / pipe.back());
+        ceilings.push_back(1 / (1 + lib.back() / floor.back()));
         rss = std::max(rss, run.peak_rss_kb);
     }
-    return FilterFigures{median(cpu), median(wall), median(lib),        median(ratios),
-                         rss,         median(pipe), median(pipe_ratios)};
+    return FilterFigures{median(cpu),  median(wall),        median(lib),   median(ratios),  rss,
+                         median(pipe), median(pipe_ratios), median(floor), median(ceilings)};
 }
 
 long filter_rss(const Options& o,
@@ -270,11 +290,35 @@ Figure filter_figure(const std::string& name,
     f.ratio = ff.ratio;
     f.bound = "library msgs/s";
     f.target = 0.95; // issue 21: the process costs at most 5 % over the library
-    f.extra = "wall_per_s=" + std::to_string(ff.per_wall_s) +
-              " peak_rss_kb=" + std::to_string(ff.rss_kb) +
-              " messages=" + std::to_string(messages) +
-              " pipeline_per_s=" + std::to_string(ff.pipeline_per_s) +
-              " ratio_to_pipeline=" + std::to_string(ff.pipeline_ratio);
+    f.extra =
+        "wall_per_s=" + std::to_string(ff.per_wall_s) +
+        " peak_rss_kb=" + std::to_string(ff.rss_kb) + " messages=" + std::to_string(messages) +
+        " pipeline_per_s=" + std::to_string(ff.pipeline_per_s) +
+        " ratio_to_pipeline=" + std::to_string(ff.pipeline_ratio) +
+        " noop_per_s=" + std::to_string(ff.floor_per_s) + " ceiling=" + std::to_string(ff.ceiling);
+    // Where the filter's time per message goes beyond the library's, in µs: the pipeline's
+    // extras (SPF, DMARC, Authentication-Results), what any filter process costs here (the
+    // no-op), and the rest (our protocol handling, spool, replay, log, start-up).
+    const double us = 1e6 / ff.per_cpu_s, lib_us = 1e6 / ff.library_per_s,
+                 pipe_us = 1e6 / ff.pipeline_per_s, noop_us = 1e6 / ff.floor_per_s;
+    char split[160];
+    std::snprintf(split, sizeof split,
+                  " us_library=%.1f us_pipeline_extra=%.1f us_noop=%.1f us_shell_rest=%.1f", lib_us,
+                  pipe_us - lib_us, noop_us, us - pipe_us - noop_us);
+    f.extra += split;
+    return f;
+}
+
+// For the record after each whole-filter figure: the best ratio any filter process could reach
+// in the same harness, from the no-op filter's CPU time per message (bench/null_filter.cpp).
+Figure floor_figure(const std::string& name, const std::string& label, const FilterFigures& ff) {
+    Figure f{name, label};
+    f.per_s = ff.floor_per_s;
+    f.limit = ff.library_per_s;
+    f.ratio = ff.ceiling;
+    f.bound = "lib / (lib + no-op) time";
+    f.extra = "noop_us_per_msg=" + std::to_string(1e6 / ff.floor_per_s) +
+              " library_us_per_msg=" + std::to_string(1e6 / ff.library_per_s);
     return f;
 }
 
@@ -556,6 +600,7 @@ int run(int argc, char** argv) {
                                    pipeline_operation(lines, config, ring));
             emit(filter_figure("filter_seal_4k", "filter-arc process, seal i=1, 4 KiB", bytes4k, ff,
                                o.messages));
+            emit(floor_figure("noop_seal_4k", "  no-op filter process, same stream: ceiling", ff));
         }
         if (wanted(o, "filter_reseal1_4k")) {
             const auto lines = lines_of(add_chain(plain4k, 1, ring));
@@ -565,6 +610,8 @@ int run(int argc, char** argv) {
             emit(filter_figure("filter_reseal1_4k",
                                "filter-arc process, verify 1 + seal i=2, 4 KiB", bytes4k, ff,
                                o.messages));
+            emit(floor_figure("noop_reseal1_4k", "  no-op filter process, same stream: ceiling",
+                              ff));
         }
         if (wanted(o, "filter_sessions1000_4k")) {
             const auto lines = lines_of(plain4k);

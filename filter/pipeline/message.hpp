@@ -143,6 +143,8 @@ class Message {
     /// Every question to send now (each returned once): ARC and DKIM keys (deduplicated),
     /// SPF and DMARC lookups. Answers can lead to more questions: call again after on_answer.
     std::vector<Query> take_queries();
+    /// Whether take_queries() would return any: checked per data-line, which rarely asks.
+    bool has_queries() const { return !outbox_.empty(); }
     /// The answer to a question take_queries() returned; unknown or repeated ids are ignored.
     void on_answer(QueryId id, const dns::Answer& answer);
     /// The message's DNS time is up: every unanswered question counts as temporary.

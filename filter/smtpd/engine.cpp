@@ -305,7 +305,8 @@ void Engine::on_data_line(
         }
     }
     Message& m = *s.msg;
-    m.token.assign(token); // reuses its buffer: no allocation per line
+    if (m.token != token) // the same on every line of a message: compared, not copied
+        m.token.assign(token);
     if (line == ".") {
         m.data_done = true;
         if (m.error.empty()) {
@@ -340,9 +341,9 @@ void Engine::on_data_line(
 }
 
 void Engine::take_queries(Message& m, Actions& out) {
-    auto wanted = m.pipe->take_queries();
-    if (wanted.empty())
+    if (!m.pipe->has_queries())
         return;
+    auto wanted = m.pipe->take_queries();
     for (auto& w : wanted) {
         QueryId q = next_query_++;
         queries_.emplace(q, QueryRef{m.id, w.id});

@@ -173,8 +173,8 @@ struct FilterFigures {
     double us_pipeline_extra = 0, us_noop = 0, us_rest = 0;
 };
 
-// The whole filter on `messages` copies of a message, `reps` times; after each run the
-// library's own rate on the same message (`library`), for that run's ratio.
+// The whole filter on `messages` copies of a message, `reps` times; before and after each run
+// the library's own rate on the same message (`library`), for that run's ratio.
 FilterFigures whole_filter(const Options& o,
                            const std::string& name,
                            const std::string& config,
@@ -198,7 +198,13 @@ FilterFigures whole_filter(const Options& o,
         job.stderr_path = dir + "/filter.log";
         if (r == 0)
             save_stream(o, name, job);
+        // The library's rate is taken on both sides of the filter's run and the two times per
+        // message averaged: this machine's speed drifts (its host), and a drift during the run
+        // then moves both sides of the ratio alike instead of one.
+        const double lib_before = rate_for(library, o.shape.min_seconds, batch);
         auto run = run_filter(job);
+        const double lib_after = rate_for(library, o.shape.min_seconds, batch);
+        const double pipe_rate = rate_for(pipeline, o.shape.min_seconds, batch);
         if (!run.ok)
             throw std::runtime_error("whole filter: " + run.error + " (log: " + job.stderr_path +
                                      ")");
@@ -218,9 +224,9 @@ FilterFigures whole_filter(const Options& o,
         floor.push_back(static_cast<double>(o.messages) / null_run.cpu_seconds);
         cpu.push_back(static_cast<double>(o.messages) / run.cpu_seconds);
         wall.push_back(static_cast<double>(o.messages) / run.wall_seconds);
-        lib.push_back(rate_for(library, o.shape.min_seconds, batch));
+        lib.push_back(2 / (1 / lib_before + 1 / lib_after));
         ratios.push_back(cpu.back() / lib.back());
-        pipe.push_back(rate_for(pipeline, o.shape.min_seconds, batch));
+        pipe.push_back(pipe_rate);
         pipe_ratios.push_back(cpu.back() / pipe.back());
         ceilings.push_back(1 / (1 + lib.back() / floor.back()));
         extra.push_back(1e6 / pipe.back() - 1e6 / lib.back());

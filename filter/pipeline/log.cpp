@@ -47,15 +47,28 @@ std::string quote_log(std::string_view v, std::size_t limit) {
     return out;
 }
 
-std::string log_value(std::string_view v, std::size_t limit) {
+namespace {
+// A value written as it is: short, printable, and without what would end or quote it.
+bool plain_value(std::string_view v, std::size_t limit) {
     bool plain = !v.empty() && v.size() <= limit;
     for (char c : v)
         plain = plain && printable(static_cast<unsigned char>(c)) && c != ' ' && c != '"' &&
                 c != '\\' && c != '=';
-    return plain ? std::string(v) : quote_log(v, limit);
+    return plain;
+}
+} // namespace
+
+std::string log_value(std::string_view v, std::size_t limit) {
+    return plain_value(v, limit) ? std::string(v) : quote_log(v, limit);
 }
 
 std::string bound_log_line(std::string_view line, std::size_t limit) {
+    // Nearly every line: within the limit, no control byte. Taken as it is.
+    if (line.size() <= limit && std::none_of(line.begin(), line.end(), [](char c) {
+            const auto u = static_cast<unsigned char>(c);
+            return u < 0x20 || u == 0x7f;
+        }))
+        return std::string(line);
     std::string out;
     out.reserve(line.size() < limit ? line.size() : limit);
     // Room for the mark in the worst case, so a cut line never grows past the limit.
@@ -158,7 +171,13 @@ LogLine& LogLine::add(std::string_view key, std::string_view value) {
         line_.push_back(' ');
     line_ += key;
     line_.push_back('=');
-    line_ += value.empty() ? std::string("\"\"") : log_value(value);
+    // Appended in place when plain (nearly every value): no string of its own.
+    if (value.empty())
+        line_ += "\"\"";
+    else if (plain_value(value, max_log_value))
+        line_ += value;
+    else
+        line_ += quote_log(value);
     return *this;
 }
 

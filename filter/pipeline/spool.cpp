@@ -134,18 +134,9 @@ bool Spool::replay(const std::function<void(std::string_view)>& fn) const {
     }
 }
 
-SpoolReader::Status SpoolReader::next(std::string_view& line) {
-    if (spool_.failed_)
+SpoolReader::Status SpoolReader::next_from_file(std::string_view& line) {
+    if (spool_.failed_ || spool_.file_ == nullptr)
         return Status::error;
-    if (spool_.file_ == nullptr) {
-        const std::string& m = spool_.memory_;
-        if (pos_ >= m.size())
-            return Status::end;
-        auto nl = m.find('\n', pos_);
-        line = std::string_view(m).substr(pos_, nl - pos_);
-        pos_ = nl + 1;
-        return Status::line;
-    }
     std::FILE* f = spool_.file_;
     if (!started_) {
         started_ = true;

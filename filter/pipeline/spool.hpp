@@ -67,9 +67,22 @@ class SpoolReader {
     explicit SpoolReader(const Spool& spool) : spool_(spool) {}
     enum class Status { line, end, error };
     /// The next line (valid until the next call), the end, or a read error.
-    Status next(std::string_view& line);
+    Status next(std::string_view& line) {
+        // In memory (nearly every message): found in place, inline (once per line replayed).
+        if (spool_.file_ == nullptr && !spool_.failed_) {
+            const std::string& m = spool_.memory_;
+            if (pos_ >= m.size())
+                return Status::end;
+            const std::size_t nl = m.find('\n', pos_);
+            line = std::string_view(m).substr(pos_, nl - pos_);
+            pos_ = nl + 1;
+            return Status::line;
+        }
+        return next_from_file(line);
+    }
 
   private:
+    Status next_from_file(std::string_view& line); ///< or the spool's failure
     const Spool& spool_;
     std::size_t pos_ = 0; ///< in memory: offset of the next line
     bool started_ = false;

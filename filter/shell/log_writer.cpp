@@ -24,8 +24,9 @@ LogWriter::~LogWriter() {
         fcntl(fd_, F_SETFL, saved_flags_);
 }
 
-void LogWriter::enqueue(const std::string& line) {
-    if (broken_ || pending() + line.size() > buffer_limit_) {
+void LogWriter::enqueue(std::string_view line) {
+    // The line and its '\n'.
+    if (broken_ || pending() + line.size() + 1 > buffer_limit_) {
         ++dropped_;
         ++dropped_total_;
         return;
@@ -34,22 +35,18 @@ void LogWriter::enqueue(const std::string& line) {
         buf_.erase(0, off_);
         off_ = 0;
     }
-    buf_ += line;
+    buf_.append(line).push_back('\n');
 }
 
 void LogWriter::write_line(std::string_view line) {
     // Lines already waiting go first, and the count of dropped ones before any new line.
     flush();
-    std::string l = bound_log_line(line, line_limit_);
-    l.push_back('\n');
-    enqueue(l);
+    enqueue(bound_log_line(line, line_limit_));
     flush();
 }
 
 void LogWriter::add_line(std::string_view line) {
-    std::string l = bound_log_line(line, line_limit_);
-    l.push_back('\n');
-    enqueue(l);
+    enqueue(bound_log_line(line, line_limit_));
     if (pending() >= log_batch_bytes)
         flush();
 }

@@ -49,7 +49,7 @@ class LogWriter {
     bool broken() const { return broken_; }
 
   private:
-    void enqueue(const std::string& line);
+    void enqueue(std::string_view line); ///< `line` without its '\n'
 
     int fd_;
     std::size_t buffer_limit_;

@@ -166,63 +166,92 @@ Overloaded(F...) -> Overloaded<F...>;
 // One typed event per line (filter/smtpd/protocol.hpp resolves the per-version layouts); each kind
 // has one handler here.
 void Engine::on_line_impl(std::string_view line, std::uint64_t now, Actions& out) {
+    // Nearly every line is the next data-line of the message of the previous one. decode()
+    // finds a line's first seven '|' and judges only the bytes up to the seventh, never the
+    // time field between the second and third: a line whose bytes there are the same as those
+    // of a data-line it already decoded, around a time field without '|', is that same
+    // DataLine (same session, version and token) with its own text. Taken without decoding
+    // again; any other line goes through decode() below.
+    if (data_session_ != nullptr && line.starts_with(data_head_)) {
+        const std::size_t time_end = line.find('|', data_head_.size());
+        if (time_end != std::string_view::npos && line.substr(time_end).starts_with(data_tail_)) {
+            on_data_line(*data_session_,
+                         line.substr(time_end + data_token_, data_tail_.size() - 1 - data_token_),
+                         line.substr(time_end + data_tail_.size()), now, out);
+            return;
+        }
+    }
+    data_session_ = nullptr;
     const Event ev = decode(line);
-    std::visit(
-        Overloaded{
-            [&](const Malformed& e) {
-                std::string shown(e.line.substr(0, 120));
-                out.logs.push_back(
-                    "event=protocol-error reason=" +
-                    quote_log("malformed line skipped: " + std::string(to_string(e.error))) +
-                    " line=" + quote_log(shown));
-            },
-            [&](const ConfigAdmd& e) {
-                admd_ = std::string(e.admd);
-                if (opts_->authserv_id.empty())
-                    authserv_id_ = admd_;
-            },
-            [&](const ConfigReady&) { on_ready(out); },
-            // Kept for the start-up line only: the replies follow each line's own version.
-            // subsystem, smtp-session-timeout, ...: nothing to do.
-            [&](const ConfigOther& e) {
-                if (e.key == "smtpd-version")
-                    smtpd_version_.assign(e.value.substr(0, 64));
-                else if (e.key == "protocol")
-                    protocol_.assign(e.value.substr(0, 16));
-            },
-            [&](const LinkConnect& e) { session(e.s).client_ip.assign(e.client_ip); },
-            [&](const LinkDisconnect& e) { on_disconnect(e.s.id, out); },
-            [&](const LinkIdentify& e) { session(e.s).helo.assign(e.helo); },
-            [&](const LinkAuth& e) {
-                session(e.s).auth_user.assign(e.pass ? e.user : std::string_view());
-            },
-            [&](const TxBegin& e) {
-                Session& s = session(e.s);
-                s.msgid.assign(e.msgid);
-                s.mail_from.clear();
-                s.rcpts.clear();
-            },
-            [&](const TxMail& e) {
-                Session& s = session(e.s);
-                if (e.ok)
-                    s.mail_from.assign(e.address);
-            },
-            [&](const TxRcpt& e) {
-                Session& s = session(e.s);
-                if (e.ok)
-                    s.rcpts.emplace_back(e.address);
-            },
-            [&](const TxReset& e) { on_tx_end(session(e.s), e.msgid, true, out); },
-            [&](const TxRollback& e) { on_tx_end(session(e.s), e.msgid, false, out); },
-            [&](const OtherReport&) {},
-            [&](const DataLine& e) { on_data_line(session(e.s), e.token, e.line, now, out); },
-            [&](const Commit& e) { on_commit(session(e.s), e.token, out); },
-            // Phases we did not register still get an answer rather than a hung session.
-            [&](const OtherFilter& e) {
-                Responder(session(e.s).version, e.s.id, e.token).proceed(out.output);
-            },
-        },
-        ev);
+    if (const auto* d = std::get_if<DataLine>(&ev)) {
+        // Remembered for the lines after it: the runs around the time field (the second and
+        // third '|'), in front of the text.
+        const std::size_t head = line.find('|', line.find('|') + 1) + 1;
+        const std::size_t time_end = line.find('|', head);
+        const std::size_t text = static_cast<std::size_t>(d->line.data() - line.data());
+        data_head_.assign(line.substr(0, head));
+        data_tail_.assign(line.substr(time_end, text - time_end));
+        data_token_ = static_cast<std::size_t>(d->token.data() - line.data()) - time_end;
+        Session& s = session(d->s);
+        data_session_ = &s;
+        on_data_line(s, d->token, d->line, now, out);
+        return;
+    }
+    std::visit(Overloaded{
+                   [&](const Malformed& e) {
+                       std::string shown(e.line.substr(0, 120));
+                       out.logs.push_back(
+                           "event=protocol-error reason=" +
+                           quote_log("malformed line skipped: " + std::string(to_string(e.error))) +
+                           " line=" + quote_log(shown));
+                   },
+                   [&](const ConfigAdmd& e) {
+                       admd_ = std::string(e.admd);
+                       if (opts_->authserv_id.empty())
+                           authserv_id_ = admd_;
+                   },
+                   [&](const ConfigReady&) { on_ready(out); },
+                   // Kept for the start-up line only: the replies follow each line's own version.
+                   // subsystem, smtp-session-timeout, ...: nothing to do.
+                   [&](const ConfigOther& e) {
+                       if (e.key == "smtpd-version")
+                           smtpd_version_.assign(e.value.substr(0, 64));
+                       else if (e.key == "protocol")
+                           protocol_.assign(e.value.substr(0, 16));
+                   },
+                   [&](const LinkConnect& e) { session(e.s).client_ip.assign(e.client_ip); },
+                   [&](const LinkDisconnect& e) { on_disconnect(e.s.id, out); },
+                   [&](const LinkIdentify& e) { session(e.s).helo.assign(e.helo); },
+                   [&](const LinkAuth& e) {
+                       session(e.s).auth_user.assign(e.pass ? e.user : std::string_view());
+                   },
+                   [&](const TxBegin& e) {
+                       Session& s = session(e.s);
+                       s.msgid.assign(e.msgid);
+                       s.mail_from.clear();
+                       s.rcpts.clear();
+                   },
+                   [&](const TxMail& e) {
+                       Session& s = session(e.s);
+                       if (e.ok)
+                           s.mail_from.assign(e.address);
+                   },
+                   [&](const TxRcpt& e) {
+                       Session& s = session(e.s);
+                       if (e.ok)
+                           s.rcpts.emplace_back(e.address);
+                   },
+                   [&](const TxReset& e) { on_tx_end(session(e.s), e.msgid, true, out); },
+                   [&](const TxRollback& e) { on_tx_end(session(e.s), e.msgid, false, out); },
+                   [&](const OtherReport&) {},
+                   [&](const DataLine&) {},
+                   [&](const Commit& e) { on_commit(session(e.s), e.token, out); },
+                   // Phases we did not register still get an answer rather than a hung session.
+                   [&](const OtherFilter& e) {
+                       Responder(session(e.s).version, e.s.id, e.token).proceed(out.output);
+                   },
+               },
+               ev);
 }
 
 void Engine::on_ready(Actions& out) {
@@ -241,6 +270,8 @@ void Engine::on_disconnect(std::string_view id, Actions& out) {
         drop_message(it->second, out);
         if (last_session_ == &it->second)
             last_session_ = nullptr;
+        if (data_session_ == &it->second)
+            data_session_ = nullptr;
         sessions_.erase(it);
     }
 }

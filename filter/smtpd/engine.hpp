@@ -178,6 +178,14 @@ class Engine {
     bool ready_ = false;
     std::map<std::string, Session, std::less<>> sessions_;
     Session* last_session_ = nullptr; ///< the session of the latest line (in sessions_)
+    /// The latest data-line that went through decode(), as the two runs of bytes around its
+    /// time field: "filter|VERSION|" and "|SUBSYSTEM|data-line|SESSION|TOKEN|", and its session
+    /// (held only while every line since took this path: any other line clears it, so the
+    /// session cannot have been erased). A line made of the same runs around any time field
+    /// without '|' decodes to the same DataLine (see on_line_impl); empty when there is none.
+    std::string data_head_, data_tail_;
+    std::size_t data_token_ = 0; ///< where the token starts in data_tail_
+    Session* data_session_ = nullptr;
     /// What the pipeline asks for, by the message's own query id.
     struct QueryRef {
         MessageId message;

@@ -51,22 +51,28 @@ bool Replay::next(std::string& out, std::size_t chunk) {
                 }
                 break;
             case Stage::body: {
+                // The spooled lines, until the chunk is full or they end. A failure on the way
+                // drops this pass's lines (whole ones, back to `mark`): the replay is then
+                // aborted and its message deferred (Engine::pull), so none of it is stored.
                 std::string_view raw;
-                switch (reader_->next(raw)) {
-                case SpoolReader::Status::line:
-                    // Forged Authentication-Results are left out of what smtpd stores (RFC 8601
-                    // §5); every other line goes back exactly as received, still dot-stuffed.
-                    if (!(index_ < removed_.size() && removed_[index_]))
-                        responder_.dataline(out, raw);
-                    ++index_;
-                    break;
-                case SpoolReader::Status::error:
-                    failed_ = true; // the message ends here and is deferred at commit
-                    stage_ = Stage::dot;
-                    break;
-                case SpoolReader::Status::end:
-                    stage_ = Stage::dot;
-                    break;
+                while (stage_ == Stage::body && out.size() - start < chunk) {
+                    switch (reader_->next(raw)) {
+                    case SpoolReader::Status::line:
+                        // Forged Authentication-Results are left out of what smtpd stores (RFC
+                        // 8601 §5); every other line goes back exactly as received, still
+                        // dot-stuffed.
+                        if (!(index_ < removed_.size() && removed_[index_]))
+                            responder_.dataline(out, raw);
+                        ++index_;
+                        break;
+                    case SpoolReader::Status::error:
+                        failed_ = true; // the message ends here and is deferred at commit
+                        stage_ = Stage::dot;
+                        break;
+                    case SpoolReader::Status::end:
+                        stage_ = Stage::dot;
+                        break;
+                    }
                 }
                 break;
             }

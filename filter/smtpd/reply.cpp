@@ -27,11 +27,6 @@ Responder::Responder(Version version, std::string_view session, std::string_view
     room_ = dataline_.size() < max_ ? max_ - dataline_.size() : 0;
 }
 
-void Responder::dataline(std::string& out, std::string_view line) const {
-    // Every line of every message we hand back: one append for the fixed part.
-    out.append(dataline_).append(line.substr(0, room_)).push_back('\n');
-}
-
 void Responder::proceed(std::string& out) const {
     out.append("filter-result|").append(prefix_).append("proceed\n");
 }

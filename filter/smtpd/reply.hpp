@@ -41,7 +41,10 @@ class Responder {
     bool smtpd_cuts_long_lines() const { return cuts_; }
     /// Appends "filter-dataline|...|line\n", the line cut to room() (what smtpd before 0.7 keeps
     /// of it anyway; callers refuse messages whose lines do not fit from 0.7 on).
-    void dataline(std::string& out, std::string_view line) const;
+    void dataline(std::string& out, std::string_view line) const {
+        // Every line of every message we hand back: inline, one append for the fixed part.
+        out.append(dataline_).append(line.substr(0, room_)).push_back('\n');
+    }
     void proceed(std::string& out) const;
     /// `reply` must pass is_valid_reject_reply(); it is cut to fit like any line.
     void reject(std::string& out, std::string_view reply) const;

@@ -183,20 +183,6 @@ void Engine::on_line_impl(std::string_view line, std::uint64_t now, Actions& out
     }
     data_session_ = nullptr;
     const Event ev = decode(line);
-    if (const auto* d = std::get_if<DataLine>(&ev)) {
-        // Remembered for the lines after it: the runs around the time field (the second and
-        // third '|'), in front of the text.
-        const std::size_t head = line.find('|', line.find('|') + 1) + 1;
-        const std::size_t time_end = line.find('|', head);
-        const std::size_t text = static_cast<std::size_t>(d->line.data() - line.data());
-        data_head_.assign(line.substr(0, head));
-        data_tail_.assign(line.substr(time_end, text - time_end));
-        data_token_ = static_cast<std::size_t>(d->token.data() - line.data()) - time_end;
-        Session& s = session(d->s);
-        data_session_ = &s;
-        on_data_line(s, d->token, d->line, now, out);
-        return;
-    }
     std::visit(Overloaded{
                    [&](const Malformed& e) {
                        std::string shown(e.line.substr(0, 120));
@@ -244,7 +230,11 @@ void Engine::on_line_impl(std::string_view line, std::uint64_t now, Actions& out
                    [&](const TxReset& e) { on_tx_end(session(e.s), e.msgid, true, out); },
                    [&](const TxRollback& e) { on_tx_end(session(e.s), e.msgid, false, out); },
                    [&](const OtherReport&) {},
-                   [&](const DataLine&) {},
+                   [&](const DataLine& e) {
+                       Session& s = session(e.s);
+                       remember_data_line(line, e, s);
+                       on_data_line(s, e.token, e.line, now, out);
+                   },
                    [&](const Commit& e) { on_commit(session(e.s), e.token, out); },
                    // Phases we did not register still get an answer rather than a hung session.
                    [&](const OtherFilter& e) {
@@ -252,6 +242,18 @@ void Engine::on_line_impl(std::string_view line, std::uint64_t now, Actions& out
                    },
                },
                ev);
+}
+
+// For the short path of on_line_impl: the runs of `line` around its time field (after its
+// second '|', up to its third) in front of the text, and its session.
+void Engine::remember_data_line(std::string_view line, const DataLine& d, Session& s) {
+    const std::size_t head = line.find('|', line.find('|') + 1) + 1;
+    const std::size_t time_end = line.find('|', head);
+    const std::size_t text = static_cast<std::size_t>(d.line.data() - line.data());
+    data_head_.assign(line.substr(0, head));
+    data_tail_.assign(line.substr(time_end, text - time_end));
+    data_token_ = static_cast<std::size_t>(d.token.data() - line.data()) - time_end;
+    data_session_ = &s;
 }
 
 void Engine::on_ready(Actions& out) {

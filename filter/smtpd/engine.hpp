@@ -156,6 +156,7 @@ class Engine {
     void on_disconnect(std::string_view id, Actions& out);
     void on_data_line(
         Session& s, std::string_view token, std::string_view line, std::uint64_t now, Actions& out);
+    void remember_data_line(std::string_view line, const DataLine& d, Session& s);
     void take_queries(Message& m, Actions& out);
     void cancel_queries(MessageId id, Actions& out);
     const std::shared_ptr<const pipeline::Settings>& settings();

@@ -13,6 +13,11 @@ bool printable(unsigned char u) {
     return u >= 0x20 && u < 0x7f;
 }
 
+// A control byte: written as \xHH in a log line (four bytes for one).
+bool control(unsigned char u) {
+    return u < 0x20 || u == 0x7f;
+}
+
 void append_hex(std::string& out, unsigned char u) {
     out += "\\x";
     out.push_back(hex_digits[u >> 4]);
@@ -65,8 +70,7 @@ std::string log_value(std::string_view v, std::size_t limit) {
 std::string bound_log_line(std::string_view line, std::size_t limit) {
     // Nearly every line: within the limit, no control byte. Taken as it is.
     if (line.size() <= limit && std::none_of(line.begin(), line.end(), [](char c) {
-            const auto u = static_cast<unsigned char>(c);
-            return u < 0x20 || u == 0x7f;
+            return control(static_cast<unsigned char>(c));
         }))
         return std::string(line);
     std::string out;
@@ -77,19 +81,19 @@ std::string bound_log_line(std::string_view line, std::size_t limit) {
     std::size_t i = 0;
     for (; i < line.size(); ++i) {
         auto u = static_cast<unsigned char>(line[i]);
-        const std::size_t need = u < 0x20 || u == 0x7f ? 4 : 1;
+        const std::size_t need = control(u) ? 4 : 1;
         // Everything left fits as it is: no mark needed.
         if (out.size() + need > room) {
             // Would the rest fit without a mark? Only if it is the tail and within the limit.
             std::size_t rest = 0;
             for (std::size_t j = i; j < line.size(); ++j) {
                 auto w = static_cast<unsigned char>(line[j]);
-                rest += w < 0x20 || w == 0x7f ? 4 : 1;
+                rest += control(w) ? 4 : 1;
             }
             if (out.size() + rest <= limit) {
                 for (; i < line.size(); ++i) {
                     auto w = static_cast<unsigned char>(line[i]);
-                    if (w < 0x20 || w == 0x7f)
+                    if (control(w))
                         append_hex(out, w);
                     else
                         out.push_back(line[i]);

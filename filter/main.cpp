@@ -8,6 +8,9 @@
 
 #include <openssl/crypto.h>
 
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <string>
@@ -54,6 +57,20 @@ FilterArgs filter_args(const std::vector<std::string>& args) {
     return f;
 }
 
+// For the tests only, not an option: how often a degraded filter repeats its config-error line
+// (StartupOptions::degraded_log_interval), from FILTER_ARC_TEST_DEGRADED_LOG_MS. A value that is
+// not a number from 100 to 60000 is ignored.
+void test_degraded_log_interval(arcf::filter::StartupOptions& startup) {
+    const char* v = std::getenv("FILTER_ARC_TEST_DEGRADED_LOG_MS");
+    if (v == nullptr)
+        return;
+    char* end = nullptr;
+    errno = 0;
+    const long ms = std::strtol(v, &end, 10);
+    if (errno == 0 && end != v && *end == '\0' && ms >= 100 && ms <= 60000)
+        startup.degraded_log_interval = std::chrono::milliseconds(ms);
+}
+
 // The smtpd filter never exits on a configuration mistake, its command line's included:
 // smtpd exits with it (protocol notes §0). It runs on the built-in defaults instead, deferring
 // every message (or passing it, --on-config-error pass), and logs why.
@@ -72,6 +89,7 @@ int run_filter(const std::vector<std::string>& args) {
                 f.startup.pidfile = args[i + 1];
         }
     }
+    test_degraded_log_interval(f.startup);
     arcf::filter::Config cfg =
         arcf::filter::load_config_or_defaults(f.path, f.startup.on_config_error);
     if (!usage_problem.empty())

@@ -47,9 +47,6 @@ constexpr std::size_t max_gather_bytes = 4 * output_batch;
 // Handlers run in one turn of the loop before its output is written: a steady stream of
 // ready events (input that is always there) cannot hold a small answer back for long.
 constexpr std::size_t max_turn_handlers = 64;
-// While the configuration cannot be loaded, the problem is logged again this often: an
-// operator who missed the start-up line sees it in any recent stretch of the log.
-constexpr std::chrono::seconds degraded_log_interval{60};
 
 using Clock = asio::steady_timer::clock_type;
 
@@ -252,6 +249,7 @@ class Shell {
             return;
         }
         degraded_since_ = Clock::now();
+        degraded_log_interval_ = startup.degraded_log_interval;
         log_config_error();
         arm_degraded_timer();
         write_status("degraded", config_error_);
@@ -273,7 +271,7 @@ class Shell {
     }
 
     void arm_degraded_timer() {
-        degraded_timer_.expires_after(degraded_log_interval);
+        degraded_timer_.expires_after(degraded_log_interval_);
         degraded_timer_.async_wait([this](const boost::system::error_code& ec) {
             if (ec || config_error_.empty())
                 return;
@@ -663,6 +661,7 @@ class Shell {
     // Start-up safety and reload status.
     asio::steady_timer degraded_timer_{io_};
     Clock::time_point degraded_since_{};
+    std::chrono::milliseconds degraded_log_interval_{std::chrono::seconds(60)};
     PidFile pidfile_;
     std::uint64_t reloads_ = 0;
     bool status_error_logged_ = false;

@@ -4,6 +4,9 @@
 
 #include "filter/config/config.hpp"
 
+#include <chrono>
+#include <string>
+
 namespace arcf::filter {
 
 /// Start-up safety and reload reporting (README "Reloading and start-up safety").
@@ -13,6 +16,10 @@ struct StartupOptions {
     OnConfigError on_config_error = OnConfigError::defer;
     /// --pidfile: where to write our pid and, next to it, the reload status (empty: nowhere).
     std::string pidfile;
+    /// While the configuration cannot be loaded, the problem is logged again this often (an
+    /// operator who missed the start-up line sees it in any recent stretch of the log). Not an
+    /// option: main() shortens it only for the tests (FILTER_ARC_TEST_DEGRADED_LOG_MS).
+    std::chrono::milliseconds degraded_log_interval{std::chrono::seconds(60)};
 };
 
 /// Runs until stdin reaches EOF. Returns the process exit status. SIGHUP reloads `path` (when

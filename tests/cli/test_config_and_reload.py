@@ -168,10 +168,10 @@ def shipped_seal_example(d, key_a, key_b):
 class Filter:
     """filter-arc in smtpd mode over pipes, its stderr in a file."""
 
-    def __init__(self, d, *args):
+    def __init__(self, d, *args, env=None):
         self.errlog = open(os.path.join(d, f"stderr.{len(os.listdir(d))}.log"), "w+")
         self.p = subprocess.Popen([BIN, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=self.errlog)
+                                  stderr=self.errlog, env={**os.environ, **(env or {})})
 
     def send(self, line):
         self.p.stdin.write((line + "\n").encode())
@@ -231,7 +231,8 @@ def startup_safety(d, key_a):
     os.mkdir(run_dir)
     pidfile = os.path.join(run_dir, "filter-arc.pid")
     cfg = os.path.join(d, "later.toml")
-    f = Filter(d, "-c", cfg, "--pidfile", pidfile)
+    # The repeat of the config-error line (every 60 s) shortened for the test.
+    f = Filter(d, "-c", cfg, "--pidfile", pidfile, env={"FILTER_ARC_TEST_DEGRADED_LOG_MS": "300"})
     try:
         check("register|ready" in f.handshake(),
               "a filter whose config file is missing completes the handshake")
@@ -262,6 +263,23 @@ def startup_safety(d, key_a):
         check("kept=degraded action=defer" in f.log(), "the log says it stays degraded")
         check("|reject|451 4.3.5 " in f.message("00000000000000a2"), "... and it still defers")
 
+        # While degraded the problem is logged again and again, with the newest reason and
+        # how long it has lasted.
+        def config_errors():
+            return [l for l in f.log().splitlines() if l.startswith("event=config-error ")]
+
+        first = len(config_errors())
+        end = time.monotonic() + 5
+        while time.monotonic() < end and not any(
+                "degraded_s=" in l for l in config_errors()[first:]):
+            time.sleep(0.1)
+        repeats = config_errors()[first:]
+        check(len(repeats) >= 2 and "degraded_s=" in repeats[-1],
+              f"a degraded filter repeats its config-error line: {repeats[-1:]!r}")
+        check(all("later.toml" in l and "action=defer" in l for l in repeats)
+              and "reason=\"cannot read" not in repeats[-1],
+              f"... naming the file and the newest problem (the TOML error): {repeats[-1:]!r}")
+
         # Fixed: reload exits 0 and the next message is sealed.
         write(cfg, f'[seal]\ndomain = "a.example"\nselector = "s1"\nkey = "{key_a}"\n')
         t0 = time.monotonic()
@@ -271,6 +289,10 @@ def startup_safety(d, key_a):
               f"reload of the fixed file exits 0 in {took:.2f}s: {out.strip()} {err.strip()}")
         check("event=reload status=ok" in f.log() and "recovered=yes" in f.log(),
               "the log says event=reload status=ok ... recovered=yes")
+        after = len(config_errors())
+        time.sleep(1.0)
+        check(len(config_errors()) == after,
+              f"once recovered the config-error line is not repeated: {config_errors()[after:]!r}")
         out = f.message("00000000000000a3")
         check("d=a.example; s=s1;" in out and out.rstrip().endswith("|proceed"),
               "after the reload the next message is sealed and accepted")

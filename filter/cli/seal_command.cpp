@@ -76,21 +76,7 @@ int run_seal(std::vector<std::string> argv) {
     Args args(std::move(argv),
               {"-c", "--config", "--domain", "--selector", "--key", "--authserv-id", "--dns-zone",
                "--dns-server", "--now", "--min-key-bits", "--timeout", "--headers", "--canon"},
-              {"--oversign", "--help"});
-    if (args.flag("--help")) {
-        std::cout
-            << "usage: filter-arc seal -c FILE [--dns-zone FILE | --dns-server HOST:PORT] [--now "
-               "UNIXTIME] [FILE|-]\n"
-               "         what the filter configured by FILE adds to the message (its mode, keys,\n"
-               "         trust boundary, DNS servers and sender authentication)\n"
-               "       filter-arc seal --domain D --selector S --key KEYFILE [--authserv-id ID]\n"
-               "                       [--dns-zone FILE | --dns-server HOST:PORT] [--now "
-               "UNIXTIME]\n"
-               "                       [--headers h1:h2:...] [--oversign] [--canon "
-               "relaxed/relaxed]\n"
-               "                       [--min-key-bits N] [--timeout SECONDS] [FILE|-]\n";
-        return exit_ok;
-    }
+              {"--oversign"});
     if (auto file = args.value("-c") ? args.value("-c") : args.value("--config"))
         return seal_as_configured(args, *file);
     auto domain = args.value("--domain"), selector = args.value("--selector"),

@@ -25,26 +25,6 @@ struct Threshold {
     std::uint64_t min_rescued = 1;
 };
 
-void sealers_usage(std::ostream& out) {
-    out << "usage: filter-arc sealers [-c FILE] [--suggest] [--min-messages N]\n"
-           "                          [--min-pass-rate PERCENT] [--min-rescued N] [STATE-FILE]\n"
-           "Every ARC sealer seen (the newest ARC-Seal's d= of each message), ranked: messages,\n"
-           "chains that passed, how often DMARC failed although the chain passed, how often the\n"
-           "sealer's ARC-Authentication-Results vouched for the author domain so that trusting\n"
-           "it would rescue the DMARC failure (RFC 8617 section 7.2.1), and whether it is\n"
-           "already in trusted-sealers-file (with -c).\n"
-           "  -c, --config FILE      the configuration: its [stats] state-file and its\n"
-           "                         trusted-sealers-file\n"
-           "  --suggest              print candidate lines for trusted-sealers-file, with the\n"
-           "                         evidence as comments (check-config accepts the output)\n"
-           "  --min-messages N       suggest only sealers with at least N messages (20)\n"
-           "  --min-pass-rate P      ... whose chains passed in at least P% of them (95)\n"
-           "  --min-rescued N        ... that rescued at least N DMARC failures (1)\n"
-           "STATE-FILE: as for 'filter-arc stats'.\n"
-           "Exit status: 0, 64 usage error, 66 no readable state file, 78 bad configuration.\n"
-           "Example: filter-arc sealers -c /etc/filter-arc/filter-arc.toml --suggest\n";
-}
-
 bool rate_ok(const pipeline::SealerCounts& c, const Threshold& t) {
     return c.messages > 0 &&
            static_cast<double>(c.chain_pass) * 100.0 >=
@@ -198,12 +178,7 @@ void print_sealer_table(std::ostream& out,
 
 int run_sealers(std::vector<std::string> args) {
     Args a(std::move(args),
-           {"-c", "--config", "--min-messages", "--min-pass-rate", "--min-rescued"},
-           {"--suggest", "--help", "-h"});
-    if (a.flag("--help") || a.flag("-h")) {
-        sealers_usage(std::cout);
-        return exit_ok;
-    }
+           {"-c", "--config", "--min-messages", "--min-pass-rate", "--min-rescued"}, {"--suggest"});
     Threshold t;
     if (auto v = a.value("--min-messages"))
         t.min_messages = parse_unsigned("--min-messages", *v);

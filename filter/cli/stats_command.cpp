@@ -12,24 +12,6 @@
 
 namespace arcf::filter {
 
-namespace {
-
-void stats_usage(std::ostream& out) {
-    out << "usage: filter-arc stats [-c FILE] [STATE-FILE]\n"
-           "Prints the counters of the filter's state file as a table: messages, arc=\n"
-           "verdicts, seal decisions, actions and why messages were deferred, DNS temporary\n"
-           "failures, forged Authentication-Results removed, SPF/DKIM/DMARC results and every\n"
-           "ARC sealer seen (the newest ARC-Seal's d=).\n"
-           "STATE-FILE: default [stats] state-file of the configuration (-c), else\n"
-           "/var/lib/filter-arc/stats.json. The filter writes it every [stats] interval and\n"
-           "on SIGUSR1 (pkill is not needed: kill -USR1 PID of the filter process).\n"
-           "  -c, --config FILE  the configuration whose [stats] state-file to read\n"
-           "Exit status: 0, 64 usage error, 66 no readable state file, 78 bad configuration.\n"
-           "Example: filter-arc stats -c /etc/filter-arc/filter-arc.toml\n";
-}
-
-} // namespace
-
 std::string utc_time(std::uint64_t t) {
     if (t == 0)
         return "-";
@@ -76,11 +58,7 @@ StatsSource open_stats(const Args& a, const std::string& command) {
 }
 
 int run_stats(std::vector<std::string> args) {
-    Args a(std::move(args), {"-c", "--config"}, {"--help", "-h"});
-    if (a.flag("--help") || a.flag("-h")) {
-        stats_usage(std::cout);
-        return exit_ok;
-    }
+    Args a(std::move(args), {"-c", "--config"}, {});
     StatsSource src = open_stats(a, "stats");
     if (!src.error.empty()) {
         std::cerr << "filter-arc: stats: " << src.error << "\n";

@@ -61,20 +61,7 @@ int run_verify(std::vector<std::string> argv) {
     Args args(std::move(argv),
               {"-c", "--config", "--dns-zone", "--dns-server", "--now", "--authserv-id",
                "--min-key-bits", "--timeout"},
-              {"--json", "--explain", "--no-oldest-pass", "--help"});
-    if (args.flag("--help")) {
-        std::cout
-            << "usage: filter-arc verify [-c FILE] [--dns-zone FILE | --dns-server HOST:PORT] "
-               "[--timeout SECONDS] [--now UNIXTIME] [--authserv-id ID]\n"
-               "                         [--min-key-bits N] [--no-oldest-pass] [--explain] "
-               "[--json] [FILE|-]\n"
-               "  --explain  after the verdict, a per-hop report (oldest hop first): each set's\n"
-               "             seal and message signature, d=, s=, t=, h=, the body hash, where the\n"
-               "             chain broke and what probably changed (a list footer, a Subject tag,\n"
-               "             a re-folded, added or duplicated field); at most 32 extra\n"
-               "             public-key operations; with --json under the key \"explain\"\n";
-        return exit_ok;
-    }
+              {"--json", "--explain", "--no-oldest-pass"});
     if (args.positional().size() > 1)
         throw UsageError{"verify takes one message"};
     std::string path = args.positional().empty() ? "-" : args.positional()[0];

@@ -200,12 +200,7 @@ class PassThrough {
 int run_exim(std::vector<std::string> argv) {
     openlog("filter-arc", LOG_PID, LOG_MAIL);
     try {
-        Args args(std::move(argv), {"-c", "--config", "--on-config-error"}, {"--help"});
-        if (args.flag("--help")) {
-            std::cout << "usage: filter-arc exim [-c FILE] [--on-config-error defer|pass]   "
-                         "(Exim transport_filter)\n";
-            return exit_ok;
-        }
+        Args args(std::move(argv), {"-c", "--config", "--on-config-error"}, {});
         auto file = args.value("-c") ? args.value("-c") : args.value("--config");
         OnConfigError on_error = OnConfigError::defer;
         if (auto v = args.value("--on-config-error")) {
